@@ -36,6 +36,7 @@ ProviderKind = Literal[
 ]
 Theme = Literal["system", "light", "dark"]
 SendKey = Literal["enter", "ctrl+enter"]
+QuickAskPrefill = Literal["none", "clipboard", "selection"]
 
 # n > 1 asks for several alternative replies in one request. The API allows up to 128; past a
 # handful they cannot be compared side by side and they multiply the cost, so the UI stops at 8.
@@ -286,6 +287,15 @@ class UiSettings:
     hotkey: str = field(
         default="ctrl+alt+space",
         metadata=meta("Global shortcut for the quick-ask window; empty turns it off."),
+    )
+    quick_ask_prefill: QuickAskPrefill = field(
+        default="none",
+        metadata=meta(
+            "Fill the quick-ask input from the clipboard or the selected text when it opens."
+        ),
+    )
+    start_at_login: bool = field(
+        default=False, metadata=meta("Start Kibitz in the tray when you log in.")
     )
 
     def __post_init__(self) -> None:
