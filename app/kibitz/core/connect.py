@@ -24,6 +24,9 @@ def provider_config(
     return ProviderConfig(
         name=choice.name,
         base_url=choice.base_url,
+        kind=choice.kind,
+        api_version=choice.api_version,
+        deployment=choice.deployment,
         api_key=key.reveal(),
         organization=choice.organization,
         extra_headers=tuple(choice.extra_headers.items()),

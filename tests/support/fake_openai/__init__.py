@@ -40,6 +40,15 @@ else the default reply):
   not JSON, silence, an in-stream ``{"error": ...}`` event).
 - ``Replay(path, delay=0.0)``: a recorded .sse body sent verbatim, one write per event.
 
+Models: ``server.models`` is what GET /models lists; ``server.models_status = 404`` makes it
+answer like a server without the endpoint.
+
+Azure OpenAI: ``POST /openai/deployments/{name}/chat/completions?api-version=...`` and
+``GET /openai/models?api-version=...`` with the key in an ``api-key`` header (Azure's 401 body
+otherwise; no api-version: 404 "Resource not found"). Replies stream in the azure dialect;
+``server.azure_deployments = [...]`` makes other names a 404 DeploymentNotFound.
+``RecordedRequest.query`` holds the query parameters.
+
 Default reply: "You said: <prompt>", or Markdown with a Python code block when the prompt
 contains "code".
 
@@ -50,7 +59,8 @@ Control channel (for subprocess / end-to-end use):
   (``times=N``: fire only N times, then answer normally). Keywords are removed from the echo.
 - ``POST /_control/script`` with ``[{"kind": "reply", ...}, {"kind": "rate_limit", ...},
   {"kind": "replay", "path": ...}]``, ``POST /_control/reset``, ``POST /_control/config``
-  (``require_key``, ``models``, ``strict_models``), ``GET /_control/requests``,
+  (``require_key``, ``models``, ``strict_models``, ``models_status``, ``azure_deployments``),
+  ``GET /_control/requests``,
   ``GET /_control/stats``.
 """
 

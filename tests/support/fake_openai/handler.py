@@ -9,9 +9,10 @@ import select
 import socket
 import struct
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from . import wire
 from .script import HttpFault, Replay, Reply, default_reply, split_text, step_from_json
@@ -33,6 +34,7 @@ class RecordedRequest:
     headers: dict[str, str]  # names lower-cased
     body: Any  # parsed JSON, or None
     at: float  # time.monotonic() when it arrived
+    query: dict[str, str] = field(default_factory=dict)  # e.g. Azure's api-version
 
     @property
     def api_key(self) -> str | None:
@@ -85,7 +87,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        path = self.path.split("?", 1)[0]
+        path, _, raw_query = self.path.partition("?")
+        query = dict(parse_qsl(raw_query))
         fake = self.server.fake
         try:
             if path.startswith("/_control/"):
@@ -98,18 +101,18 @@ class _Handler(BaseHTTPRequestHandler):
                     {k.lower(): v for k, v in self.headers.items()},
                     body,
                     time.monotonic(),
+                    query,
                 )
             )
+            if path.startswith("/openai/"):
+                self._azure(method, path, query, body)
+                return
             if not self._authorized():
                 return
             if method == "POST" and path == "/v1/chat/completions":
                 self._chat(body if isinstance(body, dict) else {})
             elif method == "GET" and path == "/v1/models":
-                data = [
-                    {"id": m, "object": "model", "created": 1700000000, "owned_by": "fake"}
-                    for m in fake.models
-                ]
-                self._json(200, {"object": "list", "data": data})
+                self._models()
             else:
                 message = f"Invalid URL ({method} {path})"
                 self._json(404, wire.openai_error(message, "invalid_request_error", None))
@@ -119,6 +122,42 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             fake._gone()
             self.close_connection = True
+
+    def _models(self) -> None:
+        fake = self.server.fake
+        if fake.models_status != 200:
+            # A server without the endpoint (or a proxy refusing it), in OpenAI's error shape.
+            message = f"Invalid URL (GET {self.path.split('?', 1)[0]})"
+            body = wire.openai_error(message, "invalid_request_error", None)
+            self._json(fake.models_status, body)
+            return
+        data = [
+            {"id": m, "object": "model", "created": 1700000000, "owned_by": "fake"}
+            for m in fake.models
+        ]
+        self._json(200, {"object": "list", "data": data})
+
+    def _azure(self, method: str, path: str, query: dict[str, str], body: Any) -> None:
+        """Azure OpenAI's data plane: /openai/deployments/{name}/chat/completions and
+        /openai/models, both with ?api-version=, the key in an `api-key` header."""
+        fake = self.server.fake
+        chat = _AZURE_CHAT.match(path)
+        if not query.get("api-version") or not (
+            (method == "POST" and chat) or (method == "GET" and path == "/openai/models")
+        ):
+            self._json(404, wire.azure_error("404", "Resource not found"))
+            return
+        if fake.required_key is not None and self.headers.get("api-key") != fake.required_key:
+            self._json(401, wire.azure_error("401", wire.AZURE_ACCESS_DENIED))
+            return
+        if chat is None:
+            self._models()
+            return
+        deployment = chat.group(1)
+        if fake.azure_deployments is not None and deployment not in fake.azure_deployments:
+            self._json(404, wire.azure_error("DeploymentNotFound", wire.AZURE_NO_DEPLOYMENT))
+            return
+        self._chat(body if isinstance(body, dict) else {}, default_dialect="azure")
 
     def _authorized(self) -> bool:
         fake = self.server.fake
@@ -162,6 +201,11 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.models = list(body["models"])
             if "strict_models" in body:
                 fake.strict_models = bool(body["strict_models"])
+            if "models_status" in body:
+                fake.models_status = int(body["models_status"])
+            if "azure_deployments" in body:
+                found = body["azure_deployments"]
+                fake.azure_deployments = None if found is None else list(found)
             self._json(200, {"ok": True})
         elif path == "/_control/requests" and method == "GET":
             data = [
@@ -204,14 +248,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- chat completions --------------------------------------------------------------------
 
-    def _chat(self, body: dict[str, Any]) -> None:
+    def _chat(self, body: dict[str, Any], default_dialect: str = "openai") -> None:
         fake = self.server.fake
         step, prompt = fake._next_step(body)
         model = str(body.get("model") or "")
         if step is None and fake.strict_models and model not in fake.models:
             step = HttpFault(404, _model_not_found(model))
         if step is None:
-            step = Reply()
+            step = Reply(dialect=default_dialect)
         if isinstance(step, HttpFault):
             self._http_fault(step, body)
         elif isinstance(step, Replay):
@@ -435,6 +479,9 @@ class _StreamSender:
             self.handler._abort(reset=step.reset)
             return True
         return False
+
+
+_AZURE_CHAT = re.compile(r"^/openai/deployments/([^/]+)/chat/completions$")
 
 
 def _prompt_tokens(body: dict[str, Any]) -> int:

@@ -38,6 +38,8 @@ class FakeOpenAI:
         self.required_key: str | None = None
         self.models: list[str] = list(DEFAULT_MODELS)
         self.strict_models = False  # unknown model -> 404 model_not_found
+        self.models_status = 200  # e.g. 404: a server without GET /models
+        self.azure_deployments: list[str] | None = None  # None: any deployment name answers
         self.connections_opened = 0
         self.connections_closed = 0
         self.disconnects = 0  # responses the client cut short (cancel, stall timeout)
@@ -106,6 +108,8 @@ class FakeOpenAI:
             self.required_key = None
             self.models = list(DEFAULT_MODELS)
             self.strict_models = False
+            self.models_status = 200
+            self.azure_deployments = None
 
     # -- what tests read ---------------------------------------------------------------------
 

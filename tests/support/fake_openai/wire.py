@@ -201,6 +201,22 @@ def openai_error(
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
+def azure_error(code: str, message: str) -> dict[str, Any]:
+    """Azure's data-plane error body: a code (often the HTTP status as text) and a message."""
+    return {"error": {"code": code, "message": message}}
+
+
+AZURE_ACCESS_DENIED = (
+    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
+    "a valid key for an active subscription and use a correct regional API endpoint for your "
+    "resource."
+)
+AZURE_NO_DEPLOYMENT = (
+    "The API deployment for this resource does not exist. If you created the deployment within "
+    "the last 5 minutes, please wait a moment and try again."
+)
+
+
 def llamacpp_error(status: int, message: str, type_: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": status, "message": message, "type": type_, **extra}}
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kibitz.core.errors import (
     ApiError,
+    ConfigError,
     KibitzError,
     MalformedResponseError,
     NoApiKeyError,
@@ -74,15 +75,18 @@ class ChatClient:
             api_key = os.environ.get("OPENAI_API_KEY")
         if not api_key:
             raise NoApiKeyError(f"Provider {self.provider.name!r} has no API key.")
+        provider = self.provider
+        timeout = openai.Timeout(provider.read_timeout, connect=provider.connect_timeout)
+        headers = dict(provider.extra_headers) or None
+        if provider.is_azure:
+            return _azure_sdk(provider, api_key, timeout, headers)
         return openai.AsyncOpenAI(
             api_key=api_key,
-            organization=self.provider.organization,
-            base_url=self.provider.base_url,
-            timeout=openai.Timeout(
-                self.provider.read_timeout, connect=self.provider.connect_timeout
-            ),
+            organization=provider.organization,
+            base_url=provider.base_url,
+            timeout=timeout,
             max_retries=0,  # we retry ourselves, so each retry can be shown
-            default_headers=dict(self.provider.extra_headers) or None,
+            default_headers=headers,
         )
 
     async def aclose(self) -> None:
@@ -241,6 +245,34 @@ class ChatClient:
 
 
 _STREAM_KEYS = ("stream", "stream_options")
+
+
+def _azure_sdk(
+    provider: ProviderConfig,
+    api_key: str,
+    timeout: openai.Timeout,
+    headers: dict[str, str] | None,
+) -> openai.AsyncOpenAI:
+    """Azure OpenAI through the SDK's own client: deployment URLs, api-version, api-key."""
+    import openai
+
+    if not provider.base_url or not provider.api_version:
+        raise ConfigError(
+            f"Azure provider {provider.name!r} needs its endpoint and an API version.",
+            headline="The Azure profile is incomplete",
+            hint="Enter the resource endpoint and the API version (e.g. 2024-10-21) in Settings.",
+        )
+    endpoint = provider.base_url.rstrip("/").removesuffix("/openai")
+    return openai.AsyncAzureOpenAI(
+        azure_endpoint=endpoint,
+        azure_deployment=provider.deployment or None,
+        api_version=provider.api_version,
+        api_key=api_key,
+        organization=provider.organization,
+        timeout=timeout,
+        max_retries=0,
+        default_headers=headers,
+    )
 
 
 class _EmptyStreamError(MalformedResponseError):

@@ -196,6 +196,14 @@ def error_from_response(
         return QuotaExceededError(detail, status=status)
     if _is_context(fields):
         return ContextTooLongError(detail, status=status)
+    if code == "DeploymentNotFound":  # Azure: the deployment in the URL does not exist
+        return ModelNotFoundError(
+            detail,
+            status=status,
+            headline="Azure has no deployment by this name",
+            hint="Check the deployment name in the Azure profile (or the model, which names "
+            "the deployment when the profile gives none) and try again.",
+        )
     if status == 404 or code == "model_not_found":
         if code == "model_not_found" or "model" in fields.message.lower():
             return ModelNotFoundError(detail, status=status)
