@@ -6,6 +6,7 @@ Public API: `Store.open(path)` and its methods, `ReplyWriter` (from `Store.begin
 
 from kibitz.core.store.base import ChangeListener
 from kibitz.core.store.facade import Store
+from kibitz.core.store.imports import ImportedConversation, ImportedMessage, ImportOutcome
 from kibitz.core.store.schema import MIGRATIONS, Migration
 from kibitz.core.store.search import fts_query
 from kibitz.core.store.writer import FLUSH_INTERVAL_S, ReplyWriter
@@ -14,6 +15,9 @@ __all__ = [
     "FLUSH_INTERVAL_S",
     "MIGRATIONS",
     "ChangeListener",
+    "ImportOutcome",
+    "ImportedConversation",
+    "ImportedMessage",
     "Migration",
     "ReplyWriter",
     "Store",

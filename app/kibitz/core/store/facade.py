@@ -13,6 +13,7 @@ from types import TracebackType
 from kibitz.core.errors import DatabaseRecoveredError
 from kibitz.core.store.conversations import ConversationsMixin
 from kibitz.core.store.database import Database
+from kibitz.core.store.imports import ImportMixin
 from kibitz.core.store.schema import MIGRATIONS, Migration
 from kibitz.core.store.search import SearchMixin
 from kibitz.core.store.writer import ReplyMixin, interrupt_stale_replies
@@ -20,7 +21,7 @@ from kibitz.core.store.writer import ReplyMixin, interrupt_stale_replies
 log = logging.getLogger(__name__)
 
 
-class Store(ConversationsMixin, ReplyMixin, SearchMixin):
+class Store(ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin):
     """Conversations, their message trees, streamed replies and search, in one SQLite file.
 
     Synchronous and thread-safe: one connection behind a lock, so the UI's worker thread and
