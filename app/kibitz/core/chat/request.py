@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from kibitz.core.context import model_limits
 from kibitz.core.errors import ConfigError
 from kibitz.core.types import Message, MessageStatus, RequestParams, Role
 
@@ -56,6 +57,7 @@ def build_request(
     `messages` is the conversation's current branch, oldest first, as stored `Message`s,
     `ChatTurn`s or `(role, content)` pairs. Failed replies (status ERROR), empty assistant
     messages and tool messages are left out. A non-blank `system_prompt` goes first.
+    For OpenAI's reasoning models (o-series, gpt-5) max_tokens is sent as max_completion_tokens.
     """
     model = (params.model or "").strip()
     if not model:
@@ -75,10 +77,14 @@ def build_request(
         raise ValueError("build_request needs at least one message")
 
     body: dict[str, Any] = {"model": model, "messages": wire}
+    if params.max_tokens is not None:
+        # OpenAI's reasoning models refuse max_tokens; max_completion_tokens means the same.
+        limits = model_limits(model)
+        reasoning = limits is not None and limits.reasoning
+        body["max_completion_tokens" if reasoning else "max_tokens"] = params.max_tokens
     for name in (
         "temperature",
         "top_p",
-        "max_tokens",
         "presence_penalty",
         "frequency_penalty",
         "seed",
