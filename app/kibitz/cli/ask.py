@@ -15,6 +15,7 @@ from kibitz.core.chat import ChatClient, Delta, Failed, Finished, ProviderConfig
 from kibitz.core.errors import AuthError, KibitzError, NotFoundError
 from kibitz.core.secrets import KeyringSecretStore
 from kibitz.core.settings import Settings
+from kibitz.core.settings.presets import default_prompt
 from kibitz.core.store import Store
 from kibitz.core.titles import fallback_title
 from kibitz.core.types import Conversation, MessageId, MessageStatus, RequestParams
@@ -40,7 +41,7 @@ def _conversation(
     overrides = _cli_params(args)
     if args.conversation is None:
         # -s "" asks for no system prompt at all, even when settings name one.
-        system = args.system if args.system is not None else settings.chat.system_prompt
+        system = args.system if args.system is not None else default_prompt(settings) or ""
         return store.create_conversation(
             fallback_title(prompt), system_prompt=system.strip() or None, params=overrides
         )

@@ -7,6 +7,7 @@ streamed replies (through kibitz.core.exchange), and tells the view what to show
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -191,11 +192,12 @@ class ChatController(QObject):
     def _ensure_conversation(self, first_text: str) -> ConversationId:
         if self._conversation is None:
             settings = self._settings()
+            from kibitz.core.settings.presets import default_prompt
             from kibitz.core.titles import fallback_title
 
             conversation = self._store.create_conversation(
                 fallback_title(first_text),
-                system_prompt=settings.chat.system_prompt.strip() or None,
+                system_prompt=default_prompt(settings),
             )
             self._conversation = conversation.id
             self._view.show_conversation(conversation.id)
@@ -226,8 +228,15 @@ class ChatController(QObject):
         loop = asyncio.get_running_loop()
         try:
             # The keyring may block (D-Bus, an unlock prompt): never on the UI thread.
+            # A conversation may name its own provider profile (Conversation settings).
             provider = await loop.run_in_executor(
-                self._executor, connect.provider_config, settings, self._secrets
+                self._executor,
+                functools.partial(
+                    connect.provider_config,
+                    settings,
+                    self._secrets,
+                    name=conversation.provider,
+                ),
             )
         except KibitzError as exc:
             self._fail_without_request(conversation_id, parent_id, params, exc)

@@ -26,6 +26,7 @@ from kibitz.core.settings import (
     setting_specs,
     spec_for,
 )
+from kibitz.core.settings.presets import Preset, with_default, with_preset
 from kibitz.core.types import RequestParams
 
 # -- the schema --------------------------------------------------------------------------------
@@ -38,7 +39,8 @@ def test_defaults_are_read_by_attribute() -> None:
     assert s.chat.stall_timeout_s == 60
     assert s.chat.max_retries == 3
     assert s.chat.auto_title is True
-    assert s.chat.system_prompt == ""
+    assert s.presets.items == ()
+    assert s.presets.default is None
     assert s.ui.theme == "system"
     assert s.ui.send_key == "enter"
     assert s.ui.close_to_tray is False
@@ -230,12 +232,15 @@ def test_with_profile_adds_replaces_and_removes() -> None:
 
 
 def _rich_settings() -> Settings:
+    with_prompt = with_default(
+        with_preset(Settings(), Preset("French", "Be brief.\nAnswer in \u00e9l\u00e9gant French.")),
+        "French",
+    )
     return (
-        Settings()
-        .with_value("defaults.temperature", 0.3)
+        with_prompt.with_value("defaults.temperature", 0.3)
         .with_value("defaults.stop", ["END"])
         .with_value("defaults.seed", -42)
-        .with_value("chat.system_prompt", "Be brief.\nAnswer in \u00e9l\u00e9gant French.")
+        .with_value("chat.max_retries", 5)
         .with_value("ui.theme", "dark")
         .with_profile(_azure(extra_headers={"X-Team": "ml"}))
         .with_profile(ProviderProfile("local", kind="ollama"))

@@ -29,7 +29,7 @@ from kibitz.core.settings.fields import (
 )
 from kibitz.core.types import RequestParams, ResponseFormat
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 ProviderKind = Literal[
     "openai", "azure", "openrouter", "ollama", "lmstudio", "llamacpp", "vllm", "custom"
@@ -217,11 +217,63 @@ class ProvidersSettings:
         return next((p for p in self.profiles if p.name == name), None)
 
 
+def _check_preset_name(value: object) -> str | None:
+    if isinstance(value, str) and (value != value.strip() or len(value) > 80):
+        return f"{value!r}: at most 80 characters, no spaces at either end"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A named system prompt."""
+
+    SECTION: ClassVar[str] = "presets.items"
+
+    name: str = field(
+        metadata=meta("A name for this system prompt.", nonempty=True, check=_check_preset_name)
+    )
+    text: str = field(default="", metadata=meta("The system prompt itself."))
+
+    def __post_init__(self) -> None:
+        validate_section(self)
+
+
+@dataclass(frozen=True, slots=True)
+class PresetsSettings:
+    SECTION: ClassVar[str] = "presets"
+
+    items: tuple[Preset, ...] = field(default=(), metadata=meta("System-prompt presets."))
+    default: str | None = field(
+        default=None, metadata=meta("The preset new conversations start with; none: no prompt.")
+    )
+
+    def __post_init__(self) -> None:
+        validate_section(self)
+        names = [p.name for p in self.items]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise InvalidSettingError(
+                "presets.items",
+                duplicates,
+                "unique preset names",
+                reason=f"preset names must be unique; used twice: {', '.join(duplicates)}",
+            )
+        if self.default is not None and self.default not in names:
+            raise InvalidSettingError(
+                "presets.default",
+                self.default,
+                f"a preset name ({', '.join(names) or 'none exist'})",
+                reason=f"{self.default!r} names no preset",
+            )
+
+    def preset(self, name: str) -> Preset | None:
+        return next((p for p in self.items if p.name == name), None)
+
+
 @dataclass(frozen=True, slots=True)
 class ChatSettings:
     SECTION: ClassVar[str] = "chat"
 
-    system_prompt: str = field(default="", metadata=meta("System prompt for new conversations."))
     stall_timeout_s: float = field(
         default=60.0,
         metadata=meta(
@@ -310,6 +362,7 @@ class Settings:
     providers: ProvidersSettings = field(default_factory=ProvidersSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    presets: PresetsSettings = field(default_factory=PresetsSettings)
 
     def with_value(self, path: str, value: object) -> Settings:
         """Return a copy with one setting changed; the generic setter for the dialog and CLI.
@@ -360,6 +413,7 @@ SECTIONS: Mapping[str, type[Any]] = {
     "providers": ProvidersSettings,
     "chat": ChatSettings,
     "ui": UiSettings,
+    "presets": PresetsSettings,
 }
 
 

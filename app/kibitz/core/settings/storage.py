@@ -26,6 +26,8 @@ from kibitz.core.settings.fields import InvalidSettingError, coerce, field_info,
 from kibitz.core.settings.schema import (
     SCHEMA_VERSION,
     SECTIONS,
+    Preset,
+    PresetsSettings,
     ProviderProfile,
     ProvidersSettings,
     Settings,
@@ -35,9 +37,29 @@ log = logging.getLogger(__name__)
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 
+# The name the old single system prompt gets when it becomes a preset.
+MIGRATED_PRESET = "Default"
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 has presets: the one `chat.system_prompt` becomes the default preset."""
+    chat = data.get("chat")
+    if not isinstance(chat, dict) or "system_prompt" not in chat:
+        return data
+    prompt = chat.pop("system_prompt")
+    if not chat:
+        del data["chat"]
+    if isinstance(prompt, str) and prompt.strip():
+        data["presets"] = {
+            "items": [{"name": MIGRATED_PRESET, "text": prompt}],
+            "default": MIGRATED_PRESET,
+        }
+    return data
+
+
 # MIGRATIONS[i] turns a version i+1 file into a version i+2 one; append a step whenever a
 # field is renamed, moved or changes meaning, and bump SCHEMA_VERSION with it.
-MIGRATIONS: tuple[Migration, ...] = ()
+MIGRATIONS: tuple[Migration, ...] = (_v1_to_v2,)
 
 _HEADER = (
     "# Kibitz settings. Only values that differ from the defaults are listed.\n"
@@ -131,6 +153,8 @@ def from_dict(data: Mapping[str, Any], warnings: list[str]) -> Settings:
             raise _CorruptError(f"[{name}] should be a table, not {type(raw).__name__}")
         if name == "providers":
             sections[name] = _providers(raw, warnings)
+        elif name == "presets":
+            sections[name] = _presets(raw, warnings)
         else:
             sections[name] = _section(SECTIONS[name], name, raw, warnings)
     return Settings(**sections)
@@ -181,6 +205,37 @@ def _providers(raw: Mapping[str, Any], warnings: list[str]) -> ProvidersSettings
         return ProvidersSettings(tuple(profiles))
 
 
+def _presets(raw: Mapping[str, Any], warnings: list[str]) -> PresetsSettings:
+    entries = raw.get("items", [])
+    if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
+        raise _CorruptError("presets.items should be a list of [[presets.items]] tables")
+    items: list[Preset] = []
+    for i, entry in enumerate(entries):
+        label = f"presets.items[{i}]"
+        try:
+            preset = _section(Preset, label, entry, warnings)
+        except (InvalidSettingError, TypeError) as exc:  # TypeError: no name at all
+            reason = str(exc) if isinstance(exc, InvalidSettingError) else "it has no name"
+            warnings.append(f"{label} was skipped: {reason}")
+            continue
+        if any(p.name == preset.name for p in items):
+            warnings.append(f"{label} was skipped: a preset named {preset.name!r} comes earlier")
+            continue
+        items.append(preset)
+    default = raw.get("default")
+    if default is not None and not any(p.name == default for p in items):
+        warnings.append(f"presets.default = {default!r} names no preset; none is the default")
+        default = None
+    warnings.extend(
+        f"unknown setting presets.{k} ignored" for k in raw if k not in ("items", "default")
+    )
+    try:
+        return PresetsSettings(tuple(items), default)
+    except InvalidSettingError as exc:  # default of the wrong type
+        warnings.append(f"{exc}; the default is used instead")
+        return PresetsSettings(tuple(items))
+
+
 def to_dict(settings: Settings) -> dict[str, Any]:
     """The TOML-ready form: schema_version, then only the values that differ from defaults."""
     out: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
@@ -203,7 +258,7 @@ def _changed(obj: Any, default: Any | None) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, ProviderProfile):
+    if isinstance(value, ProviderProfile | Preset):
         return {k: v for k, v in _changed(value, None).items() if v != {}}
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
