@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from kibitz.core import errors, server_models
+from kibitz.core import connect, errors, server_models
 from kibitz.core.chat import ProviderConfig
+from kibitz.core.secrets import MemorySecretStore
 from kibitz.core.server_models import ModelCache
+from kibitz.core.settings import ProviderProfile, Settings
 from tests.integration.chat_support import TEST_KEY
 from tests.support.fake_openai import FakeOpenAI, Fault, Reply
 
@@ -196,3 +198,24 @@ async def test_refresh_keeps_the_list_for_next_time(
     assert cached is not None
     assert (cached.models, cached.stale) == (("a-model", "b-model"), False)
     assert TEST_KEY not in cache.path.read_text(encoding="utf-8")
+
+
+@pytest.mark.asyncio
+async def test_an_unsaved_profile_is_tested_with_the_key_typed_in_the_dialog(
+    fake_openai: FakeOpenAI,
+) -> None:
+    typed = "sk-typed-in-the-dialog-000000000"
+    fake_openai.require_key(typed)
+    profile = ProviderProfile("new-server", kind="custom", base_url=fake_openai.url)
+    settings = Settings()  # the profile is not in the settings yet
+    provider = connect.draft_provider_config(
+        profile, settings, MemorySecretStore(), {}, api_key=typed + "\n"
+    )
+    report = await server_models.check_connection(provider, None)
+    assert report.ok, report.lines()
+    # Without a typed key, the profile's stored key is looked up as for a saved profile.
+    with pytest.raises(errors.NoApiKeyError):
+        connect.draft_provider_config(profile, settings, MemorySecretStore(), {})
+    stored = MemorySecretStore()
+    stored.set_key("new-server", typed)
+    assert connect.draft_provider_config(profile, settings, stored, {}).api_key == typed

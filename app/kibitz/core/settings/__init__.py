@@ -10,6 +10,7 @@ from kibitz.core.settings.provider import (
     OPENAI_BASE_URL,
     KeySource,
     ProviderChoice,
+    choice_for_profile,
     effective_provider,
 )
 from kibitz.core.settings.schema import (
@@ -59,6 +60,7 @@ __all__ = [
     "SettingSpec",
     "Settings",
     "UiSettings",
+    "choice_for_profile",
     "effective_provider",
     "load_settings",
     "meta",

@@ -84,7 +84,7 @@ def effective_provider(
         return _from_environment(env)
     profile = providers.profile(name)
     if profile is not None:
-        return _from_profile(profile)
+        return choice_for_profile(profile)
     if name == ENV_PROVIDER_NAME:
         return _from_environment(env)
     known = ", ".join(p.name for p in providers.profiles) or "none yet"
@@ -106,7 +106,8 @@ def _from_environment(env: Mapping[str, str]) -> ProviderChoice:
     )
 
 
-def _from_profile(profile: ProviderProfile) -> ProviderChoice:
+def choice_for_profile(profile: ProviderProfile) -> ProviderChoice:
+    """How `profile` is reached, saved in settings or not (a profile being edited)."""
     base_url = profile.base_url or KIND_BASE_URLS[profile.kind]
     order: tuple[KeySource, ...] = (KeySource.KEYRING,)
     if profile.kind == "openai" and base_url.rstrip("/") == OPENAI_BASE_URL:
