@@ -91,3 +91,32 @@ def test_a_broken_preset_entry_is_skipped_with_a_warning(tmp_path: Path) -> None
     assert result.settings.presets.default is None
     assert any("presets.items[0] was skipped" in w for w in result.warnings)
     assert any("names no preset" in w for w in result.warnings)
+
+
+def test_the_version_1_file_is_kept_before_it_is_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    original = b'schema_version = 1\n[chat]\nsystem_prompt = "Be brief."\n'
+    path.write_bytes(original)
+    result = load_settings(path)
+    assert path.read_bytes() == original  # loading migrates in memory only
+    save_settings(path, with_default(result.settings, None))
+    assert (tmp_path / "settings.toml.v1").read_bytes() == original
+    assert load_settings(path).file_version == 2
+    # The first copy is the one kept; saving a version 2 file makes no new copy.
+    save_settings(path, result.settings)
+    assert (tmp_path / "settings.toml.v1").read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.toml", "settings.toml.v1"]
+
+
+def test_a_file_from_before_versioning_is_kept_as_version_1(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('[ui]\ntheme = "dark"\n', encoding="utf-8")
+    save_settings(path, load_settings(path).settings)
+    assert (tmp_path / "settings.toml.v1").read_text(encoding="utf-8") == '[ui]\ntheme = "dark"\n'
+
+
+def test_saving_over_no_file_or_a_current_file_keeps_no_copy(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    save_settings(path, Settings())
+    save_settings(path, with_preset(Settings(), Preset("A", "x")))
+    assert [p.name for p in tmp_path.iterdir()] == ["settings.toml"]

@@ -270,14 +270,15 @@ def _plain(value: Any) -> Any:
 def save_settings(path: Path, settings: Settings) -> None:
     """Write atomically (temp file + os.replace), private to the user (0600).
 
-    A file written by a newer Kibitz is copied to `<name>.v<N>` first, so its settings this
-    version does not know survive. Raises SettingsSaveError (an errors.SettingsFileError)
-    when the write fails.
+    A file of another schema version is copied to `<name>.v<N>` first: a newer Kibitz's file
+    keeps the settings this version does not know, an older one is the state before its
+    migration (to go back to an older Kibitz). Raises SettingsSaveError (an
+    errors.SettingsFileError) when the write fails.
     """
     text = _HEADER + tomli_w.dumps(to_dict(settings))
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _keep_newer(path)
+        _keep_other_version(path)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:  # mkstemp makes it 0600
@@ -294,16 +295,17 @@ def save_settings(path: Path, settings: Settings) -> None:
         raise err from exc
 
 
-def _keep_newer(path: Path) -> None:
+def _keep_other_version(path: Path) -> None:
     try:
-        found = tomllib.loads(path.read_text(encoding="utf-8")).get("schema_version")
+        # Files from before versioning count as version 1, as in `migrate`.
+        found = tomllib.loads(path.read_text(encoding="utf-8")).get("schema_version", 1)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return
-    if isinstance(found, int) and not isinstance(found, bool) and found > SCHEMA_VERSION:
+    if isinstance(found, int) and not isinstance(found, bool) and found != SCHEMA_VERSION:
         keep = path.with_name(f"{path.name}.v{found}")
         if not keep.exists():
             shutil.copy2(path, keep)
-            log.info("kept the newer settings file as %s", keep)
+            log.info("kept the schema %d settings file as %s", found, keep)
 
 
 def _move_aside(path: Path, reason: str) -> errors.SettingsFileError:
