@@ -1,0 +1,5 @@
+"""Global hotkeys: one small protocol, a back end per platform, and the service the app uses.
+
+Importing this package loads no back end: each one (and python-xlib, ctypes libraries, D-Bus)
+is imported only when the service picks it.
+"""
