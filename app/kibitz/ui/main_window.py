@@ -8,6 +8,7 @@ from concurrent.futures import Executor
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QMainWindow,
     QSplitter,
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from kibitz import APP_NAME
-from kibitz.core.errors import KibitzError
+from kibitz.core.errors import Action, KibitzError
 from kibitz.core.paths import AppPaths
 from kibitz.core.secrets import SessionSecretStore
 from kibitz.core.store import Store
@@ -25,6 +26,8 @@ from kibitz.core.types import ChangeKind, Changes, ConversationId, MessageId
 from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.chat_controller import ChatController
 from kibitz.ui.notify import Notice, NoticeBar
+from kibitz.ui.settings.context import SettingsContext
+from kibitz.ui.settings.opener import SettingsOpener
 from kibitz.ui.setup_controller import SetupController
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.views.chat_view import ChatView
@@ -99,6 +102,11 @@ class MainWindow(QMainWindow):
             self.welcome, settings, secrets, runner, executor, self.notices.show_notice
         )
         self._settings = settings
+        self.settings_windows = SettingsOpener(
+            SettingsContext(settings, secrets, runner, executor, paths, self.notices.show_notice),
+            store,
+            self,
+        )
         self._apply_settings()
         settings.changed.connect(self._apply_settings)
         self._connect()
@@ -136,13 +144,42 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(action("&New chat", QKeySequence.StandardKey.New, self.new_chat))
         file_menu.addSeparator()
+        preferences = QKeySequence(QKeySequence.StandardKey.Preferences)
+        file_menu.addAction(
+            action(
+                "&Settings…",
+                preferences if not preferences.isEmpty() else "Ctrl+,",
+                self.settings_windows.open_settings,
+            )
+        )
+        file_menu.addAction(
+            action("C&onversation settings…", "Ctrl+Shift+,", self.open_conversation_settings)
+        )
+        file_menu.addSeparator()
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(action("&Search conversations", "Ctrl+K", self.sidebar.focus_search))
         view_menu.addAction(action("Stop the reply", "Esc", self.chat.stop))
 
     def _apply_settings(self) -> None:
-        self.composer.set_ctrl_enter_sends(self._settings().ui.send_key == "ctrl+enter")
+        ui = self._settings().ui
+        self.composer.set_ctrl_enter_sends(ui.send_key == "ctrl+enter")
+        font = QApplication.font()
+        if ui.font_size is not None:
+            font.setPointSize(ui.font_size)
+        for widget in (self.chat_view, self.composer):
+            if widget.font() != font:
+                widget.setFont(font)
+
+    def open_conversation_settings(self) -> None:
+        """The open conversation's own settings; a new chat is stored first to have some."""
+        conversation_id = self.chat.conversation_id
+        if conversation_id is None:
+            self.notices.show_notice(
+                Notice("Open or start a conversation first: its settings apply to it alone.")
+            )
+            return
+        self.settings_windows.open_conversation_settings(conversation_id)
 
     # -- behaviour ------------------------------------------------------------------------------
 
@@ -207,9 +244,12 @@ class MainWindow(QMainWindow):
             self.welcome.focus_key_field()
 
     def _on_chat_setup_requested(self, action: str) -> None:
-        del action  # the full settings dialog comes later; the welcome pane connects a server
-        self.setup.show_setup(force=True)
-        self.chat.new_chat()
+        if action == Action.SET_KEY and not self._settings().providers.profiles:
+            # Nothing configured yet: the welcome pane is the friendliest way to a key.
+            self.setup.show_setup(force=True)
+            self.chat.new_chat()
+            return
+        self.settings_windows.handle_error_action(action, self.chat.conversation_id)
 
     # -- geometry -------------------------------------------------------------------------------
 

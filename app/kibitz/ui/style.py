@@ -53,6 +53,12 @@ QSplitter::handle {{ background: {border}; width: 1px; }}
 #SetupHeading {{ font-weight: 600; }}
 #SetupCard {{ background: {card}; border: 1px solid {border}; border-radius: 12px; }}
 #SetupError {{ color: {"rgb(255,150,150)" if dark else "rgb(170,30,30)"}; }}
+#SettingsNav {{ background: {sidebar}; border: none; border-right: 1px solid {border}; }}
+#SettingsHeading {{ font-size: 15pt; font-weight: 600; }}
+#FieldHelp, #KeyStatus, #OverrideSummary {{ color: {subtle}; }}
+#FieldError {{ color: {"rgb(255,150,150)" if dark else "rgb(170,30,30)"}; }}
+QLineEdit[invalid="true"] {{ border: 1px solid {"rgb(255,120,120)" if dark else "rgb(200,40,40)"};
+    border-radius: 3px; padding: 2px; }}
 #NoticeBar {{ background: {_mix(base, accent, 0.12)}; border-top: 1px solid {border}; }}
 #NoticeBar[kind="warning"] {{ background: {warn}; }}
 #NoticeBar[kind="error"] {{ background: {error}; }}

@@ -1,0 +1,30 @@
+"""What the settings pages need from the app, in one object passed to each page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+from kibitz.core.paths import AppPaths
+from kibitz.core.secrets import SessionSecretStore
+from kibitz.ui.app_settings import SettingsHolder
+from kibitz.ui.notify import Notify
+from kibitz.ui.tasks import TaskRunner
+
+
+def _no_status() -> str:
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsContext:
+    settings: SettingsHolder
+    secrets: SessionSecretStore
+    runner: TaskRunner  # async work (test connection, model lists)
+    executor: Executor  # blocking work (the keyring)
+    paths: AppPaths
+    notify: Notify
+    # The quick-ask hotkey's state in words ("Active: Ctrl+Alt+Space"), from the hotkey
+    # service once it runs; empty when there is none to report.
+    hotkey_status: Callable[[], str] = field(default=_no_status)

@@ -1,0 +1,237 @@
+"""One conversation's settings: its provider, system prompt and parameter overrides.
+
+Each parameter field is empty while the conversation follows the defaults (the placeholder
+shows the value it inherits); a value typed there overrides it, and ↺ or "Reset all" goes back.
+Changes are stored at once and apply to the next request of that conversation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kibitz.core.errors import StoreError
+from kibitz.core.settings import FieldType, Settings, spec_for
+from kibitz.core.store import Store
+from kibitz.core.types import ConversationId, RequestParams
+from kibitz.ui.notify import Notice
+from kibitz.ui.settings.context import SettingsContext
+from kibitz.ui.settings.field_editor import FieldEditor, format_value, label_for
+from kibitz.ui.settings.form_page import help_label
+from kibitz.ui.settings.parameters_page import max_tokens_error
+
+PARAMETERS = tuple(f.name for f in dataclasses.fields(RequestParams))
+
+
+def _optional_spec(name: str) -> Any:
+    spec = spec_for(f"defaults.{name}")
+    return dataclasses.replace(spec, type=FieldType(spec.type.base, True))
+
+
+def inherited_text(settings: Settings, name: str) -> str:
+    value = getattr(settings.defaults, name)
+    return f"Default: {format_value(value)}" if value is not None else "Default: server's"
+
+
+class ConversationSettingsDialog(QDialog):
+    def __init__(
+        self,
+        context: SettingsContext,
+        store: Store,
+        conversation_id: ConversationId,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("ConversationSettings")
+        self.setModal(False)
+        self.resize(620, 640)
+        self._context = context
+        self._store = store
+        self.conversation_id = conversation_id
+        conversation = store.get_conversation(conversation_id)
+        self.setWindowTitle(f"Conversation settings — {conversation.title or 'New chat'}")
+
+        self.provider = QComboBox()
+        self.provider.setAccessibleName("Provider for this conversation")
+        self.provider.activated.connect(self._on_provider_chosen)
+        self.preset = QComboBox()
+        self.preset.setAccessibleName("System prompt preset")
+        self.preset.activated.connect(self._on_preset_chosen)
+        self.prompt = QPlainTextEdit()
+        self.prompt.setAccessibleName("System prompt")
+        self.prompt.setPlaceholderText("No system prompt")
+        self.prompt.setFixedHeight(110)
+        self.prompt.installEventFilter(self)
+        self.summary = QLabel()
+        self.summary.setObjectName("OverrideSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setAccessibleName("Overridden values")
+        reset_all = QPushButton("Reset all to defaults")
+        reset_all.setAccessibleName("Reset all parameters to the defaults")
+        reset_all.clicked.connect(self.reset_all)
+
+        form = QFormLayout()
+        form.addRow("Provider:", self.provider)
+        form.addRow("System prompt:", self.preset)
+        form.addRow("", self.prompt)
+        self.editors: dict[str, FieldEditor] = {}
+        self._labels: dict[str, QLabel] = {}
+        self._resets: dict[str, QToolButton] = {}
+        for name in PARAMETERS:
+            editor = FieldEditor(_optional_spec(name))
+            editor.committed.connect(lambda value, n=name: self._set_override(n, value))
+            reset = QToolButton()
+            reset.setText("↺")
+            reset.setToolTip("Use the default")
+            reset.setAccessibleName(f"Reset {label_for(editor.spec)} to the default")
+            reset.clicked.connect(lambda _c=False, n=name: self._set_override(n, None))
+            row = QHBoxLayout()
+            row.addWidget(editor, 1)
+            row.addWidget(reset, 0, Qt.AlignmentFlag.AlignTop)
+            label = QLabel(f"{label_for(editor.spec)}:")
+            form.addRow(label, row)
+            self.editors[name], self._labels[name], self._resets[name] = editor, label, reset
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.addWidget(help_label(
+            "These apply to this conversation only. Empty fields follow the defaults in "
+            "Settings → Model & parameters."
+        ))  # fmt: skip
+        column.addLayout(form)
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary, 1)
+        summary_row.addWidget(reset_all)
+        column.addLayout(summary_row)
+        column.addStretch(1)
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setWidget(body)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        outer = QVBoxLayout(self)
+        outer.addWidget(area, 1)
+        outer.addWidget(buttons)
+        context.settings.changed.connect(self._on_settings_changed)
+        self.reload()
+
+    # -- display -------------------------------------------------------------------------------
+
+    def _on_settings_changed(self, _settings: Settings) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        try:
+            conversation = self._store.get_conversation(self.conversation_id)
+        except StoreError:
+            self.close()
+            return
+        settings = self._context.settings()
+        self.provider.clear()
+        self.provider.addItem("The provider in use (Settings)", None)
+        for profile in settings.providers.profiles:
+            self.provider.addItem(profile.name, profile.name)
+        if conversation.provider and self.provider.findData(conversation.provider) < 0:
+            self.provider.addItem(f"{conversation.provider} (missing)", conversation.provider)
+        self.provider.setCurrentIndex(max(self.provider.findData(conversation.provider), 0))
+        self._fill_presets(settings, conversation.system_prompt)
+        if not self.prompt.hasFocus():
+            self.prompt.setPlainText(conversation.system_prompt or "")
+        overrides = conversation.params
+        for name, editor in self.editors.items():
+            value = getattr(overrides, name)
+            if not editor.error_text():
+                editor.set_value(value)
+            editor.set_placeholder(inherited_text(settings, name))
+            font = self._labels[name].font()
+            font.setBold(value is not None)
+            self._labels[name].setFont(font)
+            self._resets[name].setEnabled(value is not None)
+        names = [label_for(self.editors[n].spec) for n in overrides.overridden()]
+        self.summary.setText("Overrides: " + ", ".join(names) if names else "Follows the defaults.")
+
+    def _fill_presets(self, settings: Settings, prompt: str | None) -> None:
+        self.preset.clear()
+        self.preset.addItem("None", "")
+        for preset in _presets(settings):
+            self.preset.addItem(preset[0], preset[1])
+        index = self.preset.findData(prompt or "")
+        if index < 0:
+            self.preset.addItem("Custom (edited below)", prompt)
+            index = self.preset.count() - 1
+        self.preset.setCurrentIndex(index)
+
+    # -- edits ---------------------------------------------------------------------------------
+
+    def _set_override(self, name: str, value: object) -> None:
+        conversation = self._store.get_conversation(self.conversation_id)
+        if name == "max_tokens":
+            model = conversation.params.model or self._context.settings().defaults.model
+            error = max_tokens_error(model, value)  # type: ignore[arg-type]
+            if error is not None:
+                self.editors[name].refuse(error)
+                return
+        params = dataclasses.replace(conversation.params, **{name: value})  # type: ignore[arg-type]
+        self._store_change(lambda: self._store.set_params(self.conversation_id, params))
+
+    def reset_all(self) -> None:
+        for editor in self.editors.values():
+            editor.set_value(None)
+        self._store_change(lambda: self._store.set_params(self.conversation_id, RequestParams()))
+
+    def _on_provider_chosen(self, index: int) -> None:
+        name = self.provider.itemData(index)
+        self._store_change(lambda: self._store.set_provider(self.conversation_id, name))
+
+    def _on_preset_chosen(self, index: int) -> None:
+        text = self.preset.itemData(index) or None
+        self.prompt.setPlainText(text or "")
+        self._store_change(lambda: self._store.set_system_prompt(self.conversation_id, text))
+
+    def _commit_prompt(self) -> None:
+        text = self.prompt.toPlainText().strip() or None
+        if text == self._store.get_conversation(self.conversation_id).system_prompt:
+            return
+        self._store_change(lambda: self._store.set_system_prompt(self.conversation_id, text))
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        from PySide6.QtCore import QEvent
+
+        if watched is self.prompt and event.type() == QEvent.Type.FocusOut:
+            self._commit_prompt()
+        return False
+
+    def closeEvent(self, event: Any) -> None:
+        self._commit_prompt()  # typed text is never lost by closing
+        super().closeEvent(event)
+
+    def _store_change(self, change: Any) -> None:
+        try:
+            change()
+        except StoreError as exc:
+            self._context.notify(Notice(" ".join(exc.lines()), kind="error", timeout_ms=0))
+            return
+        self.reload()
+
+
+def _presets(settings: Settings) -> list[tuple[str, str]]:
+    """(name, text) of the system-prompt presets."""
+    presets = getattr(settings, "presets", None)
+    if presets is None:
+        return []
+    return [(p.name, p.text) for p in presets.items]

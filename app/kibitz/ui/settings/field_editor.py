@@ -1,0 +1,265 @@
+"""One editor per setting, built from the schema's type, range and help text.
+
+Every editor validates with the schema (`SettingSpec.check`) when the user finishes an entry:
+a refused value stays in the field, marked, with the allowed range under it, and nothing is
+applied; an accepted one is announced through `committed`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, get_origin
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kibitz.core.settings import InvalidSettingError, SettingSpec
+from kibitz.core.settings.fields import parse_text
+
+# Names people know these by; the rest come from the field name.
+_LABELS = {
+    "defaults.top_p": "Top p",
+    "defaults.max_tokens": "Max tokens",
+    "defaults.n": "Replies per request (n)",
+    "defaults.stop": "Stop sequences",
+    "defaults.seed": "Seed",
+    "defaults.response_format": "Response format",
+    "chat.stall_timeout_s": "Stall timeout",
+    "chat.request_timeout_s": "Request timeout",
+    "chat.max_retries": "Retries",
+    "chat.auto_title": "Name new conversations automatically",
+    "chat.context_reserve_tokens": "Room kept for the reply",
+    "chat.unknown_context_window": "Context window of unknown models",
+    "ui.font_size": "Text size",
+    "ui.send_key": "Send with",
+    "ui.close_to_tray": "Closing the window keeps Kibitz in the tray",
+    "ui.hotkey": "Quick-ask hotkey",
+    "ui.quick_ask_prefill": "Fill quick ask from",
+    "ui.start_at_login": "Start Kibitz when you log in",
+}
+_CHOICE_LABELS = {
+    "system": "Follow the system",
+    "light": "Light",
+    "dark": "Dark",
+    "enter": "Enter (Shift+Enter for a new line)",
+    "ctrl+enter": "Ctrl+Enter (Enter for a new line)",
+    "none": "Nothing",
+    "clipboard": "The clipboard",
+    "selection": "The selected text",
+    "text": "Text",
+    "json_object": "JSON object",
+}
+STOP_FIELDS = 4
+
+
+def label_for(spec: SettingSpec) -> str:
+    if spec.info.label:
+        return spec.info.label
+    name = spec.path.rpartition(".")[2]
+    return _LABELS.get(spec.path) or name.replace("_", " ").capitalize()
+
+
+def format_value(value: object) -> str:
+    """A stored value as a user would type it."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _escape_stop(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+
+
+def _unescape_stop(text: str) -> str:
+    out: list[str] = []
+    chars = iter(text)
+    for ch in chars:
+        if ch != "\\":
+            out.append(ch)
+            continue
+        nxt = next(chars, "")
+        out.append({"n": "\n", "t": "\t", "\\": "\\"}.get(nxt, "\\" + nxt))
+    return "".join(out)
+
+
+class FieldEditor(QWidget):
+    """A setting's input and, under it, the reason a value was refused."""
+
+    committed = Signal(object)  # the validated value (None: not set / the default)
+
+    def __init__(
+        self, spec: SettingSpec, *, placeholder: str = "", parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self._value: Any = None
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        self._error = QLabel()
+        self._error.setObjectName("FieldError")
+        self._error.setWordWrap(True)
+        self._error.hide()
+        self._input = self._build(placeholder)
+        column.addWidget(self._input)
+        column.addWidget(self._error)
+        self.setToolTip(spec.info.help)
+        self.setAccessibleName(label_for(spec))
+        self._input.setAccessibleName(label_for(spec))
+        self._input.setAccessibleDescription(f"{spec.info.help} Allowed: {spec.allowed}.")
+
+    # -- construction --------------------------------------------------------------------------
+
+    def _build(self, placeholder: str) -> QWidget:
+        base = self.spec.type.base
+        if base is bool:
+            box = QCheckBox(label_for(self.spec))
+            box.toggled.connect(self._on_toggled)
+            self._checkbox = box
+            return box
+        if self.spec.choices:
+            combo = QComboBox()
+            if self.spec.type.optional:
+                combo.addItem(placeholder or "Server default", None)
+            for choice in self.spec.choices:
+                combo.addItem(_CHOICE_LABELS.get(choice, choice), choice)
+            combo.activated.connect(self._on_choice)
+            self._combo = combo
+            return combo
+        if get_origin(base) is tuple:
+            return self._build_list(placeholder)
+        edit = QLineEdit()
+        edit.setPlaceholderText(placeholder or self._default_placeholder())
+        edit.setClearButtonEnabled(self.spec.type.optional)
+        edit.editingFinished.connect(self._on_text_finished)
+        self._edit = edit
+        return edit
+
+    def _build_list(self, placeholder: str) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self._parts: list[QLineEdit] = []
+        count = self.spec.info.max_items or STOP_FIELDS
+        for i in range(count):
+            part = QLineEdit()
+            part.setPlaceholderText(placeholder if i == 0 and placeholder else "—")
+            part.setAccessibleName(f"{label_for(self.spec)} {i + 1}")
+            part.setToolTip("One entry; \\n is a line break.")
+            part.editingFinished.connect(self._on_list_finished)
+            layout.addWidget(part)
+            self._parts.append(part)
+        return row
+
+    def _default_placeholder(self) -> str:
+        if self.spec.path == "defaults.seed":
+            return "Server default (random)"
+        if self.spec.type.optional:
+            whose = "Server" if self.spec.path.startswith("defaults.") else "System"
+            return f"{whose} default ({self.spec.allowed.split(', or nothing')[0]})"
+        return ""
+
+    # -- value ---------------------------------------------------------------------------------
+
+    def value(self) -> Any:
+        return self._value
+
+    def set_value(self, value: Any) -> None:
+        """Show a value from the settings; no signal, and any pending error is cleared."""
+        self._value = value
+        self._show_error(None)
+        if hasattr(self, "_checkbox"):
+            self._checkbox.blockSignals(True)
+            self._checkbox.setChecked(bool(value))
+            self._checkbox.blockSignals(False)
+        elif hasattr(self, "_combo"):
+            index = self._combo.findData(value)
+            self._combo.setCurrentIndex(max(index, 0))
+        elif hasattr(self, "_parts"):
+            items = list(value or ())
+            for i, part in enumerate(self._parts):
+                part.setText(_escape_stop(items[i]) if i < len(items) else "")
+        else:
+            self._edit.setText(format_value(value))
+
+    def set_placeholder(self, text: str) -> None:
+        if hasattr(self, "_edit"):
+            self._edit.setPlaceholderText(text)
+        elif hasattr(self, "_parts") and self._parts:
+            self._parts[0].setPlaceholderText(text)
+        elif hasattr(self, "_combo") and self.spec.type.optional:
+            self._combo.setItemText(0, text)
+
+    def error_text(self) -> str:
+        return self._error.text() if not self._error.isHidden() else ""
+
+    def input_widget(self) -> QWidget:
+        return self._input
+
+    # -- entry ---------------------------------------------------------------------------------
+
+    def _on_toggled(self, checked: bool) -> None:
+        self._commit(checked)
+
+    def _on_choice(self, index: int) -> None:
+        self._commit(self._combo.itemData(index))
+
+    def _on_text_finished(self) -> None:
+        text = self._edit.text()
+        if text.strip() == format_value(self._value) and self.error_text() == "":
+            return
+        try:
+            value = parse_text(self.spec.path, self.spec.type, self.spec.info, text)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise InvalidSettingError(self.spec.path, text, self.spec.allowed)
+        except InvalidSettingError as exc:
+            self._show_error(exc)
+            return
+        self._commit(value)
+
+    def _on_list_finished(self) -> None:
+        items = [_unescape_stop(p.text()) for p in self._parts if p.text()]
+        value = tuple(items) or None
+        if value == self._value and self.error_text() == "":
+            return
+        self._commit(value)
+
+    def _commit(self, value: Any) -> None:
+        try:
+            checked = self.spec.check(value)
+        except InvalidSettingError as exc:
+            self._show_error(exc)
+            return
+        self._show_error(None)
+        self._value = checked
+        self.committed.emit(checked)
+
+    def refuse(self, error: InvalidSettingError) -> None:
+        """A check beyond the schema (a model's output limit) refused the committed value."""
+        self._show_error(error)
+
+    def _show_error(self, error: InvalidSettingError | None) -> None:
+        if error is None:
+            self._error.hide()
+            self._error.clear()
+            self._input.setProperty("invalid", False)
+        else:
+            self._error.setText(f"{error.detail.rstrip('.')}. Allowed: {error.allowed}.")
+            self._error.show()
+            self._input.setProperty("invalid", True)
+        # The stylesheet keys on the property: re-polish to show or clear the red edge.
+        for widget in (self._input, *getattr(self, "_parts", ())):
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)

@@ -1,0 +1,86 @@
+"""A page of settings laid out from the schema: a label, an editor and the help text per row.
+
+Edits apply at once: each accepted value goes through `Settings.with_value` into the holder,
+which saves the file and tells the app. A value the file cannot take is reported, not lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from kibitz.core.settings import InvalidSettingError, Settings, spec_for
+from kibitz.ui.app_settings import SettingsHolder
+from kibitz.ui.notify import Notice, Notify
+from kibitz.ui.settings.field_editor import FieldEditor, label_for
+
+
+def help_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("FieldHelp")
+    label.setWordWrap(True)
+    return label
+
+
+class SettingsForm(QWidget):
+    """Rows for the given setting paths, bound to the app's settings."""
+
+    def __init__(
+        self,
+        holder: SettingsHolder,
+        paths: Sequence[str],
+        notify: Notify,
+        *,
+        editor_factory: Callable[[str], FieldEditor] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._holder = holder
+        self._notify = notify
+        self.editors: dict[str, FieldEditor] = {}
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setVerticalSpacing(4)
+        column.addLayout(self.form)
+        column.addStretch(1)
+        for path in paths:
+            editor = editor_factory(path) if editor_factory else FieldEditor(spec_for(path))
+            self.add_editor(editor)
+        self._load(holder())
+        holder.changed.connect(self._load)
+
+    def add_editor(self, editor: FieldEditor) -> None:
+        path = editor.spec.path
+        self.editors[path] = editor
+        editor.committed.connect(lambda value, p=path: self._apply(p, value))
+        help_text = help_label(editor.spec.info.help)
+        if editor.spec.type.base is bool:
+            self.form.addRow(editor)  # its label says it; the help is the tooltip
+        else:
+            self.form.addRow(f"{label_for(editor.spec)}:", editor)
+            self.form.addRow("", help_text)
+
+    def _apply(self, path: str, value: object) -> None:
+        try:
+            settings = self._holder().with_value(path, value)
+        except InvalidSettingError as exc:
+            self.editors[path].refuse(exc)
+            return
+        self.apply(settings)
+
+    def apply(self, settings: Settings) -> None:
+        failure = self._holder.update(settings)
+        if failure is not None:
+            self._notify(Notice(" ".join(failure.lines()), kind="error", timeout_ms=0))
+
+    def _load(self, settings: Settings) -> None:
+        for path, editor in self.editors.items():
+            value = settings.value_at(path)
+            if value != editor.value() or editor.error_text():
+                # A field the user is in the middle of correcting keeps their text.
+                if editor.error_text() and editor.input_widget().hasFocus():
+                    continue
+                editor.set_value(value)

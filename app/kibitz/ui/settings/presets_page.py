@@ -1,0 +1,187 @@
+"""System prompts: named presets to create, edit, delete, and the default for new chats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kibitz.core.settings import InvalidSettingError, Settings
+from kibitz.core.settings.presets import Preset, with_default, with_preset, without_preset
+from kibitz.ui.notify import Notice
+from kibitz.ui.settings.context import SettingsContext
+from kibitz.ui.settings.form_page import help_label
+from kibitz.ui.settings.providers_page import refusal_text
+
+
+def _unique(settings: Settings, base: str) -> str:
+    taken = {p.name for p in settings.presets.items}
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base} {n}", n + 1
+    return name
+
+
+class PresetsPage(QWidget):
+    def __init__(self, context: SettingsContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._current: str | None = None
+        self.list = QListWidget()
+        self.list.setAccessibleName("System prompt presets")
+        self.list.setMaximumWidth(170)
+        self.list.currentItemChanged.connect(self._on_chosen)
+        add = QPushButton("New")
+        add.setAccessibleName("New system prompt preset")
+        add.clicked.connect(self.add_preset)
+        self.remove_button = QPushButton("Delete")
+        self.remove_button.setAccessibleName("Delete this preset")
+        self.remove_button.clicked.connect(self.remove_current)
+        self.name = QLineEdit()
+        self.name.setAccessibleName("Preset name")
+        self.name.editingFinished.connect(self._commit)
+        self.text = QPlainTextEdit()
+        self.text.setAccessibleName("Preset text")
+        self.text.setPlaceholderText("You are a helpful assistant…")
+        self.text.installEventFilter(self)
+        self.default_button = QPushButton("Use for new chats")
+        self.default_button.setAccessibleName("Use this preset for new chats")
+        self.default_button.clicked.connect(self.make_default)
+        self.default_note = QLabel()
+        self.default_note.setObjectName("FieldHelp")
+        self.error = QLabel()
+        self.error.setObjectName("FieldError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+
+        left = QVBoxLayout()
+        left.addWidget(self.list, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(self.remove_button)
+        left.addLayout(buttons)
+        self._editor = QWidget()
+        right = QVBoxLayout(self._editor)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(QLabel("Name:"))
+        right.addWidget(self.name)
+        right.addWidget(QLabel("Text:"))
+        right.addWidget(self.text, 1)
+        right.addWidget(self.error)
+        row = QHBoxLayout()
+        row.addWidget(self.default_button)
+        row.addWidget(self.default_note, 1)
+        right.addLayout(row)
+        self._empty = help_label(
+            "No presets yet. New makes one; the one used for new chats is marked ★. "
+            "A conversation can switch preset in its settings."
+        )
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(left)
+        side = QVBoxLayout()
+        side.addWidget(self._empty)
+        side.addWidget(self._editor, 1)
+        outer.addLayout(side, 1)
+        context.settings.changed.connect(self._reload)
+        self._reload(context.settings())
+
+    def _reload(self, settings: Settings) -> None:
+        presets = settings.presets
+        self.list.blockSignals(True)
+        self.list.clear()
+        for preset in presets.items:
+            mark = "  ★" if preset.name == presets.default else ""
+            item = QListWidgetItem(preset.name + mark)
+            item.setData(Qt.ItemDataRole.UserRole, preset.name)
+            self.list.addItem(item)
+            if preset.name == self._current:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+        has_any = bool(presets.items)
+        self._empty.setVisible(not has_any)
+        self._editor.setVisible(has_any)
+        self.remove_button.setEnabled(has_any)
+        if has_any and self.list.currentItem() is None:
+            self.list.setCurrentRow(0)
+        elif self._current is not None:
+            self._show(self._current)
+
+    def _on_chosen(self, item: QListWidgetItem | None, _previous: Any) -> None:
+        self._commit()
+        if item is not None:
+            self._show(item.data(Qt.ItemDataRole.UserRole))
+
+    def _show(self, name: str) -> None:
+        presets = self._context.settings().presets
+        preset = next((p for p in presets.items if p.name == name), None)
+        if preset is None:
+            return
+        self._current = name
+        if not self.name.hasFocus():
+            self.name.setText(preset.name)
+        if not self.text.hasFocus():
+            self.text.setPlainText(preset.text)
+        is_default = presets.default == name
+        self.default_button.setEnabled(not is_default)
+        self.default_note.setText("New chats start with this one." if is_default else "")
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        if watched is self.text and event.type() == QEvent.Type.FocusOut:
+            self._commit()
+        return False
+
+    def _commit(self) -> None:
+        if self._current is None:
+            return
+        settings = self._context.settings()
+        old = next((p for p in settings.presets.items if p.name == self._current), None)
+        if old is None:
+            return
+        try:
+            preset = Preset(self.name.text().strip(), self.text.toPlainText())
+            updated = with_preset(settings, preset, replacing=old.name)
+        except InvalidSettingError as exc:
+            self.error.setText(refusal_text(exc))
+            self.error.show()
+            return
+        self.error.hide()
+        if preset != old:
+            self._current = preset.name
+            self._apply(updated)
+
+    def add_preset(self) -> None:
+        self._commit()
+        settings = self._context.settings()
+        name = _unique(settings, "New preset")
+        self._current = name
+        self._apply(with_preset(settings, Preset(name, "")))
+        self.name.setFocus()
+        self.name.selectAll()
+
+    def remove_current(self) -> None:
+        if self._current is None:
+            return
+        name, self._current = self._current, None
+        self._apply(without_preset(self._context.settings(), name))
+
+    def make_default(self) -> None:
+        self._commit()
+        if self._current is not None:
+            self._apply(with_default(self._context.settings(), self._current))
+
+    def _apply(self, settings: Settings) -> None:
+        failure = self._context.settings.update(settings)
+        if failure is not None:
+            self._context.notify(Notice(" ".join(failure.lines()), kind="error", timeout_ms=0))
