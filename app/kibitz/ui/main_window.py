@@ -149,7 +149,7 @@ class MainWindow(QMainWindow):
             action(
                 "&Settings…",
                 preferences if not preferences.isEmpty() else "Ctrl+,",
-                self.settings_windows.open_settings,
+                lambda: self.settings_windows.open_settings(),
             )
         )
         file_menu.addAction(

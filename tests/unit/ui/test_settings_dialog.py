@@ -138,9 +138,9 @@ async def test_max_tokens_is_bounded_by_the_models_limit(dialog: SettingsDialog,
     assert limits is not None
     assert limits.max_output_tokens is not None
     field = editor(dialog, PARAMETERS, "defaults.max_tokens")
-    assert str(limits.max_output_tokens) in line_edit(field).placeholderText()
+    assert f"{limits.max_output_tokens:,}" in line_edit(field).placeholderText()
     type_into(line_edit(field), str(limits.max_output_tokens + 1))
-    assert str(limits.max_output_tokens) in field.error_text()
+    assert f"{limits.max_output_tokens:,}" in field.error_text()
     assert rig.holder().defaults.max_tokens is None
     type_into(line_edit(field), "500")
     assert rig.holder().defaults.max_tokens == 500

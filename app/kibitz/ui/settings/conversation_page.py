@@ -27,14 +27,14 @@ from PySide6.QtWidgets import (
 )
 
 from kibitz.core.errors import StoreError
-from kibitz.core.settings import FieldType, Settings, spec_for
+from kibitz.core.settings import FieldType, InvalidSettingError, Settings, spec_for
+from kibitz.core.settings.overrides import with_override
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, RequestParams
 from kibitz.ui.notify import Notice
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.field_editor import FieldEditor, format_value, label_for
 from kibitz.ui.settings.form_page import help_label
-from kibitz.ui.settings.parameters_page import max_tokens_error
 
 PARAMETERS = tuple(f.name for f in dataclasses.fields(RequestParams))
 
@@ -180,13 +180,12 @@ class ConversationSettingsDialog(QDialog):
 
     def _set_override(self, name: str, value: object) -> None:
         conversation = self._store.get_conversation(self.conversation_id)
-        if name == "max_tokens":
-            model = conversation.params.model or self._context.settings().defaults.model
-            error = max_tokens_error(model, value)  # type: ignore[arg-type]
-            if error is not None:
-                self.editors[name].refuse(error)
-                return
-        params = dataclasses.replace(conversation.params, **{name: value})  # type: ignore[arg-type]
+        model = conversation.params.model or self._context.settings().defaults.model
+        try:
+            params = with_override(conversation.params, name, value, model=model)
+        except InvalidSettingError as exc:
+            self.editors[name].refuse(exc)
+            return
         self._store_change(lambda: self._store.set_params(self.conversation_id, params))
 
     def reset_all(self) -> None:

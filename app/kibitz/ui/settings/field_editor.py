@@ -60,6 +60,13 @@ _CHOICE_LABELS = {
 STOP_FIELDS = 4
 
 
+def refusal_text(error: InvalidSettingError) -> str:
+    """Why a value was refused; the allowed values only where the reason does not say."""
+    if error.detail.endswith("is not allowed"):
+        return f"{error.detail}: use {error.allowed}."
+    return f"{error.detail}."
+
+
 def label_for(spec: SettingSpec) -> str:
     if spec.info.label:
         return spec.info.label
@@ -256,7 +263,7 @@ class FieldEditor(QWidget):
             self._error.clear()
             self._input.setProperty("invalid", False)
         else:
-            self._error.setText(f"{error.detail.rstrip('.')}. Allowed: {error.allowed}.")
+            self._error.setText(refusal_text(error))
             self._error.show()
             self._input.setProperty("invalid", True)
         # The stylesheet keys on the property: re-polish to show or clear the red edge.

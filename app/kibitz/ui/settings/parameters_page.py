@@ -17,19 +17,12 @@ PARAMETER_PATHS = tuple(f"defaults.{f.name}" for f in dataclasses.fields(Request
 
 def max_tokens_error(model: str | None, value: int | None) -> InvalidSettingError | None:
     """A max_tokens above what the model can write, where the model's limit is known."""
-    if value is None or not model:
-        return None
-    from kibitz.core.context import model_limits
+    from kibitz.core.context import check_max_tokens
 
-    limits = model_limits(model)
-    if limits is None or limits.max_output_tokens is None or value <= limits.max_output_tokens:
+    reason = check_max_tokens(model, value)
+    if reason is None:
         return None
-    return InvalidSettingError(
-        "defaults.max_tokens",
-        value,
-        f"a whole number from 1 to {limits.max_output_tokens} for {model}",
-        reason=f"{model} writes at most {limits.max_output_tokens} tokens per reply",
-    )
+    return InvalidSettingError("defaults.max_tokens", value, "a smaller number", reason=reason)
 
 
 def max_tokens_placeholder(model: str | None) -> str:
@@ -38,7 +31,7 @@ def max_tokens_placeholder(model: str | None) -> str:
     limits = model_limits(model) if model else None
     if limits is None or limits.max_output_tokens is None:
         return "Server default"
-    return f"Server default (up to {limits.max_output_tokens} for {model})"
+    return f"Server default (up to {limits.max_output_tokens:,} for {model})"
 
 
 class ParametersPage(QWidget):

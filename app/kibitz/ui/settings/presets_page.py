@@ -21,8 +21,8 @@ from kibitz.core.settings import InvalidSettingError, Settings
 from kibitz.core.settings.presets import Preset, with_default, with_preset, without_preset
 from kibitz.ui.notify import Notice
 from kibitz.ui.settings.context import SettingsContext
+from kibitz.ui.settings.field_editor import refusal_text
 from kibitz.ui.settings.form_page import help_label
-from kibitz.ui.settings.providers_page import refusal_text
 
 
 def _unique(settings: Settings, base: str) -> str:

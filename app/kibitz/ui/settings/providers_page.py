@@ -34,6 +34,7 @@ from kibitz.core.settings import (
 )
 from kibitz.ui.notify import Notice
 from kibitz.ui.settings.context import SettingsContext
+from kibitz.ui.settings.field_editor import refusal_text
 from kibitz.ui.settings.form_page import help_label
 from kibitz.ui.settings.key_box import KeyBox
 
@@ -68,13 +69,6 @@ def unique_name(settings: Settings, base: str) -> str:
     while name in taken:
         name, n = f"{base} {n}", n + 1
     return name
-
-
-def refusal_text(error: InvalidSettingError) -> str:
-    """Why a value was refused; the allowed values only where the reason does not say."""
-    if error.detail.endswith("is not allowed"):
-        return f"{error.detail}: use {error.allowed}."
-    return f"{error.detail}."
 
 
 def parse_headers(text: str) -> dict[str, str]:
