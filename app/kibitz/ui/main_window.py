@@ -187,6 +187,29 @@ class MainWindow(QMainWindow):
         self.chat.new_chat()
         self.composer.focus_input()
 
+    def open_conversation(self, conversation_id: ConversationId | None, draft: str = "") -> None:
+        """Bring the window up on a conversation (a quick-ask hand-off); `draft` goes into the
+        composer unless it already holds text of its own."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        if conversation_id is None:
+            self.chat.new_chat()
+        elif conversation_id == self.chat.conversation_id:
+            self.refresh_conversation(conversation_id)
+        else:
+            self.chat.open_conversation(conversation_id)
+        if draft.strip() and not self.composer.text.strip():
+            self.composer.set_text(draft)
+        self.composer.focus_input()
+
+    def refresh_conversation(self, conversation_id: ConversationId) -> None:
+        """Another view (quick ask) added to this conversation: show what is stored now."""
+        if conversation_id == self.chat.conversation_id and not self.chat.busy:
+            self.chat_view.reload()
+
     def show_notice(self, error: KibitzError) -> None:
         """Tell the user something they must know (a recovered database), without a dialog."""
         self.notices.show_notice(Notice(" ".join(error.lines()), timeout_ms=0, kind="warning"))
