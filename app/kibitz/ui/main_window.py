@@ -189,7 +189,7 @@ class MainWindow(QMainWindow):
 
     def open_conversation(self, conversation_id: ConversationId | None, draft: str = "") -> None:
         """Bring the window up on a conversation (a quick-ask hand-off); `draft` goes into the
-        composer unless it already holds text of its own."""
+        composer, after any text already there."""
         if self.isMinimized():
             self.showNormal()
         self.show()
@@ -201,8 +201,9 @@ class MainWindow(QMainWindow):
             self.refresh_conversation(conversation_id)
         else:
             self.chat.open_conversation(conversation_id)
-        if draft.strip() and not self.composer.text.strip():
-            self.composer.set_text(draft)
+        if draft.strip():
+            mine = self.composer.text.rstrip()
+            self.composer.set_text(f"{mine}\n\n{draft}" if mine else draft)
         self.composer.focus_input()
 
     def refresh_conversation(self, conversation_id: ConversationId) -> None:
