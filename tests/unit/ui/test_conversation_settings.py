@@ -117,7 +117,8 @@ def test_a_refused_parameter_opens_the_conversations_settings(window: MainWindow
     assert [d.conversation_id for d in dialogs if d.isVisible()] == [cid]
 
 
-def test_choose_model_opens_the_model_field(window: MainWindow) -> None:
+@pytest.mark.asyncio
+async def test_choose_model_opens_the_model_field(window: MainWindow) -> None:
     window.chat.setup_requested.emit(Action.CHOOSE_MODEL.value)
     dialog = window.findChild(SettingsDialog)
     assert dialog is not None
@@ -125,7 +126,8 @@ def test_choose_model_opens_the_model_field(window: MainWindow) -> None:
     assert dialog.page() == "parameters"
 
 
-def test_settings_shortcut_and_live_font_size(window: MainWindow, qtbot: QtBot) -> None:
+@pytest.mark.asyncio
+async def test_settings_shortcut_and_live_font_size(window: MainWindow, qtbot: QtBot) -> None:
     qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     dialog = window.findChild(SettingsDialog)
     assert dialog is not None
@@ -139,3 +141,63 @@ def test_settings_shortcut_and_live_font_size(window: MainWindow, qtbot: QtBot) 
     send.setCurrentIndex(send.findData("ctrl+enter"))
     send.activated.emit(send.currentIndex())
     assert window.composer._ctrl_enter_sends
+
+
+@pytest.mark.asyncio
+async def test_overrides_and_the_conversations_provider_reach_the_request(
+    tmp_path: Path, qtbot: QtBot
+) -> None:
+    import asyncio
+
+    from tests.support.fake_openai import FakeOpenAI
+
+    server = FakeOpenAI().start()
+    paths = resolve_paths(tmp_path / "home").ensure()
+    executor = ThreadPoolExecutor(max_workers=1)
+    secrets = SessionSecretStore(MemorySecretStore())
+    secrets.set_key("local", "sk-local-0123456789")
+    # The active provider is unreachable: only the conversation's own choice can answer.
+    settings = (
+        Settings()
+        .with_value("defaults.temperature", 0.9)
+        .with_value("chat.auto_title", False)
+        .with_profile(ProviderProfile("dead", kind="custom", base_url="http://127.0.0.1:9/v1"))
+        .with_profile(ProviderProfile("local", kind="custom", base_url=server.url))
+        .with_value("providers.active", "dead")
+    )
+    runner = TaskRunner()
+    try:
+        with Store.open(paths.database) as store:
+            cid = store.create_conversation("Tuned").id
+            main = MainWindow(store, paths, SettingsHolder(settings, paths.settings_file),
+                              secrets, runner, executor)  # fmt: skip
+            qtbot.addWidget(main)
+            main.show()
+            main.chat.open_conversation(ConversationId(cid))
+            dialog = conversation_dialog(main)
+            dialog.provider.setCurrentIndex(dialog.provider.findData("local"))
+            dialog.provider.activated.emit(dialog.provider.currentIndex())
+            for name, text in (("temperature", "0.3"), ("seed", "7")):
+                edit_of(dialog, name).setText(text)
+                edit_of(dialog, name).editingFinished.emit()
+            stop = dialog.editors["stop"].findChildren(QLineEdit)[0]
+            stop.setText("END")
+            stop.editingFinished.emit()
+            dialog.close()
+            main.composer.set_text("What is tuned?")
+            main.composer._send_text()
+            deadline = asyncio.get_running_loop().time() + 10
+            while main.chat.busy or runner.running_any():
+                assert asyncio.get_running_loop().time() < deadline
+                await asyncio.sleep(0.02)
+            (request,) = server.chat_requests
+            assert request.api_key == "sk-local-0123456789"
+            assert request.body["temperature"] == 0.3
+            assert request.body["seed"] == 7
+            assert request.body["stop"] == ["END"]
+            await main.chat.aclose()
+            main.close()
+    finally:
+        await runner.shutdown()
+        executor.shutdown(wait=True)
+        server.stop()
