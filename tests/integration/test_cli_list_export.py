@@ -119,11 +119,21 @@ def test_markdown_export_writes_one_file_per_conversation(filled: Path, tmp_path
     code, out, messages = kibitz(filled, "export", "--out", str(out_dir))
     assert (code, out) == (0, "")
     assert messages == [f"kibitz: exported 2 conversation(s) to {out_dir}"]
-    files = sorted(p.name for p in out_dir.iterdir())
-    assert files == ["00001-trip-to-lisbon.md", "00002-code-question.md"]
+    known = conversations(filled)
+    trip_uid, code_uid = known[1][0].uid, known[2][0].uid
+    # Named by creation date (UTC), title and uid: stable across exports and machines.
+    names = {
+        f"2025-06-15 trip-to-lisbon ({trip_uid[:8]}).md",
+        f"2025-06-15 code-question ({code_uid[:8]}).md",
+    }
+    assert {p.name for p in out_dir.iterdir()} == names
+    files = [
+        f"2025-06-15 trip-to-lisbon ({trip_uid[:8]}).md",
+        f"2025-06-15 code-question ({code_uid[:8]}).md",
+    ]
 
     trip = (out_dir / files[0]).read_text(encoding="utf-8")
-    assert trip.startswith('---\ntitle: "Trip to Lisbon"\nid: 1\n')
+    assert trip.startswith(f'---\ntitle: "Trip to Lisbon"\nid: "{trip_uid}"\n')
     assert 'model: "gpt-4o"' in trip
     # The current branch only: the edited-away question is in the JSON export, not here.
     assert "## User\n\nWhere should I stay?\n\n## Assistant (gpt-4o)\n\nAlfama is lovely.\n" in trip
@@ -139,7 +149,9 @@ def test_markdown_of_one_conversation_goes_to_stdout(filled: Path, tmp_path: Pat
     kibitz(filled, "export", "--out", str(tmp_path / "md"))
     code, out, messages = kibitz(filled, "export", "2")
     assert (code, messages) == (0, [])
-    assert out == (tmp_path / "md" / "00002-code-question.md").read_text(encoding="utf-8")
+    uid = conversations(filled)[2][0].uid
+    written = tmp_path / "md" / f"2025-06-15 code-question ({uid[:8]}).md"
+    assert out == written.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("ids", [[], ["1", "2"]])

@@ -1,1 +1,1 @@
-"""The headless command line: ask, list, export and key management."""
+"""The headless command line: ask, list, export, import and key management."""

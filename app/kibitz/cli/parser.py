@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable, Sequence
 
 from kibitz import __version__
+from kibitz.cli.transfer_args import add_transfer_commands
 
 
 def _float_in(low: float, high: float) -> Callable[[str], float]:
@@ -70,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_global_options(suppress=False)],
     )
     parser.add_argument("--version", action="version", version=f"kibitz {__version__}")
+    parser.add_argument(
+        "--quick-ask",
+        action="store_true",
+        help="show the quick-ask window of the running Kibitz (starting it if needed); "
+        "bind this to a shortcut in any desktop",
+    )
+    parser.add_argument(
+        "--tray", action="store_true", help="start in the tray, without the window (login start)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = [_global_options(suppress=True)]
 
@@ -92,15 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     lst = sub.add_parser("list", parents=common, help="list stored conversations")
     lst.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    export = sub.add_parser("export", parents=common, help="export conversations")
-    export.add_argument("ids", nargs="*", type=_conversation_id, metavar="ID")
-    export.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    export.add_argument(
-        "--out",
-        metavar="PATH",
-        help="Markdown: a directory (one file per conversation); JSON: a file. "
-        "Default: stdout (Markdown only for a single conversation)",
-    )
+    add_transfer_commands(sub, common, _conversation_id)
 
     key = sub.add_parser("key", parents=common, help="store or delete an API key in the keyring")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)

@@ -1,11 +1,17 @@
-"""Lossless JSON export: the whole message tree with parameters, usage and timestamps."""
+"""Lossless JSON export: the whole message tree with parameters, usage and timestamps.
+
+The document is `{"format": "kibitz-export", "version": 1, ..., "conversations": [...]}`.
+Files are written one conversation per line, so a large export streams out in constant
+memory, stays valid JSON, and still diffs line by line.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from kibitz import __version__
 from kibitz.core.types import Conversation, Message
@@ -49,12 +55,28 @@ def conversation_to_json(conversation: Conversation, messages: Sequence[Message]
     }
 
 
-def export_json(items: Iterable[tuple[Conversation, Sequence[Message]]]) -> dict[str, Any]:
-    """The export document: a format tag and version, then the conversations."""
+def _header() -> dict[str, Any]:
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "exported_at": time.time(),
         "exported_by": f"kibitz {__version__}",
-        "conversations": [conversation_to_json(c, ms) for c, ms in items],
     }
+
+
+def export_json(items: Iterable[tuple[Conversation, Sequence[Message]]]) -> dict[str, Any]:
+    """The export document: a format tag and version, then the conversations."""
+    return {**_header(), "conversations": [conversation_to_json(c, ms) for c, ms in items]}
+
+
+def write_json(out: TextIO, items: Iterable[tuple[Conversation, Sequence[Message]]]) -> int:
+    """Write the export document to `out`, one conversation per line; return how many."""
+    head = json.dumps(_header(), ensure_ascii=False)[:-1]  # without its closing brace
+    out.write(f'{head}, "conversations": [')
+    count = 0
+    for conversation, messages in items:
+        out.write(",\n" if count else "\n")
+        out.write(json.dumps(conversation_to_json(conversation, messages), ensure_ascii=False))
+        count += 1
+    out.write("\n]}\n")
+    return count

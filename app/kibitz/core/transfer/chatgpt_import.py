@@ -1,0 +1,287 @@
+"""One ChatGPT conversation (an element of conversations.json) as a Kibitz message tree.
+
+A conversation holds `mapping`, a tree of nodes by id (each with `parent`, `children` and
+a `message` or null), and `current_node`, the leaf the user last saw. The tree becomes
+Kibitz messages like this:
+
+- Nodes without a message, hidden nodes (`metadata.is_visually_hidden_from_conversation`,
+  system messages, custom-instruction context) and empty placeholders are not turns: their
+  children hang from the nearest turn above. Custom instructions and system text become the
+  conversation's system prompt.
+- One reply that used tools (assistant code → tool output → assistant text, in a chain
+  without branches) becomes one assistant turn, with notes saying which tool ran.
+- Branches (edited questions, regenerated replies) stay branches; `current_node` picks
+  the current one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kibitz.core.store import ImportedConversation, ImportedMessage
+from kibitz.core.transfer.chatgpt_content import (
+    CONTEXT_TYPES,
+    NodeText,
+    context_text,
+    render_message,
+)
+from kibitz.core.transfer.errors import ImportFileError
+from kibitz.core.types import MessageStatus, Role
+
+UID_PREFIX = "chatgpt:"
+_ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT, "tool": Role.TOOL}
+_REPLY_ROLES = (Role.ASSISTANT, Role.TOOL)
+# finish_details.type -> (status, the finish_reason Kibitz stores)
+_FINISH = {
+    "stop": (MessageStatus.COMPLETE, "stop"),
+    "max_tokens": (MessageStatus.LENGTH, "length"),
+    "interrupted": (MessageStatus.INTERRUPTED, None),
+}
+
+
+@dataclass
+class _Turn:
+    """One Kibitz message under construction: one node, or a chain of reply nodes."""
+
+    role: Role
+    parent: int | None
+    created_at: float | None
+    texts: list[str]
+    last: Mapping[str, Any]  # the last node's message (status, finish, time)
+    model: str | None = None
+
+
+@dataclass
+class ConvertedConversation:
+    conversation: ImportedConversation
+    unknown_types: list[str] = field(default_factory=list)
+
+
+def _time(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def _is_hidden(message: Mapping[str, Any]) -> bool:
+    metadata = message.get("metadata")
+    if isinstance(metadata, Mapping) and metadata.get("is_visually_hidden_from_conversation"):
+        return True
+    content = message.get("content")
+    kind = content.get("content_type") if isinstance(content, Mapping) else None
+    author = message.get("author")
+    role = author.get("role") if isinstance(author, Mapping) else None
+    return kind in CONTEXT_TYPES or role == "system"
+
+
+def _status(role: Role, message: Mapping[str, Any]) -> tuple[MessageStatus, str | None, str | None]:
+    """(status, finish_reason, error) of a turn from its last node."""
+    if role is not Role.ASSISTANT:
+        return MessageStatus.COMPLETE, None, None
+    state = message.get("status")
+    metadata = message.get("metadata")
+    details = metadata.get("finish_details") if isinstance(metadata, Mapping) else None
+    finish = details.get("type") if isinstance(details, Mapping) else None
+    if state not in (None, "finished_successfully"):
+        return MessageStatus.INTERRUPTED, None, f"chatgpt: the reply ended as “{state}”"
+    if isinstance(finish, str) and finish in _FINISH:
+        status, reason = _FINISH[finish]
+    else:
+        status, reason = MessageStatus.COMPLETE, "stop" if finish else None
+    return status, reason, None
+
+
+def _uid(data: Mapping[str, Any]) -> str:
+    ident = data.get("conversation_id") or data.get("id")
+    if isinstance(ident, str) and ident:
+        return UID_PREFIX + ident
+    # No id (hand-made or very old files): the content decides, so a re-import still matches.
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{UID_PREFIX}sha256-{digest[:32]}"
+
+
+class _TreeReader:
+    """Walks one mapping and collects turns; kept small so each step can be read alone."""
+
+    def __init__(self, mapping: Mapping[str, Any], where: str) -> None:
+        self.nodes: dict[str, Mapping[str, Any]] = {}
+        for key, node in mapping.items():
+            if not isinstance(node, Mapping):
+                raise ImportFileError(where, f"node “{key}” of its message tree is not an object")
+            self.nodes[key] = node
+        self.turns: list[_Turn] = []
+        self.turn_of: dict[str, int | None] = {}  # node id -> the turn it shows in (or above)
+        self.context: list[str] = []
+        self.unknown: list[str] = []
+        self.rendered: dict[str, NodeText] = {}  # showing nodes only
+
+    def parent_of(self, key: str) -> str | None:
+        parent = self.nodes[key].get("parent")
+        return parent if isinstance(parent, str) and parent in self.nodes else None
+
+    def order(self) -> list[str]:
+        """Node ids depth first from the roots, children in their listed order."""
+        children: dict[str | None, list[str]] = {}
+        for key in self.nodes:
+            children.setdefault(self.parent_of(key), [])
+        for key, node in self.nodes.items():
+            listed = node.get("children")
+            kids = [k for k in listed if k in self.nodes] if isinstance(listed, list) else []
+            children[key] = [k for k in dict.fromkeys(kids) if self.parent_of(k) == key]
+        for key in self.nodes:  # a child its parent forgot to list still belongs to it
+            parent = self.parent_of(key)
+            if key not in children.setdefault(parent, []):
+                children[parent].append(key)
+        out: list[str] = []
+        seen: set[str] = set()
+        stack = list(reversed(children[None]))
+        while stack:
+            key = stack.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(key)
+            stack.extend(reversed(children.get(key, [])))
+        return out  # nodes in a parent cycle are never reached from a root: left out
+
+    def kept_children(self, order: list[str]) -> dict[str, int]:
+        """For each node that will show, how many showing nodes hang directly from it."""
+        shows: dict[str, bool] = {}
+        above: dict[str, str | None] = {}
+        counts: dict[str, int] = {}
+        for key in order:
+            message = self.nodes[key].get("message")
+            parent = self.parent_of(key)
+            above[key] = parent if parent is None or shows.get(parent) else above.get(parent)
+            shows[key] = False
+            if isinstance(message, Mapping) and not _is_hidden(message):
+                rendered = render_message(message)
+                if rendered.text:
+                    self.rendered[key] = rendered
+                    shows[key] = True
+            target = above[key]
+            if shows[key] and target is not None:
+                counts[target] = counts.get(target, 0) + 1
+        return counts
+
+    def read(self) -> None:
+        order = self.order()
+        fan_out = self.kept_children(order)
+        shown_above: dict[str, str | None] = {}  # node -> nearest showing node at or above
+        for key in order:
+            parent = self.parent_of(key)
+            above = None if parent is None else shown_above.get(parent)
+            shown_above[key] = above
+            message = self.nodes[key].get("message")
+            if not isinstance(message, Mapping):
+                continue
+            if _is_hidden(message):
+                text = context_text(message) or self._system_text(message)
+                if text and text not in self.context:
+                    self.context.append(text)
+                continue
+            rendered = self.rendered.get(key)
+            if rendered is None:
+                continue
+            if rendered.unknown:
+                self.unknown.append(rendered.unknown)
+            shown_above[key] = key
+            self._add(key, above, message, rendered.text, fan_out)
+
+    def _system_text(self, message: Mapping[str, Any]) -> str:
+        author = message.get("author")
+        if not isinstance(author, Mapping) or author.get("role") != "system":
+            return ""
+        return render_message(message).text.strip()
+
+    def _add(
+        self,
+        key: str,
+        above: str | None,
+        message: Mapping[str, Any],
+        text: str,
+        fan_out: dict[str, int],
+    ) -> None:
+        author = message.get("author")
+        role_name = author.get("role") if isinstance(author, Mapping) else None
+        # An unknown author (a plugin, a critic) is shown like a tool: a note, not sent.
+        role = _ROLES.get(role_name, Role.TOOL) if isinstance(role_name, str) else Role.TOOL
+        metadata = message.get("metadata")
+        model = metadata.get("model_slug") if isinstance(metadata, Mapping) else None
+        model = model if isinstance(model, str) and role is Role.ASSISTANT else None
+        parent_turn = None if above is None else self.turn_of[above]
+        if (
+            parent_turn is not None
+            and role in _REPLY_ROLES
+            and self.turns[parent_turn].role in _REPLY_ROLES
+            and fan_out.get(above or "", 0) == 1
+        ):
+            turn = self.turns[parent_turn]  # the same reply goes on: a tool ran, or it resumed
+            turn.texts.append(text)
+            turn.last = message
+            turn.model = model or turn.model
+            self.turn_of[key] = parent_turn
+            return
+        self.turns.append(
+            _Turn(role, parent_turn, _time(message.get("create_time")), [text], message, model)
+        )
+        self.turn_of[key] = len(self.turns) - 1
+
+    def current_turn(self, current_node: Any) -> int | None:
+        key = current_node if isinstance(current_node, str) else None
+        for _ in range(len(self.nodes) + 1):  # bounded: a cycle cannot loop forever
+            if key is None or key not in self.nodes:
+                break
+            if key in self.turn_of:
+                return self.turn_of[key]
+            key = self.parent_of(key)
+        # No usable current_node: the last turn read, the end of the last branch.
+        return len(self.turns) - 1 if self.turns else None
+
+
+def convert_conversation(data: Any, where: str, now: float) -> ConvertedConversation:
+    """The ChatGPT conversation `data` as an ImportedConversation; `where` names it in errors."""
+    if not isinstance(data, Mapping):
+        raise ImportFileError(where, "is not a conversation object")
+    mapping = data.get("mapping")
+    if not isinstance(mapping, Mapping):
+        raise ImportFileError(where, "has no message tree (its “mapping” is missing)")
+    reader = _TreeReader(mapping, where)
+    reader.read()
+    created = _time(data.get("create_time"))
+    updated = _time(data.get("update_time"))
+    times = [t.created_at for t in reader.turns if t.created_at is not None]
+    created = created or (min(times) if times else None) or updated or now
+    updated = max(updated or created, *(times or [created]))
+    messages: list[ImportedMessage] = []
+    for turn in reader.turns:
+        at = turn.created_at or (
+            messages[turn.parent].created_at if turn.parent is not None else created
+        )
+        status, finish, error = _status(turn.role, turn.last)
+        messages.append(
+            ImportedMessage(
+                parent=turn.parent,
+                role=turn.role,
+                content="\n\n".join(turn.texts),
+                created_at=at,
+                updated_at=max(at, _time(turn.last.get("create_time")) or at),
+                status=status,
+                model=turn.model,
+                finish_reason=finish,
+                error=error,
+            )
+        )
+    title = data.get("title")
+    conversation = ImportedConversation(
+        uid=_uid(data),
+        title=" ".join(title.split()) if isinstance(title, str) else "",
+        created_at=created,
+        updated_at=updated,
+        messages=tuple(messages),
+        current_leaf=reader.current_turn(data.get("current_node")),
+        system_prompt="\n\n".join(reader.context) or None,
+    )
+    return ConvertedConversation(conversation, reader.unknown)

@@ -1,0 +1,130 @@
+"""Exporting from the store: Markdown files into a folder, or one JSON file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from kibitz.core.errors import NotFoundError
+from kibitz.core.store import Store
+from kibitz.core.transfer.errors import ExportWriteError
+from kibitz.core.transfer.filenames import export_filename
+from kibitz.core.transfer.json_export import write_json
+from kibitz.core.transfer.markdown_export import conversation_to_markdown
+from kibitz.core.types import Conversation, ConversationId, Message
+
+log = logging.getLogger(__name__)
+
+# done, total: after each conversation written
+ExportProgress = Callable[[int, int], None]
+
+
+def chosen_conversations(store: Store, ids: Sequence[ConversationId] | None) -> list[Conversation]:
+    """The conversations named (deleted ones too, when named), or every live one.
+
+    NotFoundError names the first id that does not exist, before anything is written.
+    """
+    if ids is None:
+        return store.list_conversations()
+    found = store.get_conversations(ids)
+    missing = set(ids) - {c.id for c in found}
+    if missing:
+        first = next(i for i in ids if i in missing)
+        raise NotFoundError(f"conversation {first}")
+    return found
+
+
+def _write_error(path: Path, error: OSError) -> ExportWriteError:
+    reason = error.strerror or str(error)
+    return ExportWriteError(f"{path}: {reason}")
+
+
+def export_markdown(
+    store: Store,
+    conversations: Sequence[Conversation],
+    folder: Path,
+    *,
+    all_branches: bool = False,
+    progress: ExportProgress | None = None,
+) -> list[Path]:
+    """One `YYYY-MM-DD title (uid8).md` per conversation in `folder` (made if missing).
+
+    A file of the same name is replaced: exporting again updates the earlier export.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise ExportWriteError(
+            f"{folder} is a file",
+            hint="Markdown export writes one file per conversation: choose a folder.",
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _write_error(folder, e) from e
+    taken: set[str] = set()
+    written: list[Path] = []
+    for done, conversation in enumerate(conversations, start=1):
+        messages = store.all_messages(conversation.id) if all_branches else None
+        if messages is None:
+            messages = store.branch(conversation.id) if conversation.current_leaf_id else []
+        text = conversation_to_markdown(conversation, messages, all_branches=all_branches)
+        path = folder / export_filename(conversation, ".md", taken)
+        try:
+            # newline="\n": the same bytes on every OS, so exports compare and sync cleanly.
+            with path.open("w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+        except OSError as e:
+            raise _write_error(path, e) from e
+        written.append(path)
+        if progress is not None:
+            progress(done, len(conversations))
+    log.info("exported %d conversation(s) as Markdown to %s", len(written), folder)
+    return written
+
+
+def _with_messages(
+    store: Store, conversations: Sequence[Conversation], progress: ExportProgress | None
+) -> Iterator[tuple[Conversation, list[Message]]]:
+    for done, conversation in enumerate(conversations, start=1):
+        yield conversation, store.all_messages(conversation.id)
+        if progress is not None:
+            progress(done, len(conversations))
+
+
+def export_json_file(
+    store: Store,
+    conversations: Sequence[Conversation],
+    target: Path,
+    *,
+    progress: ExportProgress | None = None,
+) -> Path:
+    """The lossless JSON export of `conversations` in `target`, replaced only when complete."""
+    if target.is_dir():
+        raise ExportWriteError(
+            f"{target} is a folder", hint="JSON export writes one file: give a file name."
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as e:
+        raise _write_error(target, e) from e
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            write_json(f, _with_messages(store, conversations, progress))
+        os.replace(temp, target)
+    except OSError as e:
+        Path(temp).unlink(missing_ok=True)
+        raise _write_error(target, e) from e
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    log.info("exported %d conversation(s) as JSON to %s", len(conversations), target)
+    return target
+
+
+def write_json_stream(store: Store, conversations: Sequence[Conversation], out: TextIO) -> int:
+    """The JSON export written to an open text stream (the CLI's stdout)."""
+    return write_json(out, _with_messages(store, conversations, None))

@@ -1,0 +1,306 @@
+"""Builds ChatGPT "Export data" files (conversations.json, the .zip) for tests and benchmarks.
+
+Written by hand from public descriptions of the format, read but not copied:
+- mitkury/chatgpt-export-parser, docs/chatgpt-data-export-format.md (the archive, the
+  conversation fields, the mapping tree, custom-instruction system messages, branches);
+- the "ChatGPT conversations.json Format — Field Reference" page (whychose.com) and other
+  published schema notes (content types and their fields, author roles, `recipient`);
+- convoviz PR #49 and ChatGPT_Conversations_To_Markdown PR #23 (newer exports split the
+  conversations over conversations-000.json, -001, ... next to export_manifest.json);
+- real exports quoted in public repositories: the `client-created-root` node, hidden empty
+  system nodes with weight 0, `user_editable_context` with `user_context_message_data`,
+  `finish_details` {"type": "stop", "stop_tokens": [...]}, `multimodal_text` parts with
+  `image_asset_pointer` and `metadata.attachments`, `execution_output` from the tool named
+  "python" with `aggregate_result`, `reasoning_recap` with a `content` string, `thoughts`
+  with a list of `summary`/`content`, `create_time` null on context nodes.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = "client-created-root"
+
+
+class ChatGPTConversation:
+    """One conversation of an export, built node by node; new nodes hang from the last one."""
+
+    def __init__(
+        self,
+        title: str | None,
+        create_time: float = 1_718_000_000.0,
+        *,
+        conversation_id: str | None = None,
+        model: str = "gpt-4o",
+    ) -> None:
+        self.id = conversation_id or str(uuid.uuid4())
+        self.title = title
+        self.create_time = create_time
+        self.clock = create_time
+        self.model = model
+        self.mapping: dict[str, dict[str, Any]] = {
+            ROOT: {"id": ROOT, "message": None, "parent": None, "children": []}
+        }
+        self.last = ROOT
+        self.current: str | None = None
+
+    # -- nodes --------------------------------------------------------------------------------
+
+    def node(
+        self,
+        role: str,
+        content: dict[str, Any],
+        *,
+        parent: str | None = None,
+        name: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        recipient: str = "all",
+        status: str = "finished_successfully",
+        create_time: float | bool | None = True,
+        weight: float = 1.0,
+    ) -> str:
+        """Add a node under `parent` (default: the last one added); return its id."""
+        parent = self.last if parent is None else parent
+        node_id = str(uuid.uuid4())
+        if create_time is True:
+            self.clock += 7.5
+            when: float | None = self.clock
+        else:
+            when = None if create_time is False or create_time is None else float(create_time)
+        self.mapping[node_id] = {
+            "id": node_id,
+            "message": {
+                "id": node_id,
+                "author": {"role": role, "name": name, "metadata": {}},
+                "create_time": when,
+                "update_time": None,
+                "content": content,
+                "status": status,
+                "end_turn": role == "assistant" or None,
+                "weight": weight,
+                "metadata": metadata or {},
+                "recipient": recipient,
+                "channel": None,
+            },
+            "parent": parent,
+            "children": [],
+        }
+        self.mapping[parent]["children"].append(node_id)
+        self.last = node_id
+        return node_id
+
+    def hidden_system(self, text: str = "") -> str:
+        return self.node(
+            "system",
+            {"content_type": "text", "parts": [text]},
+            metadata={"is_visually_hidden_from_conversation": True},
+            create_time=False,
+            weight=0.0,
+        )
+
+    def custom_instructions(self, about_user: str, about_model: str) -> str:
+        return self.node(
+            "user",
+            {
+                "content_type": "user_editable_context",
+                "user_profile": f"The user provided the following information:\n{about_user}",
+                "user_instructions": f"The user wants you to respond like this:\n{about_model}",
+            },
+            metadata={
+                "is_visually_hidden_from_conversation": True,
+                "user_context_message_data": {
+                    "about_user_message": about_user,
+                    "about_model_message": about_model,
+                },
+                "is_user_system_message": True,
+            },
+            create_time=False,
+        )
+
+    def user(self, text: str, *, parent: str | None = None, **kw: Any) -> str:
+        return self.node("user", {"content_type": "text", "parts": [text]}, parent=parent, **kw)
+
+    def assistant(
+        self,
+        text: str,
+        *,
+        parent: str | None = None,
+        finish: str | None = "stop",
+        model: str | None = None,
+        **kw: Any,
+    ) -> str:
+        metadata: dict[str, Any] = {"model_slug": model or self.model, "default_model_slug": "auto"}
+        if finish is not None:
+            metadata["finish_details"] = {"type": finish, "stop_tokens": [200002]}
+        metadata.update(kw.pop("metadata", {}))
+        return self.node(
+            "assistant",
+            {"content_type": "text", "parts": [text]},
+            parent=parent,
+            metadata=metadata,
+            **kw,
+        )
+
+    def image_question(
+        self, text: str, file_name: str, *, width: int = 602, height: int = 149
+    ) -> str:
+        file_id = f"file_{uuid.uuid4().hex[:24]}"
+        return self.node(
+            "user",
+            {
+                "content_type": "multimodal_text",
+                "parts": [
+                    {
+                        "content_type": "image_asset_pointer",
+                        "asset_pointer": f"sediment://{file_id}",
+                        "size_bytes": 10556,
+                        "width": width,
+                        "height": height,
+                        "fovea": None,
+                        "metadata": {"dalle": None, "sanitized": True},
+                    },
+                    text,
+                ],
+            },
+            metadata={
+                "attachments": [
+                    {
+                        "id": file_id,
+                        "size": 10556,
+                        "name": file_name,
+                        "mime_type": "image/png",
+                        "width": width,
+                        "height": height,
+                        "source": "local",
+                    }
+                ]
+            },
+        )
+
+    def code_call(self, code: str, *, recipient: str = "python", language: str = "python") -> str:
+        return self.node(
+            "assistant",
+            {"content_type": "code", "language": language, "text": code},
+            recipient=recipient,
+            metadata={"model_slug": self.model},
+        )
+
+    def tool_output(self, text: str, *, name: str = "python") -> str:
+        return self.node(
+            "tool",
+            {"content_type": "execution_output", "text": text},
+            name=name,
+            metadata={"aggregate_result": {"status": "success", "code": "", "messages": []}},
+        )
+
+    def content(self, role: str, content: dict[str, Any], **kw: Any) -> str:
+        return self.node(role, content, **kw)
+
+    # -- the conversation object --------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        times = [
+            n["message"]["create_time"]
+            for n in self.mapping.values()
+            if n["message"] and n["message"]["create_time"]
+        ]
+        return {
+            "title": self.title,
+            "create_time": self.create_time,
+            "update_time": max(times, default=self.create_time),
+            "mapping": self.mapping,
+            "moderation_results": [],
+            "current_node": self.current or self.last,
+            "plugin_ids": None,
+            "conversation_id": self.id,
+            "conversation_template_id": None,
+            "gizmo_id": None,
+            "is_archived": False,
+            "safe_urls": [],
+            "default_model_slug": "auto",
+            "id": self.id,
+        }
+
+
+def write_conversations_json(path: Path, conversations: list[dict[str, Any]]) -> Path:
+    # ChatGPT writes the whole array on one line, with non-ASCII text escaped.
+    path.write_text(json.dumps(conversations), encoding="utf-8")
+    return path
+
+
+def write_export_zip(path: Path, conversations: list[dict[str, Any]], *, shards: int = 0) -> Path:
+    """The archive "Export data" sends: conversations.json (or `shards` numbered files)
+    next to the other files of an export."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        if shards:
+            size = -(-len(conversations) // shards)
+            for n in range(shards):
+                part = conversations[n * size : (n + 1) * size]
+                archive.writestr(f"conversations-{n:03d}.json", json.dumps(part))
+            archive.writestr("export_manifest.json", json.dumps({"files": []}))
+        else:
+            archive.writestr("conversations.json", json.dumps(conversations))
+            archive.writestr("chat.html", "<html><body>ChatGPT</body></html>")
+        archive.writestr("user.json", json.dumps({"id": "user-test", "email": "u@example.com"}))
+        archive.writestr("message_feedback.json", "[]")
+    return path
+
+
+_TEXT = (
+    "the a to of and in is it you that for on with as this how why what can should would"
+    " python function error database query table index server request response token model"
+    " stream config install package module import class method string list async await file"
+    " path json sqlite docker linux memory cache timeout retry test build deploy café naïve"
+)
+_WORDS = _TEXT.split(" ")
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(words)).capitalize() + "."
+
+
+def _paragraphs(rng: random.Random, count: int) -> str:
+    return "\n\n".join(
+        " ".join(_sentence(rng, rng.randint(6, 18)) for _ in range(rng.randint(2, 5)))
+        for _ in range(count)
+    )
+
+
+def generated_export(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """`count` conversations of realistic size: 10-40 turns, code blocks, tool runs, some
+    edited questions and regenerated replies (branches), hidden context nodes."""
+    rng = random.Random(seed)
+    out = []
+    for n in range(count):
+        chat = ChatGPTConversation(
+            f"Question {n}: {_sentence(rng, 4)[:-1]}",
+            1_700_000_000.0 + n * 3600,
+            conversation_id=str(uuid.UUID(int=rng.getrandbits(128))),
+        )
+        chat.hidden_system()
+        if n % 3 == 0:
+            chat.custom_instructions("I write Python.", "Be brief.")
+        turns = rng.randint(5, 20)  # a turn is a question and a reply: 10-40 messages
+        for t in range(turns):
+            question = chat.user(_paragraphs(rng, rng.randint(1, 2)))
+            if rng.random() < 0.15:  # a tool run inside the reply
+                chat.code_call("import math\nprint(math.pi)")
+                chat.tool_output("3.141592653589793")
+            reply = _paragraphs(rng, rng.randint(1, 4))
+            if rng.random() < 0.4:
+                reply += f"\n\n```python\ndef f{t}(x):\n    return x * {t}\n```\n"
+            answer = chat.assistant(reply)
+            if rng.random() < 0.08:  # regenerated: a sibling reply, the old one kept
+                chat.assistant(_paragraphs(rng, 1), parent=question)
+            elif rng.random() < 0.05:  # an edited question on the old branch's parent
+                chat.user(_paragraphs(rng, 1), parent=chat.mapping[question]["parent"])
+                chat.assistant(_paragraphs(rng, 1))
+            else:
+                chat.last = answer
+        out.append(chat.to_json())
+    return out
