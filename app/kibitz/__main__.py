@@ -12,6 +12,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.command is None:
+        # A Kibitz already running for this data folder takes the request; this process
+        # ends before it loads Qt (see kibitz.ui.instance).
+        from kibitz.core.paths import resolve_paths
+        from kibitz.ui.instance import command_for, forward_to_running
+
+        data_dir = resolve_paths(args.basedir).data_dir
+        if forward_to_running(data_dir, command_for(args.quick_ask)):
+            return 0
         from kibitz.ui.bootstrap import run_gui
 
         return run_gui(args)

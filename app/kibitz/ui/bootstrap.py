@@ -40,6 +40,7 @@ def run_gui(args: argparse.Namespace) -> int:
     from kibitz.core.secrets import KeyringSecretStore, SessionSecretStore
     from kibitz.ui.app_settings import SettingsHolder
     from kibitz.ui.collector import MainThreadCollector
+    from kibitz.ui.instance import claim_instance, command_for
     from kibitz.ui.main_window import MainWindow
     from kibitz.ui.notify import Notice
     from kibitz.ui.style import ThemeFollower, apply_theme
@@ -52,6 +53,10 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setOrganizationName(APP_NAME)
     try:
         paths = resolve_paths(args.basedir).ensure()
+        # One Kibitz per data folder: lost a start race? The winner gets the request.
+        instance_lock = claim_instance(paths.data_dir, command_for(args.quick_ask))
+        if instance_lock is None:
+            return 0
         configure_logging(paths, verbose=args.verbose)
         loaded = load_settings(paths.settings_file)
         store = Store.open(paths.database)
@@ -78,7 +83,10 @@ def run_gui(args: argparse.Namespace) -> int:
         )
     )
     settings.changed.connect(lambda s: apply_theme(app, s.ui.theme))
-    window.show()
+    from kibitz.ui.tray import tray_available
+
+    if not (args.tray and tray_available()):  # --tray: start at login, in the tray
+        window.show()
     # Map and paint the window now; the event loop machinery (asyncio, qasync) loads after.
     app.processEvents()
     window.start_background_work()
@@ -94,6 +102,15 @@ def run_gui(args: argparse.Namespace) -> int:
     collector = MainThreadCollector(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    from kibitz.ui.desktop import DesktopPresence
+
+    # Quick ask, hotkey, tray, the single-instance server: resident, built after the frame.
+    desktop = DesktopPresence(
+        window, store, paths, settings, secrets, executor, instance_lock, args.basedir
+    )
+    desktop.start()
+    if args.quick_ask:
+        desktop.handle_command(command_for(quick_ask=True))
     # The HTTP client (openai: ~0.35 s and ~40 MB) loads while the user types the first
     # question, not at start-up: an idle window stays light.
     window.composer.typing_started.connect(lambda: executor.submit(_preload_client))
@@ -101,9 +118,11 @@ def run_gui(args: argparse.Namespace) -> int:
         with loop:
             finished = asyncio.Event()
             app.lastWindowClosed.connect(finished.set)
+            desktop.quit_requested.connect(finished.set)
             loop.run_until_complete(finished.wait())
             # Stop replies cleanly (partial text marked interrupted, streams closed).
             loop.run_until_complete(runner.shutdown())
+            loop.run_until_complete(desktop.aclose())
             loop.run_until_complete(window.chat.aclose())
             # Last garbage while the loop still runs: an abandoned HTTP body stream (an async
             # generator) must be closed by the loop, not by a collection after it is gone.
