@@ -96,7 +96,8 @@ async def test_unsupported_parameter_names_it_in_the_hint(
     error = result.failure
     assert isinstance(error, BadRequestError)
     assert error.param == "temperature"
-    assert "temperature parameter" in error.hint
+    assert error.headline == "This model does not accept temperature"
+    assert error.hint.startswith("Clear Temperature in this conversation's settings")
     assert error.detail == "Unsupported parameter: 'temperature' is not supported with this model."
 
 

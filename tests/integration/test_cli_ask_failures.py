@@ -202,7 +202,7 @@ def test_context_too_long(outcomes: dict[str, Outcome]) -> None:
 
 def test_unsupported_parameter_is_named(outcomes: dict[str, Outcome]) -> None:
     outcome = outcomes["unsupported_param"]
-    assert_failed_cleanly(outcome, problem="rejected the request", hint="temperature parameter")
+    assert_failed_cleanly(outcome, problem="does not accept temperature", hint="Clear Temperature")
     assert outcome.requests[0].body["temperature"] == 0.7
 
 

@@ -214,12 +214,82 @@ def error_from_response(
             hint="Check the provider's base URL; OpenAI-compatible servers usually end it in /v1.",
         )
     if status in (400, 413, 422) or (status is None and fields.type == "invalid_request_error"):
+        rejected = _rejected_parameter(fields, detail, status)
+        if rejected is not None:
+            return rejected
         return BadRequestError(detail, status=status, param=fields.param)
     if status == 408:
         return ApiTimeoutError(detail, status=status)
     if status is None or status >= 500:
         return ServerError(detail, status=status)
     return ApiError(detail, status=status)
+
+
+# -- a parameter the model refuses ----------------------------------------------------------------
+
+# The server's parameter names that are settings of ours, and the setting's name. We send
+# max_tokens as max_completion_tokens to reasoning models; either way it is "Max tokens".
+_OUR_PARAMS = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "max_tokens": "max_tokens",
+    "max_completion_tokens": "max_tokens",
+    "stop": "stop",
+    "presence_penalty": "presence_penalty",
+    "frequency_penalty": "frequency_penalty",
+    "seed": "seed",
+    "n": "n",
+    "response_format": "response_format",
+}
+_WHERE = "in this conversation's settings (or the defaults)"
+
+
+def _rejected_parameter(
+    fields: ErrorFields, detail: str, status: int | None
+) -> BadRequestError | None:
+    """A 400 naming one of our settings, as an error saying which setting to change.
+
+    `param` becomes the setting's name (a `RequestParams` field, or "system_prompt"), so
+    the UI's Open settings action can go straight to it.
+    """
+    param = fields.param or ""
+    message = fields.message
+    root = re.split(r"[.\[]", param, maxsplit=1)[0]
+    if root == "messages" and "'system'" in message:
+        # o1-mini and o1-preview: "Unsupported value: 'messages[0].role' does not support
+        # 'system' with this model."
+        return BadRequestError(
+            detail,
+            status=status,
+            param="system_prompt",
+            headline="This model does not accept a system prompt",
+            hint="Clear the system prompt in this conversation's settings, then send again.",
+        )
+    name = _OUR_PARAMS.get(root)
+    if name is None:
+        return None
+    label = _label(name)
+    lowered = message.lower()
+    if name == "max_tokens" and "max_completion_tokens" in message and root == "max_tokens":
+        headline = "This model does not accept max_tokens"
+        hint = f"It takes max_completion_tokens instead: clear {label} {_WHERE}, then send again."
+    elif fields.code == "unsupported_value" or lowered.startswith("unsupported value"):
+        headline = f"This model does not accept this {root} value"
+        hint = f"It takes only its default: clear {label} {_WHERE}, then send again."
+    elif fields.code == "unsupported_parameter" or "not supported" in lowered:
+        headline = f"This model does not accept {root}"
+        hint = f"Clear {label} {_WHERE}, then send again."
+    else:
+        headline = f"The server refused the {root} value"
+        hint = f"Change or clear {label} {_WHERE}, then send again."
+    return BadRequestError(detail, status=status, param=name, headline=headline, hint=hint)
+
+
+def _label(name: str) -> str:
+    """The setting's label as the settings dialog shows it."""
+    from kibitz.core.settings import spec_for
+
+    return spec_for(f"defaults.{name}").info.label or name
 
 
 # -- exceptions from the SDK and the transport ---------------------------------------------------

@@ -88,43 +88,71 @@ class RequestDefaults:
     model: str = field(
         default="gpt-4o-mini",
         metadata=meta(
-            "Model for new conversations (for Azure: the deployment name).", nonempty=True
+            "Model for new conversations (for Azure: the deployment name).",
+            label="Model",
+            nonempty=True,
         ),
     )
     temperature: float | None = field(
         default=None,
-        metadata=meta("Randomness: 0 is focused and repeatable, 2 very random.", min=0, max=2),
+        metadata=meta(
+            "Randomness: 0 is focused and repeatable, 2 very random.",
+            label="Temperature",
+            min=0,
+            max=2,
+        ),
     )
     top_p: float | None = field(
         default=None,
         metadata=meta(
-            "Nucleus sampling: only the most likely tokens up to this mass.", min=0, max=1
+            "Nucleus sampling: only the most likely tokens up to this mass.",
+            label="Top p",
+            min=0,
+            max=1,
         ),
     )
     max_tokens: int | None = field(
         default=None,
-        metadata=meta("Longest reply, in tokens; also the room kept for the reply.", min=1),
+        metadata=meta(
+            "Longest reply, in tokens; also the room kept for the reply.", label="Max tokens", min=1
+        ),
     )
     stop: tuple[str, ...] | None = field(
         default=None,
-        metadata=meta("Texts that end the reply.", max_items=MAX_STOP_SEQUENCES),
+        metadata=meta(
+            "Texts that end the reply.", label="Stop sequences", max_items=MAX_STOP_SEQUENCES
+        ),
     )
     presence_penalty: float | None = field(
-        default=None, metadata=meta("Push toward new topics (positive values).", min=-2, max=2)
+        default=None,
+        metadata=meta(
+            "Push toward new topics (positive values).", label="Presence penalty", min=-2, max=2
+        ),
     )
     frequency_penalty: float | None = field(
-        default=None, metadata=meta("Discourage repeating the same words.", min=-2, max=2)
+        default=None,
+        metadata=meta(
+            "Discourage repeating the same words.", label="Frequency penalty", min=-2, max=2
+        ),
     )
     seed: int | None = field(
         default=None,
-        metadata=meta("Ask for repeatable sampling (best effort).", min=-_INT64, max=_INT64 - 1),
+        metadata=meta(
+            "Ask for repeatable sampling (best effort).", label="Seed", min=-_INT64, max=_INT64 - 1
+        ),
     )
     n: int | None = field(
         default=None,
-        metadata=meta("How many alternative replies to ask for.", min=1, max=MAX_CHOICES),
+        metadata=meta(
+            "How many alternative replies to ask for.",
+            label="Replies per request (n)",
+            min=1,
+            max=MAX_CHOICES,
+        ),
     )
     response_format: ResponseFormat | None = field(
-        default=None, metadata=meta("json_object forces the reply to be a JSON object.")
+        default=None,
+        metadata=meta("json_object forces the reply to be a JSON object.", label="Response format"),
     )
 
     def __post_init__(self) -> None:

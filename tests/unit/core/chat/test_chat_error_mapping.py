@@ -147,7 +147,8 @@ def test_unsupported_parameter_names_it() -> None:
 
     assert isinstance(error, BadRequestError)
     assert error.param == "temperature"  # read from the message when "param" is missing
-    assert "clear the temperature parameter" in error.hint
+    assert error.headline == "This model does not accept this temperature value"
+    assert error.hint.startswith("It takes only its default: clear Temperature")
     assert error.action is Action.OPEN_SETTINGS
 
 
