@@ -9,6 +9,7 @@ Every call here can block (D-Bus, an unlock prompt): callers run them off the UI
 
 from __future__ import annotations
 
+import enum
 import logging
 import os
 import sys
@@ -34,6 +35,44 @@ _T = TypeVar("_T")
 def mask(key: str) -> str:
     """A key as it may appear in a repr, a log or a dialog: the last four characters at most."""
     return "****" + key[-4:] if len(key) >= 16 else "****"
+
+
+def display_key(key: str) -> str:
+    """A stored key as the settings show it, recognisable but unusable: "sk-…abcd".
+
+    Short keys (a local server's placeholder, a test) show nothing of themselves, since a
+    few characters would be much of the key.
+    """
+    return f"{key[:3]}…{key[-4:]}" if len(key) >= 16 else "••••"
+
+
+class KeyFallback(enum.StrEnum):
+    """What the user can do when the keyring cannot hold a key (never a plaintext file)."""
+
+    ENVIRONMENT = "environment"  # set OPENAI_API_KEY and start Kibitz again
+    MEMORY = "memory"  # keep the key in memory for this run (SessionSecretStore remember=False)
+
+
+def key_fallbacks(provider: ProviderChoice) -> tuple[KeyFallback, ...]:
+    """The ways on for `provider` without a keyring. OPENAI_API_KEY is offered only where
+    Kibitz would send it (api.openai.com, or no profile at all)."""
+    if KeySource.ENVIRONMENT in provider.key_order:
+        return (KeyFallback.MEMORY, KeyFallback.ENVIRONMENT)
+    return (KeyFallback.MEMORY,)
+
+
+def without_keyring(error: errors.SecretsError, provider: ProviderChoice) -> errors.SecretsError:
+    """`error` (the keyring failed) with a hint naming what the user can do instead."""
+    options = key_fallbacks(provider)
+    hint = "Keep the key in memory for this run only (it is forgotten when Kibitz quits)"
+    if KeyFallback.ENVIRONMENT in options:
+        hint += ", or set OPENAI_API_KEY in the environment and start Kibitz again"
+    else:
+        hint += ", or start or unlock the system keyring and try again"
+    hint += "; Kibitz never writes keys to a file."
+    found = type(error)(error.detail, headline=error.headline, hint=hint)
+    found.__cause__ = error.__cause__
+    return found
 
 
 class SecretStore(Protocol):
@@ -266,7 +305,8 @@ def resolve_api_key(
       else a placeholder, as they accept any key unless started with one.
 
     A keyring failure does not stop the search; if no source has a key it is raised, since it
-    explains why. Otherwise raises errors.NoApiKeyError.
+    explains why, with a hint naming the ways on (`key_fallbacks`). Otherwise raises
+    errors.NoApiKeyError.
     """
     keyring_error: errors.SecretsError | None = None
     for source in provider.key_order:
@@ -286,7 +326,7 @@ def resolve_api_key(
         else:
             return ApiKey(PLACEHOLDER_KEY, source, provider.name)
     if keyring_error is not None:
-        raise keyring_error
+        raise without_keyring(keyring_error, provider)
     where = f"in {store.description}"
     if KeySource.ENVIRONMENT in provider.key_order:
         where += " or in OPENAI_API_KEY"
@@ -324,4 +364,9 @@ class SessionSecretStore:
 
     def delete_key(self, provider: str) -> bool:
         in_memory = self.memory.delete_key(provider)
-        return self.keyring.delete_key(provider) or in_memory
+        try:
+            return self.keyring.delete_key(provider) or in_memory
+        except errors.KeyringUnavailableError:
+            if in_memory:  # the key the user asked to forget was only ever in memory
+                return True
+            raise
