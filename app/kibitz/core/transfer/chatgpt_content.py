@@ -241,11 +241,15 @@ def render_message(message: Mapping[str, Any]) -> NodeText:
     else:
         body, unknown = _unknown(kind, content), kind
     recipient = _str(message.get("recipient"))
-    if body and author.get("role") == "assistant" and recipient not in ("", "all"):
+    role = _str(author.get("role"))
+    if body and role == "assistant" and recipient not in ("", "all"):
         body = f"{note(f'Tool call: {recipient}')}\n\n{body}"
-    elif body and author.get("role") == "tool":
+    elif body and role == "tool":
         name = _str(author.get("name"))
         body = f"{note(f'Tool output: {name}' if name else 'Tool output')}\n\n{body}"
+    elif body and role not in ("user", "assistant", "system"):
+        author_name = role or "an unknown author"
+        body = f"{note(f'From {author_name}')}\n\n{body}"
     extra = attachments.notes()
     return NodeText("\n\n".join([body, *extra]) if body else "\n\n".join(extra), unknown)
 

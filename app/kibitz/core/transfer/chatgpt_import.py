@@ -215,7 +215,7 @@ class _TreeReader:
         if (
             parent_turn is not None
             and role in _REPLY_ROLES
-            and self.turns[parent_turn].role in _REPLY_ROLES
+            and self.turns[parent_turn].role is Role.ASSISTANT
             and fan_out.get(above or "", 0) == 1
         ):
             turn = self.turns[parent_turn]  # the same reply goes on: a tool ran, or it resumed

@@ -134,7 +134,8 @@ def read_texts(path: Path) -> list[JsonText]:
 
 def _syntax_error(source: JsonText, error: json.JSONDecodeError, what: str) -> ImportFileError:
     at = f"{source.name}, line {error.lineno}, column {error.colno}"
-    if error.pos >= len(source.text.rstrip()):
+    # The decoder says "Unterminated string" only when the text ends inside a string.
+    if error.pos >= len(source.text.rstrip()) or error.msg.startswith("Unterminated string"):
         return ImportFileError(
             at, f"the file ends in the middle of {what}: it is cut short", hint=_RETRY_HINT
         )

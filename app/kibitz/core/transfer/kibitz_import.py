@@ -137,6 +137,33 @@ def _tree_order(
     return ordered
 
 
+_PARAM_KINDS: dict[str, tuple[type, ...]] = {
+    "model": (str,),
+    "temperature": _NUMBER,
+    "top_p": _NUMBER,
+    "presence_penalty": _NUMBER,
+    "frequency_penalty": _NUMBER,
+    "max_tokens": (int,),
+    "seed": (int,),
+    "n": (int,),
+    "stop": (list, str),
+    "response_format": (str,),
+}
+
+
+def _params(value: Any, where: str) -> RequestParams:
+    """Request parameters, each of the type the request needs (they are sent as stored)."""
+    fields = _Fields(value, f"{where}, params")
+    for name, kinds in _PARAM_KINDS.items():
+        fields._get(name, kinds, f"of type {'/'.join(k.__name__ for k in kinds)}", True)
+    stop = value.get("stop")
+    if isinstance(stop, list) and not all(isinstance(s, str) for s in stop):
+        raise ImportFileError(fields.where, "“stop” should be a list of text")
+    if value.get("response_format") not in (None, "text", "json_object"):
+        raise ImportFileError(fields.where, "“response_format” should be text or json_object")
+    return RequestParams.from_mapping(value)
+
+
 def convert_conversation(data: Any, index: int, source: str) -> ImportedConversation:
     """One conversation of a Kibitz export; ImportFileError names what is wrong, and where."""
     where = f"{source}: {conversation_label(index, data)}"
@@ -156,13 +183,7 @@ def convert_conversation(data: Any, index: int, source: str) -> ImportedConversa
     leaf_id = fields.integer_or_none("current_leaf_id")
     if leaf_id is not None and leaf_id not in position:
         raise ImportFileError(where, f"its current message {leaf_id} is not in the export")
-    params = data.get("params", {})
-    if not isinstance(params, Mapping):
-        raise ImportFileError(where, "“params” should be an object")
-    try:
-        request_params = RequestParams.from_mapping(params)
-    except (TypeError, ValueError) as e:
-        raise ImportFileError(where, f"its parameters are not valid ({e})") from e
+    request_params = _params(data.get("params", {}), where)
     return ImportedConversation(
         uid=uid,
         title=fields.text("title"),

@@ -1,0 +1,297 @@
+"""Importing ChatGPT exports: every content type, hidden nodes, branches, the file forms."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.support.chatgpt_export import (
+    ChatGPTConversation,
+    write_conversations_json,
+    write_export_zip,
+)
+
+from kibitz.core.store import Store
+from kibitz.core.transfer import ImportProgress, import_file
+from kibitz.core.types import Conversation, Message, MessageStatus, Role
+
+
+def rich_conversation() -> ChatGPTConversation:
+    """One conversation with every kind of node the issue names."""
+    chat = ChatGPTConversation("Plotting sales", 1_718_000_000.0, conversation_id="conv-rich")
+    chat.hidden_system()
+    chat.custom_instructions("I am a data analyst.", "Answer with code.")
+    chat.node(
+        "system",
+        {"content_type": "text", "parts": [""]},
+        metadata={"is_contextual_answers_system_message": True,
+                  "is_visually_hidden_from_conversation": True},
+    )  # fmt: skip
+    chat.image_question("What does this chart show?", "sales-q3.png")
+    chat.assistant("", finish=None)  # an empty placeholder the app writes before the reply
+    chat.content(
+        "assistant", {"content_type": "thoughts", "thoughts": [
+            {"summary": "Reading the chart", "content": "Bars by month."}
+        ]}, metadata={"model_slug": "o3"},
+    )  # fmt: skip
+    chat.content("assistant", {"content_type": "reasoning_recap", "content": "Thought for 8s"})
+    chat.code_call("import pandas as pd\nprint(pd.__version__)")
+    chat.tool_output("2.2.1")
+    chat.assistant("Sales peak in **August**.", model="o3")
+    chat.user("Find a source for that")
+    chat.code_call('search("august retail sales")', recipient="browser", language="unknown")
+    chat.content(
+        "tool",
+        {"content_type": "tether_browsing_display", "result": "", "summary": "", "assets": None},
+        name="browser",
+    )
+    chat.content(
+        "tool",
+        {"content_type": "tether_quote", "url": "https://example.com/retail",
+         "domain": "example.com", "title": "Retail report", "text": "August sales rose 4%."},
+        name="browser",
+    )  # fmt: skip
+    chat.content(
+        "tool", {"content_type": "system_error", "name": "BrowserError", "text": "Timed out"},
+        name="browser",
+    )  # fmt: skip
+    chat.content("assistant", {"content_type": "sonic_hologram", "payload": {"x": 1}})
+    chat.assistant("The report confirms it.", finish="max_tokens")
+    return chat
+
+
+def import_one(store: Store, tmp_path: Path, chat: ChatGPTConversation) -> Conversation:
+    path = write_conversations_json(tmp_path / "conversations.json", [chat.to_json()])
+    report = import_file(store, path)
+    assert len(report.imported) == 1, report
+    return store.get_conversation(report.imported[0])
+
+
+def test_every_content_type(store: Store, tmp_path: Path) -> None:
+    conversation = import_one(store, tmp_path, rich_conversation())
+    assert conversation.uid == "chatgpt:conv-rich"
+    assert conversation.title == "Plotting sales"
+    assert conversation.system_prompt == (
+        "About me:\nI am a data analyst.\n\nHow to respond:\nAnswer with code."
+    )
+    turns = store.branch(conversation.id)
+    assert [t.role for t in turns] == [Role.USER, Role.ASSISTANT, Role.USER, Role.ASSISTANT]
+    question, reply, follow_up, answer = turns
+    assert question.content == ("*[Image: sales-q3.png (602×149)]*\n\nWhat does this chart show?")
+    # The reply's reasoning, tool run and text are one turn, in order, with notes.
+    assert reply.content == (
+        "> **Reasoning**\n>\n> *Reading the chart*\n>\n> Bars by month.\n\n"
+        "*[Thought for 8s]*\n\n"
+        "*[Tool call: python]*\n\n```python\nimport pandas as pd\nprint(pd.__version__)\n```\n\n"
+        "*[Tool output: python]*\n\n```\n2.2.1\n```\n\n"
+        "Sales peak in **August**."
+    )
+    assert (reply.model, reply.status, reply.finish_reason) == (
+        "o3",
+        MessageStatus.COMPLETE,
+        "stop",
+    )
+    assert follow_up.content == "Find a source for that"
+    assert answer.content.split("\n\n") == [
+        "*[Tool call: browser]*",
+        '```\nsearch("august retail sales")\n```',
+        "*[Tool output: browser]*",
+        "> August sales rose 4%.\n> — [Retail report](<https://example.com/retail>)",
+        "*[Tool output: browser]*",
+        "> **Error** (BrowserError)\n> Timed out",
+        "*[Kept from ChatGPT: content of type “sonic\\_hologram”]*",
+        '```json\n{"content_type": "sonic_hologram", "payload": {"x": 1}}\n```',
+        "The report confirms it.",
+    ]
+    assert (answer.status, answer.finish_reason) == (MessageStatus.LENGTH, "length")
+    # Timestamps come from the export: each turn from its first node.
+    assert question.created_at == 1_718_000_015.0
+    assert conversation.created_at == 1_718_000_000.0
+
+
+def test_unknown_types_are_reported(store: Store, tmp_path: Path) -> None:
+    path = write_conversations_json(tmp_path / "c.json", [rich_conversation().to_json()])
+    report = import_file(store, path)
+    assert report.unknown_types == ("sonic_hologram",)
+    assert report.kind == "chatgpt"
+
+
+def branched() -> ChatGPTConversation:
+    chat = ChatGPTConversation("Branches", conversation_id="conv-branches")
+    chat.hidden_system()
+    first = chat.user("Name a colour")
+    chat.assistant("Red.")
+    regenerated = chat.assistant("Blue.", parent=first)  # regenerate: a sibling reply
+    chat.user("Another?")
+    chat.assistant("Green.")
+    chat.user("Name a fruit", parent=chat.mapping[first]["parent"])  # an edited question
+    chat.assistant("Apple.")
+    chat.current = chat.mapping[regenerated]["children"][0]  # the user looked at "Another?"
+    return chat
+
+
+def texts(messages: list[Message]) -> list[str]:
+    return [m.content for m in messages]
+
+
+def test_branches_stay_branches(store: Store, tmp_path: Path) -> None:
+    conversation = import_one(store, tmp_path, branched())
+    assert texts(store.branch(conversation.id)) == ["Name a colour", "Blue.", "Another?"]
+    roots = store.roots(conversation.id)
+    assert texts(roots) == ["Name a colour", "Name a fruit"], "the hidden root is not a turn"
+    assert texts(store.children(roots[0].id)) == ["Red.", "Blue."]
+    assert texts(store.children(roots[1].id)) == ["Apple."]
+    assert conversation.message_count == 7
+
+
+def test_current_node_on_a_hidden_or_missing_node(store: Store, tmp_path: Path) -> None:
+    # A current node above every turn, or one that is not in the tree: the conversation opens
+    # on its last branch rather than on nothing.
+    for n, current in enumerate(("client-created-root", "no-such-node")):
+        chat = branched()
+        chat.id = f"conv-current-{n}"
+        chat.current = current
+        conversation = import_one(store, tmp_path, chat)
+        assert texts(store.branch(conversation.id)) == ["Name a fruit", "Apple."]
+
+
+def test_null_times_titles_and_ids(store: Store, tmp_path: Path) -> None:
+    chat = ChatGPTConversation(None, 0)
+    chat.user("When?", create_time=None)
+    chat.assistant("Now.", create_time=1_700_000_100.0)
+    data = chat.to_json()
+    data.update(create_time=None, update_time=None, id=None, conversation_id=None)
+    path = write_conversations_json(tmp_path / "c.json", [data])
+    conversation = store.get_conversation(import_file(store, path).imported[0])
+    assert conversation.title == ""
+    assert conversation.uid.startswith("chatgpt:sha256-")
+    assert conversation.created_at == conversation.updated_at == 1_700_000_100.0
+    question, answer = store.branch(conversation.id)
+    assert question.created_at == 1_700_000_100.0  # no time of its own: its conversation's
+    assert answer.created_at == 1_700_000_100.0
+    again = import_file(store, path)
+    assert (again.imported, again.skipped) == ((), ("",)), "same content, same uid"
+
+
+def test_an_unfinished_reply_and_unknown_authors(store: Store, tmp_path: Path) -> None:
+    chat = ChatGPTConversation("Odd", conversation_id="conv-odd")
+    chat.user("Go")
+    chat.node("critic", {"content_type": "text", "parts": ["A plugin spoke."]})
+    chat.assistant("Half a rep", status="in_progress", finish=None)
+    conversation = import_one(store, tmp_path, chat)
+    _, odd, reply = store.branch(conversation.id)
+    assert (odd.role, odd.content) == (Role.TOOL, "*[From critic]*\n\nA plugin spoke.")
+    assert (reply.role, reply.content) == (Role.ASSISTANT, "Half a rep")
+    assert reply.status is MessageStatus.INTERRUPTED
+    assert reply.error == "chatgpt: the reply ended as “in_progress”"
+
+
+def test_tool_output_directly_after_a_question(store: Store, tmp_path: Path) -> None:
+    chat = ChatGPTConversation("Dalle", conversation_id="conv-dalle")
+    chat.user("Draw a cat")
+    chat.content(
+        "tool",
+        {"content_type": "multimodal_text", "parts": [{
+            "content_type": "image_asset_pointer", "asset_pointer": "sediment://file_1",
+            "width": 1024, "height": 1024, "metadata": {"dalle": {"prompt": "A cat, ink"}},
+        }]},
+        name="dalle.text2im",
+    )  # fmt: skip
+    chat.assistant("Here is your cat.")
+    conversation = import_one(store, tmp_path, chat)
+    _, image, text = store.branch(conversation.id)
+    assert image.role is Role.TOOL
+    assert image.content == (
+        "*[Tool output: dalle.text2im]*\n\n*[Generated image (1024×1024): A cat, ink]*"
+    )
+    assert text.role is Role.ASSISTANT, "a reply after a tool turn is its own turn"
+
+
+def test_attachments_that_are_not_images(store: Store, tmp_path: Path) -> None:
+    chat = ChatGPTConversation("Files", conversation_id="conv-files")
+    chat.user(
+        "Summarise this",
+        metadata={"attachments": [{"id": "file-9", "name": "report.pdf",
+                                   "mime_type": "application/pdf", "size": 1_250_000}]},
+    )  # fmt: skip
+    conversation = import_one(store, tmp_path, chat)
+    assert store.branch(conversation.id)[0].content == (
+        "Summarise this\n\n*[Attachment: report.pdf (application/pdf, 1.2 MB)]*"
+    )
+
+
+def sample_export(count: int = 3) -> list[dict[str, Any]]:
+    out = []
+    for n in range(count):
+        chat = ChatGPTConversation(f"Chat {n}", 1_718_000_000.0 + n, conversation_id=f"c-{n}")
+        chat.hidden_system()
+        chat.user(f"Question {n}")
+        chat.assistant(f"Answer {n}")
+        out.append(chat.to_json())
+    return out
+
+
+def titles(store: Store) -> list[str]:
+    return sorted(c.title for c in store.list_conversations())
+
+
+@pytest.mark.parametrize("form", ["json", "zip", "shards", "folder", "nested-zip", "single"])
+def test_every_form_of_the_export(store: Store, tmp_path: Path, form: str) -> None:
+    data = sample_export()
+    if form == "json":
+        path = write_conversations_json(tmp_path / "conversations.json", data)
+    elif form == "zip":
+        path = write_export_zip(tmp_path / "export.zip", data)
+    elif form == "shards":
+        path = write_export_zip(tmp_path / "export.zip", data, shards=2)
+    elif form == "folder":
+        path = tmp_path / "extracted"
+        path.mkdir()
+        for n, part in enumerate((data[:2], data[2:])):
+            (path / f"conversations-{n:03d}.json").write_text(json.dumps(part), encoding="utf-8")
+    elif form == "nested-zip":  # zipped again by the user: one folder level down
+        path = tmp_path / "export.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("chatgpt-2025/conversations.json", json.dumps(data))
+    else:  # one conversation saved on its own, as browser extensions do
+        path = tmp_path / "one.json"
+        path.write_text(json.dumps(data[0]), encoding="utf-8")
+        data = data[:1]
+    report = import_file(store, path)
+    assert len(report.imported) == len(data)
+    assert titles(store) == [d["title"] for d in data]
+
+
+def test_reimport_skips_duplicates(store: Store, tmp_path: Path) -> None:
+    path = write_export_zip(tmp_path / "export.zip", sample_export(2))
+    first = import_file(store, path)
+    assert len(first.imported) == 2
+    assert first.summary() == "Imported 2 conversation(s) from export.zip (ChatGPT export)"
+    bigger = write_export_zip(tmp_path / "later.zip", sample_export(3))
+    second = import_file(store, bigger)
+    assert len(second.imported) == 1
+    assert second.skipped == ("Chat 0", "Chat 1")
+    assert second.summary().endswith("; skipped 2 already imported")
+    assert titles(store) == ["Chat 0", "Chat 1", "Chat 2"]
+
+
+def test_a_deleted_conversation_still_counts_as_imported(store: Store, tmp_path: Path) -> None:
+    path = write_conversations_json(tmp_path / "c.json", sample_export(1))
+    store.delete(import_file(store, path).imported)
+    assert import_file(store, path).skipped == ("Chat 0",)
+
+
+def test_progress_reads_then_saves(store: Store, tmp_path: Path) -> None:
+    path = write_export_zip(tmp_path / "export.zip", sample_export(5), shards=2)
+    seen: list[ImportProgress] = []
+    import_file(store, path, progress=seen.append)
+    reading = [p for p in seen if p.phase == "reading"]
+    saving = [p for p in seen if p.phase == "saving"]
+    assert seen == reading + saving
+    assert [p.conversations for p in reading] == [1, 2, 3, 4, 5]
+    assert [p.done for p in reading] == sorted(p.done for p in reading)
+    assert reading[-1].fraction == pytest.approx(1.0, abs=0.01)
+    assert [(p.done, p.total) for p in saving] == [(n, 5) for n in range(1, 6)]

@@ -1,0 +1,166 @@
+"""Markdown export: front matter, turns, branches, notes, fences; files in a folder; pandoc."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from transfer_helpers import CODE_REPLY, CUT_REPLY, fill, front_matter
+
+from kibitz.core.store import Store
+from kibitz.core.transfer import (
+    ExportWriteError,
+    chosen_conversations,
+    conversation_to_markdown,
+    export_filename,
+    export_markdown,
+)
+from kibitz.core.transfer.fences import open_fence
+from kibitz.core.types import ConversationId
+
+
+def markdown(store: Store, name: str, *, all_branches: bool = False) -> str:
+    conversation = fill(store)[name]
+    return conversation_to_markdown(
+        conversation, store.all_messages(conversation.id), all_branches=all_branches
+    )
+
+
+def test_front_matter_parses_and_holds_the_fields(store: Store) -> None:
+    conversations = fill(store)
+    trip = conversations["trip"]
+    text = conversation_to_markdown(trip, store.all_messages(trip.id))
+    assert (trip.created_at, trip.updated_at) == (1_750_000_180.625, 1_750_000_722.125)
+    assert front_matter(text) == {
+        "title": "Trip to Lisbon",
+        "id": trip.uid,
+        "created": "2025-06-15T15:09:40Z",
+        "updated": "2025-06-15T15:18:42Z",
+        "model": "gpt-4o",
+        "provider": "work",
+    }
+    odd = conversations["failed"]
+    fields = front_matter(conversation_to_markdown(odd, store.all_messages(odd.id)))
+    assert fields["title"] == "Ünïcödé / “quotes” : *stars*"
+    assert "provider" not in fields
+    assert "model" not in fields  # none stored: nothing is made up
+
+
+def test_the_current_branch_in_order(store: Store) -> None:
+    text = markdown(store, "trip")
+    sections = [s for s in text.split("\n\n") if s.startswith("## ")]
+    assert sections == ["## User", "## Assistant (gpt-4o)", "## User"]
+    assert "Where should I stay?\n\n## Assistant (gpt-4o)\n\nAlfama is lovely.\n\n## User" in text
+    assert "Where should I eat?" not in text
+    assert "Try Baixa." not in text
+    assert "Other branches" not in text
+
+
+def test_all_branches_follow_the_current_one(store: Store) -> None:
+    text = markdown(store, "trip", all_branches=True)
+    current, others = text.split("## Other branches\n\n")
+    assert "Alfama is lovely." in current
+    assert "Where should I eat?" not in current
+    # Depth first, oldest sibling first: the first question's branch, then the other reply.
+    assert others.index("### Branch 2") < others.index("Where should I eat?")
+    assert others.index("Try the pastéis de nata.") < others.index("### Branch 3")
+    branch_3 = others.split("### Branch 3")[1]
+    assert "*Another version after: “Where should I stay?”*" in branch_3
+    assert "#### Assistant (gpt-4o-mini)\n\nTry Baixa." in branch_3
+    assert "> *Reply length*" in branch_3
+    assert "Where should I stay?\n" not in branch_3.split("*\n", 1)[1], "no turn shown twice"
+    assert "*Another version from the first message on.*" in others.split("### Branch 3")[0]
+
+
+def test_system_prompt_statuses_and_fences(store: Store) -> None:
+    text = markdown(store, "code")
+    assert "# Code: fences ``` and `ticks`\n\n## System\n\nBe brief.\n\n## User" in text
+    assert CODE_REPLY in text, "fences the model wrote are kept exactly"
+    assert f"{CUT_REPLY}\n```\n\n> *Reply interrupted: stream_interrupted:" in text
+    assert open_fence(text) is None, "the cut-off reply's fence is closed"
+    failed = markdown(store, "failed")
+    assert "## Assistant\n\n*(no text)*\n\n> *Reply error: auth: The server refused" in failed
+
+
+def test_empty_conversation(store: Store) -> None:
+    text = markdown(store, "empty")
+    assert front_matter(text)["title"] == ""
+    assert text.endswith("---\n\n# Untitled\n")
+
+
+def test_export_folder_writes_one_file_each(store: Store, tmp_path: Path) -> None:
+    conversations = fill(store)
+    chosen = chosen_conversations(store, None)
+    assert [c.title for c in chosen] == [
+        "Code: fences ``` and `ticks`", "", "Ünïcödé / “quotes” : *stars*", "Trip to Lisbon"
+    ]  # fmt: skip
+    seen: list[tuple[int, int]] = []
+    folder = tmp_path / "out" / "notes"
+    paths = export_markdown(store, chosen, folder, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in paths)
+    trip = conversations["trip"]
+    trip_file = folder / export_filename(trip)
+    assert trip_file.read_bytes().decode("utf-8") == conversation_to_markdown(
+        trip, store.branch(trip.id)
+    )
+    assert b"\r\n" not in trip_file.read_bytes()
+    # Again: the same names, replaced in place.
+    export_markdown(store, chosen, folder)
+    assert len(list(folder.iterdir())) == 4
+
+
+def test_chosen_ids_and_unknown_ids(store: Store) -> None:
+    conversations = fill(store)
+    gone = conversations["gone"]
+    assert chosen_conversations(store, [gone.id])[0].deleted_at is not None
+    with pytest.raises(Exception, match="conversation 99"):
+        chosen_conversations(store, [gone.id, ConversationId(99)])
+
+
+def test_a_file_where_the_folder_should_be(store: Store, tmp_path: Path) -> None:
+    fill(store)
+    target = tmp_path / "notes.md"
+    target.write_text("mine", encoding="utf-8")
+    with pytest.raises(ExportWriteError) as caught:
+        export_markdown(store, chosen_conversations(store, None), target)
+    assert caught.value.detail == f"{target} is a file"
+    assert target.read_text(encoding="utf-8") == "mine"
+
+
+PANDOC = shutil.which("pandoc")
+
+
+@pytest.mark.skipif(PANDOC is None, reason="pandoc is not installed (apt-get install pandoc)")
+def test_pandoc_converts_the_export_cleanly(store: Store, tmp_path: Path) -> None:
+    conversation = fill(store)["code"]
+    source = tmp_path / "code.md"
+    source.write_text(
+        conversation_to_markdown(conversation, store.all_messages(conversation.id)),
+        encoding="utf-8",
+    )
+    assert PANDOC is not None
+    result = subprocess.run(
+        [PANDOC, "--fail-if-warnings", "-f", "markdown", "-t", "json", str(source)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    meta = document["meta"]
+    assert meta["id"] == {"t": "MetaInlines", "c": [{"t": "Str", "c": conversation.uid}]}
+    blocks = document["blocks"]
+    headers = [b for b in blocks if b["t"] == "Header"]
+    assert [h["c"][0] for h in headers] == [1, 2, 2, 2, 2, 2]
+    code = [b["c"] for b in blocks if b["t"] == "CodeBlock"]
+    # The outer ````markdown block keeps the inner fence verbatim; the cut block is closed.
+    assert code[0][0][1] == ["markdown"]
+    assert code[0][1] == "A fence inside:\n\n```python\nprint('hi')\n```"
+    assert code[1][1] == "def unfinished(x):\n    return"
+    last = blocks[-1]
+    assert last["t"] == "BlockQuote", "the note after the cut block is text, not code"
