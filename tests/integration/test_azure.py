@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kibitz.core import connect
@@ -14,7 +16,7 @@ from tests.integration.chat_support import FAST_RETRY, TEST_KEY, Runner
 from tests.support.fake_openai import FakeOpenAI, Replay
 
 API_VERSION = "2024-10-21"
-AZURE_FIXTURE = "/work/shared/fixtures/azure/01_azure_prompt_filter_preamble_abridged.sse"
+AZURE_FIXTURE = Path("/work/shared/fixtures/azure/01_azure_prompt_filter_preamble_abridged.sse")
 
 
 def azure_settings(endpoint: str, deployment: str | None = "chat-4o") -> Settings:
@@ -83,12 +85,9 @@ async def test_without_a_deployment_the_model_names_it(
 async def test_a_recorded_azure_stream_replays_through_the_profile(
     fake_openai: FakeOpenAI, run_chat: Runner
 ) -> None:
-    from pathlib import Path
-
-    fixture = Path(AZURE_FIXTURE)
-    if not fixture.is_file():
+    if not AZURE_FIXTURE.is_file():
         pytest.skip("the shared Azure recording is not on this machine")
-    fake_openai.script(Replay(fixture))
+    fake_openai.script(Replay(AZURE_FIXTURE))
     result = await run_chat("hi", provider_config=azure_provider(fake_openai))
     assert result.failure is None
     assert result.text().startswith("Hey")
