@@ -122,15 +122,11 @@ def test_markdown_export_writes_one_file_per_conversation(filled: Path, tmp_path
     known = conversations(filled)
     trip_uid, code_uid = known[1][0].uid, known[2][0].uid
     # Named by creation date (UTC), title and uid: stable across exports and machines.
-    names = {
-        f"2025-06-15 trip-to-lisbon ({trip_uid[:8]}).md",
-        f"2025-06-15 code-question ({code_uid[:8]}).md",
-    }
-    assert {p.name for p in out_dir.iterdir()} == names
     files = [
         f"2025-06-15 trip-to-lisbon ({trip_uid[:8]}).md",
         f"2025-06-15 code-question ({code_uid[:8]}).md",
     ]
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(files)
 
     trip = (out_dir / files[0]).read_text(encoding="utf-8")
     assert trip.startswith(f'---\ntitle: "Trip to Lisbon"\nid: "{trip_uid}"\n')
@@ -299,3 +295,48 @@ def test_basedir_before_or_after_the_command_and_kibitz_home(
         found = run_cli(args, env=cli_env(home=home))
         # Past the profile check: what remains is the keyring's answer (none outside run.sh).
         assert "Unknown provider" not in found.stderr, found.describe()
+
+
+def test_export_flags_all_ids_format_and_branches(filled: Path, tmp_path: Path) -> None:
+    code, out, messages = kibitz(
+        filled, "export", "--all", "--format", "md", "--out", str(tmp_path / "a")
+    )
+    assert (code, messages) == (0, [f"kibitz: exported 2 conversation(s) to {tmp_path / 'a'}"])
+    code, out, messages = kibitz(filled, "export", "--ids", "1,3", "--format", "json")
+    assert (code, messages) == (0, [])
+    assert [c["id"] for c in json.loads(out)["conversations"]] == [1, 3]
+    code, out, _ = kibitz(filled, "export", "--ids", "2", "--ids", "1", "--format", "JSON")
+    assert [c["id"] for c in json.loads(out)["conversations"]] == [2, 1]
+
+    # The current branch by default; --all-branches adds the edited-away question.
+    code, current, _ = kibitz(filled, "export", "1")
+    assert "Where should I eat?" not in current
+    code, every, _ = kibitz(filled, "export", "1", "--all-branches")
+    assert code == 0
+    assert every.startswith(current.rstrip("\n"))
+    assert (
+        "## Other branches\n\n### Branch 2\n\n*Another version from the first message on.*" in every
+    )
+    assert (
+        "#### User\n\nWhere should I eat?\n\n#### Assistant (gpt-4o)\n\nTry the pastéis." in every
+    )
+
+
+def test_export_flag_conflicts_and_json_into_a_folder(filled: Path, tmp_path: Path) -> None:
+    code, out, messages = kibitz(filled, "export", "--all", "1")
+    assert (code, out) == (2, "")
+    assert messages == [
+        "kibitz: --all and conversation IDs do not go together.",
+        "  Give one or the other.",
+    ]
+    code, _, messages = kibitz(filled, "export", "--ids", "1,x")
+    assert code == 2
+    assert "'x' is not a conversation id" in messages[-1]
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    code, _, messages = kibitz(filled, "export", "--format", "json", "--out", str(folder))
+    (written,) = folder.iterdir()
+    assert written.name.startswith("kibitz-export-")
+    assert written.suffix == ".json"
+    assert messages == [f"kibitz: exported 2 conversation(s) to {written}"]
+    assert len(json.loads(written.read_text(encoding="utf-8"))["conversations"]) == 2

@@ -1,0 +1,153 @@
+"""`kibitz import` as a real process: ChatGPT zips and Kibitz JSON in, summaries, errors, a TTY."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+from pathlib import Path
+
+from kibitz.core.store import Store
+from tests.integration.cli_support import KIBITZ, cli_env, database, run_cli, stored
+from tests.support.chatgpt_export import ChatGPTConversation, generated_export, write_export_zip
+
+
+def kibitz(basedir: Path, *args: str) -> tuple[int, str, list[str]]:
+    result = run_cli(["--basedir", str(basedir), *args], env=cli_env())
+    return result.returncode, result.stdout, result.messages
+
+
+def export(count: int) -> list[dict[str, object]]:
+    out = []
+    for n in range(count):
+        chat = ChatGPTConversation(f"Chat {n}", 1_718_000_000.0 + n * 60, conversation_id=f"c{n}")
+        chat.hidden_system()
+        chat.user(f"Question {n}")
+        chat.assistant(f"Answer {n}")
+        out.append(chat.to_json())
+    return out
+
+
+def test_import_a_chatgpt_zip_then_again(basedir: Path, tmp_path: Path) -> None:
+    path = write_export_zip(tmp_path / "chatgpt.zip", export(2))
+    code, out, messages = kibitz(basedir, "import", str(path))
+    assert (code, out) == (0, "")
+    assert messages == ["kibitz: Imported 2 conversation(s) from chatgpt.zip (ChatGPT export)."]
+    assert [(s.conversation.title, [m.content for m in s.branch]) for s in stored(basedir)] == [
+        ("Chat 0", ["Question 0", "Answer 0"]),
+        ("Chat 1", ["Question 1", "Answer 1"]),
+    ]
+    bigger = write_export_zip(tmp_path / "later.zip", export(3))
+    code, _, messages = kibitz(basedir, "import", str(bigger))
+    assert code == 0
+    assert messages == [
+        "kibitz: Imported 1 conversation(s) from later.zip (ChatGPT export); "
+        "skipped 2 already imported.",
+        "  Conversations imported before are never duplicated.",
+    ]
+    code, out, _ = kibitz(basedir, "list", "--json")
+    assert [row["title"] for row in json.loads(out)] == ["Chat 2", "Chat 1", "Chat 0"]
+
+
+def test_import_json_output(basedir: Path, tmp_path: Path) -> None:
+    chat = ChatGPTConversation("Odd", conversation_id="odd")
+    chat.user("Hi")
+    chat.content("assistant", {"content_type": "hologram", "text": "✨"})
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps([chat.to_json()]), encoding="utf-8")
+    code, out, messages = kibitz(basedir, "import", "--json", str(path))
+    assert code == 0
+    assert json.loads(out) == {
+        "path": str(path),
+        "format": "chatgpt",
+        "imported": [1],
+        "skipped": [],
+        "unknown_content_types": ["hologram"],
+    }
+    assert messages[-1] == "  Content Kibitz does not know (hologram) was kept as notes."
+
+
+def test_export_then_import_elsewhere(basedir: Path, tmp_path: Path) -> None:
+    source = write_export_zip(tmp_path / "chatgpt.zip", export(3))
+    assert kibitz(basedir, "import", str(source))[0] == 0
+    target = tmp_path / "backup.json"
+    code, _, messages = kibitz(basedir, "export", "--format", "json", "--out", str(target))
+    assert (code, messages) == (0, [f"kibitz: exported 3 conversation(s) to {target}"])
+    elsewhere = tmp_path / "elsewhere"
+    code, _, messages = kibitz(elsewhere, "import", str(target))
+    assert messages == ["kibitz: Imported 3 conversation(s) from backup.json (Kibitz export)."]
+
+    def shape(base: Path) -> list[tuple[str, str, list[str]]]:
+        return sorted(
+            (s.conversation.uid, s.conversation.title, [m.content for m in s.messages])
+            for s in stored(base)
+        )
+
+    assert shape(elsewhere) == shape(basedir)
+
+
+def test_a_bad_file_imports_nothing(basedir: Path, tmp_path: Path) -> None:
+    good = write_export_zip(tmp_path / "chatgpt.zip", export(2))
+    kibitz(basedir, "import", str(good))
+    text = json.dumps(export(4))
+    cut = tmp_path / "conversations.json"
+    cut.write_text(text[: len(text) - 40], encoding="utf-8")
+    code, out, messages = kibitz(basedir, "import", str(cut))
+    assert (code, out) == (1, "")
+    assert messages[0].startswith(
+        "kibitz: This file cannot be imported: conversations.json, line 1, column "
+    )
+    assert messages[0].endswith(": the file ends in the middle of conversation 4: it is cut short")
+    assert messages[1].startswith("  Nothing was imported.")
+    assert [s.conversation.title for s in stored(basedir)] == ["Chat 0", "Chat 1"]
+
+    code, _, messages = kibitz(basedir, "import", str(tmp_path / "missing.zip"))
+    assert code == 1
+    assert messages == [
+        f"kibitz: No such file or directory: {tmp_path / 'missing.zip'}",
+        "  Check the path.",
+    ]
+
+
+def test_progress_line_on_a_terminal(basedir: Path, tmp_path: Path) -> None:
+    """stderr on a pseudo-terminal: the progress line is drawn, then wiped before the summary."""
+    path = write_export_zip(tmp_path / "big.zip", generated_export(300))
+    main, child = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [*KIBITZ, "--basedir", str(basedir), "import", str(path)],
+            env=cli_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=child,
+        )
+        os.close(child)
+        seen = b""
+        while True:
+            ready, _, _ = select.select([main], [], [], 60)
+            assert ready, "no output from the import"
+            try:
+                data = os.read(main, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            seen += data
+        assert proc.wait(60) == 0
+        assert proc.stdout is not None
+        assert proc.stdout.read() == b""
+        proc.stdout.close()
+    finally:
+        os.close(main)
+    text = seen.decode("utf-8")
+    assert "\rkibitz: reading big.zip:" in text
+    assert "\rkibitz: saving big.zip: 100% (300 conversations)" in text
+    # The terminal turns "\n" into "\r\n"; before the summary, the line is wiped.
+    assert text.endswith(
+        "% (300 conversations)\x1b[K\r\x1b[K"
+        "kibitz: Imported 300 conversation(s) from big.zip (ChatGPT export).\r\n"
+    )
+    with Store.open(database(basedir)) as store:
+        assert len(store.list_conversations()) == 300
