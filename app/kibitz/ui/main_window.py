@@ -190,10 +190,12 @@ class MainWindow(QMainWindow):
     def open_conversation(self, conversation_id: ConversationId | None, draft: str = "") -> None:
         """Bring the window up on a conversation (a quick-ask hand-off); `draft` goes into the
         composer, after any text already there."""
+        was_visible = self.isVisible()
         if self.isMinimized():
             self.showNormal()
         self.show()
-        self.raise_()
+        if was_visible:  # a window just mapped is on top already
+            self.raise_()
         self.activateWindow()
         if conversation_id is None:
             self.chat.new_chat()
