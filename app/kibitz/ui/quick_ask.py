@@ -170,9 +170,11 @@ class QuickAskWindow(QWidget):
             if self.chat.conversation_id is not None:
                 self.chat.new_chat()
             self._prefill()
+        was_visible = self.isVisible()
         self._place()
         self.show()
-        self.raise_()
+        if was_visible:  # a window just mapped is on top already
+            self.raise_()
         self.activateWindow()
         self.composer.focus_input()
 

@@ -170,9 +170,11 @@ class TrayIcon(QObject):
 
 def show_window(window: QWidget) -> None:
     """Show, un-minimise, raise and focus a top-level window."""
+    was_visible = window.isVisible()
     if window.isMinimized():
         window.showNormal()
     else:
         window.show()
-    window.raise_()
+    if was_visible:  # a window just mapped is on top already
+        window.raise_()
     window.activateWindow()
