@@ -89,6 +89,9 @@ class TrayIcon(QObject):
     def show(self) -> None:
         if tray_available():
             self.icon.show()
+            log.info("tray icon shown")
+        else:
+            log.info("no system tray: closing the window quits")
 
     def hide(self) -> None:
         self.icon.hide()
