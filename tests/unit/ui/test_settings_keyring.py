@@ -11,7 +11,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kibitz.core.paths import resolve_paths
-from kibitz.core.secrets import SERVICE, KeyringSecretStore, SessionSecretStore, mask
+from kibitz.core.secrets import SERVICE, KeyringSecretStore, SessionSecretStore, display_key
 from kibitz.core.settings import Settings
 from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.settings.context import SettingsContext
@@ -41,7 +41,7 @@ async def test_the_key_goes_to_the_keyring_only(tmp_path: Path, qtbot: QtBot) ->
         page.key.field.setText(KEY)
         page.key.save_button.click()
         deadline = asyncio.get_running_loop().time() + 10
-        while mask(KEY) not in page.key.status.text():
+        while display_key(KEY) not in page.key.status.text():
             assert asyncio.get_running_loop().time() < deadline, page.key.status.text()
             await asyncio.sleep(0.02)
         assert "in the system keyring" in page.key.status.text()

@@ -46,7 +46,7 @@ def _optional_spec(name: str) -> Any:
 
 def inherited_text(settings: Settings, name: str) -> str:
     value = getattr(settings.defaults, name)
-    return f"Default: {format_value(value)}" if value is not None else "Default: server's"
+    return f"Default: {format_value(value)}" if value is not None else "Server default"
 
 
 class ConversationSettingsDialog(QDialog):
@@ -121,12 +121,16 @@ class ConversationSettingsDialog(QDialog):
         column.addStretch(1)
         area = QScrollArea()
         area.setWidgetResizable(True)
+        area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         area.setWidget(body)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         outer = QVBoxLayout(self)
         outer.addWidget(area, 1)
         outer.addWidget(buttons)
+        # Enter in a field must not press a button (Reset all, above all).
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
         context.settings.changed.connect(self._on_settings_changed)
         self.reload()
 

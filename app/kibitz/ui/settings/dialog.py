@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QPushButton,
     QScrollArea,
     QStackedWidget,
     QVBoxLayout,
@@ -52,6 +53,7 @@ def _scrolled(page: QWidget) -> QScrollArea:
     area = QScrollArea()
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes from the page list to the fields
     area.setWidget(page)
     return area
 
@@ -130,8 +132,13 @@ class SettingsDialog(QDialog):
         footer.setContentsMargins(12, 0, 12, 0)
         footer.addWidget(buttons)
         column.addLayout(footer)
+        # Enter in a field confirms that field only; it must not press Remove or Delete key.
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
         self._nav.currentRowChanged.connect(self._stack.setCurrentIndex)
         self._nav.setCurrentRow(0)
+        # Arrow keys move between pages first; Tab goes on into the page.
+        self._nav.setFocus()
         QShortcut(QKeySequence(QKeySequence.StandardKey.Close), self, self.close)
 
     def _add(self, key: str, title: str, intro: str, body: QWidget) -> None:

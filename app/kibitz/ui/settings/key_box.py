@@ -15,8 +15,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from kibitz.core.errors import SecretsError
-from kibitz.core.secrets import mask
-from kibitz.core.settings import KEYLESS_KINDS, ProviderKind
+from kibitz.core.secrets import display_key, without_keyring
+from kibitz.core.settings import KEYLESS_KINDS, KeySource, ProviderChoice, ProviderProfile
+from kibitz.core.settings.provider import choice_for_profile
 from kibitz.ui.settings.context import SettingsContext
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ class KeyBox(QWidget):
         super().__init__(parent)
         self._context = context
         self._profile = ""
-        self._kind: ProviderKind = "openai"
+        self._choice: ProviderChoice | None = None
         self.status = QLabel()
         self.status.setObjectName("KeyStatus")
         self.status.setWordWrap(True)
@@ -46,6 +47,7 @@ class KeyBox(QWidget):
         self.session_button = QPushButton("Keep for this session only")
         self.session_button.setAccessibleName("Keep the API key in memory for this session")
         self.session_button.clicked.connect(lambda: self.save(remember=False))
+        self.session_button.setToolTip("Forgotten when Kibitz quits")
         self.session_button.hide()
         self.delete_button = QPushButton("Delete key")
         self.delete_button.setAccessibleName("Delete the stored API key")
@@ -66,8 +68,9 @@ class KeyBox(QWidget):
     def profile(self) -> str:
         return self._profile
 
-    def show_profile(self, name: str, kind: ProviderKind) -> None:
-        self._profile, self._kind = name, kind
+    def show_profile(self, profile: ProviderProfile) -> None:
+        self._profile = profile.name
+        self._choice = choice_for_profile(profile)
         self.field.clear()
         self._set_status("Looking in the keyring…")
         self._run(self._lookup)
@@ -140,10 +143,10 @@ class KeyBox(QWidget):
         self.delete_button.setEnabled(key is not None)
         if key is not None:
             where = "in memory for this session only" if session else self._where()
-            self._set_status(f"Key {mask(key)} is kept {where}.")
-        elif self._kind in KEYLESS_KINDS:
+            self._set_status(f"Key {display_key(key)} is kept {where}.")
+        elif self._choice is not None and self._choice.kind in KEYLESS_KINDS:
             self._set_status("No key: local servers usually need none.")
-        elif os.environ.get(ENV_KEY) and self._kind == "openai":
+        elif os.environ.get(ENV_KEY) and self._sends_env_key():
             self._set_status(f"No key stored; {ENV_KEY} from the environment is used.")
         else:
             self._set_status("No key stored yet. Paste one above and press Save key.")
@@ -153,12 +156,15 @@ class KeyBox(QWidget):
             return "in memory for this session only"
         return "in the system keyring"
 
+    def _sends_env_key(self) -> bool:
+        return self._choice is not None and KeySource.ENVIRONMENT in self._choice.key_order
+
     def _show_unusable(self, error: SecretsError) -> None:
+        if self._choice is None:
+            return
         self.session_button.show()
-        env = f" or start Kibitz with {ENV_KEY} set" if self._kind == "openai" else ""
-        self._set_status(
-            f"{error.headline}: {error.detail}. Keep the key for this session only{env}."
-        )
+        offered = without_keyring(error, self._choice)
+        self._set_status(f"{offered.headline}: {offered.detail}. {offered.hint}")
 
     def _set_status(self, text: str) -> None:
         self.status.setText(text)

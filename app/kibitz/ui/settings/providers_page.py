@@ -247,7 +247,7 @@ class ProvidersPage(QWidget):
         if org_label is not None:
             org_label.setVisible(profile.kind == "openai")
         if reload_key or changed_profile:
-            self.key.show_profile(profile.name, profile.kind)
+            self.key.show_profile(profile)
             self.result.clear()
             self._show_error(None)
 
@@ -313,7 +313,7 @@ class ProvidersPage(QWidget):
             await asyncio.get_running_loop().run_in_executor(self._context.executor, move)
             profile = self.current_profile()
             if profile is not None:
-                self.key.show_profile(profile.name, profile.kind)
+                self.key.show_profile(profile)
 
         self._context.runner.start("settings-move-key", job())
 
