@@ -303,3 +303,38 @@ async def test_presets_are_made_renamed_and_become_the_default(
     page.name.setText("Terse")  # taken
     page._commit()
     assert "used twice" in page.error.text()
+
+
+@pytest.mark.asyncio
+async def test_the_model_list_comes_from_the_server_and_is_cached(rig: Rig, qtbot: QtBot) -> None:
+    from kibitz.core.server_models import ModelCache
+    from kibitz.core.settings import ProviderProfile
+
+    server = FakeOpenAI().start()
+    server.models = ["alpha-1", "beta-2"]
+    try:
+        rig.holder.update(
+            rig.holder().with_profile(ProviderProfile("srv", kind="custom", base_url=server.url))
+        )
+        rig.secrets.set_key("srv", KEY)
+        dialog = SettingsDialog(rig.context)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.open_page(PARAMETERS)
+        picker = dialog.parameters.model
+        await until(lambda: picker.models() == ["alpha-1", "beta-2"])
+        cached = ModelCache(rig.paths.cache_dir).get("srv", server.url)
+        assert cached is not None
+        assert cached.models == ("alpha-1", "beta-2")
+        # Any name may still be typed: the list is a help, not a limit.
+        edit = picker.findChild(QLineEdit)
+        assert edit is not None
+        type_into(edit, "my-finetune")
+        assert rig.holder().defaults.model == "my-finetune"
+        # A server that cannot list its models says so, and the cached names stay.
+        server.models_status = 404
+        picker.refresh()
+        await until(lambda: "Could not list the models" in picker._status.text())
+        assert picker.models() == ["alpha-1", "beta-2"]
+    finally:
+        server.stop()
