@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -20,6 +19,7 @@ from kibitz.core.transfer import (
     export_json_file,
     export_markdown,
     import_file,
+    json_export_path,
     write_json_stream,
 )
 from kibitz.core.types import ConversationId
@@ -46,7 +46,7 @@ def run_export(context: CliContext, args: argparse.Namespace) -> int:
             write_json_stream(store, conversations, sys.stdout)
             return EXIT_OK
         if out.is_dir():
-            out = out / f"kibitz-export-{datetime.now().strftime('%Y-%m-%d')}.json"
+            out = json_export_path(out)
         export_json_file(store, conversations, out)
         say(f"exported {len(conversations)} conversation(s) to {out}")
         return EXIT_OK

@@ -30,6 +30,7 @@ from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.opener import SettingsOpener
 from kibitz.ui.setup_controller import SetupController
 from kibitz.ui.tasks import TaskRunner
+from kibitz.ui.transfer_actions import TransferActions
 from kibitz.ui.views.chat_view import ChatView
 from kibitz.ui.views.composer import Composer
 from kibitz.ui.views.sidebar import Sidebar
@@ -101,6 +102,14 @@ class MainWindow(QMainWindow):
         self.setup = SetupController(
             self.welcome, settings, secrets, runner, executor, self.notices.show_notice
         )
+        self.transfer = TransferActions(
+            store,
+            executor,
+            runner,
+            self.notices.show_notice,
+            self,
+            lambda: self.chat.conversation_id,
+        )
         self._settings = settings
         self.settings_windows = SettingsOpener(
             SettingsContext(settings, secrets, runner, executor, paths, self.notices.show_notice),
@@ -122,6 +131,10 @@ class MainWindow(QMainWindow):
         self.sidebar.conversation_selected.connect(self._on_sidebar_conversation_selected)
         self.sidebar.search_hit_activated.connect(self._on_sidebar_search_hit_activated)
         self.sidebar.new_chat_requested.connect(self.new_chat)
+        self.sidebar.export_requested.connect(self.transfer.choose_export)
+        self.transfer.open_requested.connect(
+            lambda cid: self.chat.open_conversation(ConversationId(cid))
+        )
         self.chat.conversation_opened.connect(self._on_chat_conversation_opened)
         self.chat.setup_requested.connect(self._on_chat_setup_requested)
         self.setup.setup_needed.connect(self._on_setup_setup_needed)
@@ -143,6 +156,11 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(action("&New chat", QKeySequence.StandardKey.New, self.new_chat))
+        file_menu.addSeparator()
+        file_menu.addAction(action("&Import…", "Ctrl+Shift+O", self.transfer.choose_import))
+        file_menu.addAction(
+            action("&Export…", "Ctrl+Shift+E", lambda: self.transfer.choose_export())
+        )
         file_menu.addSeparator()
         preferences = QKeySequence(QKeySequence.StandardKey.Preferences)
         file_menu.addAction(

@@ -1,9 +1,9 @@
 """Export (Markdown, lossless JSON) and import (ChatGPT's export, Kibitz JSON) of conversations.
 
 Public API: `import_file` / `read_export` (with `ImportProgress`, `ImportReport`),
-`export_markdown`, `export_json_file`, `write_json_stream`, `chosen_conversations`,
-`conversation_to_markdown`, `export_filename`, and the errors `ImportFileError` and
-`ExportWriteError` (both `TransferError`, part of the one error tree).
+`export_markdown`, `export_json_file`, `json_export_path`, `write_json_stream`,
+`chosen_conversations`, `conversation_to_markdown`, `export_filename`, and the errors
+`ImportFileError` and `ExportWriteError` (both `TransferError`, part of the one error tree).
 """
 
 from kibitz.core.transfer.errors import ExportWriteError, ImportFileError, TransferError
@@ -11,6 +11,7 @@ from kibitz.core.transfer.exporter import (
     chosen_conversations,
     export_json_file,
     export_markdown,
+    json_export_path,
     write_json_stream,
 )
 from kibitz.core.transfer.filenames import export_filename
@@ -40,6 +41,7 @@ __all__ = [
     "export_json_file",
     "export_markdown",
     "import_file",
+    "json_export_path",
     "read_export",
     "write_json_stream",
 ]

@@ -6,6 +6,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -36,6 +37,17 @@ def chosen_conversations(store: Store, ids: Sequence[ConversationId] | None) -> 
         first = next(i for i in ids if i in missing)
         raise NotFoundError(f"conversation {first}")
     return found
+
+
+def json_export_path(folder: Path, day: date | None = None) -> Path:
+    """`kibitz-export-YYYY-MM-DD.json` in `folder`, numbered when that name is taken."""
+    stem = f"kibitz-export-{(day or date.today()).isoformat()}"
+    path = folder / f"{stem}.json"
+    n = 2
+    while path.exists():
+        path = folder / f"{stem}-{n}.json"
+        n += 1
+    return path
 
 
 def _write_error(path: Path, error: OSError) -> ExportWriteError:

@@ -81,6 +81,7 @@ class Sidebar(QWidget):
     conversation_selected = Signal(int)  # the user picked a conversation (or pressed Enter on it)
     search_hit_activated = Signal(int, int)  # conversation id, message id
     new_chat_requested = Signal()
+    export_requested = Signal(int)  # conversation id: the user chose Export… on it
 
     def __init__(self, store: Store, notify: Notify, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -374,6 +375,8 @@ class Sidebar(QWidget):
         rename.triggered.connect(lambda: self._rename(conversation_id))
         pin = menu.addAction("Unpin" if pinned else "Pin")
         pin.triggered.connect(lambda: self._set_pinned(conversation_id, not pinned))
+        export = menu.addAction("Export…")
+        export.triggered.connect(lambda: self.export_requested.emit(conversation_id))
         menu.addSeparator()
         delete = menu.addAction("Delete")
         delete.setShortcut(self._delete_action.shortcut())

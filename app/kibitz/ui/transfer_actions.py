@@ -1,0 +1,271 @@
+"""Import and export in the app: File menu, the list's Export…, and files dropped on the window.
+
+The work runs on the I/O executor through the task runner; progress and results go to the
+notice bar. Imported conversations reach the sidebar through the store's listeners, like
+any other change. The transfer code itself loads on first use: the window's first frame
+does not need it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QStandardPaths, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from kibitz.core.errors import KibitzError, StoreError
+from kibitz.core.store import Store
+from kibitz.core.types import ConversationId
+from kibitz.ui.notify import Notice, Notify
+from kibitz.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from kibitz.core.transfer import ImportProgress, ImportReport
+    from kibitz.ui.views.export_dialog import ExportChoice, ExportDialog
+
+log = logging.getLogger(__name__)
+
+IMPORT_TASK = "transfer:import"
+EXPORT_TASK = "transfer:export"
+IMPORTABLE = (".zip", ".json")
+_PROGRESS_INTERVAL_S = 0.1  # redraw the notice at most this often
+
+
+def importable_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:
+    """The local .zip and .json files a drag carries (others are left to the widget below)."""
+    mime = event.mimeData()
+    if not mime.hasUrls():
+        return []
+    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+    return [p for p in paths if p.suffix.lower() in IMPORTABLE]
+
+
+def _error_text(error: KibitzError) -> str:
+    return " ".join(error.lines())
+
+
+class TransferActions(QObject):
+    """What File → Import…/Export…, the conversation list's Export… and a drop call."""
+
+    import_finished = Signal(object)  # ImportReport
+    open_requested = Signal(int)  # the user asked to see a conversation just imported
+    _progressed = Signal(object)  # ImportProgress, emitted on the worker thread
+
+    def __init__(
+        self,
+        store: Store,
+        executor: Executor,
+        runner: TaskRunner,
+        notify: Notify,
+        window: QWidget,
+        current_conversation: Callable[[], int | None],
+    ) -> None:
+        super().__init__(window)
+        self._store = store
+        self._executor = executor
+        self._runner = runner
+        self._notify = notify
+        self._window = window
+        self._current_conversation = current_conversation
+        self._importing: Path | None = None
+        self._last_drawn = 0.0
+        documents = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        )
+        self.export_folder = Path(documents or Path.home()) / "Kibitz export"
+        self._progressed.connect(self._on_progressed)
+        self.watch_drops(window)
+
+    # -- drops --------------------------------------------------------------------------------
+
+    def watch_drops(self, root: QWidget) -> None:
+        """Take export files dropped anywhere on `root`, even on widgets that accept drops
+        themselves (the composer would paste the file's path)."""
+        root.setAcceptDrops(True)
+        for widget in (root, *root.findChildren(QWidget)):
+            if widget.acceptDrops():
+                widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and isinstance(
+            event, QDragEnterEvent | QDragMoveEvent
+        ):
+            if importable_paths(event):
+                event.acceptProposedAction()
+                return True
+        elif kind == QEvent.Type.Drop and isinstance(event, QDropEvent):
+            paths = importable_paths(event)
+            if paths:
+                event.acceptProposedAction()
+                self.import_paths(paths)
+                return True
+        return super().eventFilter(watched, event)
+
+    # -- import -------------------------------------------------------------------------------
+
+    def choose_import(self) -> None:
+        dialog = QFileDialog(self._window, "Import conversations")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilters(["ChatGPT or Kibitz export (*.zip *.json)", "All files (*)"])
+        dialog.setAccessibleName("Import conversations")
+        dialog.fileSelected.connect(lambda path: self.import_paths([Path(path)]))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def import_paths(self, paths: Sequence[Path]) -> None:
+        """Import each file in turn, off the UI thread, telling the user how it goes."""
+        if self._runner.running(IMPORT_TASK):
+            self._notify(Notice("An import is already running; try again when it is done."))
+            return
+        self._runner.start(IMPORT_TASK, self._import(list(paths)))
+
+    async def _import(self, paths: list[Path]) -> None:
+        import asyncio
+
+        from kibitz.core.transfer import import_file
+
+        loop = asyncio.get_running_loop()
+        for path in paths:
+            self._importing = path
+            self._last_drawn = 0.0
+            self._notify(Notice(f"Importing {path.name}…", timeout_ms=0))
+            work = functools.partial(import_file, self._store, path, progress=self._progressed.emit)
+            try:
+                report = await loop.run_in_executor(self._executor, work)
+            except KibitzError as e:
+                log.warning("import of %s failed: %s", path, e)
+                self._notify(Notice(_error_text(e), timeout_ms=0, kind="error"))
+                continue
+            except OSError as e:
+                self._notify(
+                    Notice(
+                        f"{path.name} could not be read: {e.strerror or e}. Nothing was imported.",
+                        timeout_ms=0,
+                        kind="error",
+                    )
+                )
+                continue
+            finally:
+                self._importing = None
+            self._report(report)
+
+    def _on_progressed(self, progress: ImportProgress) -> None:
+        path = self._importing
+        now = time.monotonic()
+        if path is None or now - self._last_drawn < _PROGRESS_INTERVAL_S:
+            return  # a late signal from a finished import, or too soon to redraw
+        self._last_drawn = now
+        what = "Reading" if progress.phase == "reading" else "Saving"
+        self._notify(
+            Notice(
+                f"Importing {path.name}… {what} {progress.fraction:.0%}"
+                f" ({progress.conversations} conversations)",
+                timeout_ms=0,
+            )
+        )
+
+    def _report(self, report: ImportReport) -> None:
+        text = report.summary() + "."
+        if report.unknown_types:
+            text += " Content of unknown kinds was kept as notes."
+        first = report.imported[0] if report.imported else None
+        self._notify(
+            Notice(
+                text,
+                "Open" if first is not None else None,
+                on_action=None if first is None else lambda: self.open_requested.emit(first),
+                timeout_ms=15000,
+            )
+        )
+        self.import_finished.emit(report)
+
+    # -- export -------------------------------------------------------------------------------
+
+    def choose_export(self, conversation_id: int | None = None) -> ExportDialog:
+        """The Export dialog, offering `conversation_id` (default: the open one) or all."""
+        from kibitz.ui.views.export_dialog import ExportDialog
+
+        cid = self._current_conversation() if conversation_id is None else conversation_id
+        conversation = None
+        if cid is not None:
+            try:
+                found = self._store.get_conversation(ConversationId(cid))
+                conversation = (int(found.id), found.title)
+            except StoreError:
+                conversation = None
+        total = len(self._store.conversation_ids())
+        dialog = ExportDialog(
+            self._window, conversation=conversation, total=total, folder=self.export_folder
+        )
+        dialog.chosen.connect(self.export)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def export(self, choice: ExportChoice) -> None:
+        if self._runner.running(EXPORT_TASK):
+            self._notify(Notice("An export is already running; try again when it is done."))
+            return
+        self.export_folder = choice.folder
+        self._runner.start(EXPORT_TASK, self._export(choice))
+
+    def _export_now(self, choice: ExportChoice) -> tuple[int, Path]:
+        from kibitz.core.transfer import (
+            chosen_conversations,
+            export_json_file,
+            export_markdown,
+            json_export_path,
+        )
+
+        ids = None if choice.conversation_id is None else [ConversationId(choice.conversation_id)]
+        conversations = chosen_conversations(self._store, ids)
+        if choice.format == "json":
+            choice.folder.mkdir(parents=True, exist_ok=True)
+            target = export_json_file(self._store, conversations, json_export_path(choice.folder))
+            return len(conversations), target
+        export_markdown(self._store, conversations, choice.folder, all_branches=choice.all_branches)
+        return len(conversations), choice.folder
+
+    async def _export(self, choice: ExportChoice) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        self._notify(Notice("Exporting…", timeout_ms=0))
+        try:
+            count, where = await loop.run_in_executor(
+                self._executor, functools.partial(self._export_now, choice)
+            )
+        except KibitzError as e:
+            self._notify(Notice(_error_text(e), timeout_ms=0, kind="error"))
+            return
+        except OSError as e:
+            self._notify(
+                Notice(
+                    f"The export could not be written: {e.strerror or e}. "
+                    "Check that the folder is writable.",
+                    timeout_ms=0,
+                    kind="error",
+                )
+            )
+            return
+        folder = where if where.is_dir() else where.parent
+
+        def open_folder() -> None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+        self._notify(
+            Notice(
+                f"Exported {count} conversation(s) to {where}",
+                "Open folder",
+                on_action=open_folder,
+                timeout_ms=15000,
+            )
+        )
