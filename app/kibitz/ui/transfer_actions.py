@@ -27,6 +27,8 @@ from kibitz.ui.notify import Notice, Notify
 from kibitz.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    import asyncio
+
     from kibitz.core.transfer import ImportProgress, ImportReport
     from kibitz.ui.views.export_dialog import ExportChoice, ExportDialog
 
@@ -55,6 +57,7 @@ class TransferActions(QObject):
     """What File → Import…/Export…, the conversation list's Export… and a drop call."""
 
     import_finished = Signal(object)  # ImportReport
+    export_finished = Signal(object)  # Path: the folder (Markdown) or the file (JSON) written
     open_requested = Signal(int)  # the user asked to see a conversation just imported
     _progressed = Signal(object)  # ImportProgress, emitted on the worker thread
 
@@ -120,12 +123,12 @@ class TransferActions(QObject):
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
 
-    def import_paths(self, paths: Sequence[Path]) -> None:
+    def import_paths(self, paths: Sequence[Path]) -> asyncio.Task[None] | None:
         """Import each file in turn, off the UI thread, telling the user how it goes."""
         if self._runner.running(IMPORT_TASK):
             self._notify(Notice("An import is already running; try again when it is done."))
-            return
-        self._runner.start(IMPORT_TASK, self._import(list(paths)))
+            return None
+        return self._runner.start(IMPORT_TASK, self._import(list(paths)))
 
     async def _import(self, paths: list[Path]) -> None:
         import asyncio
@@ -210,12 +213,12 @@ class TransferActions(QObject):
         dialog.open()
         return dialog
 
-    def export(self, choice: ExportChoice) -> None:
+    def export(self, choice: ExportChoice) -> asyncio.Task[None] | None:
         if self._runner.running(EXPORT_TASK):
             self._notify(Notice("An export is already running; try again when it is done."))
-            return
+            return None
         self.export_folder = choice.folder
-        self._runner.start(EXPORT_TASK, self._export(choice))
+        return self._runner.start(EXPORT_TASK, self._export(choice))
 
     def _export_now(self, choice: ExportChoice) -> tuple[int, Path]:
         from kibitz.core.transfer import (
@@ -269,3 +272,4 @@ class TransferActions(QObject):
                 timeout_ms=15000,
             )
         )
+        self.export_finished.emit(where)

@@ -33,6 +33,7 @@ from kibitz.core.transfer.errors import ImportFileError
 from kibitz.core.types import MessageStatus, Role
 
 UID_PREFIX = "chatgpt:"
+_MAX_TIME = 95_000_000_000.0  # seconds: about the year 5000 (and never NaN or infinity)
 _ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT, "tool": Role.TOOL}
 _REPLY_ROLES = (Role.ASSISTANT, Role.TOOL)
 # finish_details.type -> (status, the finish_reason Kibitz stores)
@@ -62,7 +63,10 @@ class ConvertedConversation:
 
 
 def _time(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and value > 0 else None
+    """A timestamp, if `value` is a plausible one (seconds, after 1970, before ~5000)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 < value < _MAX_TIME else None
 
 
 def _is_hidden(message: Mapping[str, Any]) -> bool:
@@ -73,7 +77,7 @@ def _is_hidden(message: Mapping[str, Any]) -> bool:
     kind = content.get("content_type") if isinstance(content, Mapping) else None
     author = message.get("author")
     role = author.get("role") if isinstance(author, Mapping) else None
-    return kind in CONTEXT_TYPES or role == "system"
+    return (isinstance(kind, str) and kind in CONTEXT_TYPES) or role == "system"
 
 
 def _status(role: Role, message: Mapping[str, Any]) -> tuple[MessageStatus, str | None, str | None]:
@@ -128,7 +132,11 @@ class _TreeReader:
             children.setdefault(self.parent_of(key), [])
         for key, node in self.nodes.items():
             listed = node.get("children")
-            kids = [k for k in listed if k in self.nodes] if isinstance(listed, list) else []
+            kids = (
+                [k for k in listed if isinstance(k, str) and k in self.nodes]
+                if isinstance(listed, list)
+                else []
+            )
             children[key] = [k for k in dict.fromkeys(kids) if self.parent_of(k) == key]
         for key in self.nodes:  # a child its parent forgot to list still belongs to it
             parent = self.parent_of(key)
@@ -136,7 +144,7 @@ class _TreeReader:
                 children[parent].append(key)
         out: list[str] = []
         seen: set[str] = set()
-        stack = list(reversed(children[None]))
+        stack = list(reversed(children.get(None, [])))
         while stack:
             key = stack.pop()
             if key in seen:

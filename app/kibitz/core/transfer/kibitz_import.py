@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -13,6 +14,7 @@ from kibitz.core.transfer.json_export import FORMAT_NAME, FORMAT_VERSION
 from kibitz.core.types import MessageStatus, RequestParams, Role, Usage
 
 _NUMBER = (int, float)
+_MAX_NUMBER = 95_000_000_000.0  # seconds: about the year 5000
 
 
 def is_kibitz_document(document: Any) -> bool:
@@ -28,12 +30,9 @@ class _Fields:
         self.data = data
         self.where = where
 
-    def _bad(self, name: str, expected: str) -> ImportFileError:
-        return ImportFileError(self.where, f"“{name}” should be {expected}")
-
     def _get(self, name: str, kinds: tuple[type, ...], expected: str, optional: bool) -> Any:
         value = self.data.get(name)
-        if isinstance(value, kinds) and not isinstance(value, bool):
+        if isinstance(value, kinds) and not isinstance(value, bool) and _in_range(value):
             return value
         if optional and value is None:
             return None
@@ -63,6 +62,16 @@ class _Fields:
     def integer_or_none(self, name: str) -> int | None:
         value = self._get(name, (int,), "a whole number", optional=True)
         return None if value is None else int(value)
+
+
+def _in_range(value: Any) -> bool:
+    """Numbers SQLite and the clock can hold: no NaN or infinity (Python's JSON reads them),
+    integers within 64 bits, times before the year 5000."""
+    if isinstance(value, float):
+        return math.isfinite(value) and abs(value) < _MAX_NUMBER
+    if isinstance(value, int):
+        return abs(value) < 2**63
+    return True
 
 
 def _usage(value: Any, where: str) -> Usage | None:

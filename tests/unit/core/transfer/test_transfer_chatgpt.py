@@ -176,6 +176,14 @@ def test_null_times_titles_and_ids(store: Store, tmp_path: Path) -> None:
     assert (again.imported, again.skipped) == ((), ("",)), "same content, same uid"
 
 
+def test_an_empty_conversation(store: Store, tmp_path: Path) -> None:
+    data = {"title": "Nothing yet", "id": "empty", "mapping": {}, "current_node": None}
+    path = write_conversations_json(tmp_path / "c.json", [data])
+    conversation = store.get_conversation(import_file(store, path).imported[0])
+    assert (conversation.title, conversation.message_count) == ("Nothing yet", 0)
+    assert conversation.current_leaf_id is None
+
+
 def test_an_unfinished_reply_and_unknown_authors(store: Store, tmp_path: Path) -> None:
     chat = ChatGPTConversation("Odd", conversation_id="conv-odd")
     chat.user("Go")
@@ -295,3 +303,47 @@ def test_progress_reads_then_saves(store: Store, tmp_path: Path) -> None:
     assert [p.done for p in reading] == sorted(p.done for p in reading)
     assert reading[-1].fraction == pytest.approx(1.0, abs=0.01)
     assert [(p.done, p.total) for p in saving] == [(n, 5) for n in range(1, 6)]
+
+
+_ODD_VALUES = [None, 0, -1, 1.5, "", "x", [], {}, [1, "a", None], {"a": 1}, True, "all"]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out += _paths(item, (*prefix, index))
+    return out
+
+
+def test_odd_values_anywhere_never_crash_the_import() -> None:
+    """Exports vary by year and by feature: any field of any type may surprise. Each such
+    file is either imported or refused with an ImportFileError, never a crash."""
+    import copy
+    import random
+
+    from kibitz.core.transfer.chatgpt_import import convert_conversation
+    from kibitz.core.transfer.errors import ImportFileError
+
+    refused = 0
+    for seed in range(400):
+        rng = random.Random(seed)
+        data = (rich_conversation() if seed % 2 else branched()).to_json()
+        spots = _paths(data)
+        for _ in range(rng.randint(1, 4)):
+            *parents, last = rng.choice(spots)
+            target: Any = data
+            try:
+                for key in parents:
+                    target = target[key]
+                target[last] = copy.deepcopy(rng.choice(_ODD_VALUES))
+            except (KeyError, IndexError, TypeError):
+                continue  # an earlier change removed this spot
+        try:
+            convert_conversation(data, f"seed {seed}", 1.0)
+        except ImportFileError:
+            refused += 1
+    assert 0 < refused < 200, "most odd values are tolerated; a broken tree is refused"
