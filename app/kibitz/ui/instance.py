@@ -11,12 +11,10 @@ side, the server, is kibitz.ui.instance_server (QtNetwork loads after the first 
 
 from __future__ import annotations
 
-import getpass
-import hashlib
+import binascii
 import json
 import logging
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -52,8 +50,9 @@ def command_for(quick_ask: bool) -> str:
 
 def _key(data_dir: Path) -> str:
     # One instance per data folder: `--basedir` copies (portable use, tests) run side by side.
-    digest = hashlib.sha256(str(data_dir.resolve()).encode("utf-8")).hexdigest()[:16]
-    return f"{APP_ID}-{digest}"
+    # Two CRCs, not hashlib: this runs before the first frame, and hashlib costs ~3 ms.
+    name = str(data_dir.resolve()).encode("utf-8")
+    return f"{APP_ID}-{binascii.crc32(name):08x}{binascii.crc32(name[::-1]):08x}"
 
 
 def runtime_dir() -> Path:
@@ -61,6 +60,8 @@ def runtime_dir() -> Path:
     chosen = os.environ.get("XDG_RUNTIME_DIR")
     if chosen:
         return Path(chosen)
+    import getpass
+
     user = getpass.getuser()
     fallback = Path(tempfile.gettempdir()) / f"{APP_ID}-runtime-{user}"
     fallback.mkdir(mode=0o700, exist_ok=True)
@@ -74,6 +75,8 @@ def lock_path(data_dir: Path) -> Path:
 def server_name(data_dir: Path) -> str:
     """Unix: the socket's absolute path. Windows: a pipe name, per user."""
     if sys.platform == "win32":
+        import getpass
+
         return f"{_key(data_dir)}-{getpass.getuser()}"
     return str(runtime_dir() / f"{_key(data_dir)}.sock")
 
@@ -100,6 +103,10 @@ def forward_to_running(data_dir: Path, command: str, timeout_s: float = REPLY_TI
     if sys.platform == "win32":
         return _forward_qt(server_name(data_dir), command, timeout_s)
     path = server_name(data_dir)
+    if not os.path.exists(path):
+        return False  # the usual first start: no need to load the socket module (~5 ms)
+    import socket
+
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(timeout_s)
