@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from tests.support.chatgpt_export import (
 )
 
 from kibitz.core.store import Store
-from kibitz.core.transfer import ImportProgress, import_file
+from kibitz.core.transfer import ImportProgress, conversation_to_markdown, import_file
 from kibitz.core.types import Conversation, Message, MessageStatus, Role
 
 
@@ -347,3 +349,33 @@ def test_odd_values_anywhere_never_crash_the_import() -> None:
         except ImportFileError:
             refused += 1
     assert 0 < refused < 200, "most odd values are tolerated; a broken tree is refused"
+
+
+@pytest.mark.skipif(
+    shutil.which("pandoc") is None, reason="pandoc is not installed (apt-get install pandoc)"
+)
+def test_an_imported_conversation_exports_to_markdown_pandoc_reads(
+    store: Store, tmp_path: Path
+) -> None:
+    """Notes, quotes, tool output and reasoning survive the trip to Markdown and pandoc."""
+    conversation = import_one(store, tmp_path, rich_conversation())
+    text = conversation_to_markdown(conversation, store.all_messages(conversation.id))
+    source = tmp_path / "rich.md"
+    source.write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        ["pandoc", "--fail-if-warnings", "-f", "markdown", "-t", "json", str(source)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    blocks = json.loads(result.stdout)["blocks"]
+    kinds = [b["t"] for b in blocks]
+    code = [b["c"][1] for b in blocks if b["t"] == "CodeBlock"]
+    assert code == [
+        "import pandas as pd\nprint(pd.__version__)",
+        "2.2.1",
+        'search("august retail sales")',
+        '{"content_type": "sonic_hologram", "payload": {"x": 1}}',
+    ]
+    # The reasoning, the quoted source, the error, and the note that the reply hit its limit.
+    assert kinds.count("BlockQuote") == 4
+    assert [b["c"][0] for b in blocks if b["t"] == "Header"] == [1, 2, 2, 2, 2, 2]
