@@ -100,17 +100,21 @@ def _read_folder(path: Path) -> list[JsonText]:
     """An export someone already extracted: its conversations.json, or its shards."""
     whole = path / CONVERSATIONS
     if whole.is_file():
-        return [
-            JsonText(f"{path.name}/{CONVERSATIONS}", _decode(whole.read_bytes(), CONVERSATIONS))
-        ]
-    shards = sorted(
-        (int(m.group(1)), p)
-        for p in path.iterdir()
-        if (m := _SHARD.fullmatch(p.name)) is not None and p.is_file()
-    )
-    if not shards:
+        files = [whole]
+    else:
+        shards = sorted(
+            (int(m.group(1)), p)
+            for p in path.iterdir()
+            if (m := _SHARD.fullmatch(p.name)) is not None and p.is_file()
+        )
+        files = [p for _, p in shards]
+    if not files:
         raise ImportFileError(path.name, f"the folder holds no {CONVERSATIONS}")
-    return [JsonText(f"{path.name}/{p.name}", _decode(p.read_bytes(), p.name)) for _, p in shards]
+    texts = []
+    for file in files:
+        name = f"{path.name}/{file.name}"
+        texts.append(JsonText(name, _decode(file.read_bytes(), name)))
+    return texts
 
 
 def read_texts(path: Path) -> list[JsonText]:

@@ -30,7 +30,8 @@ class _Fields:
         self.data = data
         self.where = where
 
-    def _get(self, name: str, kinds: tuple[type, ...], expected: str, optional: bool) -> Any:
+    def checked(self, name: str, kinds: tuple[type, ...], expected: str, optional: bool) -> Any:
+        """The field's value if it is one of `kinds` (or null, when `optional`)."""
         value = self.data.get(name)
         if isinstance(value, kinds) and not isinstance(value, bool) and _in_range(value):
             return value
@@ -41,26 +42,26 @@ class _Fields:
         )
 
     def text(self, name: str) -> str:
-        return str(self._get(name, (str,), "text", optional=False))
+        return str(self.checked(name, (str,), "text", optional=False))
 
     def text_or_none(self, name: str) -> str | None:
-        value = self._get(name, (str,), "text", optional=True)
+        value = self.checked(name, (str,), "text", optional=True)
         return None if value is None else str(value)
 
     def number(self, name: str) -> float:
-        return float(self._get(name, _NUMBER, "a number", optional=False))
+        return float(self.checked(name, _NUMBER, "a number", optional=False))
 
     def number_or_none(self, name: str) -> float | None:
-        value = self._get(name, _NUMBER, "a number", optional=True)
+        value = self.checked(name, _NUMBER, "a number", optional=True)
         return None if value is None else float(value)
 
     def integer(self, name: str, default: int | None = None) -> int:
         if default is not None and name not in self.data:
             return default
-        return int(self._get(name, (int,), "a whole number", optional=False))
+        return int(self.checked(name, (int,), "a whole number", optional=False))
 
     def integer_or_none(self, name: str) -> int | None:
-        value = self._get(name, (int,), "a whole number", optional=True)
+        value = self.checked(name, (int,), "a whole number", optional=True)
         return None if value is None else int(value)
 
 
@@ -164,7 +165,7 @@ def _params(value: Any, where: str) -> RequestParams:
     """Request parameters, each of the type the request needs (they are sent as stored)."""
     fields = _Fields(value, f"{where}, params")
     for name, kinds in _PARAM_KINDS.items():
-        fields._get(name, kinds, f"of type {'/'.join(k.__name__ for k in kinds)}", True)
+        fields.checked(name, kinds, f"of type {'/'.join(k.__name__ for k in kinds)}", True)
     stop = value.get("stop")
     if isinstance(stop, list) and not all(isinstance(s, str) for s in stop):
         raise ImportFileError(fields.where, "“stop” should be a list of text")
