@@ -83,9 +83,11 @@ def run_gui(args: argparse.Namespace) -> int:
         )
     )
     settings.changed.connect(lambda s: apply_theme(app, s.ui.theme))
-    from kibitz.ui.tray import tray_available
+    if args.tray:  # start at login: in the tray, where there is one
+        from kibitz.ui.tray import tray_available
 
-    if not (args.tray and tray_available()):  # --tray: start at login, in the tray
+        args.tray = tray_available()
+    if not args.tray:
         window.show()
     # Map and paint the window now; the event loop machinery (asyncio, qasync) loads after.
     app.processEvents()
