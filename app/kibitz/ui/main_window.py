@@ -111,8 +111,18 @@ class MainWindow(QMainWindow):
             lambda: self.chat.conversation_id,
         )
         self._settings = settings
+        # Words for the quick-ask hotkey's state, from the hotkey service once it runs.
+        self._hotkey_status: Callable[[], str] = str
         self.settings_windows = SettingsOpener(
-            SettingsContext(settings, secrets, runner, executor, paths, self.notices.show_notice),
+            SettingsContext(
+                settings,
+                secrets,
+                runner,
+                executor,
+                paths,
+                self.notices.show_notice,
+                hotkey_status=lambda: self._hotkey_status(),
+            ),
             store,
             self,
         )
@@ -188,6 +198,11 @@ class MainWindow(QMainWindow):
         for widget in (self.chat_view, self.composer):
             if widget.font() != font:
                 widget.setFont(font)
+
+    def show_hotkey_status(self, describe: Callable[[], str]) -> None:
+        """Where Settings reads the hotkey's state (active, or unavailable and why)."""
+        self._hotkey_status = describe
+        self.settings_windows.refresh_hotkey_status()
 
     def open_conversation_settings(self) -> None:
         """The open conversation's own settings; a new chat is stored first to have some."""

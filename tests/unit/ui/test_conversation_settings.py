@@ -201,3 +201,13 @@ async def test_overrides_and_the_conversations_provider_reach_the_request(
         await runner.shutdown()
         executor.shutdown(wait=True)
         server.stop()
+
+
+@pytest.mark.asyncio
+async def test_settings_show_the_hotkey_status(window: MainWindow) -> None:
+    window.settings_windows.open_settings("appearance")
+    dialog = window.findChild(SettingsDialog)
+    assert dialog is not None
+    assert "kibitz --quick-ask" in dialog._hotkey_label.text()
+    window.show_hotkey_status(lambda: "Unavailable: another application uses Ctrl+Alt+Space")
+    assert "another application uses Ctrl+Alt+Space" in dialog._hotkey_label.text()

@@ -25,6 +25,12 @@ class SettingsOpener:
             self._dialog = SettingsDialog(self._context, self._parent)
         return self._dialog
 
+    def refresh_hotkey_status(self) -> None:
+        from kibitz.ui.settings.dialog import SettingsDialog
+
+        if isinstance(self._dialog, SettingsDialog):
+            self._dialog.refresh_hotkey_status()
+
     def open_settings(self, page: str = "providers", focus: str | None = None) -> None:
         from kibitz.ui.settings.dialog import SettingsDialog
 
