@@ -63,6 +63,10 @@ class DesktopPresence(QObject):
         self.server.command_received.connect(self.handle_command)
         self.hotkeys.activated.connect(self.quick.summon)
         self.hotkeys.status_changed.connect(lambda s: self.tray.set_status(s.describe()))
+        window.show_hotkey_status(self.hotkeys.status_text, self.quick_ask_command)
+        self.hotkeys.status_changed.connect(
+            lambda _s: window.settings_windows.refresh_hotkey_status()
+        )
         self.quick.open_requested.connect(self._on_quick_open_requested)
         self.quick.setup_requested.connect(self._on_quick_setup_requested)
         self.quick.reply_finished.connect(window.refresh_conversation)

@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self._settings = settings
         # Words for the quick-ask hotkey's state, from the hotkey service once it runs.
         self._hotkey_status: Callable[[], str] = str
+        self._quick_ask_command = "kibitz --quick-ask"
         self.settings_windows = SettingsOpener(
             SettingsContext(
                 settings,
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
                 paths,
                 self.notices.show_notice,
                 hotkey_status=lambda: self._hotkey_status(),
+                quick_ask_command=lambda: self._quick_ask_command,
             ),
             store,
             self,
@@ -199,9 +201,11 @@ class MainWindow(QMainWindow):
             if widget.font() != font:
                 widget.setFont(font)
 
-    def show_hotkey_status(self, describe: Callable[[], str]) -> None:
-        """Where Settings reads the hotkey's state (active, or unavailable and why)."""
+    def show_hotkey_status(self, describe: Callable[[], str], command: str) -> None:
+        """Where Settings reads the hotkey's state (active, or unavailable and why), and the
+        command a desktop shortcut can run instead."""
         self._hotkey_status = describe
+        self._quick_ask_command = command
         self.settings_windows.refresh_hotkey_status()
 
     def open_conversation_settings(self) -> None:

@@ -209,5 +209,9 @@ async def test_settings_show_the_hotkey_status(window: MainWindow) -> None:
     dialog = window.findChild(SettingsDialog)
     assert dialog is not None
     assert "kibitz --quick-ask" in dialog._hotkey_label.text()
-    window.show_hotkey_status(lambda: "Unavailable: another application uses Ctrl+Alt+Space")
+    window.show_hotkey_status(
+        lambda: "Unavailable: another application uses Ctrl+Alt+Space",
+        "kibitz --basedir /tmp/k --quick-ask",
+    )
     assert "another application uses Ctrl+Alt+Space" in dialog._hotkey_label.text()
+    assert "kibitz --basedir /tmp/k --quick-ask" in dialog._hotkey_label.text()

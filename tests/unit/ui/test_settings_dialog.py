@@ -168,6 +168,19 @@ async def test_enter_in_a_field_presses_no_button(dialog: SettingsDialog) -> Non
 
 
 @pytest.mark.asyncio
+async def test_the_hotkey_field_takes_combinations_only(dialog: SettingsDialog, rig: Rig) -> None:
+    field = editor(dialog, APPEARANCE, "ui.hotkey")
+    type_into(line_edit(field), "Ctrl+Shift+K")
+    assert rig.holder().ui.hotkey == "ctrl+shift+k"
+    assert line_edit(field).text() == "ctrl+shift+k"
+    type_into(line_edit(field), "ctrl+banana")
+    assert field.error_text() != ""
+    assert rig.holder().ui.hotkey == "ctrl+shift+k"
+    type_into(line_edit(field), "")
+    assert rig.holder().ui.hotkey == ""  # off
+
+
+@pytest.mark.asyncio
 async def test_every_control_has_an_accessible_name(dialog: SettingsDialog) -> None:
     for page in ("providers", "parameters", "presets", "appearance", "connection"):
         dialog.open_page(page)

@@ -28,3 +28,5 @@ class SettingsContext:
     # The quick-ask hotkey's state in words ("Active: Ctrl+Alt+Space"), from the hotkey
     # service once it runs; empty when there is none to report.
     hotkey_status: Callable[[], str] = field(default=_no_status)
+    # The command any desktop can bind to a shortcut (with --basedir when one is in use).
+    quick_ask_command: Callable[[], str] = field(default=lambda: "kibitz --quick-ask")

@@ -5,6 +5,8 @@ Not modal: the user can keep chatting while it is open, and a second "Settings" 
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -46,7 +48,13 @@ CONNECTION_PATHS = (
     "chat.context_reserve_tokens",
     "chat.unknown_context_window",
 )
-QUICK_ASK_COMMAND = "kibitz --quick-ask"
+
+
+def _hotkey(value: object) -> object:
+    """A combination in its stored form ("ctrl+alt+space"); ValueError says what is wrong."""
+    from kibitz.ui.hotkey.protocol import normalize_hotkey
+
+    return normalize_hotkey(str(value or ""))
 
 
 def _scrolled(page: QWidget) -> QScrollArea:
@@ -107,7 +115,8 @@ class SettingsDialog(QDialog):
         self.presets = PresetsPage(context)
         self._add(PRESETS, "System prompts", "Presets a conversation can start from.",
                   self.presets)  # fmt: skip
-        appearance = SettingsForm(context.settings, APPEARANCE_PATHS, context.notify)
+        appearance = SettingsForm(context.settings, APPEARANCE_PATHS, context.notify,
+                                  normalizers={"ui.hotkey": _hotkey})  # fmt: skip
         appearance.form.addRow("", self._hotkey_note())
         self.forms[APPEARANCE] = appearance
         self._add(APPEARANCE, "Appearance & behaviour", "", appearance)
@@ -145,12 +154,14 @@ class SettingsDialog(QDialog):
         self._pages[key] = self._stack.addWidget(_scrolled(_titled(title, intro, body)))
         self._nav.addItem(title)
 
-    def _hotkey_note(self) -> QLabel:
+    def _hotkey_text(self) -> str:
         status = self._context.hotkey_status()
-        text = f"Any desktop can also bind <b>{QUICK_ASK_COMMAND}</b> to a shortcut."
-        if status:
-            text = f"{status}<br>{text}"
-        note = QLabel(text)
+        command = html.escape(self._context.quick_ask_command())
+        text = f"Any desktop can also bind <b>{command}</b> to a shortcut."
+        return f"{html.escape(status)}<br>{text}" if status else text
+
+    def _hotkey_note(self) -> QLabel:
+        note = QLabel(self._hotkey_text())
         note.setObjectName("FieldHelp")
         note.setWordWrap(True)
         note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -159,9 +170,7 @@ class SettingsDialog(QDialog):
         return note
 
     def refresh_hotkey_status(self) -> None:
-        status = self._context.hotkey_status()
-        text = f"Any desktop can also bind <b>{QUICK_ASK_COMMAND}</b> to a shortcut."
-        self._hotkey_label.setText(f"{status}<br>{text}" if status else text)
+        self._hotkey_label.setText(self._hotkey_text())
 
     def page(self) -> str:
         index = self._stack.currentIndex()

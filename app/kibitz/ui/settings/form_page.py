@@ -6,7 +6,7 @@ which saves the file and tells the app. A value the file cannot take is reported
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
@@ -33,10 +33,14 @@ class SettingsForm(QWidget):
         notify: Notify,
         *,
         editor_factory: Callable[[str], FieldEditor] | None = None,
+        normalizers: Mapping[str, Callable[[object], object]] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._holder = holder
+        # Checks the schema cannot make (it is Qt-free): value in, stored form out, or
+        # ValueError with the reason.
+        self._normalizers = dict(normalizers or {})
         self._notify = notify
         self.editors: dict[str, FieldEditor] = {}
         column = QVBoxLayout(self)
@@ -64,10 +68,20 @@ class SettingsForm(QWidget):
             self.form.addRow("", help_text)
 
     def _apply(self, path: str, value: object) -> None:
+        normalize = self._normalizers.get(path)
         try:
+            if normalize is not None:
+                value = normalize(value)
+                self.editors[path].set_value(value)
             settings = self._holder().with_value(path, value)
         except InvalidSettingError as exc:
             self.editors[path].refuse(exc)
+            return
+        except ValueError as exc:
+            spec = self.editors[path].spec
+            self.editors[path].refuse(
+                InvalidSettingError(path, value, spec.allowed, reason=str(exc).rstrip("."))
+            )
             return
         self.apply(settings)
 
