@@ -34,7 +34,7 @@ def test_import_a_chatgpt_zip_then_again(basedir: Path, tmp_path: Path) -> None:
     path = write_export_zip(tmp_path / "chatgpt.zip", export(2))
     code, out, messages = kibitz(basedir, "import", str(path))
     assert (code, out) == (0, "")
-    assert messages == ["kibitz: Imported 2 conversation(s) from chatgpt.zip (ChatGPT export)."]
+    assert messages == ["kibitz: Imported 2 conversations from chatgpt.zip (ChatGPT export)."]
     assert [(s.conversation.title, [m.content for m in s.branch]) for s in stored(basedir)] == [
         ("Chat 0", ["Question 0", "Answer 0"]),
         ("Chat 1", ["Question 1", "Answer 1"]),
@@ -43,7 +43,7 @@ def test_import_a_chatgpt_zip_then_again(basedir: Path, tmp_path: Path) -> None:
     code, _, messages = kibitz(basedir, "import", str(bigger))
     assert code == 0
     assert messages == [
-        "kibitz: Imported 1 conversation(s) from later.zip (ChatGPT export); "
+        "kibitz: Imported 1 conversation from later.zip (ChatGPT export); "
         "skipped 2 already imported.",
         "  Conversations imported before are never duplicated.",
     ]
@@ -74,10 +74,10 @@ def test_export_then_import_elsewhere(basedir: Path, tmp_path: Path) -> None:
     assert kibitz(basedir, "import", str(source))[0] == 0
     target = tmp_path / "backup.json"
     code, _, messages = kibitz(basedir, "export", "--format", "json", "--out", str(target))
-    assert (code, messages) == (0, [f"kibitz: exported 3 conversation(s) to {target}"])
+    assert (code, messages) == (0, [f"kibitz: exported 3 conversations to {target}"])
     elsewhere = tmp_path / "elsewhere"
     code, _, messages = kibitz(elsewhere, "import", str(target))
-    assert messages == ["kibitz: Imported 3 conversation(s) from backup.json (Kibitz export)."]
+    assert messages == ["kibitz: Imported 3 conversations from backup.json (Kibitz export)."]
 
     def shape(base: Path) -> list[tuple[str, str, list[str]]]:
         return sorted(
@@ -147,7 +147,7 @@ def test_progress_line_on_a_terminal(basedir: Path, tmp_path: Path) -> None:
     # The terminal turns "\n" into "\r\n"; before the summary, the line is wiped.
     assert text.endswith(
         "% (300 conversations)\x1b[K\r\x1b[K"
-        "kibitz: Imported 300 conversation(s) from big.zip (ChatGPT export).\r\n"
+        "kibitz: Imported 300 conversations from big.zip (ChatGPT export).\r\n"
     )
     with Store.open(database(basedir)) as store:
         assert len(store.list_conversations()) == 300

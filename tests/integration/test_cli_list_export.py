@@ -118,7 +118,7 @@ def test_markdown_export_writes_one_file_per_conversation(filled: Path, tmp_path
     out_dir = tmp_path / "exports" / "md"
     code, out, messages = kibitz(filled, "export", "--out", str(out_dir))
     assert (code, out) == (0, "")
-    assert messages == [f"kibitz: exported 2 conversation(s) to {out_dir}"]
+    assert messages == [f"kibitz: exported 2 conversations to {out_dir}"]
     known = conversations(filled)
     trip_uid, code_uid = known[1][0].uid, known[2][0].uid
     # Named by creation date (UTC), title and uid: stable across exports and machines.
@@ -173,7 +173,7 @@ def test_json_export_is_lossless(filled: Path, tmp_path: Path) -> None:
     target = tmp_path / "all.json"
     code, out, messages = kibitz(filled, "export", "--format", "json", "--out", str(target))
     assert (code, out) == (0, "")
-    assert messages == [f"kibitz: exported 2 conversation(s) to {target}"]
+    assert messages == [f"kibitz: exported 2 conversations to {target}"]
     document = json.loads(target.read_text(encoding="utf-8"))
     assert (document["format"], document["version"]) == ("kibitz-export", 1)
 
@@ -301,7 +301,7 @@ def test_export_flags_all_ids_format_and_branches(filled: Path, tmp_path: Path) 
     code, out, messages = kibitz(
         filled, "export", "--all", "--format", "md", "--out", str(tmp_path / "a")
     )
-    assert (code, messages) == (0, [f"kibitz: exported 2 conversation(s) to {tmp_path / 'a'}"])
+    assert (code, messages) == (0, [f"kibitz: exported 2 conversations to {tmp_path / 'a'}"])
     code, out, messages = kibitz(filled, "export", "--ids", "1,3", "--format", "json")
     assert (code, messages) == (0, [])
     assert [c["id"] for c in json.loads(out)["conversations"]] == [1, 3]
@@ -338,5 +338,5 @@ def test_export_flag_conflicts_and_json_into_a_folder(filled: Path, tmp_path: Pa
     (written,) = folder.iterdir()
     assert written.name.startswith("kibitz-export-")
     assert written.suffix == ".json"
-    assert messages == [f"kibitz: exported 2 conversation(s) to {written}"]
+    assert messages == [f"kibitz: exported 2 conversations to {written}"]
     assert len(json.loads(written.read_text(encoding="utf-8"))["conversations"]) == 2

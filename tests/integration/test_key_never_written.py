@@ -125,6 +125,6 @@ async def test_no_file_in_the_base_dir_ever_holds_the_profiles_key(
     # echoed key reached the user redacted.
     log_text = (basedir / "logs" / "kibitz.log").read_text(encoding="utf-8")
     assert "stream failed" in log_text
-    assert "exported 2 conversation(s)" in log_text
+    assert "exported 2 conversations" in log_text
     assert f"stored the API key for {PROFILE!r}" in debug_log.read_text(encoding="utf-8")
     assert "[redacted]" in failed.stderr

@@ -23,6 +23,7 @@ from kibitz.core.transfer import (
     write_json_stream,
 )
 from kibitz.core.types import ConversationId
+from kibitz.core.words import count_of
 
 _PROGRESS_INTERVAL_S = 0.1
 
@@ -48,7 +49,7 @@ def run_export(context: CliContext, args: argparse.Namespace) -> int:
         if out.is_dir():
             out = json_export_path(out)
         export_json_file(store, conversations, out)
-        say(f"exported {len(conversations)} conversation(s) to {out}")
+        say(f"exported {count_of(len(conversations), 'conversation')} to {out}")
         return EXIT_OK
     if out is None:
         if len(conversations) != 1:
@@ -71,7 +72,7 @@ def run_export(context: CliContext, args: argparse.Namespace) -> int:
         say(f"{out} is a file.", "Markdown export writes one file per conversation into a folder.")
         return EXIT_USAGE
     export_markdown(store, conversations, out, all_branches=args.all_branches)
-    say(f"exported {len(conversations)} conversation(s) to {out}")
+    say(f"exported {count_of(len(conversations), 'conversation')} to {out}")
     return EXIT_OK
 
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from kibitz.core.errors import KibitzError, StoreError
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId
+from kibitz.core.words import count_of
 from kibitz.ui.notify import Notice, Notify
 from kibitz.ui.tasks import TaskRunner
 
@@ -266,7 +267,7 @@ class TransferActions(QObject):
 
         self._notify(
             Notice(
-                f"Exported {count} conversation(s) to {where}",
+                f"Exported {count_of(count, 'conversation')} to {where}",
                 "Open folder",
                 on_action=open_folder,
                 timeout_ms=15000,

@@ -169,7 +169,7 @@ async def test_dropping_a_chatgpt_zip_imports_it(window: MainWindow, tmp_path: P
     assert window.composer.text == "", "the file's path was not pasted into the composer"
     notice = window.notices.current
     assert notice is not None
-    assert notice.text == "Imported 2 conversation(s) from export.zip (ChatGPT export)."
+    assert notice.text == "Imported 2 conversations from export.zip (ChatGPT export)."
     assert notice.action_text == "Open"
     assert notice.on_action is not None
     notice.on_action()
@@ -232,7 +232,7 @@ async def test_progress_is_shown_while_importing(window: MainWindow, tmp_path: P
     texts = [n.text for n in notices]
     assert texts[0] == "Importing big.zip…"
     assert any(t.startswith("Importing big.zip… Reading ") for t in texts[1:-1]), texts
-    assert texts[-1] == "Imported 400 conversation(s) from big.zip (ChatGPT export)."
+    assert texts[-1] == "Imported 400 conversations from big.zip (ChatGPT export)."
     await settle()
     assert len(sidebar_titles(window)) == 401, "the window's list follows the store"
 
@@ -254,7 +254,7 @@ async def test_export_markdown_then_json(window: MainWindow, tmp_path: Path) -> 
     notice = window.notices.current
     assert notice is not None
     assert (notice.text, notice.action_text) == (
-        f"Exported 1 conversation(s) to {folder}",
+        f"Exported 1 conversation to {folder}",
         "Open folder",
     )
 

@@ -17,6 +17,7 @@ from kibitz.core.transfer.filenames import export_filename
 from kibitz.core.transfer.json_export import write_json
 from kibitz.core.transfer.markdown_export import conversation_to_markdown
 from kibitz.core.types import Conversation, ConversationId, Message
+from kibitz.core.words import count_of
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def export_markdown(
         written.append(path)
         if progress is not None:
             progress(done, len(conversations))
-    log.info("exported %d conversation(s) as Markdown to %s", len(written), folder)
+    log.info("exported %s as Markdown to %s", count_of(len(written), "conversation"), folder)
     return written
 
 
@@ -133,7 +134,7 @@ def export_json_file(
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    log.info("exported %d conversation(s) as JSON to %s", len(conversations), target)
+    log.info("exported %s as JSON to %s", count_of(len(conversations), "conversation"), target)
     return target
 
 

@@ -20,6 +20,7 @@ from kibitz.core.transfer import chatgpt_import, kibitz_import
 from kibitz.core.transfer.errors import ImportFileError, conversation_label
 from kibitz.core.transfer.json_source import JsonText, iter_array, load_document, read_texts
 from kibitz.core.types import ConversationId
+from kibitz.core.words import count_of
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,10 @@ class ImportReport:
     unknown_types: tuple[str, ...]  # distinct ChatGPT content types kept as notes
 
     def summary(self) -> str:
-        """ "Imported 3 conversation(s) from export.zip (ChatGPT export); skipped 1 already
+        """ "Imported 3 conversations from export.zip (ChatGPT export); skipped 1 already
         imported"."""
         text = (
-            f"Imported {len(self.imported)} conversation(s) from {self.path.name}"
+            f"Imported {count_of(len(self.imported), 'conversation')} from {self.path.name}"
             f" ({SOURCE_NAMES[self.kind]})"
         )
         if self.skipped:

@@ -279,7 +279,7 @@ def test_reimport_skips_duplicates(store: Store, tmp_path: Path) -> None:
     path = write_export_zip(tmp_path / "export.zip", sample_export(2))
     first = import_file(store, path)
     assert len(first.imported) == 2
-    assert first.summary() == "Imported 2 conversation(s) from export.zip (ChatGPT export)"
+    assert first.summary() == "Imported 2 conversations from export.zip (ChatGPT export)"
     bigger = write_export_zip(tmp_path / "later.zip", sample_export(3))
     second = import_file(store, bigger)
     assert len(second.imported) == 1
