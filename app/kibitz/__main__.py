@@ -11,6 +11,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kibitz.cli.parser import parse_args
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command is None and args.smoke_test:
+        from kibitz.ui.smoke import run_smoke_test
+
+        return run_smoke_test(args)
     if args.command is None:
         # A Kibitz already running for this data folder takes the request; this process
         # ends before it loads Qt (see kibitz.ui.instance).

@@ -80,6 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tray", action="store_true", help="start in the tray, without the window (login start)"
     )
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="check this installation: start from a throwaway data folder, stream a reply from "
+        "a built-in local server into the window and quick ask, check the keyring, exit 0",
+    )
+    parser.add_argument(
+        "--smoke-allow-no-keyring",
+        action="store_true",
+        help="with --smoke-test: pass on a machine without a system keyring",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = [_global_options(suppress=True)]
 

@@ -12,7 +12,9 @@ import gc
 import logging
 import os
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from kibitz import APP_ID, APP_NAME
 from kibitz.core.errors import KibitzError
@@ -20,6 +22,10 @@ from kibitz.core.logs import configure_logging
 from kibitz.core.paths import resolve_paths
 from kibitz.core.settings import load_settings
 from kibitz.core.store import Store
+
+if TYPE_CHECKING:
+    from kibitz.ui.desktop import DesktopPresence
+    from kibitz.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +36,15 @@ def _preload_client() -> None:
     preload()
 
 
-def run_gui(args: argparse.Namespace) -> int:
-    """Start the app and run its event loop until the last window closes."""
+def run_gui(
+    args: argparse.Namespace,
+    on_started: Callable[[MainWindow, DesktopPresence], None] | None = None,
+) -> int:
+    """Start the app and run its event loop until the last window closes.
+
+    `on_started` (the smoke test, kibitz.ui.smoke) is called once everything is built and the
+    event loop is set, just before it runs.
+    """
     # qasync picks the first Qt binding it finds installed unless told which one we use.
     os.environ.setdefault("QT_API", "pyside6")
     from PySide6.QtGui import QGuiApplication
@@ -118,6 +131,8 @@ def run_gui(args: argparse.Namespace) -> int:
     window.composer.typing_started.connect(lambda: executor.submit(_preload_client))
     try:
         with loop:
+            if on_started is not None:
+                on_started(window, desktop)
             finished = asyncio.Event()
             app.lastWindowClosed.connect(finished.set)
             desktop.quit_requested.connect(finished.set)
