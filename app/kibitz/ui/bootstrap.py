@@ -64,6 +64,9 @@ def run_gui(
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_NAME)
+    from kibitz.ui.app_icon import load_app_icon
+
+    app.setWindowIcon(load_app_icon())
     try:
         paths = resolve_paths(args.basedir).ensure()
         # One Kibitz per data folder: lost a start race? The winner gets the request.
