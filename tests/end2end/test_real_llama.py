@@ -210,3 +210,20 @@ async def test_a_too_long_streamed_request_says_the_conversation_is_too_long(
 
     assert isinstance(events[-1], Failed)
     assert isinstance(events[-1].error, ContextTooLongError), events[-1].error
+
+
+@pytest.mark.asyncio
+async def test_settings_test_connection_and_model_list(llama: LlamaServer) -> None:
+    from kibitz.core.server_models import check_connection, list_models
+
+    provider = ProviderConfig("llama.cpp", base_url=llama.url, api_key=KEY, max_retries=0)
+    assert await list_models(provider) == [llama.model]
+    report = await check_connection(provider, llama.model)
+    assert report.ok, report.describe()
+    assert report.describe().startswith("✓ Connected in")
+    assert report.model_listed is True
+    unknown = await check_connection(provider, "no-such-model")
+    # llama.cpp serves whatever it loaded under any name: the report warns, it does not fail.
+    assert unknown.ok
+    assert unknown.model_listed is False
+    assert "does not list no-such-model" in unknown.describe()
