@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 TIMEOUT_S = 90.0  # the whole GUI part; a frozen start on a busy 2-core machine takes ~3 s
 _WATCHDOG_GRACE_S = 20.0  # past the timeout, for a loop too stuck to notice it
 EXIT_FAILED = 1
+TOKEN_PROBE, TOKEN_PROBE_COUNT = "Hello, world!", 4  # in both encodings
 EXIT_HUNG = 3
 
 
@@ -98,6 +99,8 @@ def run_smoke_test(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, report: SmokeReport, base: Path) -> int:
+    if not _check_tokens(report):
+        return EXIT_FAILED
     keyring = _check_keyring(report, allow_missing=args.smoke_allow_no_keyring)
     if keyring is None and not args.smoke_allow_no_keyring:
         return EXIT_FAILED
@@ -129,6 +132,18 @@ def _run(args: argparse.Namespace, report: SmokeReport, base: Path) -> int:
         server.stop()
         if keyring is not None:
             _forget_key(report, keyring, profile)
+
+
+def _check_tokens(report: SmokeReport) -> bool:
+    """Both tokenizers load: bpe-openai's compiled module, found the way context.py finds it."""
+    from kibitz.core.context import count_tokens
+
+    counts = {model: count_tokens(TOKEN_PROBE, model) for model in ("gpt-4o", "gpt-4")}
+    if set(counts.values()) != {TOKEN_PROBE_COUNT}:
+        report.fail(f"token counts of {TOKEN_PROBE!r}: {counts}, not {TOKEN_PROBE_COUNT} each")
+        return False
+    report.ok("token counting (o200k_base and cl100k_base)")
+    return True
 
 
 # -- the keyring ------------------------------------------------------------------------------

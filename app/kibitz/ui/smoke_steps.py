@@ -76,6 +76,8 @@ class SmokeSteps:
         platform = QGuiApplication.platformName()
         await self._until(lambda: _shown(window), "the main window to show")
         report.ok(f"main window shown (Qt {qVersion()}, platform {platform})")
+        if QApplication.windowIcon().isNull():
+            raise SmokeStepFailed("the app has no icon: resources/icons is missing")
 
         await self._ask(window.composer, window.chat_view, "What does the smoke test say?")
         report.ok("main window: a reply streamed, was stored complete and rendered")
