@@ -163,6 +163,13 @@ class KeyBox(QWidget):
         if self._choice is None:
             return
         self.session_button.show()
+        if self._choice.kind in KEYLESS_KINDS:
+            # Local servers usually need no key: no reason for alarm, just the facts.
+            self._set_status(
+                "No key: local servers usually need none. (No system keyring is available, "
+                "so a key entered here is kept for this session only.)"
+            )
+            return
         offered = without_keyring(error, self._choice)
         self._set_status(f"{offered.headline}: {offered.detail}. {offered.hint}")
 

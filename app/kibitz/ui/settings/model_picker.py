@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidg
 
 from kibitz.core.errors import KibitzError
 from kibitz.core.settings import SettingSpec
+from kibitz.core.words import count_of
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.field_editor import FieldEditor
 
@@ -126,7 +127,24 @@ class ModelEditor(FieldEditor):
             self._refresh.setEnabled(True)
         ModelCache(self._context.paths.cache_dir).put(provider.name, provider.base_url, names)
         self.show_models(names)
-        self._show_status(f"{len(names)} models on this server." if names else "")
+        self._show_status(self._describe_list(names))
+
+    def _commit(self, value: object) -> None:
+        super()._commit(value)
+        if self.models() and not self._status.isHidden():
+            self._show_status(self._describe_list(self.models()))
+
+    def _describe_list(self, names: list[str]) -> str:
+        if not names:
+            return ""
+        text = f"{count_of(len(names), 'model')} on this server."
+        current = self._edit.text().strip()
+        if current and current not in names:
+            text += (
+                f" {current} is not one of them: pick one from the list, or keep it if "
+                "you know the server accepts it."
+            )
+        return text
 
     def _show_status(self, text: str) -> None:
         self._status.setText(text)
