@@ -15,8 +15,11 @@ KIBITZ_QT_PACKAGES=(libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-shape0 l
   libegl1 libgl1 fontconfig "libglib2.0-0t64|libglib2.0-0" libdbus-1-3 libgssapi-krb5-2)
 # Commands the test run needs, as command:package, with "a|b" as above (Debian 12 splits dbus
 # into dbus-daemon and dbus-bin; older releases ship one "dbus").
+# The frozen build's test: PyInstaller strips and reads ELF files with binutils; the desktop
+# entry and AppStream file are validated.
 KIBITZ_TEST_COMMANDS=(Xvfb:xvfb xdotool:xdotool gnome-keyring-daemon:gnome-keyring
-  "dbus-run-session:dbus-daemon|dbus" "dbus-daemon:dbus-daemon|dbus" "dbus-send:dbus-bin|dbus")
+  "dbus-run-session:dbus-daemon|dbus" "dbus-daemon:dbus-daemon|dbus" "dbus-send:dbus-bin|dbus"
+  strip:binutils objdump:binutils desktop-file-validate:desktop-file-utils appstreamcli:appstream)
 
 _kibitz_apt_updated=""
 
