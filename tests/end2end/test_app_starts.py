@@ -6,22 +6,15 @@ closes the window.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.end2end.app_driver import display_env, fake_server, running_app
+from tests.end2end.app_driver import display_env, running_app
 from tests.integration.cli_support import cli_env, run_cli
 from tests.support.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.display
-
-
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAI]:
-    with fake_server() as server:
-        yield server
 
 
 def test_app_starts_shows_stored_conversations_and_closes(

@@ -8,40 +8,22 @@ tests/unit/ui/test_transfer_actions.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.end2end.app_driver import (
     RunningApp,
-    display_env,
-    fake_server,
     find_window,
     messages,
     query,
-    running_app,
     wait_for,
     xdotool,
 )
 from tests.integration.cli_support import stored
 from tests.support.chatgpt_export import ChatGPTConversation, write_export_zip
-from tests.support.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.display
-
-
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAI]:
-    with fake_server() as server:
-        yield server
-
-
-@pytest.fixture
-def app(basedir: Path, tmp_path: Path, fake_openai: FakeOpenAI) -> Iterator[RunningApp]:
-    env = display_env(base_url=fake_openai.url)
-    with running_app(basedir, env, tmp_path / "logs") as running:
-        yield running
 
 
 def chatgpt_export(path: Path) -> Path:

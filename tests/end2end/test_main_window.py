@@ -17,7 +17,6 @@ from kibitz.core.types import MessageStatus, Role
 from tests.end2end.app_driver import (
     RunningApp,
     display_env,
-    fake_server,
     live_conversations,
     messages,
     query,
@@ -67,20 +66,6 @@ See [the pathlib docs](https://docs.python.org/3/library/pathlib.html) for more.
 """
 # Typed on first run; distinct from the environment's test key (no environment key then).
 FIRST_RUN_KEY = "sk-firstrun-5e4d3c2b1a0f9e8d7c6b"
-
-
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAI]:
-    with fake_server() as server:
-        yield server
-
-
-@pytest.fixture
-def app(basedir: Path, tmp_path: Path, fake_openai: FakeOpenAI) -> Iterator[RunningApp]:
-    """The app with the environment's key, talking to the fake server."""
-    env = display_env(base_url=fake_openai.url)
-    with running_app(basedir, env, tmp_path / "logs") as running:
-        yield running
 
 
 def close_cleanly(app: RunningApp) -> None:

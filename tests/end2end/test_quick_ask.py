@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ import pytest
 from tests.end2end.app_driver import (
     RunningApp,
     display_env,
-    fake_server,
     live_conversations,
     messages,
     running_app,
@@ -31,19 +29,6 @@ pytestmark = pytest.mark.display
 
 QUICK_TITLE = "Kibitz Quick Ask"
 HOTKEY = "ctrl+alt+space"
-
-
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAI]:
-    with fake_server() as server:
-        yield server
-
-
-@pytest.fixture
-def app(basedir: Path, tmp_path: Path, fake_openai: FakeOpenAI) -> Iterator[RunningApp]:
-    env = display_env(base_url=fake_openai.url)
-    with running_app(basedir, env, tmp_path / "logs") as running:
-        yield running
 
 
 def app_log(basedir: Path) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,9 @@ import pytest
 from kibitz.core.settings import load_settings
 from tests.end2end.app_driver import (
     RunningApp,
-    display_env,
-    fake_server,
     find_window,
     grab,
     messages,
-    running_app,
     wait_for,
     window_geometry,
     xdotool,
@@ -25,18 +21,6 @@ from tests.end2end.app_driver import (
 from tests.support.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.display
-
-
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAI]:
-    with fake_server() as server:
-        yield server
-
-
-@pytest.fixture
-def app(basedir: Path, tmp_path: Path, fake_openai: FakeOpenAI) -> Iterator[RunningApp]:
-    with running_app(basedir, display_env(base_url=fake_openai.url), tmp_path / "logs") as run:
-        yield run
 
 
 def visible(app: RunningApp, title: str) -> bool:

@@ -27,9 +27,7 @@ from kibitz.core.settings.schema import (
     SCHEMA_VERSION,
     SECTIONS,
     Preset,
-    PresetsSettings,
     ProviderProfile,
-    ProvidersSettings,
     Settings,
 )
 
@@ -151,10 +149,9 @@ def from_dict(data: Mapping[str, Any], warnings: list[str]) -> Settings:
             continue
         if not isinstance(raw, Mapping):
             raise _CorruptError(f"[{name}] should be a table, not {type(raw).__name__}")
-        if name == "providers":
-            sections[name] = _providers(raw, warnings)
-        elif name == "presets":
-            sections[name] = _presets(raw, warnings)
+        if name in ("providers", "presets"):
+            sections[name] = _named_list(_PROVIDERS if name == "providers" else _PRESETS,
+                                         raw, warnings)  # fmt: skip
         else:
             sections[name] = _section(SECTIONS[name], name, raw, warnings)
     return Settings(**sections)
@@ -175,65 +172,59 @@ def _section(cls: type[Any], prefix: str, raw: Mapping[str, Any], warnings: list
     return cls(**kwargs)
 
 
-def _providers(raw: Mapping[str, Any], warnings: list[str]) -> ProvidersSettings:
-    entries = raw.get("profiles", [])
+@dataclass(frozen=True, slots=True)
+class _NamedList:
+    """A section holding a list of named records and one name that picks a record."""
+
+    section: str  # "providers"
+    items: str  # "profiles"
+    record: type[Any]  # ProviderProfile
+    noun: str  # "profile"
+    pick: str  # "active"
+    nothing_picked: str  # "none is active"
+
+
+_PROVIDERS = _NamedList("providers", "profiles", ProviderProfile, "profile", "active",
+                        "none is active")  # fmt: skip
+_PRESETS = _NamedList("presets", "items", Preset, "preset", "default", "none is the default")
+
+
+def _named_list(spec: _NamedList, raw: Mapping[str, Any], warnings: list[str]) -> Any:
+    """The section's records, each checked on its own: a bad or repeated one is skipped with
+    a warning, and a pick naming no record is dropped, so one mistake loses only itself."""
+    where = f"{spec.section}.{spec.items}"
+    entries = raw.get(spec.items, [])
     if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
-        raise _CorruptError("providers.profiles should be a list of [[providers.profiles]] tables")
-    profiles: list[ProviderProfile] = []
+        raise _CorruptError(f"{where} should be a list of [[{where}]] tables")
+    records: list[Any] = []
     for i, entry in enumerate(entries):
-        label = f"providers.profiles[{i}]"
+        label = f"{where}[{i}]"
         try:
-            profile = _section(ProviderProfile, label, entry, warnings)
+            record = _section(spec.record, label, entry, warnings)
         except (InvalidSettingError, TypeError) as exc:  # TypeError: no name at all
             reason = str(exc) if isinstance(exc, InvalidSettingError) else "it has no name"
             warnings.append(f"{label} was skipped: {reason}")
             continue
-        if any(p.name == profile.name for p in profiles):
-            warnings.append(f"{label} was skipped: a profile named {profile.name!r} comes earlier")
+        if any(r.name == record.name for r in records):
+            warnings.append(
+                f"{label} was skipped: a {spec.noun} named {record.name!r} comes earlier"
+            )
             continue
-        profiles.append(profile)
-    active = raw.get("active")
-    if active is not None and not any(p.name == active for p in profiles):
-        warnings.append(f"providers.active = {active!r} names no profile; none is active")
-        active = None
-    extra = [k for k in raw if k not in ("profiles", "active")]
-    warnings.extend(f"unknown setting providers.{k} ignored" for k in extra)
+        records.append(record)
+    picked = raw.get(spec.pick)
+    if picked is not None and not any(r.name == picked for r in records):
+        warnings.append(
+            f"{spec.section}.{spec.pick} = {picked!r} names no {spec.noun}; {spec.nothing_picked}"
+        )
+        picked = None
+    extra = [k for k in raw if k not in (spec.items, spec.pick)]
+    warnings.extend(f"unknown setting {spec.section}.{k} ignored" for k in extra)
+    cls = SECTIONS[spec.section]
     try:
-        return ProvidersSettings(tuple(profiles), active)
-    except InvalidSettingError as exc:  # active of the wrong type
+        return cls(tuple(records), picked)
+    except InvalidSettingError as exc:  # a pick of the wrong type
         warnings.append(f"{exc}; the default is used instead")
-        return ProvidersSettings(tuple(profiles))
-
-
-def _presets(raw: Mapping[str, Any], warnings: list[str]) -> PresetsSettings:
-    entries = raw.get("items", [])
-    if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
-        raise _CorruptError("presets.items should be a list of [[presets.items]] tables")
-    items: list[Preset] = []
-    for i, entry in enumerate(entries):
-        label = f"presets.items[{i}]"
-        try:
-            preset = _section(Preset, label, entry, warnings)
-        except (InvalidSettingError, TypeError) as exc:  # TypeError: no name at all
-            reason = str(exc) if isinstance(exc, InvalidSettingError) else "it has no name"
-            warnings.append(f"{label} was skipped: {reason}")
-            continue
-        if any(p.name == preset.name for p in items):
-            warnings.append(f"{label} was skipped: a preset named {preset.name!r} comes earlier")
-            continue
-        items.append(preset)
-    default = raw.get("default")
-    if default is not None and not any(p.name == default for p in items):
-        warnings.append(f"presets.default = {default!r} names no preset; none is the default")
-        default = None
-    warnings.extend(
-        f"unknown setting presets.{k} ignored" for k in raw if k not in ("items", "default")
-    )
-    try:
-        return PresetsSettings(tuple(items), default)
-    except InvalidSettingError as exc:  # default of the wrong type
-        warnings.append(f"{exc}; the default is used instead")
-        return PresetsSettings(tuple(items))
+        return cls(tuple(records))
 
 
 def to_dict(settings: Settings) -> dict[str, Any]:
