@@ -102,7 +102,12 @@ else
     step "pytest: core and integration" bash tests/support/with-keyring.sh \
       "$py" -m pytest tests/unit/core tests/integration
     step "pytest: widgets and end-to-end" bash tests/support/with-keyring.sh \
-      "$py" -m pytest tests/unit --ignore=tests/unit/core tests/end2end
+      "$py" -m pytest tests/unit --ignore=tests/unit/core tests/end2end \
+      --ignore=tests/end2end/test_frozen_build.py
+    # The installed app: a PyInstaller build (about a minute), its --smoke-test on X with the
+    # real keyring, and the release archive installed into a throwaway home and uninstalled.
+    step "frozen build and smoke test" bash tests/support/with-keyring.sh \
+      "$py" -m pytest tests/end2end/test_frozen_build.py
   fi
 fi
 
