@@ -134,14 +134,12 @@ class TransferActions(QObject):
     async def _import(self, paths: list[Path]) -> None:
         import asyncio
 
-        from kibitz.core.transfer import import_file
-
         loop = asyncio.get_running_loop()
         for path in paths:
             self._importing = path
             self._last_drawn = 0.0
             self._notify(Notice(f"Importing {path.name}…", timeout_ms=0))
-            work = functools.partial(import_file, self._store, path, progress=self._progressed.emit)
+            work = functools.partial(self._import_one, path)
             try:
                 report = await loop.run_in_executor(self._executor, work)
             except KibitzError as e:
@@ -160,6 +158,14 @@ class TransferActions(QObject):
             finally:
                 self._importing = None
             self._report(report)
+
+    def _import_one(self, path: Path) -> ImportReport:
+        """On the worker thread, through a second connection: the sidebar and the open chat
+        keep reading the store while the import's transaction runs."""
+        from kibitz.core.transfer import import_file
+
+        with self._store.companion() as own:
+            return import_file(own, path, progress=self._progressed.emit)
 
     def _on_progressed(self, progress: ImportProgress) -> None:
         path = self._importing

@@ -59,8 +59,11 @@ def _check_accessible(path: Path) -> None:
         raise _CorruptDatabase("the file is not a SQLite database")
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    """Open, configure and check one connection; _CorruptDatabase if the bytes are bad."""
+def _connect(path: Path, *, check: bool = True) -> sqlite3.Connection:
+    """Open, configure and check one connection; _CorruptDatabase if the bytes are bad.
+
+    `check=False` skips the integrity check, for a second connection to a file already
+    checked when it was opened."""
     try:
         conn = sqlite3.connect(
             path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
@@ -73,7 +76,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check")] if check else ["ok"]
     except sqlite3.DatabaseError as e:
         conn.close()
         if (getattr(e, "sqlite_errorcode", 0) & 0xFF) in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
@@ -125,6 +128,7 @@ class Database:
         self.recovered = recovered
         self.backup = backup
         self._conn: sqlite3.Connection | None = conn
+        self._companion = False  # a second connection: closing it leaves the WAL alone
         self._lock = threading.RLock()
         self._depth = 0
         self._pending: list[Callable[[], None]] = []
@@ -155,6 +159,16 @@ class Database:
             conn.close()
             raise
         return cls(conn, path, recovered=recovered, backup=backup)
+
+    def companion(self) -> Database:
+        """A second connection to the same file, with its own lock.
+
+        For long writes (an import) on a worker thread: under WAL the first connection keeps
+        reading meanwhile, instead of waiting for the lock the whole time.
+        """
+        other = Database(_connect(self.path, check=False), self.path)
+        other._companion = True
+        return other
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -243,8 +257,9 @@ class Database:
             if conn is None:
                 return
             try:
-                conn.execute("PRAGMA optimize")
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if not self._companion:  # the first connection folds the WAL back at the end
+                    conn.execute("PRAGMA optimize")
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error as e:
                 log.warning("could not checkpoint %s on close: %s", self.path, e)
             finally:

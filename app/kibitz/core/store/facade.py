@@ -55,6 +55,14 @@ class Store(ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin):
             raise
         return store
 
+    def companion(self) -> Store:
+        """The same store on a second connection, for a long write on a worker thread (an
+        import): this one keeps serving reads meanwhile. Its changes reach this store's
+        listeners. Close it when done."""
+        other = Store(self._db.companion(), clock=self._clock)
+        other._listeners = self._listeners  # shared: the UI hears what the import added
+        return other
+
     @property
     def path(self) -> Path:
         return self._db.path
