@@ -92,3 +92,12 @@ def test_without_a_keyring_it_can_be_told_to_go_on() -> None:
     assert "allowed by --smoke-allow-no-keyring" in proc.stdout
     assert "main window: a reply streamed" in proc.stdout
     assert proc.stdout.splitlines()[-1].startswith("SMOKE TEST PASSED")
+
+
+def test_without_a_display_it_fails_before_qt_would_abort() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    proc = _smoke(env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "FAIL  no display to show windows on" in proc.stdout
+    assert "QT_QPA_PLATFORM=offscreen" in proc.stdout

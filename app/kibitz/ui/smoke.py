@@ -95,16 +95,30 @@ def run_smoke_test(args: argparse.Namespace) -> int:
     finally:
         watchdog.cancel()
     print(report.render(), flush=True)
-    return code if not report.passed or code else 0
+    return 0 if report.passed else (code or EXIT_FAILED)
 
 
 def _run(args: argparse.Namespace, report: SmokeReport, base: Path) -> int:
-    if not _check_tokens(report):
+    if not _check_display(report) or not _check_tokens(report):
         return EXIT_FAILED
     keyring = _check_keyring(report, allow_missing=args.smoke_allow_no_keyring)
     if keyring is None and not args.smoke_allow_no_keyring:
         return EXIT_FAILED
     profile = f"smoke-test-{os.getpid()}-{secrets.token_hex(3)}"
+    try:
+        return _run_app(args, report, base, keyring, profile)
+    finally:
+        if keyring is not None:  # deleting a key that was never stored is no error
+            _forget_key(report, keyring, profile)
+
+
+def _run_app(
+    args: argparse.Namespace,
+    report: SmokeReport,
+    base: Path,
+    keyring: KeyringSecretStore | None,
+    profile: str,
+) -> int:
     key = PLACEHOLDER_KEY
     if keyring is not None:
         key = "sk-smoke-" + secrets.token_urlsafe(24)
@@ -130,8 +144,20 @@ def _run(args: argparse.Namespace, report: SmokeReport, base: Path) -> int:
         return code or (0 if report.passed else EXIT_FAILED)
     finally:
         server.stop()
-        if keyring is not None:
-            _forget_key(report, keyring, profile)
+
+
+def _check_display(report: SmokeReport) -> bool:
+    """Qt aborts the process when it finds no display: say why before that can happen."""
+    env = os.environ
+    if not sys.platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
+        return True
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return True
+    report.fail(
+        "no display to show windows on (DISPLAY and WAYLAND_DISPLAY are unset): run it in a "
+        "desktop session, or off screen with QT_QPA_PLATFORM=offscreen"
+    )
+    return False
 
 
 def _check_tokens(report: SmokeReport) -> bool:
