@@ -42,6 +42,9 @@ arch="$(uname -m)"
 name="kibitz-$version-linux-$arch"
 
 say "PyInstaller: $repo/build.spec -> $dist/kibitz"
+# --clean empties PyInstaller's cache folder: a private one, so that builds running at the same
+# time (two test runs on one machine) cannot empty each other's.
+export PYINSTALLER_CONFIG_DIR="$work/pyinstaller-cache"
 start=$SECONDS
 rm -rf "$dist/kibitz"
 "$py" -m PyInstaller --noconfirm --clean --log-level WARN \
