@@ -106,8 +106,9 @@ else
       --ignore=tests/end2end/test_frozen_build.py
     # The installed app: a PyInstaller build (about a minute), its --smoke-test on X with the
     # real keyring, and the release archive installed into a throwaway home and uninstalled.
+    # -rA: the passed tests' output too (the bundle's size, the smoke test's report).
     step "frozen build and smoke test" bash tests/support/with-keyring.sh \
-      "$py" -m pytest tests/end2end/test_frozen_build.py
+      "$py" -m pytest -rA tests/end2end/test_frozen_build.py
   fi
 fi
 
