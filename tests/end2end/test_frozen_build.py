@@ -92,7 +92,9 @@ def _smoke(exe: Path, env: dict[str, str], *args: str) -> subprocess.CompletedPr
     )
 
 
-def test_the_bundle_fits_the_size_budget(release: Release) -> None:
+def test_the_bundle_outside_the_tokenizer_fits_the_budget(release: Release) -> None:
+    """A guard against growth, not the issue's target: the whole bundle (about 218 MB) is
+    over the 150 MB asked for, by the tokenizer's 71 MB; issue 7 stays open on it."""
     total = _size(release.bundle)
     tokenizer = (release.bundle / TOKENIZER).stat().st_size
     rest = total - tokenizer
