@@ -20,7 +20,7 @@ from tests.end2end.app_driver import (
     running_app,
     wait_for,
 )
-from tests.end2end.test_quick_ask import visible, wait_for_log
+from tests.end2end.test_quick_ask import app_log, visible, wait_for_log
 from tests.integration.cli_support import KIBITZ, write_settings
 
 pytestmark = pytest.mark.display
@@ -99,3 +99,23 @@ def test_start_in_the_tray(basedir: Path, tmp_path: Path, system_tray: Any) -> N
         finally:
             proc.terminate()
             proc.wait(15)
+
+
+def test_a_long_reply_ending_while_hidden_is_announced(
+    basedir: Path, tmp_path: Path, system_tray: Any
+) -> None:
+    write_settings(basedir, "[ui]\nclose_to_tray = true\n")
+    with fake_server() as server:
+        env = display_env(base_url=server.url)
+        with running_app(basedir, env, tmp_path / "logs") as app:
+            wait_for_log(basedir, "tray icon shown")
+            # About 12 s of streaming: longer than the 10 s that make a reply worth a notice.
+            app.send("[[reply:words=140,chars_per_sec=70]] Tell me a long story.")
+            close_like_a_window_manager(app.window)
+            wait_for(lambda: not visible(env, app.proc.pid, "Kibitz"), "the window to hide")
+            wait_for(
+                lambda: "tray notification: reply" in app_log(basedir) or None,
+                "the tray notification",
+                timeout=40,
+            )
+            assert app.running, app.output

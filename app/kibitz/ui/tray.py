@@ -156,9 +156,13 @@ class TrayIcon(QObject):
         if took < LONG_REPLY_S or (view.isVisible() and not view.isMinimized()):
             return
         if not (self.in_tray and QSystemTrayIcon.supportsMessages()):
+            log.info("a long reply ended while hidden; no tray to say so")
             return
         title = self._store.get_conversation(conversation).title
         self._notified = conversation
+        log.info(
+            "tray notification: reply %.0f s long ready in conversation %s", took, conversation
+        )
         self.icon.showMessage(
             APP_NAME,
             f"The reply to “{title}” is ready.",
