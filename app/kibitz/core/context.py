@@ -1,11 +1,12 @@
 """Token counting and context-window trimming, offline.
 
-Counts use bpe-openai, which bundles the o200k_base and cl100k_base tables (tiktoken would
-download them at run time). Models of the gpt-4o / 4.1 / 4.5 / 5 / o-series families are
-counted with o200k_base, gpt-3.5 and gpt-4 with cl100k_base: those counts match the server's
-to within a few tokens. Every other model (local servers, OpenRouter's non-OpenAI models,
-Azure deployments with custom names) is counted with cl100k_base as an estimate, since its
-real tokenizer is unknown; `EncodingChoice.exact` says which case applies.
+Counts are tiktoken's, with the o200k_base and cl100k_base tables that the bpe-openai package
+ships (kibitz.core.tokenizer: nothing is downloaded). Models of the gpt-4o / 4.1 / 4.5 / 5 /
+o-series families are counted with o200k_base, gpt-3.5 and gpt-4 with cl100k_base: those
+counts match the server's to within a few tokens. Every other model (local servers,
+OpenRouter's non-OpenAI models, Azure deployments with custom names) is counted with
+cl100k_base as an estimate, since its real tokenizer is unknown; `EncodingChoice.exact` says
+which case applies.
 
 Chat framing follows OpenAI's format: each message costs 3 tokens plus its role and content,
 and every request 3 more to prime the reply. When the server has reported usage for an
@@ -15,21 +16,17 @@ for that prefix.
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import logging
-import sys
-import threading
-import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Generic, Literal, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeAlias, TypeVar
 
 from kibitz.core import errors
 from kibitz.core.types import Message
+
+if TYPE_CHECKING:
+    from kibitz.core.tokenizer import TokenCounter
 
 log = logging.getLogger(__name__)
 
@@ -175,54 +172,10 @@ def check_max_tokens(model: str | None, value: int | None) -> str | None:
 # -- the tokenizers ------------------------------------------------------------------------------
 
 
-class _Counter(Protocol):
-    def count(self, text: str) -> int: ...
+def _counter(encoding: EncodingName) -> TokenCounter:
+    from kibitz.core.tokenizer import counter
 
-
-_lock = threading.Lock()
-_counters: dict[str, _Counter] = {}
-
-
-def _bindings() -> object:
-    """bpe-openai's compiled tokenizer module, without running the package's __init__.
-
-    bpe_openai/__init__ (0.1.4) eagerly rebuilds every bundled table in Python: 0.45-0.7 s
-    and ~140 MB, plus a DeprecationWarning from importlib.resources.open_binary. The
-    compiled module alone counts from its own embedded tables in ~30-150 ms per encoding.
-    Registering it under its own name lets a later `import bpe_openai` reuse it.
-    """
-    name = "bpe_openai._bindings"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec("bpe_openai")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            path = Path(folder) / f"_bindings{suffix}"
-            if path.is_file():
-                loader = importlib.machinery.ExtensionFileLoader(name, str(path))
-                mod_spec = importlib.util.spec_from_loader(name, loader, origin=str(path))
-                assert mod_spec is not None
-                module = importlib.util.module_from_spec(mod_spec)
-                loader.exec_module(module)
-                sys.modules[name] = module
-                return module
-    # A layout we do not know (a frozen app, a newer release): the ordinary import works too.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import bpe_openai._bindings  # noqa: F401
-
-    return sys.modules[name]
-
-
-def _counter(encoding: EncodingName) -> _Counter:
-    with _lock:
-        counter = _counters.get(encoding)
-        if counter is None:
-            start = time.perf_counter()
-            counter = _bindings().tokenizer_for_encoding(encoding)  # type: ignore[attr-defined]
-            _counters[encoding] = counter
-            log.debug("loaded %s in %.0f ms", encoding, (time.perf_counter() - start) * 1000)
-        return counter
+    return counter(encoding)
 
 
 def count_tokens(text: str, model: str) -> int:

@@ -241,3 +241,13 @@ async def _flush_ticker(replies: _Replies) -> None:
     while True:
         await asyncio.sleep(_FLUSH_TICK_S)
         replies.flush_due()
+
+
+def warm_up(model: str) -> None:
+    """Load what the first request needs (the SDK, the model's token table: ~0.5 s together)
+    ahead of it; blocking, so call it off the UI thread, e.g. once the user starts typing."""
+    from kibitz.core.chat import preload
+    from kibitz.core.tokenizer import counter
+
+    preload()
+    counter(context.encoding_for(model).name)

@@ -38,3 +38,11 @@ class SettingsHolder(QObject):
             log.warning("could not save settings: %s", exc)
             return exc
         return None
+
+
+def warm_up(settings: SettingsHolder) -> None:
+    """The first request's imports and token table (~0.5 s), loaded while the user types it;
+    blocking: run it on a worker thread."""
+    from kibitz.core.exchange import warm_up as load
+
+    load(settings().defaults.model)

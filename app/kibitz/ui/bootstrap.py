@@ -30,12 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _preload_client() -> None:
-    from kibitz.core.chat import preload
-
-    preload()
-
-
 def run_gui(
     args: argparse.Namespace,
     on_started: Callable[[MainWindow, DesktopPresence], None] | None = None,
@@ -51,7 +45,7 @@ def run_gui(
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from kibitz.core.secrets import KeyringSecretStore, SessionSecretStore
-    from kibitz.ui.app_settings import SettingsHolder
+    from kibitz.ui.app_settings import SettingsHolder, warm_up
     from kibitz.ui.collector import MainThreadCollector
     from kibitz.ui.instance import claim_instance, command_for
     from kibitz.ui.main_window import MainWindow
@@ -131,7 +125,7 @@ def run_gui(
         desktop.handle_command(command_for(quick_ask=True))
     # The HTTP client (openai: ~0.35 s and ~40 MB) loads while the user types the first
     # question, not at start-up: an idle window stays light.
-    window.composer.typing_started.connect(lambda: executor.submit(_preload_client))
+    window.composer.typing_started.connect(lambda: executor.submit(warm_up, settings))
     try:
         with loop:
             if on_started is not None:

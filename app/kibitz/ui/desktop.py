@@ -19,7 +19,7 @@ from kibitz.core.secrets import SecretStore
 from kibitz.core.settings import Settings
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId
-from kibitz.ui.app_settings import SettingsHolder
+from kibitz.ui.app_settings import SettingsHolder, warm_up
 from kibitz.ui.hotkey.service import HotkeyService
 from kibitz.ui.instance import ACTIVATE, QUICK_ASK
 from kibitz.ui.instance_server import InstanceServer
@@ -29,12 +29,6 @@ from kibitz.ui.quick_ask import QuickAskWindow
 from kibitz.ui.tray import TrayIcon, show_window, tray_available
 
 log = logging.getLogger(__name__)
-
-
-def _preload_client() -> None:
-    from kibitz.core.chat import preload
-
-    preload()
 
 
 class DesktopPresence(QObject):
@@ -70,7 +64,7 @@ class DesktopPresence(QObject):
         self.quick.open_requested.connect(self._on_quick_open_requested)
         self.quick.setup_requested.connect(self._on_quick_setup_requested)
         self.quick.reply_finished.connect(window.refresh_conversation)
-        self.quick.composer.typing_started.connect(lambda: executor.submit(_preload_client))
+        self.quick.composer.typing_started.connect(lambda: executor.submit(warm_up, settings))
         self.tray.new_chat_requested.connect(self._on_tray_new_chat_requested)
         self.tray.quick_ask_requested.connect(self.quick.summon)
         self.tray.quit_requested.connect(self._on_tray_quit_requested)

@@ -161,7 +161,7 @@ def _check_display(report: SmokeReport) -> bool:
 
 
 def _check_tokens(report: SmokeReport) -> bool:
-    """Both tokenizers load: bpe-openai's compiled module, found the way context.py finds it."""
+    """Both token tables load into tiktoken from the bundle (kibitz.core.tokenizer)."""
     from kibitz.core.context import count_tokens
 
     counts = {model: count_tokens(TOKEN_PROBE, model) for model in ("gpt-4o", "gpt-4")}
