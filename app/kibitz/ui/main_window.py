@@ -144,6 +144,9 @@ class MainWindow(QMainWindow):
         self.sidebar.search_hit_activated.connect(self._on_sidebar_search_hit_activated)
         self.sidebar.new_chat_requested.connect(self.new_chat)
         self.sidebar.export_requested.connect(self.transfer.choose_export)
+        self.sidebar.settings_requested.connect(
+            lambda cid: self.settings_windows.open_conversation_settings(ConversationId(cid))
+        )
         self.transfer.open_requested.connect(
             lambda cid: self.chat.open_conversation(ConversationId(cid))
         )

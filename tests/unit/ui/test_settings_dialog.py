@@ -90,6 +90,7 @@ def test_a_value_outside_the_range_is_refused_and_kept(qtbot: QtBot) -> None:
     type_into(line_edit(field), "3")
     assert committed == []
     assert "from 0 to 2" in field.error_text()
+    assert field.error_text().startswith("'3' is not allowed")  # as typed, not 3.0
     assert line_edit(field).text() == "3"  # what was typed stays, to be corrected
     type_into(line_edit(field), "0.7")
     assert committed == [0.7]

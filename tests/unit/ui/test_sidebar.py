@@ -575,3 +575,16 @@ def test_screenshots_light_dark_and_search(
     qtbot.waitUntil(lambda: view.accessibleName() == "Search results", timeout=2000)
     assert view.model().rowCount() == len(store.search("lisbon tram"))
     assert sidebar.grab().save(str(SCREENSHOTS / "sidebar-search.png"))
+
+
+def test_settings_from_the_context_menu_names_the_conversation(
+    qtbot: QtBot, store: Store, clock: Clock, notices: list[Notice]
+) -> None:
+    ids = seed(store, clock, "First", "Second")
+    sidebar = make_sidebar(qtbot, store, notices)
+    _, _, view = parts(sidebar)
+    row = shown(view).index("First")
+    asked: list[int] = []
+    sidebar.settings_requested.connect(asked.append)
+    context_menu_action(qtbot, sidebar, view, row, "Settings…")
+    assert asked == [ids[0]]

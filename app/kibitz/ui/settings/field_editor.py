@@ -234,7 +234,7 @@ class FieldEditor(QWidget):
         except InvalidSettingError as exc:
             self._show_error(exc)
             return
-        self._commit(value)
+        self._commit(value, typed=text.strip())
 
     def _on_list_finished(self) -> None:
         items = [_unescape_stop(p.text()) for p in self._parts if p.text()]
@@ -243,10 +243,13 @@ class FieldEditor(QWidget):
             return
         self._commit(value)
 
-    def _commit(self, value: Any) -> None:
+    def _commit(self, value: Any, *, typed: str | None = None) -> None:
         try:
             checked = self.spec.check(value)
         except InvalidSettingError as exc:
+            if typed is not None and exc.detail.endswith("is not allowed"):
+                # Say "5 is not allowed", as typed, rather than the parsed 5.0.
+                exc = InvalidSettingError(self.spec.path, typed, exc.allowed)
             self._show_error(exc)
             return
         self._show_error(None)

@@ -129,8 +129,8 @@ class ModelEditor(FieldEditor):
         self.show_models(names)
         self._show_status(self._describe_list(names))
 
-    def _commit(self, value: object) -> None:
-        super()._commit(value)
+    def _commit(self, value: object, *, typed: str | None = None) -> None:
+        super()._commit(value, typed=typed)
         if self.models() and not self._status.isHidden():
             self._show_status(self._describe_list(self.models()))
 

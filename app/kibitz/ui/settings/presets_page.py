@@ -91,7 +91,7 @@ class PresetsPage(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addLayout(left)
         side = QVBoxLayout()
-        side.addWidget(self._empty)
+        side.addWidget(self._empty, 0, Qt.AlignmentFlag.AlignTop)
         side.addWidget(self._editor, 1)
         outer.addLayout(side, 1)
         context.settings.changed.connect(self._reload)

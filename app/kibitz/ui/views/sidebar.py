@@ -82,6 +82,7 @@ class Sidebar(QWidget):
     search_hit_activated = Signal(int, int)  # conversation id, message id
     new_chat_requested = Signal()
     export_requested = Signal(int)  # conversation id: the user chose Export… on it
+    settings_requested = Signal(int)  # conversation id: its own settings (provider, prompt, ...)
 
     def __init__(self, store: Store, notify: Notify, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -377,6 +378,8 @@ class Sidebar(QWidget):
         pin.triggered.connect(lambda: self._set_pinned(conversation_id, not pinned))
         export = menu.addAction("Export…")
         export.triggered.connect(lambda: self.export_requested.emit(conversation_id))
+        settings = menu.addAction("Settings…")
+        settings.triggered.connect(lambda: self.settings_requested.emit(conversation_id))
         menu.addSeparator()
         delete = menu.addAction("Delete")
         delete.setShortcut(self._delete_action.shortcut())
