@@ -83,8 +83,15 @@ class CodeHighlighter:
         self._cache: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     def block_html(self, code: str, language: str | None) -> str:
-        """The code block: a full-width single-cell table, since Qt pads and fills cells."""
+        """The code block: a full-width single-cell table, since Qt pads and fills cells.
+
+        Past MAX_HIGHLIGHT_CHARS (plain text anyway) a shaded <pre> without the table: Qt lays
+        a table out again whole on any change inside it, which made each repaint of a long
+        block being streamed cost ~1 ms per KB; a plain block grows at the cost of its new text.
+        """
         body = self._body(code, language) if code else ""
+        if len(code) > MAX_HIGHLIGHT_CHARS:
+            return f'<pre style="background-color:{self._theme.code_background}">{body}</pre>'
         return (
             '<table width="100%" cellspacing="0" cellpadding="10"><tr>'
             f'<td style="background-color:{self._theme.code_background}">'

@@ -70,7 +70,10 @@ def blocks_html(blocks: Sequence[RenderedBlock], first_code: int) -> tuple[str, 
                 f"<span>{language}</span>&nbsp;&nbsp;·&nbsp;&nbsp;"
                 f'<a href="{COPY_SCHEME}:{COPY_PREFIX}{number}">Copy code</a></p>'
             )
-        parts.append(break_long_runs_html(block.html.replace("<pre>", _PRE_WRAP)))
+        wrapped = block.html.replace("<pre>", _PRE_WRAP).replace(
+            '<pre style="', '<pre style="white-space:pre-wrap; '
+        )
+        parts.append(break_long_runs_html(wrapped))
     return "".join(parts), codes
 
 
