@@ -1,4 +1,4 @@
-"""Entry point: `kibitz` starts the app; `kibitz ask|list|export|key ...` run headless."""
+"""Entry point: `kibitz` starts the app; `kibitz ask|list|export|import|key ...` run headless."""
 
 from __future__ import annotations
 
