@@ -300,3 +300,34 @@ def test_first_run_asks_for_a_key_and_keeps_it_only_in_the_keyring(
     holding = [p for p in basedir.rglob("*") if p.is_file() and needle in p.read_bytes()]
     assert holding == [], "the key leaked into files"
     assert FIRST_RUN_KEY not in output
+
+
+def test_regenerate_and_switch_versions_from_the_keyboard(
+    basedir: Path, app: RunningApp, fake_openai: FakeOpenAI
+) -> None:
+    app.send("Pick a colour")
+    first = complete_reply_to(basedir, "Pick a colour")
+    wait_for(lambda: len(fake_openai.chat_requests) >= 2, "the title request")
+    fake_openai.script(Reply(text="Blue, on second thought."))
+    app.key("ctrl+r")
+    second = wait_for(
+        lambda: next(
+            (dict(r) for r in replies(basedir)
+             if r["content"] == "Blue, on second thought." and r["status"] == "complete"),
+            None,
+        ),
+        "the regenerated reply",
+    )  # fmt: skip
+    assert second["parent_id"] == first["parent_id"]  # a second version of the same reply
+    app.screenshot("regenerated")
+
+    def leaf() -> int:
+        (conversation,) = live_conversations(basedir)
+        return int(conversation["current_leaf_id"])
+
+    wait_for(lambda: leaf() == second["id"] or None, "the new version shown")
+    app.key("alt+Left")
+    wait_for(lambda: leaf() == first["id"] or None, "the first version back")
+    app.key("alt+Right")
+    wait_for(lambda: leaf() == second["id"] or None, "the second version again")
+    close_cleanly(app)

@@ -227,3 +227,38 @@ async def test_no_key_shows_the_error_on_the_reply(
     pane.view.error_action_requested.emit(reply.id, "set_key")
     assert requested == ["set_key"]
     await pane.close()
+
+
+@pytest.mark.asyncio
+async def test_ctrl_r_regenerates_and_alt_arrows_switch_versions(
+    pane: Pane, fake_openai: FakeOpenAI
+) -> None:
+    pane.settings = pane.settings.with_value("chat.auto_title", False)
+    fake_openai.script(Reply(text="First answer."), Reply(text="Second answer."))
+    pane.controller.regenerate_last()  # nothing open: nothing happens
+    pane.controller.send("question")
+    await pane.until_idle()
+    conversation_id = pane.controller.conversation_id
+    assert conversation_id is not None
+    pane.controller.regenerate_last()
+    await pane.until_idle()
+    first, second = (
+        m for m in pane.store.all_messages(conversation_id) if m.role is Role.ASSISTANT
+    )
+    assert (first.content, second.content) == ("First answer.", "Second answer.")
+    assert first.parent_id == second.parent_id  # versions of one reply, not a follow-up
+
+    def current() -> str:
+        return pane.store.branch(conversation_id)[-1].content
+
+    assert current() == "Second answer."
+    pane.controller.step_last_reply(-1)
+    assert current() == "First answer."
+    widget = pane.view.message_widget(first.id)
+    assert widget is not None
+    assert "First answer." in widget.plain_text()
+    pane.controller.step_last_reply(-1)  # already the first: stays
+    assert current() == "First answer."
+    pane.controller.step_last_reply(1)
+    assert current() == "Second answer."
+    await pane.close()

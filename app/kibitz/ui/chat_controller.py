@@ -181,6 +181,31 @@ class ChatController(QObject):
         self._view.reload()
         self._start_reply(message.conversation_id, question.id)
 
+    def regenerate_last(self) -> None:
+        """A new version of the open conversation's last reply (Ctrl+R)."""
+        last = self._last_reply()
+        if last is not None:
+            self.regenerate(last.id)
+
+    def step_last_reply(self, delta: int) -> None:
+        """The previous (-1) or next (+1) version of the last reply (Alt+Left, Alt+Right)."""
+        last = self._last_reply()
+        if last is None:
+            return
+        ids = [m.id for m in self._store.siblings(last.id)]
+        index = ids.index(last.id) + delta if last.id in ids else -1
+        if 0 <= index < len(ids):
+            self.switch_branch(ids[index])
+
+    def _last_reply(self) -> Message | None:
+        if self._conversation is None:
+            return None
+        leaf = self._store.get_conversation(self._conversation).current_leaf_id
+        if leaf is None:
+            return None
+        message = self._store.get_message(leaf)
+        return message if message.role is Role.ASSISTANT else None
+
     def switch_branch(self, message_id: int) -> None:
         if self.busy:
             return

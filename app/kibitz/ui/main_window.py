@@ -193,6 +193,18 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(action("&Search conversations", "Ctrl+K", self.sidebar.focus_search))
         view_menu.addAction(action("Stop the reply", "Esc", self.chat.stop))
+        view_menu.addSeparator()
+        view_menu.addAction(
+            action("&Regenerate the last reply", "Ctrl+R", self.chat.regenerate_last)
+        )
+        view_menu.addAction(
+            action("Previous version of the last reply", "Alt+Left",
+                   lambda: self.chat.step_last_reply(-1))
+        )  # fmt: skip
+        view_menu.addAction(
+            action("Next version of the last reply", "Alt+Right",
+                   lambda: self.chat.step_last_reply(1))
+        )  # fmt: skip
 
     def _apply_settings(self) -> None:
         ui = self._settings().ui
