@@ -352,3 +352,24 @@ async def test_the_model_list_comes_from_the_server_and_is_cached(rig: Rig, qtbo
         assert picker.models() == ["alpha-1", "beta-2"]
     finally:
         server.stop()
+
+
+@pytest.mark.asyncio
+async def test_without_profiles_the_default_key_is_managed_here(
+    dialog: SettingsDialog, rig: Rig
+) -> None:
+    from kibitz.core.settings import ENV_PROVIDER_NAME
+
+    dialog.open_page("providers")
+    box = dialog.providers.default_key
+    assert box.isVisibleTo(dialog)
+    await until(lambda: "Looking" not in box.status.text())
+    box.field.setText(KEY)
+    box.save()
+    await until(lambda: display_key(KEY) in box.status.text())
+    # The key the welcome pane would have saved, where the app looks without a profile.
+    assert rig.secrets.get_key(ENV_PROVIDER_NAME) == KEY
+    box.delete()
+    await until(lambda: rig.secrets.get_key(ENV_PROVIDER_NAME) is None)
+    dialog.providers.add_profile("ollama")
+    assert not box.isVisibleTo(dialog)

@@ -182,6 +182,7 @@ class SettingsDialog(QDialog):
         """Show a page; with `focus`, put the cursor in that setting's field."""
         self._nav.setCurrentRow(self._pages[key])
         self.show()
+        self.providers.show_default_key()
         self.raise_()
         self.activateWindow()
         if focus is None:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from kibitz.core.errors import KibitzError
 from kibitz.core.settings import (
+    ENV_PROVIDER_NAME,
     KIND_BASE_URLS,
     InvalidSettingError,
     ProviderKind,
@@ -167,10 +168,18 @@ class ProvidersPage(QWidget):
                                         "the settings file."))  # fmt: skip
         self._details = QWidget()
         self._details.setLayout(self.form)
-        self._empty = help_label(
-            "No provider profiles yet: Kibitz uses OPENAI_API_KEY and OPENAI_BASE_URL from "
-            "the environment. Add one with Add…."
-        )
+        # Without profiles the app talks to OPENAI_BASE_URL or api.openai.com with the key
+        # kept under ENV_PROVIDER_NAME (the welcome pane saves it there): it is managed here.
+        self.default_key = KeyBox(context)
+        self._empty = QWidget()
+        empty = QVBoxLayout(self._empty)
+        empty.setContentsMargins(0, 0, 0, 0)
+        empty.addWidget(help_label(
+            "No provider profiles yet: Kibitz talks to OPENAI_BASE_URL from the environment, "
+            "or api.openai.com, with the key below (or OPENAI_API_KEY). Add a profile with "
+            "Add… for any other server."
+        ))  # fmt: skip
+        empty.addWidget(self.default_key)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addLayout(left)
@@ -214,6 +223,12 @@ class ProvidersPage(QWidget):
             shown = providers.profile(self._current)
             if shown is not None:
                 self._show(shown, reload_key=False)
+
+    def show_default_key(self) -> None:
+        """Without profiles, look up the default key (when Settings opens: the keyring may be
+        slow, so not while the dialog is being built)."""
+        if self._empty.isVisibleTo(self) and self.default_key.profile != ENV_PROVIDER_NAME:
+            self.default_key.show_profile(ProviderProfile(ENV_PROVIDER_NAME))
 
     def _on_profile_chosen(self, item: QListWidgetItem | None, _previous: Any) -> None:
         if item is None:
