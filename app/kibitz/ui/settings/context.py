@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 from kibitz.core.paths import AppPaths
 from kibitz.core.secrets import SessionSecretStore
+from kibitz.core.settings import Settings
 from kibitz.ui.app_settings import SettingsHolder
-from kibitz.ui.notify import Notify
+from kibitz.ui.notify import Notice, Notify
 from kibitz.ui.tasks import TaskRunner
 
 
@@ -30,3 +31,9 @@ class SettingsContext:
     hotkey_status: Callable[[], str] = field(default=_no_status)
     # The command any desktop can bind to a shortcut (with --basedir when one is in use).
     quick_ask_command: Callable[[], str] = field(default=lambda: "kibitz --quick-ask")
+
+    def apply(self, settings: Settings) -> None:
+        """Put `settings` in force and save them; a failed save is told, not raised."""
+        failure = self.settings.update(settings)
+        if failure is not None:
+            self.notify(Notice(" ".join(failure.lines()), kind="error", timeout_ms=0))

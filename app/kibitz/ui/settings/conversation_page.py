@@ -34,7 +34,7 @@ from kibitz.core.types import ConversationId, RequestParams
 from kibitz.ui.notify import Notice
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.field_editor import FieldEditor, format_value, label_for
-from kibitz.ui.settings.form_page import help_label
+from kibitz.ui.settings.form_page import help_label, on_focus_out
 
 PARAMETERS = tuple(f.name for f in dataclasses.fields(RequestParams))
 
@@ -77,7 +77,7 @@ class ConversationSettingsDialog(QDialog):
         self.prompt.setAccessibleName("System prompt")
         self.prompt.setPlaceholderText("No system prompt")
         self.prompt.setFixedHeight(110)
-        self.prompt.installEventFilter(self)
+        on_focus_out(self.prompt, self._commit_prompt)
         self.summary = QLabel()
         self.summary.setObjectName("OverrideSummary")
         self.summary.setWordWrap(True)
@@ -212,13 +212,6 @@ class ConversationSettingsDialog(QDialog):
         if text == self._store.get_conversation(self.conversation_id).system_prompt:
             return
         self._store_change(lambda: self._store.set_system_prompt(self.conversation_id, text))
-
-    def eventFilter(self, watched: Any, event: Any) -> bool:
-        from PySide6.QtCore import QEvent
-
-        if watched is self.prompt and event.type() == QEvent.Type.FocusOut:
-            self._commit_prompt()
-        return False
 
     def closeEvent(self, event: Any) -> None:
         self._commit_prompt()  # typed text is never lost by closing

@@ -117,12 +117,12 @@ class SettingsDialog(QDialog):
         self.presets = PresetsPage(context)
         self._add(PRESETS, "System prompts", "Presets a conversation can start from.",
                   self.presets)  # fmt: skip
-        appearance = SettingsForm(context.settings, APPEARANCE_PATHS, context.notify,
+        appearance = SettingsForm(context, APPEARANCE_PATHS,
                                   normalizers={"ui.hotkey": _hotkey})  # fmt: skip
         appearance.form.addRow("", self._hotkey_note())
         self.forms[APPEARANCE] = appearance
         self._add(APPEARANCE, "Appearance & behaviour", "", appearance)
-        connection = SettingsForm(context.settings, CONNECTION_PATHS, context.notify)
+        connection = SettingsForm(context, CONNECTION_PATHS)
         self.forms[CONNECTION] = connection
         self._add(CONNECTION, "Connection & limits",
                   "How long to wait, how often to retry, how much history to send.",

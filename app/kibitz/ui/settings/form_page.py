@@ -6,13 +6,13 @@ which saves the file and tells the app. A value the file cannot take is reported
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from kibitz.core.settings import InvalidSettingError, Settings, spec_for
-from kibitz.ui.app_settings import SettingsHolder
-from kibitz.ui.notify import Notice, Notify
+from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.field_editor import FieldEditor, label_for
 
 
@@ -23,25 +23,51 @@ def help_label(text: str) -> QLabel:
     return label
 
 
+def unique_name(taken: Iterable[str], base: str) -> str:
+    """`base`, or "base 2", "base 3"...: the first not in `taken`."""
+    names = set(taken)
+    name, n = base, 2
+    while name in names:
+        name, n = f"{base} {n}", n + 1
+    return name
+
+
+class _FocusOutFilter(QObject):
+    def __init__(self, widget: QWidget, callback: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusOut:
+            self._callback()
+        return False
+
+
+def on_focus_out(widget: QWidget, callback: Callable[[], None]) -> None:
+    """Call `callback` when `widget` loses the focus: multi-line fields commit then, since
+    they have no editingFinished."""
+    _FocusOutFilter(widget, callback)
+
+
 class SettingsForm(QWidget):
     """Rows for the given setting paths, bound to the app's settings."""
 
     def __init__(
         self,
-        holder: SettingsHolder,
+        context: SettingsContext,
         paths: Sequence[str],
-        notify: Notify,
         *,
         editor_factory: Callable[[str], FieldEditor] | None = None,
         normalizers: Mapping[str, Callable[[object], object]] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._holder = holder
+        self._context = context
+        self._holder = context.settings
         # Checks the schema cannot make (it is Qt-free): value in, stored form out, or
         # ValueError with the reason.
         self._normalizers = dict(normalizers or {})
-        self._notify = notify
         self.editors: dict[str, FieldEditor] = {}
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -53,8 +79,8 @@ class SettingsForm(QWidget):
         for path in paths:
             editor = editor_factory(path) if editor_factory else FieldEditor(spec_for(path))
             self.add_editor(editor)
-        self._load(holder())
-        holder.changed.connect(self._load)
+        self._load(self._holder())
+        self._holder.changed.connect(self._load)
 
     def add_editor(self, editor: FieldEditor) -> None:
         path = editor.spec.path
@@ -86,9 +112,7 @@ class SettingsForm(QWidget):
         self.apply(settings)
 
     def apply(self, settings: Settings) -> None:
-        failure = self._holder.update(settings)
-        if failure is not None:
-            self._notify(Notice(" ".join(failure.lines()), kind="error", timeout_ms=0))
+        self._context.apply(settings)
 
     def _load(self, settings: Settings) -> None:
         for path, editor in self.editors.items():

@@ -45,7 +45,7 @@ class ParametersPage(QWidget):
                 return self.model
             return FieldEditor(spec_for(path))
 
-        self.form = SettingsForm(context.settings, PARAMETER_PATHS, context.notify,
+        self.form = SettingsForm(context, PARAMETER_PATHS,
                                  editor_factory=editor)  # fmt: skip
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)

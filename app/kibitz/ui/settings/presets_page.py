@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -19,18 +19,9 @@ from PySide6.QtWidgets import (
 
 from kibitz.core.settings import InvalidSettingError, Settings
 from kibitz.core.settings.presets import Preset, with_default, with_preset, without_preset
-from kibitz.ui.notify import Notice
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.field_editor import refusal_text
-from kibitz.ui.settings.form_page import help_label
-
-
-def _unique(settings: Settings, base: str) -> str:
-    taken = {p.name for p in settings.presets.items}
-    name, n = base, 2
-    while name in taken:
-        name, n = f"{base} {n}", n + 1
-    return name
+from kibitz.ui.settings.form_page import help_label, on_focus_out, unique_name
 
 
 class PresetsPage(QWidget):
@@ -54,7 +45,7 @@ class PresetsPage(QWidget):
         self.text = QPlainTextEdit()
         self.text.setAccessibleName("Preset text")
         self.text.setPlaceholderText("You are a helpful assistant…")
-        self.text.installEventFilter(self)
+        on_focus_out(self.text, self._commit)
         self.default_button = QPushButton("Use for new chats")
         self.default_button.setAccessibleName("Use this preset for new chats")
         self.default_button.clicked.connect(self.make_default)
@@ -137,11 +128,6 @@ class PresetsPage(QWidget):
         self.default_button.setEnabled(not is_default)
         self.default_note.setText("New chats start with this one." if is_default else "")
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:
-        if watched is self.text and event.type() == QEvent.Type.FocusOut:
-            self._commit()
-        return False
-
     def _commit(self) -> None:
         if self._current is None:
             return
@@ -164,7 +150,7 @@ class PresetsPage(QWidget):
     def add_preset(self) -> None:
         self._commit()
         settings = self._context.settings()
-        name = _unique(settings, "New preset")
+        name = unique_name((p.name for p in settings.presets.items), "New preset")
         self._current = name
         self._apply(with_preset(settings, Preset(name, "")))
         self.name.setFocus()
@@ -182,6 +168,4 @@ class PresetsPage(QWidget):
             self._apply(with_default(self._context.settings(), self._current))
 
     def _apply(self, settings: Settings) -> None:
-        failure = self._context.settings.update(settings)
-        if failure is not None:
-            self._context.notify(Notice(" ".join(failure.lines()), kind="error", timeout_ms=0))
+        self._context.apply(settings)

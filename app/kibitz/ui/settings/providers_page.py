@@ -36,7 +36,7 @@ from kibitz.core.settings import (
 from kibitz.ui.notify import Notice
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.field_editor import refusal_text
-from kibitz.ui.settings.form_page import help_label
+from kibitz.ui.settings.form_page import help_label, on_focus_out, unique_name
 from kibitz.ui.settings.key_box import KeyBox
 
 log = logging.getLogger(__name__)
@@ -62,14 +62,6 @@ def replace_profile(settings: Settings, old_name: str, profile: ProviderProfile)
     return dataclasses.replace(
         settings, providers=dataclasses.replace(providers, profiles=profiles, active=active)
     )
-
-
-def unique_name(settings: Settings, base: str) -> str:
-    taken = {p.name for p in settings.providers.profiles}
-    name, n = base, 2
-    while name in taken:
-        name, n = f"{base} {n}", n + 1
-    return name
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -193,7 +185,7 @@ class ProvidersPage(QWidget):
                      self.deployment):  # fmt: skip
             edit.editingFinished.connect(self._commit_fields)
         self.kind.activated.connect(lambda _i: self._commit_fields())
-        self.headers.installEventFilter(self)
+        on_focus_out(self.headers, self._commit_fields)
         context.settings.changed.connect(self._reload)
         self._reload(context.settings())
 
@@ -273,13 +265,6 @@ class ProvidersPage(QWidget):
 
     # -- edits ---------------------------------------------------------------------------------
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:
-        from PySide6.QtCore import QEvent
-
-        if watched is self.headers and event.type() == QEvent.Type.FocusOut:
-            self._commit_fields()
-        return False
-
     def _commit_fields(self) -> None:
         profile = self.current_profile()
         if profile is None:
@@ -337,16 +322,15 @@ class ProvidersPage(QWidget):
         self.error.setVisible(bool(text))
 
     def _apply(self, settings: Settings) -> None:
-        failure = self._context.settings.update(settings)
-        if failure is not None:
-            self._context.notify(Notice(" ".join(failure.lines()), kind="error", timeout_ms=0))
+        self._context.apply(settings)
 
     def _adder(self, kind: ProviderKind) -> Callable[[], None]:
         return lambda: self.add_profile(kind)
 
     def add_profile(self, kind: ProviderKind) -> None:
         settings = self._context.settings()
-        name = unique_name(settings, KIND_NAMES[kind].split(" (")[0])
+        taken = (p.name for p in settings.providers.profiles)
+        name = unique_name(taken, KIND_NAMES[kind].split(" (")[0])
         fields: dict[str, Any] = {"name": name, "kind": kind}
         if kind in ("azure", "custom"):
             # Both need a URL of the user's; a visible placeholder that fails the test clearly.
