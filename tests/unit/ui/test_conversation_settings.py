@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit
 from pytestqt.qtbot import QtBot
+from tests.support.main_window import shown_window
 
 from kibitz.core.errors import Action
 from kibitz.core.paths import resolve_paths
@@ -28,7 +29,6 @@ from kibitz.ui.tasks import TaskRunner
 @pytest.fixture
 def window(tmp_path: Path, qtbot: QtBot) -> Iterator[MainWindow]:
     paths = resolve_paths(tmp_path / "home").ensure()
-    executor = ThreadPoolExecutor(max_workers=1)
     settings = with_preset(
         Settings().with_value("defaults.temperature", 0.9).with_profile(ProviderProfile("work")),
         Preset("Terse", "Answer in one line."),
@@ -36,19 +36,9 @@ def window(tmp_path: Path, qtbot: QtBot) -> Iterator[MainWindow]:
     with Store.open(paths.database) as store:
         conversation = store.create_conversation("Plans")
         store.add_message(conversation.id, None, Role.USER, "hello")
-        main = MainWindow(
-            store,
-            paths,
-            SettingsHolder(settings, paths.settings_file),
-            SessionSecretStore(MemorySecretStore()),
-            TaskRunner(),
-            executor,
-        )
-        qtbot.addWidget(main)
-        main.show()
-        main.chat.open_conversation(ConversationId(conversation.id))
-        yield main
-    executor.shutdown(wait=True)
+        with shown_window(qtbot, store, paths, settings) as main:
+            main.chat.open_conversation(ConversationId(conversation.id))
+            yield main
 
 
 def conversation_dialog(window: MainWindow) -> ConversationSettingsDialog:

@@ -3,45 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
+from tests.support.main_window import shown_window
 
 from kibitz.core.paths import resolve_paths
-from kibitz.core.secrets import MemorySecretStore, SessionSecretStore
-from kibitz.core.settings import Settings
 from kibitz.core.store import Store
 from kibitz.core.types import Role
-from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.main_window import MainWindow
-from kibitz.ui.tasks import TaskRunner
 
 
 @pytest.fixture
 def window(tmp_path: Path, qtbot: QtBot) -> Iterator[MainWindow]:
     paths = resolve_paths(tmp_path / "home").ensure()
-    executor = ThreadPoolExecutor(max_workers=1)
     with Store.open(paths.database) as store:
         for title in ("Alpha", "Beta"):
             conversation = store.create_conversation(title)
             question = store.add_message(conversation.id, None, Role.USER, f"about {title}")
             store.add_message(conversation.id, question.id, Role.ASSISTANT, f"{title} answer")
-        main = MainWindow(
-            store,
-            paths,
-            SettingsHolder(Settings(), paths.settings_file),
-            SessionSecretStore(MemorySecretStore()),
-            TaskRunner(),
-            executor,
-        )
-        qtbot.addWidget(main)
-        main.show()
-        yield main
-    executor.shutdown(wait=True)
+        with shown_window(qtbot, store, paths) as main:
+            yield main
 
 
 def test_title_and_first_view(window: MainWindow) -> None:

@@ -14,14 +14,12 @@ from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 from tests.support.chatgpt_export import ChatGPTConversation, generated_export, write_export_zip
+from tests.support.main_window import shown_window
 
 from kibitz.core.paths import resolve_paths
-from kibitz.core.secrets import MemorySecretStore, SessionSecretStore
-from kibitz.core.settings import Settings
 from kibitz.core.store import Store
 from kibitz.core.transfer import ImportReport, read_export
 from kibitz.core.types import ConversationId, Role
-from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.main_window import MainWindow
 from kibitz.ui.notify import Notice
 from kibitz.ui.tasks import TaskRunner
@@ -33,23 +31,12 @@ from kibitz.ui.views.sidebar_delegate import SidebarListView
 @pytest.fixture
 def window(tmp_path: Path, qtbot: QtBot) -> Iterator[MainWindow]:
     paths = resolve_paths(tmp_path / "home").ensure()
-    executor = ThreadPoolExecutor(max_workers=1)
     with Store.open(paths.database) as store:
         conversation = store.create_conversation("Alpha")
         question = store.add_message(conversation.id, None, Role.USER, "about Alpha")
         store.add_message(conversation.id, question.id, Role.ASSISTANT, "Alpha answer")
-        main = MainWindow(
-            store,
-            paths,
-            SettingsHolder(Settings(), paths.settings_file),
-            SessionSecretStore(MemorySecretStore()),
-            TaskRunner(),
-            executor,
-        )
-        qtbot.addWidget(main)
-        main.show()
-        yield main
-    executor.shutdown(wait=True)
+        with shown_window(qtbot, store, paths) as main:
+            yield main
 
 
 def chatgpt_zip(path: Path, titles: list[str]) -> Path:
