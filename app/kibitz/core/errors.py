@@ -48,6 +48,14 @@ class KibitzError(Exception):
         return [first, self.hint]
 
 
+class InternalError(KibitzError):
+    """A bug of ours, not the user's doing nor the server's: the crash file has the details."""
+
+    code = "internal"
+    default_headline = "Kibitz hit an unexpected error"
+    default_hint = "Your conversations are safe; the log folder has the details to report."
+
+
 # -- configuration, settings, keys -------------------------------------------------------------
 
 

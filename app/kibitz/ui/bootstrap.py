@@ -44,7 +44,10 @@ def run_gui(
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from kibitz.core.errors import InternalError
     from kibitz.core.secrets import KeyringSecretStore, SessionSecretStore
+    from kibitz.ui.app.crash import CrashReporter
+    from kibitz.ui.app.notices import NoticeBridge
     from kibitz.ui.app_settings import SettingsHolder, warm_up
     from kibitz.ui.collector import MainThreadCollector
     from kibitz.ui.instance import claim_instance, command_for
@@ -61,6 +64,8 @@ def run_gui(
     from kibitz.ui.app_icon import load_app_icon
 
     app.setWindowIcon(load_app_icon())
+    # Notices raised before the window exists (a crash while it is built) wait here for it.
+    notices = NoticeBridge()
     try:
         paths = resolve_paths(args.basedir).ensure()
         # One Kibitz per data folder: lost a start race? The winner gets the request.
@@ -68,6 +73,9 @@ def run_gui(
         if instance_lock is None:
             return 0
         configure_logging(paths, verbose=args.verbose)
+        # From here an exception nobody catches is logged, told and survived, never fatal.
+        crash = CrashReporter(paths.log_dir, notices.show_notice, parent=app)
+        crash.install()
         loaded = load_settings(paths.settings_file)
         store = Store.open(paths.database)
     except (KibitzError, OSError) as exc:
@@ -82,16 +90,18 @@ def run_gui(
     settings = SettingsHolder(loaded.settings, paths.settings_file)
     secrets = SessionSecretStore(KeyringSecretStore())
     window = MainWindow(store, paths, settings, secrets, runner, executor)
+    notices.attach(window.notices.show_notice, window.notices)
     for problem in (store.recovered, loaded.error):
         if problem is not None:
             window.show_notice(problem)
     for warning in loaded.warnings:
         window.notices.show_notice(Notice(f"Settings: {warning}", kind="warning"))
-    runner.failed.connect(
-        lambda _key, error: window.notices.show_notice(
-            Notice(" ".join(error.lines()), kind="error")
-        )
-    )
+
+    def on_runner_failed(_key: str, error: KibitzError) -> None:
+        if not isinstance(error, InternalError):  # a bug: the crash handler tells of it
+            window.notices.show_notice(Notice(" ".join(error.lines()), kind="error"))
+
+    runner.failed.connect(on_runner_failed)
     settings.changed.connect(lambda s: apply_theme(app, s.ui.theme))
     if args.tray:  # start at login: in the tray, where there is one
         from kibitz.ui.tray import tray_available
@@ -114,6 +124,7 @@ def run_gui(
     collector = MainThreadCollector(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    crash.watch_loop(loop)
     from kibitz.ui.desktop import DesktopPresence
 
     # Quick ask, hotkey, tray, the single-instance server: resident, built after the frame.
@@ -148,4 +159,5 @@ def run_gui(
         collector.stop()
         executor.shutdown(wait=True, cancel_futures=True)
         store.close()
+        crash.uninstall()
     return 0

@@ -3,7 +3,8 @@
 Every coroutine the UI launches goes through `TaskRunner.start(key, coro)`: starting a key
 that is already running cancels the old task first (switching conversation, pressing Send
 twice), cancellation is silent, and any failure reaches the user through `failed` instead of
-being lost in the event loop's log.
+being lost in the event loop's log. A failure that is not a KibitzError is a bug: it also goes
+to the loop's exception handler, which the app makes its crash handler (kibitz.ui.app.crash).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from kibitz.core.errors import KibitzError
+from kibitz.core.errors import InternalError, KibitzError
 
 if TYPE_CHECKING:
     import asyncio
@@ -74,7 +75,12 @@ class TaskRunner(QObject):
             if isinstance(error, KibitzError):
                 self.failed.emit(key, error)
             elif error is not None:
-                # A bug of ours: log it whole, tell the user briefly, keep the app running.
-                log.error("task %s failed", key, exc_info=error)
-                self.failed.emit(key, KibitzError(f"{type(error).__name__}: {error}"))
+                # A bug of ours: the loop's exception handler (the crash handler, in the app)
+                # records it whole; listeners hear of it as an InternalError.
+                task.get_loop().call_exception_handler(
+                    {"message": f"task {key} failed", "exception": error, "task": task}
+                )
+                bug = InternalError(f"{type(error).__name__}: {error}")
+                bug.__cause__ = error
+                self.failed.emit(key, bug)
         self.finished.emit(key)
