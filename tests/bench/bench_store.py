@@ -151,10 +151,10 @@ def _search_figures(store: Store, conn: sqlite3.Connection, rep: int) -> None:
         print(f"  {q!r:18} {hits:3} hits  median {ms:7.2f} ms  {_verdict(ms, SEARCH_TARGET_MS)}")
     # What the order costs: the store walks FTS rowids newest first and stops at the limit.
     sql = (
-        "SELECT m.id FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
-        " WHERE messages_fts MATCH ? ORDER BY {} LIMIT 50"
+        "SELECT m.id FROM message_text_fts JOIN messages m ON m.id = message_text_fts.rowid"
+        " WHERE message_text_fts MATCH ? ORDER BY {} LIMIT 50"
     )
-    for order in ("messages_fts.rowid DESC", "m.created_at DESC", "messages_fts.rank"):
+    for order in ("message_text_fts.rowid DESC", "m.created_at DESC", "message_text_fts.rank"):
         ms = _median_ms(lambda o=order: conn.execute(sql.format(o), ('"the"*',)).fetchall(), 5)
         print(f"  for comparison, 'the' ordered by {order}: {ms:.1f} ms")
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NewType
+from typing import Any, ClassVar, Literal, NewType
 
 ConversationId = NewType("ConversationId", int)
 MessageId = NewType("MessageId", int)
 
 ResponseFormat = Literal["text", "json_object"]
+# What OpenAI's reasoning models take ("none" and "xhigh" from gpt-5.1 on); other servers
+# take some of them (vLLM, OpenRouter) or none (the parameter is sent only when set).
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
+REASONING_EFFORTS: tuple[ReasoningEffort, ...] = ("none", "minimal", "low", "medium", "high", "xhigh")
 
 
 class Role(enum.StrEnum):
@@ -45,9 +49,13 @@ class MessageStatus(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """Tokens of one request as the server reports them. completion_tokens includes the
+    reasoning_tokens of a reasoning model (OpenAI's completion_tokens_details)."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    reasoning_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,7 @@ class RequestParams:
     seed: int | None = None
     n: int | None = None
     response_format: ResponseFormat | None = None
+    reasoning_effort: ReasoningEffort | None = None
 
     def merged(self, override: RequestParams) -> RequestParams:
         """Return self with every field that `override` sets replaced by its value."""
@@ -98,6 +107,111 @@ class RequestParams:
         return cls(**kwargs)
 
 
+# -- the parts of a message --------------------------------------------------------------------
+
+
+class PartType(enum.StrEnum):
+    """What a part of a message holds; the values are the `type` of the JSON export."""
+
+    TEXT = "text"
+    REASONING = "reasoning"
+    IMAGE = "image"
+    FILE = "file"
+    TOOL_CALL = "tool_call"
+    TOOL_RESULT = "tool_result"
+
+
+class ToolStatus(enum.StrEnum):
+    OK = "ok"
+    ERROR = "error"  # the tool ran and failed, or could not be run
+    DENIED = "denied"  # the user did not approve the call
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    """What the user wrote, or the answer: the only parts sent as text and searched."""
+
+    text: str
+    type: ClassVar[PartType] = PartType.TEXT
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningPart:
+    """A model's reasoning, shown apart and never sent back to the server."""
+
+    text: str
+    seconds: float | None = None  # how long the model thought, when it was timed
+    type: ClassVar[PartType] = PartType.REASONING
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    """An image; its bytes are stored once, under their SHA-256 (`blob`)."""
+
+    blob: str
+    name: str
+    mime_type: str
+    size: int  # bytes
+    width: int | None = None
+    height: int | None = None
+    type: ClassVar[PartType] = PartType.IMAGE
+
+
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    """A document; its bytes are stored once (`blob`), `text` is what was extracted and sent."""
+
+    blob: str
+    name: str
+    mime_type: str
+    size: int
+    text: str | None = None
+    type: ClassVar[PartType] = PartType.FILE
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallPart:
+    """A function call the model asked for: `name` and `arguments` exactly as sent to it."""
+
+    id: str
+    name: str
+    arguments: str  # a JSON string
+    server: str | None = None  # the MCP server that offers it
+    tool: str | None = None  # the tool's own name on that server
+    type: ClassVar[PartType] = PartType.TOOL_CALL
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultPart:
+    tool_call_id: str
+    content: str
+    is_error: bool = False
+    status: ToolStatus = ToolStatus.OK
+    type: ClassVar[PartType] = PartType.TOOL_RESULT
+
+
+Part = TextPart | ReasoningPart | ImagePart | FilePart | ToolCallPart | ToolResultPart
+PART_CLASSES: dict[PartType, type[Part]] = {
+    cls.type: cls
+    for cls in (TextPart, ReasoningPart, ImagePart, FilePart, ToolCallPart, ToolResultPart)
+}
+TEXT_SEPARATOR = "\n\n"  # between the text parts of one message, wherever they are joined
+
+
+def text_of(parts: Sequence[Part]) -> str:
+    """The plain text of a message: its text parts joined (never reasoning or tool data)."""
+    texts = [p.text for p in parts if isinstance(p, TextPart)]
+    return texts[0] if len(texts) == 1 else TEXT_SEPARATOR.join(texts)
+
+
+def as_parts(content: str | Sequence[Part]) -> tuple[Part, ...]:
+    """Parts from either parts or plain text (one text part; none for "")."""
+    if isinstance(content, str):
+        return (TextPart(content),) if content else ()
+    return tuple(content)
+
+
+
 @dataclass(frozen=True, slots=True)
 class Conversation:
     id: ConversationId
@@ -120,15 +234,24 @@ class Message:
     conversation_id: ConversationId
     parent_id: MessageId | None
     role: Role
-    content: str
     status: MessageStatus
     created_at: float
     updated_at: float
+    parts: tuple[Part, ...] = ()
     model: str | None = None
     finish_reason: str | None = None
     usage: Usage | None = None
     error: str | None = None  # "code: headline" of the failure, for ERROR/INTERRUPTED replies
     choice_index: int = 0  # n > 1: which alternative of one request this is
+
+    @property
+    def content(self) -> str:
+        """The message's plain text: what the user wrote, or the answer (no reasoning)."""
+        return text_of(self.parts)
+
+    @property
+    def reasoning(self) -> str:
+        return TEXT_SEPARATOR.join(p.text for p in self.parts if isinstance(p, ReasoningPart))
 
 
 @dataclass(frozen=True, slots=True)

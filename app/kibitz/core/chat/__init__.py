@@ -13,7 +13,16 @@ Importing this package does not import openai; the first request does.
 
 from .client import DEFAULT_STALL_TIMEOUT, ChatClient, preload, stream_chat
 from .error_mapping import error_fields, error_from_response, map_exception, redact
-from .events import Delta, Failed, Finished, Retrying, Started, StreamEvent, UsageReport
+from .events import (
+    Delta,
+    Failed,
+    Finished,
+    ReasoningDelta,
+    Retrying,
+    Started,
+    StreamEvent,
+    UsageReport,
+)
 from .provider import ProviderConfig
 from .request import ChatTurn, TurnLike, build_request
 from .retry import RetryPolicy, parse_retry_after
@@ -26,6 +35,7 @@ __all__ = [
     "Failed",
     "Finished",
     "ProviderConfig",
+    "ReasoningDelta",
     "RetryPolicy",
     "Retrying",
     "Started",

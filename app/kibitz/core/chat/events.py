@@ -1,7 +1,8 @@
 """Typed events a chat stream yields, in the order a consumer sees them.
 
 Each attempt that reaches the server yields `Started` before anything else of that attempt,
-then `Delta`s (interleaved by choice index when n > 1) and a `Finished` for each choice as its
+then `ReasoningDelta`s and `Delta`s (interleaved by choice index when n > 1; a choice's
+reasoning usually comes before its text, but a server may interleave them) and a `Finished` for each choice as its
 finish_reason arrives. A successful stream then ends with at most one `UsageReport` and a
 `Finished(reason=None)` for every choice the server left open (llama.cpp ends an interrupted
 generation that way: treat the reply as interrupted). `Retrying` comes between attempts, before
@@ -31,6 +32,15 @@ class Delta:
     text: str
     index: int = 0
     refusal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A piece of the model's reasoning, whichever way the server sent it
+    (`reasoning_content`, `reasoning`, or `<think>` at the start of the content)."""
+
+    text: str
+    index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,4 +76,4 @@ class Failed:
     error: KibitzError
 
 
-StreamEvent = Started | Delta | UsageReport | Retrying | Finished | Failed
+StreamEvent = Started | Delta | ReasoningDelta | UsageReport | Retrying | Finished | Failed

@@ -1,13 +1,15 @@
-"""The conversation database: SQLite with migrations, WAL, FTS5 search and crash-safe replies.
+"""The conversation database: SQLite with migrations, WAL, FTS5 search, messages made of parts,
+content-addressed files and images, and crash-safe replies.
 
 Public API: `Store.open(path)` and its methods, `ReplyWriter` (from `Store.begin_reply`),
 `fts_query` (how free text becomes a safe FTS5 query) and the schema's `MIGRATIONS`.
 """
 
 from kibitz.core.store.base import ChangeListener
+from kibitz.core.store.blobs import blob_digest
 from kibitz.core.store.facade import Store
 from kibitz.core.store.imports import ImportedConversation, ImportedMessage, ImportOutcome
-from kibitz.core.store.schema import MIGRATIONS, Migration
+from kibitz.core.store.schema import MIGRATIONS, Migration, MigrationProgress
 from kibitz.core.store.search import fts_query
 from kibitz.core.store.writer import FLUSH_INTERVAL_S, ReplyWriter
 
@@ -19,7 +21,9 @@ __all__ = [
     "ImportedConversation",
     "ImportedMessage",
     "Migration",
+    "MigrationProgress",
     "ReplyWriter",
     "Store",
+    "blob_digest",
     "fts_query",
 ]

@@ -219,4 +219,9 @@ class ConversationsMixin(StoreBase):
                     f"DELETE FROM conversations WHERE id IN ({placeholders(len(part))})",
                     tuple(part),
                 )
+            if ids:  # images and files no other message uses go with them
+                conn.execute(
+                    "DELETE FROM blobs WHERE sha256 NOT IN"
+                    " (SELECT blob FROM message_parts WHERE blob IS NOT NULL)"
+                )
             return self._emit(Changes(ChangeKind.PURGED, tuple(ids)))

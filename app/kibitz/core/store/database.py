@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kibitz.core.errors import DatabaseRecoveredError, StoreError
-from kibitz.core.store.schema import MIGRATIONS, Migration, migrate
+from kibitz.core.store.schema import MIGRATIONS, Migration, MigrationProgress, migrate
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,10 @@ class Database:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], steps: tuple[Migration, ...] = MIGRATIONS
+        cls,
+        path: str | os.PathLike[str],
+        steps: tuple[Migration, ...] = MIGRATIONS,
+        progress: MigrationProgress | None = None,
     ) -> Database:
         path = Path(path)
         recovered: DatabaseRecoveredError | None = None
@@ -151,7 +154,7 @@ class Database:
             except _CorruptDatabase as again:
                 raise _store_error(path, again) from again
         try:
-            backup = migrate(conn, path, steps)
+            backup = migrate(conn, path, steps, progress)
         except sqlite3.Error as e:
             conn.close()
             raise _store_error(path, e) from e

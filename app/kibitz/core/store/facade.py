@@ -11,17 +11,18 @@ from pathlib import Path
 from types import TracebackType
 
 from kibitz.core.errors import DatabaseRecoveredError
+from kibitz.core.store.blobs import BlobsMixin
 from kibitz.core.store.conversations import ConversationsMixin
 from kibitz.core.store.database import Database
 from kibitz.core.store.imports import ImportMixin
-from kibitz.core.store.schema import MIGRATIONS, Migration
+from kibitz.core.store.schema import MIGRATIONS, Migration, MigrationProgress, pending_migrations
 from kibitz.core.store.search import SearchMixin
 from kibitz.core.store.writer import ReplyMixin, interrupt_stale_replies
 
 log = logging.getLogger(__name__)
 
 
-class Store(ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin):
+class Store(ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin, BlobsMixin):
     """Conversations, their message trees, streamed replies and search, in one SQLite file.
 
     Synchronous and thread-safe: one connection behind a lock, so the UI's worker thread and
@@ -40,13 +41,17 @@ class Store(ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin):
         *,
         clock: Callable[[], float] = time.time,
         migrations: tuple[Migration, ...] = MIGRATIONS,
+        progress: MigrationProgress | None = None,
     ) -> Store:
         """Open (creating, migrating or, if damaged, replacing) the database at `path`.
 
         A damaged file is moved aside and `recovered` says where; a file that cannot be
-        opened for another reason (permissions, a folder, a newer schema) raises StoreError.
+        opened for another reason (permissions, a folder, a newer schema, a failed upgrade)
+        raises StoreError. `progress` hears of each upgrade step of an older database: an
+        upgrade can take seconds, so a window should open the store off its UI thread then
+        (`needs_upgrade` tells beforehand).
         """
-        db = Database.open(Path(path), migrations)
+        db = Database.open(Path(path), migrations, progress)
         store = cls(db, clock=clock)
         try:
             store.interrupted_on_open = interrupt_stale_replies(db, clock())
@@ -54,6 +59,25 @@ class Store(ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin):
             db.close()
             raise
         return store
+
+    @staticmethod
+    def needs_upgrade(
+        path: str | os.PathLike[str], migrations: tuple[Migration, ...] = MIGRATIONS
+    ) -> bool:
+        """True when opening `path` would upgrade an existing database (read-only peek)."""
+        import sqlite3
+
+        target = Path(path)
+        if not target.is_file():
+            return False
+        try:
+            conn = sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)
+            try:
+                return pending_migrations(conn, migrations) > 0
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return False  # damaged or unreadable: open() says what is wrong
 
     def companion(self) -> Store:
         """The same store on a second connection, for a long write on a worker thread (an

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kibitz.core.store.base import StoreBase, chunked, placeholders
-from kibitz.core.store.messages import usage_values
+from kibitz.core.store.blobs import insert_blob
+from kibitz.core.store.rows import INSERT_MESSAGE, INSERT_PART, message_values, part_values
 from kibitz.core.types import (
     ChangeKind,
     Changes,
     ConversationId,
+    Message,
+    MessageId,
     MessageStatus,
+    Part,
     RequestParams,
     Role,
     Usage,
@@ -26,7 +30,7 @@ class ImportedMessage:
 
     parent: int | None
     role: Role
-    content: str
+    parts: tuple[Part, ...]
     created_at: float
     updated_at: float | None = None  # None: same as created_at
     status: MessageStatus = MessageStatus.COMPLETE
@@ -52,6 +56,8 @@ class ImportedConversation:
     provider: str | None = None
     pinned: bool = False
     deleted_at: float | None = None
+    # The bytes of the images and files its parts name, by SHA-256 (see Store.put_blob).
+    blobs: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,20 +95,34 @@ def _insert(
             conversation.provider,
         ),
     )  # fmt: skip
+    for digest, data in conversation.blobs.items():
+        insert_blob(conn, digest, data, conversation.created_at)
+    messages = [
+        Message(
+            id=MessageId(ids[i]),
+            conversation_id=ConversationId(cid),
+            parent_id=None if m.parent is None else MessageId(ids[m.parent]),
+            role=m.role,
+            status=m.status,
+            created_at=m.created_at,
+            updated_at=m.created_at if m.updated_at is None else m.updated_at,
+            model=m.model,
+            finish_reason=m.finish_reason,
+            usage=m.usage,
+            error=m.error,
+            choice_index=m.choice_index,
+        )
+        for i, m in enumerate(conversation.messages)
+    ]
+    conn.executemany(INSERT_MESSAGE, [message_values(m) for m in messages])
     conn.executemany(
-        "INSERT INTO messages (id, conversation_id, parent_id, role, content, status, created_at,"
-        " updated_at, model, finish_reason, prompt_tokens, completion_tokens, total_tokens, error,"
-        " choice_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        INSERT_PART,
         [
-            (
-                ids[i], cid, None if m.parent is None else ids[m.parent], str(m.role), m.content,
-                str(m.status), m.created_at,
-                m.created_at if m.updated_at is None else m.updated_at, m.model, m.finish_reason,
-                *usage_values(m.usage), m.error, m.choice_index,
-            )
+            (ids[i], seq, *part_values(part))
             for i, m in enumerate(conversation.messages)
+            for seq, part in enumerate(m.parts)
         ],
-    )  # fmt: skip
+    )
 
 
 class ImportMixin(StoreBase):

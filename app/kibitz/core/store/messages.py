@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
 
 from kibitz.core.errors import NotFoundError
 from kibitz.core.store.base import StoreBase, chunked, placeholders
+from kibitz.core.store.rows import (
+    INSERT_NEW_MESSAGE,
+    SELECT_MESSAGES,
+    USAGE_ASSIGNMENTS,
+    insert_parts,
+    message_values,
+    read_messages,
+    usage_values,
+)
 from kibitz.core.types import (
     ChangeKind,
     Changes,
@@ -15,46 +24,17 @@ from kibitz.core.types import (
     Message,
     MessageId,
     MessageStatus,
+    Part,
     Role,
     Usage,
+    as_parts,
 )
 
-COLUMNS = (
-    "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.status, m.created_at,"
-    " m.updated_at, m.model, m.finish_reason, m.prompt_tokens, m.completion_tokens,"
-    " m.total_tokens, m.error, m.choice_index"
-)
-_SELECT = f"SELECT {COLUMNS} FROM messages m"
+_SELECT = SELECT_MESSAGES
+
 # "By creation": created_at first so imported messages keep their own order, the id second
 # to order messages stamped in the same instant.
 _BY_CREATION = "ORDER BY m.created_at, m.id"
-
-
-def message_from_row(row: Sequence[Any]) -> Message:
-    usage = None
-    if row[10] is not None or row[11] is not None or row[12] is not None:
-        usage = Usage(row[10] or 0, row[11] or 0, row[12] or 0)
-    return Message(
-        id=MessageId(row[0]),
-        conversation_id=ConversationId(row[1]),
-        parent_id=None if row[2] is None else MessageId(row[2]),
-        role=Role(row[3]),
-        content=row[4],
-        status=MessageStatus(row[5]),
-        created_at=row[6],
-        updated_at=row[7],
-        model=row[8],
-        finish_reason=row[9],
-        usage=usage,
-        error=row[13],
-        choice_index=row[14],
-    )
-
-
-def usage_values(usage: Usage | None) -> tuple[int | None, int | None, int | None]:
-    if usage is None:
-        return (None, None, None)
-    return (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
 
 
 def check_parent(
@@ -83,7 +63,7 @@ class MessagesMixin(StoreBase):
         conversation_id: ConversationId,
         parent_id: MessageId | None,
         role: Role,
-        content: str,
+        content: str | Sequence[Part] = (),
         *,
         status: MessageStatus = MessageStatus.COMPLETE,
         model: str | None = None,
@@ -96,23 +76,32 @@ class MessagesMixin(StoreBase):
     ) -> Message:
         """Add and commit a message under `parent_id` (None: a new root).
 
-        Editing a message is adding a sibling (same parent): the old branch stays. With
-        make_current the new message becomes the conversation's current leaf.
+        `content` is the message's parts, or plain text (one text part). The blobs that
+        image and file parts name must be stored first (put_blob). Editing a message is
+        adding a sibling (same parent): the old branch stays. With make_current the new
+        message becomes the conversation's current leaf.
         """
         now = self._now() if created_at is None else created_at
+        message = Message(
+            id=MessageId(0),
+            conversation_id=conversation_id,
+            parent_id=parent_id,
+            role=Role(role),
+            status=MessageStatus(status),
+            created_at=now,
+            updated_at=now,
+            parts=as_parts(content),
+            model=model,
+            finish_reason=finish_reason,
+            usage=usage,
+            error=error,
+            choice_index=choice_index,
+        )
         with self._db.write() as conn:
             check_parent(conn, conversation_id, parent_id)
-            cur = conn.execute(
-                "INSERT INTO messages (conversation_id, parent_id, role, content, status,"
-                " created_at, updated_at, model, finish_reason, prompt_tokens,"
-                " completion_tokens, total_tokens, error, choice_index)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    conversation_id, parent_id, str(role), content, str(status), now, now,
-                    model, finish_reason, *usage_values(usage), error, choice_index,
-                ),
-            )  # fmt: skip
+            cur = conn.execute(INSERT_NEW_MESSAGE, message_values(message)[1:])
             message_id = MessageId(int(cur.lastrowid or 0))
+            insert_parts(conn, message_id, message.parts)
             leaf = ", current_leaf_id = ?" if make_current else ""
             args = (now, message_id) if make_current else (now,)
             conn.execute(
@@ -120,28 +109,14 @@ class MessagesMixin(StoreBase):
                 (*args, conversation_id),
             )
             self._emit(Changes(ChangeKind.MESSAGES, (conversation_id,), (message_id,)))
-        return Message(
-            id=message_id,
-            conversation_id=conversation_id,
-            parent_id=parent_id,
-            role=Role(role),
-            content=content,
-            status=MessageStatus(status),
-            created_at=now,
-            updated_at=now,
-            model=model,
-            finish_reason=finish_reason,
-            usage=usage,
-            error=error,
-            choice_index=choice_index,
-        )
+        return dataclasses.replace(message, id=message_id)
 
     def get_message(self, message_id: MessageId) -> Message:
         with self._db.read() as conn:
-            row = conn.execute(f"{_SELECT} WHERE m.id = ?", (message_id,)).fetchone()
-        if row is None:
+            found = read_messages(conn, f"{_SELECT} WHERE m.id = ?", (message_id,))
+        if not found:
             raise NotFoundError(f"message {message_id}", headline="No such message")
-        return message_from_row(row)
+        return found[0]
 
     def message_count(self, conversation_id: ConversationId) -> int:
         """Every message of the conversation, all branches included."""
@@ -151,17 +126,17 @@ class MessagesMixin(StoreBase):
             ).fetchone()
         return int(row[0])
 
-    def update_message_content(self, message_id: MessageId, text: str) -> Changes:
-        """Replace a message's text in place (internal repairs; the UI edits by branching)."""
-        return self._update_message(message_id, "content = ?, updated_at = ?", (text, self._now()))
+    def replace_parts(self, message_id: MessageId, content: str | Sequence[Part]) -> Changes:
+        """Replace a message's parts in place (internal repairs; the UI edits by branching)."""
+        with self._db.write() as conn:
+            changes = self._update_message(message_id, "updated_at = ?", (self._now(),))
+            conn.execute("DELETE FROM message_parts WHERE message_id = ?", (message_id,))
+            insert_parts(conn, message_id, as_parts(content))
+        return changes
 
     def set_usage(self, message_id: MessageId, usage: Usage) -> Changes:
         """Attach token usage to a reply (it arrives after the reply's finish_reason)."""
-        return self._update_message(
-            message_id,
-            "prompt_tokens = ?, completion_tokens = ?, total_tokens = ?",
-            usage_values(usage),
-        )
+        return self._update_message(message_id, USAGE_ASSIGNMENTS, usage_values(usage))
 
     def _update_message(
         self, message_id: MessageId, assignments: str, values: tuple[object, ...]
@@ -217,35 +192,32 @@ class MessagesMixin(StoreBase):
                 node = parents.get(node)
             path.reverse()
             found: dict[int, Message] = {}
-            for part in chunked(path):
-                sql = f"{_SELECT} WHERE m.id IN ({placeholders(len(part))})"
-                for row in conn.execute(sql, tuple(part)):
-                    found[row[0]] = message_from_row(row)
+            for chunk in chunked(path):
+                sql = f"{_SELECT} WHERE m.id IN ({placeholders(len(chunk))})"
+                found.update((m.id, m) for m in read_messages(conn, sql, chunk))
         return [found[i] for i in path]
 
     def all_messages(self, conversation_id: ConversationId) -> list[Message]:
         """Every message of every branch, oldest first (for lossless export)."""
         with self._db.read() as conn:
-            rows = conn.execute(
-                f"{_SELECT} WHERE m.conversation_id = ? ORDER BY m.id", (conversation_id,)
-            ).fetchall()
-        return [message_from_row(r) for r in rows]
+            return read_messages(
+                conn, f"{_SELECT} WHERE m.conversation_id = ? ORDER BY m.id", (conversation_id,)
+            )
 
     def roots(self, conversation_id: ConversationId) -> list[Message]:
         """First messages of the conversation (more than one after editing the first)."""
         with self._db.read() as conn:
-            rows = conn.execute(
+            return read_messages(
+                conn,
                 f"{_SELECT} WHERE m.conversation_id = ? AND m.parent_id IS NULL {_BY_CREATION}",
                 (conversation_id,),
-            ).fetchall()
-        return [message_from_row(r) for r in rows]
+            )
 
     def children(self, message_id: MessageId) -> list[Message]:
         with self._db.read() as conn:
-            rows = conn.execute(
-                f"{_SELECT} WHERE m.parent_id = ? {_BY_CREATION}", (message_id,)
-            ).fetchall()
-        return [message_from_row(r) for r in rows]
+            return read_messages(
+                conn, f"{_SELECT} WHERE m.parent_id = ? {_BY_CREATION}", (message_id,)
+            )
 
     def siblings(self, message_id: MessageId) -> list[Message]:
         """The message and its siblings (same parent), by creation: the "2 / 3" switcher."""

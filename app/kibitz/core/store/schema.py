@@ -94,11 +94,11 @@ END;
 """
 
 
-def _create_v1(conn: sqlite3.Connection) -> None:
+def _run_ddl(conn: sqlite3.Connection, ddl: str) -> None:
     # executescript() would COMMIT the migration's transaction first, so run one statement
     # at a time; sqlite3.complete_statement finds the ends (trigger bodies hold semicolons).
     statement = ""
-    for line in _V1.splitlines(keepends=True):
+    for line in ddl.splitlines(keepends=True):
         statement += line
         if sqlite3.complete_statement(statement):
             conn.execute(statement)
@@ -107,7 +107,127 @@ def _create_v1(conn: sqlite3.Connection) -> None:
         raise AssertionError(f"unterminated DDL statement: {statement!r}")
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _create_v1),)
+def _create_v1(conn: sqlite3.Connection) -> None:
+    _run_ddl(conn, _V1)
+
+
+# Version 2: messages made of parts. Why some choices:
+# - message_parts holds every part in order; a text part's text is stored only there (not
+#   also in messages). `data` is JSON of the part's other fields (core/store/part_rows.py),
+#   so a new field of a part needs no migration.
+# - Image and file bytes live once in `blobs`, keyed by their SHA-256; parts point at them.
+#   They are never in the text index.
+# - The text index covers the text parts only (what the user wrote, the answers; never
+#   reasoning or tool data), one entry per message: message_text is the view it reads
+#   (the text parts joined as Message.content joins them), and triggers keep it in step.
+#   A part's trigger does nothing while its message is being deleted (a cascade): the
+#   message's own BEFORE DELETE trigger has removed the entry then.
+# - Migrating keeps v1's index: the new index has the same tokenizer and rowids (message
+#   ids) over the same text, so its shadow tables are copied instead of re-indexing every
+#   message (100,000 messages: ~1.5 s against ~10 s for a rebuild); FTS5's integrity-check
+#   then proves the copy matches, and a rebuild is the fallback if it does not.
+_TEXT_OF = "(SELECT content FROM message_text WHERE id = {id})"
+_V2 = """
+CREATE TABLE blobs (
+    sha256     TEXT    PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    data       BLOB    NOT NULL,
+    created_at REAL    NOT NULL
+);
+CREATE TABLE message_parts (
+    id         INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    type       TEXT    NOT NULL,
+    text       TEXT    NOT NULL DEFAULT '',
+    data       TEXT,
+    blob       TEXT    REFERENCES blobs (sha256),
+    UNIQUE (message_id, seq)
+);
+CREATE INDEX message_parts_blob ON message_parts (blob) WHERE blob IS NOT NULL;
+ALTER TABLE messages ADD COLUMN reasoning_tokens INTEGER;
+INSERT INTO message_parts (message_id, seq, type, text)
+    SELECT id, 0, 'text', content FROM messages WHERE content != '';
+CREATE VIEW message_text (id, content) AS
+SELECT m.id, coalesce((SELECT group_concat(t.text, char(10) || char(10)) FROM
+    (SELECT p.text FROM message_parts p WHERE p.message_id = m.id AND p.type = 'text'
+     ORDER BY p.seq) t), '')
+FROM messages m;
+CREATE VIRTUAL TABLE message_text_fts USING fts5 (
+    content,
+    content = 'message_text',
+    content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '3'
+);
+"""
+_V2_TRIGGERS = f"""
+CREATE TRIGGER message_text_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO message_text_fts (rowid, content) VALUES (new.id, '');
+END;
+CREATE TRIGGER message_text_delete BEFORE DELETE ON messages BEGIN
+    INSERT INTO message_text_fts (message_text_fts, rowid, content)
+    VALUES ('delete', old.id, {_TEXT_OF.format(id="old.id")});
+END;
+CREATE TRIGGER part_text_before_insert BEFORE INSERT ON message_parts
+WHEN new.type = 'text' AND EXISTS (SELECT 1 FROM messages WHERE id = new.message_id) BEGIN
+    INSERT INTO message_text_fts (message_text_fts, rowid, content)
+    VALUES ('delete', new.message_id, {_TEXT_OF.format(id="new.message_id")});
+END;
+CREATE TRIGGER part_text_after_insert AFTER INSERT ON message_parts
+WHEN new.type = 'text' AND EXISTS (SELECT 1 FROM messages WHERE id = new.message_id) BEGIN
+    INSERT INTO message_text_fts (rowid, content)
+    VALUES (new.message_id, {_TEXT_OF.format(id="new.message_id")});
+END;
+CREATE TRIGGER part_text_before_update BEFORE UPDATE OF text, type, seq ON message_parts
+WHEN (old.type = 'text' OR new.type = 'text')
+    AND EXISTS (SELECT 1 FROM messages WHERE id = old.message_id) BEGIN
+    INSERT INTO message_text_fts (message_text_fts, rowid, content)
+    VALUES ('delete', old.message_id, {_TEXT_OF.format(id="old.message_id")});
+END;
+CREATE TRIGGER part_text_after_update AFTER UPDATE OF text, type, seq ON message_parts
+WHEN (old.type = 'text' OR new.type = 'text')
+    AND EXISTS (SELECT 1 FROM messages WHERE id = old.message_id) BEGIN
+    INSERT INTO message_text_fts (rowid, content)
+    VALUES (old.message_id, {_TEXT_OF.format(id="old.message_id")});
+END;
+CREATE TRIGGER part_text_before_delete BEFORE DELETE ON message_parts
+WHEN old.type = 'text' AND EXISTS (SELECT 1 FROM messages WHERE id = old.message_id) BEGIN
+    INSERT INTO message_text_fts (message_text_fts, rowid, content)
+    VALUES ('delete', old.message_id, {_TEXT_OF.format(id="old.message_id")});
+END;
+CREATE TRIGGER part_text_after_delete AFTER DELETE ON message_parts
+WHEN old.type = 'text' AND EXISTS (SELECT 1 FROM messages WHERE id = old.message_id) BEGIN
+    INSERT INTO message_text_fts (rowid, content)
+    VALUES (old.message_id, {_TEXT_OF.format(id="old.message_id")});
+END;
+"""
+_FTS_SHADOWS = ("data", "idx", "docsize")
+
+
+def _create_v2(conn: sqlite3.Connection) -> None:
+    _run_ddl(conn, _V2)
+    for shadow in _FTS_SHADOWS:  # our own names, never user input
+        conn.execute(f"DELETE FROM message_text_fts_{shadow}")
+        conn.execute(f"INSERT INTO message_text_fts_{shadow} SELECT * FROM messages_fts_{shadow}")
+    try:
+        conn.execute(
+            "INSERT INTO message_text_fts (message_text_fts, rank) VALUES ('integrity-check', 1)"
+        )
+    except sqlite3.DatabaseError as e:
+        log.warning("the copied text index does not match (%s); rebuilding it", e)
+        conn.execute("INSERT INTO message_text_fts (message_text_fts) VALUES ('rebuild')")
+    for trigger in ("messages_fts_insert", "messages_fts_delete", "messages_fts_update"):
+        conn.execute(f"DROP TRIGGER {trigger}")
+    conn.execute("DROP TABLE messages_fts")
+    conn.execute("ALTER TABLE messages DROP COLUMN content")
+    _run_ddl(conn, _V2_TRIGGERS)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _create_v1),
+    Migration(2, "messages made of parts, stored files and images", _create_v2),
+)
 
 
 def current_version(conn: sqlite3.Connection) -> int:
@@ -131,13 +251,26 @@ def _backup(conn: sqlite3.Connection, db_path: Path, old_version: int) -> Path:
     return target
 
 
+MigrationProgress = Callable[[int, int, str], None]  # (step, steps, what it does)
+
+
+def pending_migrations(conn: sqlite3.Connection, steps: Sequence[Migration] = MIGRATIONS) -> int:
+    """How many steps opening this database would run (0 for a new, empty file)."""
+    version = current_version(conn)
+    return 0 if version == 0 else sum(1 for s in steps if s.version > version)
+
+
 def migrate(
-    conn: sqlite3.Connection, db_path: Path, steps: Sequence[Migration] = MIGRATIONS
+    conn: sqlite3.Connection,
+    db_path: Path,
+    steps: Sequence[Migration] = MIGRATIONS,
+    progress: MigrationProgress | None = None,
 ) -> Path | None:
     """Bring the database up to the last step; return the backup taken, if one was needed.
 
     A database newer than `steps` is refused, never downgraded. Each step runs in its own
-    transaction with its user_version bump, so a failure leaves the last good version.
+    transaction with its user_version bump, so a failure leaves the last good version (and
+    says so). `progress` hears of each step of an existing database before it runs.
     """
     latest = steps[-1].version if steps else 0
     version = current_version(conn)
@@ -154,15 +287,26 @@ def migrate(
     backup = _backup(conn, db_path, version) if version > 0 else None
     if backup is not None:
         log.info("backed up %s to %s before migrating", db_path, backup)
-    for step in pending:
+    for number, step in enumerate(pending, start=1):
         log.info("migrating %s to schema version %d (%s)", db_path, step.version, step.description)
+        if progress is not None and version > 0:
+            progress(number, len(pending), step.description)
         conn.execute("BEGIN IMMEDIATE")
         try:
             step.apply(conn)
             # PRAGMA takes no parameters; the value is our own int.
             conn.execute(f"PRAGMA user_version = {int(step.version)}")
-        except BaseException:
+        except BaseException as e:
             conn.execute("ROLLBACK")
-            raise
+            if version == 0 or not isinstance(e, sqlite3.Error):
+                raise
+            kept = current_version(conn)
+            copy = f" A copy taken before the upgrade is at {backup}." if backup else ""
+            raise StoreError(
+                f"{db_path}: upgrading to schema version {step.version} failed: {e}",
+                headline="The conversation database could not be upgraded",
+                hint=f"Nothing was changed: it is still at version {kept}.{copy} Free some disk "
+                "space and start Kibitz again, or report the problem with the log file.",
+            ) from e
         conn.execute("COMMIT")
     return backup

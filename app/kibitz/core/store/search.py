@@ -1,4 +1,4 @@
-"""Full-text search over message text (FTS5), safe for any text a user types."""
+"""Full-text search over message text (FTS5: the text parts only), safe for any text typed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from kibitz.core.store.base import StoreBase
 from kibitz.core.types import ConversationId, MessageId, Role, SearchHit
 
 # Ten tokens of context around the hit; the marks are the ones SearchHit promises.
-_SNIPPET = "snippet(messages_fts, 0, '[', ']', '…', 10)"
+_SNIPPET = "snippet(message_text_fts, 0, '[', ']', '…', 10)"
 
 # Newest first, by message id: FTS5 walks its doclists in rowid order, so with a LIMIT it
 # stops after the first `limit` live hits instead of scoring or sorting every match. Over
@@ -18,11 +18,11 @@ _SNIPPET = "snippet(messages_fts, 0, '[', ']', '…', 10)"
 # stored", which for imported history is import order.
 _SQL = f"""
 SELECT m.conversation_id, m.id, c.title, m.role, {_SNIPPET}, m.created_at
-FROM messages_fts
-JOIN messages m ON m.id = messages_fts.rowid
+FROM message_text_fts
+JOIN messages m ON m.id = message_text_fts.rowid
 JOIN conversations c ON c.id = m.conversation_id
-WHERE messages_fts MATCH ? AND c.deleted_at IS NULL
-ORDER BY messages_fts.rowid DESC
+WHERE message_text_fts MATCH ? AND c.deleted_at IS NULL
+ORDER BY message_text_fts.rowid DESC
 LIMIT ?
 """
 

@@ -11,14 +11,25 @@ from types import TracebackType
 from kibitz.core.errors import KibitzError
 from kibitz.core.store.base import StoreBase
 from kibitz.core.store.database import Database
-from kibitz.core.store.messages import MessagesMixin, usage_values
+from kibitz.core.store.messages import MessagesMixin
+from kibitz.core.store.rows import (
+    INSERT_PART,
+    USAGE_ASSIGNMENTS,
+    insert_parts,
+    part_values,
+    usage_values,
+)
 from kibitz.core.types import (
     ChangeKind,
     Changes,
     ConversationId,
     MessageId,
     MessageStatus,
+    Part,
+    PartType,
+    ReasoningPart,
     Role,
+    TextPart,
     Usage,
 )
 
@@ -44,13 +55,26 @@ def interrupt_stale_replies(db: Database, now: float) -> int:
     return count
 
 
-class ReplyWriter:
-    """Saves one streamed assistant reply; made by Store.begin_reply().
+class _OpenPart:
+    """The part a writer is streaming into: text or reasoning, its row once it has one."""
 
-    append() buffers text and commits once `interval` seconds have passed since the last
-    commit, so a crash loses at most about that much. No transaction stays open between
-    commits. If the stream may stall, call flush_if_due() (or flush()) from a timer so
-    buffered text does not wait for the next delta.
+    def __init__(self, kind: PartType, seq: int, row_id: int | None = None) -> None:
+        self.kind = kind
+        self.seq = seq
+        self.row_id = row_id
+        self.buffer: list[str] = []
+        self.started: float | None = None  # monotonic time of its first reasoning
+
+
+class ReplyWriter:
+    """Saves one streamed assistant reply, part by part; made by Store.begin_reply().
+
+    Text and reasoning are buffered and committed once `interval` seconds have passed since
+    the last commit, so a crash loses at most about that much of either. A change of kind
+    (reasoning, then the answer) starts a new part; whole parts (tool calls and results) are
+    committed at once. No transaction stays open between commits. If the stream may stall,
+    call flush_if_due() (or flush()) from a timer so buffered text does not wait for the
+    next delta.
     """
 
     def __init__(
@@ -63,6 +87,8 @@ class ReplyWriter:
         wall_clock: Callable[[], float],
         clock: Callable[[], float],
         interval: float,
+        next_seq: int = 0,
+        open_text: tuple[int, int] | None = None,
     ) -> None:
         self.conversation_id = conversation_id
         self.message_id = message_id
@@ -71,7 +97,11 @@ class ReplyWriter:
         self._wall_clock = wall_clock
         self._clock = clock
         self._interval = interval
-        self._buffer: list[str] = []
+        self._next_seq = next_seq
+        # Continuing a reply: its last text part (seq, row id) takes the new text.
+        self._open: _OpenPart | None = (
+            _OpenPart(PartType.TEXT, open_text[0], open_text[1]) if open_text else None
+        )
         self._last_commit = clock()
         self._finished = False
         self.commits = 0  # how many times text was committed (for tests and benchmarks)
@@ -83,39 +113,96 @@ class ReplyWriter:
     @property
     def has_pending(self) -> bool:
         """True when some appended text is not yet committed."""
-        return bool(self._buffer)
+        return self._open is not None and bool(self._open.buffer)
 
     def append(self, text: str) -> None:
+        """More of the answer."""
+        self._append(PartType.TEXT, text)
+
+    def append_reasoning(self, text: str) -> None:
+        """More of the model's reasoning."""
+        self._append(PartType.REASONING, text)
+
+    def _append(self, kind: PartType, text: str) -> None:
         if self._finished:
             raise RuntimeError("append() after finish()")
-        if text:
-            self._buffer.append(text)
+        if not text:
+            return
+        if self._open is None or self._open.kind is not kind:
+            self._switch_to(kind)
+        assert self._open is not None
+        self._open.buffer.append(text)
         self.flush_if_due()
+
+    def _switch_to(self, kind: PartType) -> None:
+        """Close the open part (committing it) and open a new one of `kind`."""
+        with self._db.write() as conn:
+            self._commit_open(conn, closing=True)
+        self._open = _OpenPart(kind, self._next_seq)
+        self._next_seq += 1
+        if kind is PartType.REASONING:
+            self._open.started = self._clock()
+
+    def add_part(self, part: Part) -> None:
+        """Store a whole part (a tool call, a tool result) after what streamed so far."""
+        if self._finished:
+            raise RuntimeError("add_part() after finish()")
+        with self._db.write() as conn:
+            self._commit_open(conn, closing=True)
+            self._open = None
+            insert_parts(conn, self.message_id, (part,), self._next_seq)
+            self._next_seq += 1
+            self._touch_conversation(conn, self._wall_clock())
+            self._emit(Changes(ChangeKind.MESSAGES, (self.conversation_id,), (self.message_id,)))
 
     def flush_if_due(self) -> bool:
         """Commit buffered text if the interval has passed; True if it committed."""
-        if self._buffer and self._clock() - self._last_commit >= self._interval:
+        if self.has_pending and self._clock() - self._last_commit >= self._interval:
             self.flush()
             return True
         return False
 
     def flush(self) -> None:
         """Commit the buffered text now."""
-        if not self._buffer:
+        if not self.has_pending:
             return
         started = self._clock()
-        chunk = "".join(self._buffer)
-        now = self._wall_clock()
         with self._db.write() as conn:
-            conn.execute(
-                "UPDATE messages SET content = content || ?, updated_at = ? WHERE id = ?",
-                (chunk, now, self.message_id),
-            )
-            self._touch_conversation(conn, now)
-        # Cleared only once committed: after a failed commit the text is still here to retry.
-        self._buffer.clear()
+            self._commit_open(conn)
+            self._touch_conversation(conn, self._wall_clock())
         self._last_commit = started
         self.commits += 1
+
+    def _commit_open(self, conn: sqlite3.Connection, *, closing: bool = False) -> None:
+        """Write the open part's buffered text (creating its row on the first write)."""
+        part = self._open
+        if part is None:
+            return
+        chunk = "".join(part.buffer)
+        seconds = None
+        if closing and part.started is not None:
+            seconds = round(self._clock() - part.started, 3)
+        if part.row_id is None and (chunk or seconds is not None):
+            stored: Part = (
+                ReasoningPart(chunk, seconds)
+                if part.kind is PartType.REASONING
+                else TextPart(chunk)
+            )
+            cur = conn.execute(INSERT_PART, (self.message_id, part.seq, *part_values(stored)))
+            part.row_id = int(cur.lastrowid or 0)
+        elif part.row_id is not None:
+            if chunk:
+                conn.execute(
+                    "UPDATE message_parts SET text = text || ? WHERE id = ?", (chunk, part.row_id)
+                )
+            if seconds is not None:
+                data = part_values(ReasoningPart("", seconds))[2]
+                conn.execute("UPDATE message_parts SET data = ? WHERE id = ?", (data, part.row_id))
+        # Cleared only once written: after a failed commit the text is still here to retry
+        # (the enclosing write() rolls back and raises).
+        part.buffer.clear()
+        if closing:
+            part.started = None
 
     def set_model(self, model: str) -> None:
         """Record the model the server says answered (it may differ from the one asked for)."""
@@ -132,22 +219,19 @@ class ReplyWriter:
         """Commit the rest of the text with the final status, in one transaction."""
         if self._finished:
             raise RuntimeError("finish() called twice")
-        chunk = "".join(self._buffer)
         summary = error.summary() if isinstance(error, KibitzError) else error
         now = self._wall_clock()
         with self._db.write() as conn:
+            self._commit_open(conn, closing=True)
             conn.execute(
-                "UPDATE messages SET content = content || ?, status = ?, finish_reason = ?,"
-                " prompt_tokens = ?, completion_tokens = ?, total_tokens = ?, error = ?,"
-                " updated_at = ? WHERE id = ?",
-                (chunk, str(status), finish_reason, *usage_values(usage), summary, now,
-                 self.message_id),
-            )  # fmt: skip
+                f"UPDATE messages SET status = ?, finish_reason = ?, {USAGE_ASSIGNMENTS},"
+                " error = ?, updated_at = ? WHERE id = ?",
+                (str(status), finish_reason, *usage_values(usage), summary, now, self.message_id),
+            )
             self._touch_conversation(conn, now)
             changes = self._emit(
                 Changes(ChangeKind.MESSAGES, (self.conversation_id,), (self.message_id,))
             )
-        self._buffer.clear()
         self._finished = True
         return changes
 
@@ -211,4 +295,43 @@ class ReplyMixin(MessagesMixin, StoreBase):
             wall_clock=self._now,
             clock=clock,
             interval=interval,
+        )
+
+    def resume_reply(
+        self,
+        message_id: MessageId,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = FLUSH_INTERVAL_S,
+    ) -> ReplyWriter:
+        """A writer that continues a stored reply (one cut off at the length limit): it is
+        `streaming` again, and new text joins its last text part, so the answer stays one."""
+        message = self.get_message(message_id)
+        if message.role is not Role.ASSISTANT:
+            raise ValueError(f"message {message_id} is not a reply")
+        with self._db.write() as conn:
+            next_seq, last_seq, last_type, last_id = conn.execute(
+                "SELECT coalesce(max(seq), -1) + 1,"
+                " (SELECT seq FROM message_parts WHERE message_id = ?1 ORDER BY seq DESC LIMIT 1),"
+                " (SELECT type FROM message_parts WHERE message_id = ?1 ORDER BY seq DESC LIMIT 1),"
+                " (SELECT id FROM message_parts WHERE message_id = ?1 ORDER BY seq DESC LIMIT 1)"
+                " FROM message_parts WHERE message_id = ?1",
+                (message_id,),
+            ).fetchone()
+            conn.execute(
+                "UPDATE messages SET status = ?, error = NULL, updated_at = ? WHERE id = ?",
+                (str(MessageStatus.STREAMING), self._now(), message_id),
+            )
+            self._emit(Changes(ChangeKind.MESSAGES, (message.conversation_id,), (message_id,)))
+        open_text = (last_seq, last_id) if last_type == str(PartType.TEXT) else None
+        return ReplyWriter(
+            self._db,
+            message.conversation_id,
+            message_id,
+            emit=self._emit,
+            wall_clock=self._now,
+            clock=clock,
+            interval=interval,
+            next_seq=next_seq,
+            open_text=open_text,
         )

@@ -30,7 +30,7 @@ from kibitz.core.transfer.chatgpt_content import (
     render_message,
 )
 from kibitz.core.transfer.errors import ImportFileError
-from kibitz.core.types import MessageStatus, Role
+from kibitz.core.types import MessageStatus, Role, as_parts
 
 UID_PREFIX = "chatgpt:"
 _MAX_TIME = 95_000_000_000.0  # seconds: about the year 5000 (and never NaN or infinity)
@@ -273,7 +273,7 @@ def convert_conversation(data: Any, where: str, now: float) -> ConvertedConversa
             ImportedMessage(
                 parent=turn.parent,
                 role=turn.role,
-                content="\n\n".join(turn.texts),
+                parts=as_parts("\n\n".join(turn.texts)),
                 created_at=at,
                 updated_at=max(at, _time(turn.last.get("create_time")) or at),
                 status=status,

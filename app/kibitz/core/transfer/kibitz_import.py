@@ -11,7 +11,7 @@ from typing import Any
 from kibitz.core.store import ImportedConversation, ImportedMessage
 from kibitz.core.transfer.errors import ImportFileError, conversation_label
 from kibitz.core.transfer.json_export import FORMAT_NAME, FORMAT_VERSION
-from kibitz.core.types import MessageStatus, RequestParams, Role, Usage
+from kibitz.core.types import MessageStatus, RequestParams, Role, Usage, as_parts
 
 _NUMBER = (int, float)
 _MAX_NUMBER = 95_000_000_000.0  # seconds: about the year 5000
@@ -105,7 +105,7 @@ def _message(data: Any, where: str) -> tuple[int, int | None, ImportedMessage]:
     message = ImportedMessage(
         parent=None,  # set once the tree is ordered
         role=role,
-        content=fields.text("content"),
+        parts=as_parts(fields.text("content")),
         created_at=fields.number("created_at"),
         updated_at=fields.number_or_none("updated_at"),
         status=status,

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from kibitz.core.store import Store
 from kibitz.core.store.imports import ImportedConversation, ImportedMessage
-from kibitz.core.types import ChangeKind, Changes, Role
+from kibitz.core.types import ChangeKind, Changes, Role, as_parts
 
 
 def _conversation(uid: str) -> ImportedConversation:
     messages = (
-        ImportedMessage(None, Role.USER, f"question {uid}", 1.0),
-        ImportedMessage(0, Role.ASSISTANT, f"answer {uid}", 2.0),
+        ImportedMessage(None, Role.USER, as_parts(f"question {uid}"), 1.0),
+        ImportedMessage(0, Role.ASSISTANT, as_parts(f"answer {uid}"), 2.0),
     )
     return ImportedConversation(uid, f"Title {uid}", 1.0, 2.0, messages, current_leaf=1)
 

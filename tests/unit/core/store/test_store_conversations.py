@@ -161,9 +161,11 @@ def test_purge_removes_old_deleted_ones_with_their_messages(store: Store, clock:
     # The FTS index forgot the purged text too.
     store.restore([recent.id])
     assert conn.execute(
-        "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'purgeable'"
+        "SELECT count(*) FROM message_text_fts WHERE message_text_fts MATCH 'purgeable'"
     ).fetchone() == (0,)
-    conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+    conn.execute(
+        "INSERT INTO message_text_fts (message_text_fts, rank) VALUES ('integrity-check', 1)"
+    )
 
 
 def test_listeners_hear_after_commit_and_batches_once_committed(store: Store) -> None:

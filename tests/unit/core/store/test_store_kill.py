@@ -1,4 +1,5 @@
-"""kill -9 in the middle of a streamed reply: the database opens clean and <= ~250 ms is lost."""
+"""kill -9 in the middle of a streamed reply (its answer or its reasoning): the database opens
+clean and <= ~250 ms is lost."""
 
 from __future__ import annotations
 
@@ -28,12 +29,13 @@ conv = store.create_conversation("kill -9")
 user = store.add_message(conv.id, None, Role.USER, "write forever")
 writer = store.begin_reply(conv.id, user.id, model="test")
 side = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+append = writer.append_reasoning if sys.argv[3] == "reasoning" else writer.append
 print(writer.message_id, flush=True)
 i = 0
 while True:
     stamp = time.time()
     os.write(side, f"{i} {stamp!r}\n".encode())
-    writer.append(f"<{i}|{stamp!r}>")
+    append(f"<{i}|{stamp!r}>")
     i += 1
     time.sleep(0.003)
 """
@@ -41,10 +43,10 @@ _CHUNK = re.compile(r"<(\d+)\|([0-9.]+)>")
 MAX_LOSS_S = 0.25
 
 
-def _kill_during_reply(db: Path, side: Path, delay: float) -> tuple[MessageId, float]:
+def _kill_during_reply(db: Path, side: Path, delay: float, kind: str) -> tuple[MessageId, float]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(db), str(side)],
+        [sys.executable, "-c", _CHILD, str(db), str(side), kind],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -65,11 +67,11 @@ def _kill_during_reply(db: Path, side: Path, delay: float) -> tuple[MessageId, f
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-@pytest.mark.parametrize("round_", range(3))
-def test_sigkill_mid_reply_loses_at_most_a_quarter_second(tmp_path: Path, round_: int) -> None:
+@pytest.mark.parametrize("kind", ["text", "reasoning"])
+def test_sigkill_mid_reply_loses_at_most_a_quarter_second(tmp_path: Path, kind: str) -> None:
     db, side = tmp_path / "kibitz.sqlite3", tmp_path / "appended.log"
     delay = random.uniform(0.3, 1.5)
-    message_id, killed_at = _kill_during_reply(db, side, delay)
+    message_id, killed_at = _kill_during_reply(db, side, delay, kind)
     assert db.with_name(db.name + "-wal").exists()  # it really died without closing
 
     with Store.open(db) as store:
@@ -77,12 +79,16 @@ def test_sigkill_mid_reply_loses_at_most_a_quarter_second(tmp_path: Path, round_
         assert store.interrupted_on_open == 1
         reply = store.get_message(message_id)
     assert reply.status is MessageStatus.INTERRUPTED
+    streamed, other = (reply.reasoning, reply.content)
+    if kind == "text":
+        streamed, other = other, streamed
+    assert other == ""
 
-    saved = [(int(i), float(t)) for i, t in _CHUNK.findall(reply.content)]
+    saved = [(int(i), float(t)) for i, t in _CHUNK.findall(streamed)]
     appended = [line.split() for line in side.read_text().splitlines()]
     # What was saved is exactly the first chunks, in order, none torn.
     assert [i for i, _ in saved] == list(range(len(saved)))
-    assert "".join(f"<{i}|{t}>" for i, t in appended[: len(saved)]) == reply.content
+    assert "".join(f"<{i}|{t}>" for i, t in appended[: len(saved)]) == streamed
     assert len(saved) > 10, f"too little saved to judge: {len(saved)} chunks"
     lost_s = killed_at - saved[-1][1]
     print(f"killed after {delay:.2f} s: {len(saved)} of {len(appended)} chunks saved, "

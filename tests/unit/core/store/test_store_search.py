@@ -106,7 +106,7 @@ def test_fts_query_quotes_each_term() -> None:
 def test_edits_and_streamed_text_are_searchable(store: Store) -> None:
     conv = store.create_conversation("s")
     q = store.add_message(conv.id, None, Role.USER, "original wording")
-    store.update_message_content(q.id, "replacement wording")
+    store.replace_parts(q.id, "replacement wording")
     assert store.search("original") == []
     assert [h.message_id for h in store.search("replacement")] == [q.id]
 
@@ -116,7 +116,7 @@ def test_edits_and_streamed_text_are_searchable(store: Store) -> None:
     w.finish(MessageStatus.COMPLETE, "stop")
     assert [h.message_id for h in store.search("photosynthesis")] == [w.message_id]
     store._db.conn.execute(
-        "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
+        "INSERT INTO message_text_fts (message_text_fts, rank) VALUES ('integrity-check', 1)"
     )
 
 

@@ -184,11 +184,11 @@ def test_empty_conversation_has_an_empty_branch(store: Store) -> None:
     assert store.sibling_positions(conv.id) == {}
 
 
-def test_update_message_content_in_place(store: Store) -> None:
+def test_replace_parts_in_place(store: Store) -> None:
     conv = store.create_conversation("c")
     m = _say(store, conv, None, Role.USER, "typo")
-    changes = store.update_message_content(m.id, "fixed")
+    changes = store.replace_parts(m.id, "fixed")
     assert changes == Changes(ChangeKind.MESSAGES, (conv.id,), (m.id,))
     assert store.get_message(m.id).content == "fixed"
     with pytest.raises(NotFoundError):
-        store.update_message_content(MessageId(999), "x")
+        store.replace_parts(MessageId(999), "x")

@@ -28,7 +28,9 @@ def _on_disk(path: Path, message_id: MessageId) -> tuple[str, str]:
     conn = sqlite3.connect(path)
     try:
         row = conn.execute(
-            "SELECT content, status FROM messages WHERE id = ?", (message_id,)
+            "SELECT t.content, m.status FROM messages m JOIN message_text t ON t.id = m.id"
+            " WHERE m.id = ?",
+            (message_id,),
         ).fetchone()
     finally:
         conn.close()
