@@ -2,8 +2,10 @@
 
 Each attempt that reaches the server yields `Started` before anything else of that attempt,
 then `ReasoningDelta`s and `Delta`s (interleaved by choice index when n > 1; a choice's
-reasoning usually comes before its text, but a server may interleave them) and a `Finished` for each choice as its
-finish_reason arrives. A successful stream then ends with at most one `UsageReport` and a
+reasoning usually comes before its text, but a server may interleave them) and a `Finished`
+for each choice as its finish_reason arrives; text a choice held back (what might have been
+the start of a think tag) comes out before its `Finished`, as reasoning or text, never lost.
+A successful stream then ends with at most one `UsageReport` and a
 `Finished(reason=None)` for every choice the server left open (llama.cpp ends an interrupted
 generation that way: treat the reply as interrupted). `Retrying` comes between attempts, before
 the pause. A failed stream ends with `Failed`; text already delivered is the consumer's to keep.

@@ -1,0 +1,163 @@
+"""Telling reasoning from the answer when a server leaves the model's think tags in the text.
+
+Qwen and the DeepSeek-R1 distills write `<think>…</think>` before their answer; servers run
+without a reasoning parser (llama.cpp with `reasoning_format: none`, vLLM without
+`--reasoning-parser`, most proxies in front of them) pass it on inside `delta.content`, and a
+tag can be cut anywhere, even between two bytes of one character's UTF-8, by the chunking (the
+SSE decoder rejoins the bytes, so here it is cut between characters). Other servers send the
+reasoning in its own field but leave a stray tag behind: a `<think>` at the start of
+`reasoning_content`, or a `</think>` in it or at the start of `content` (llama.cpp
+ggml-org/llama.cpp#22577, vLLM vllm-project/vllm#34625).
+
+Only a `<think>` at the very start of a choice's text (after optional whitespace) opens
+reasoning, so a model that writes about the tag in its answer is not cut. While a tag may
+still be forming at the end of a chunk its characters are held back, and released as what they
+turn out to be; `finish()` releases whatever is still held, so nothing is ever lost.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import NamedTuple
+
+OPEN_TAG = "<think>"
+CLOSE_TAG = "</think>"
+
+
+class Piece(NamedTuple):
+    """Text for the consumer: reasoning, or the answer."""
+
+    text: str
+    reasoning: bool
+
+
+def partial_tag(text: str, tag: str) -> int:
+    """Length of the longest end of `text` that is the start of `tag` (0 when none is)."""
+    for size in range(min(len(text), len(tag) - 1), 0, -1):
+        if tag.startswith(text[-size:]):
+            return size
+    return 0
+
+
+class _State(enum.Enum):
+    START = enum.auto()  # nothing but whitespace and a possible tag start seen yet
+    THINKING = enum.auto()  # inside <think>: text is reasoning until </think>
+    AFTER_OPEN = enum.auto()  # just after <think>: whitespace before the reasoning is dropped
+    AFTER_CLOSE = enum.auto()  # just after </think>: whitespace before the answer is dropped
+    ANSWER = enum.auto()  # everything from here on is answer text, tags included
+
+
+class ThinkTagSplitter:
+    """Splits one choice's content stream into reasoning and answer pieces.
+
+    A `</think>` at the very start (no opening tag: the reasoning came in its own field, or
+    the template put `<think>` in the prompt and the model thought nothing) is dropped.
+    """
+
+    def __init__(self) -> None:
+        self._state = _State.START
+        self._held = ""  # text not yet known to be reasoning, answer or a tag
+
+    @property
+    def decided(self) -> bool:
+        """True once the start of the content has been read (answer or reasoning)."""
+        return self._state is not _State.START
+
+    def feed(self, text: str) -> list[Piece]:
+        """The pieces `text` completes; characters that may start a tag stay held."""
+        out: list[Piece] = []
+        text = self._held + text
+        self._held = ""
+        while text:
+            text = self._step(text, out)
+        return _merged(out)
+
+    def finish(self) -> list[Piece]:
+        """The end of the stream: whatever is held, as what it would have been."""
+        held, self._held = self._held, ""
+        if not held:
+            return []
+        # An unclosed <think> keeps its text as reasoning; a tag start that never completed
+        # ("<thi", "</th") is text of the state it was read in.
+        return [Piece(held, self._state is _State.THINKING)]
+
+    def _step(self, text: str, out: list[Piece]) -> str:
+        """Consume a prefix of `text` (appending to `out`); return the rest to read."""
+        state = self._state
+        if state is _State.ANSWER:
+            out.append(Piece(text, False))
+            return ""
+        if state in (_State.AFTER_OPEN, _State.AFTER_CLOSE):
+            rest = text.lstrip()
+            if rest:
+                self._state = _State.THINKING if state is _State.AFTER_OPEN else _State.ANSWER
+            return rest
+        if state is _State.THINKING:
+            end = text.find(CLOSE_TAG)
+            if end >= 0:
+                if end:
+                    out.append(Piece(text[:end], True))
+                self._state = _State.AFTER_CLOSE
+                return text[end + len(CLOSE_TAG) :]
+            keep = partial_tag(text, CLOSE_TAG)
+            if keep < len(text):
+                out.append(Piece(text[: len(text) - keep], True))
+            self._held = text[len(text) - keep :]
+            return ""
+        # START: skip whitespace, then a whole tag decides, a tag's beginning waits.
+        body = text.lstrip()
+        for tag, after in ((OPEN_TAG, _State.AFTER_OPEN), (CLOSE_TAG, _State.AFTER_CLOSE)):
+            if body.startswith(tag):
+                self._state = after
+                return body[len(tag) :]
+        if not body or OPEN_TAG.startswith(body) or CLOSE_TAG.startswith(body):
+            self._held = text
+            return ""
+        self._state = _State.ANSWER
+        out.append(Piece(text, False))
+        return ""
+
+
+class ReasoningTagFilter:
+    """One choice's reasoning field without think tags: a `<think>` at its start and any
+    `</think>` are dropped (the field already says the text is reasoning)."""
+
+    def __init__(self) -> None:
+        self._started = False  # some reasoning text (not whitespace) went out
+        self._held = ""
+
+    def feed(self, text: str) -> str:
+        text = self._held + text
+        self._held = ""
+        out: list[str] = []
+        if not self._started:
+            body = text.lstrip()
+            if body.startswith(OPEN_TAG):
+                text = body[len(OPEN_TAG) :]
+            elif not body or OPEN_TAG.startswith(body):
+                self._held = text
+                return ""
+            self._started = True
+        while (end := text.find(CLOSE_TAG)) >= 0:
+            out.append(text[:end])
+            text = text[end + len(CLOSE_TAG) :]
+        keep = partial_tag(text, CLOSE_TAG)
+        out.append(text[: len(text) - keep])
+        self._held = text[len(text) - keep :]
+        return "".join(out)
+
+    def finish(self) -> str:
+        held, self._held = self._held, ""
+        return held
+
+
+def _merged(pieces: list[Piece]) -> list[Piece]:
+    out: list[Piece] = []
+    for piece in pieces:
+        if not piece.text:
+            continue
+        if out and out[-1].reasoning == piece.reasoning:
+            out[-1] = Piece(out[-1].text + piece.text, piece.reasoning)
+        else:
+            out.append(piece)
+    return out
