@@ -33,6 +33,7 @@ def test_the_parameters_are_the_request_fields() -> None:
         "seed",
         "n",
         "response_format",
+        "reasoning_effort",
     )
     assert param_spec("temperature").allowed == "a number from 0 to 2, or nothing for the default"
 

@@ -228,9 +228,11 @@ _NONE = frozenset({"", "none", "default"})
 def parse_text(path: str, ft: FieldType, info: FieldInfo, text: str) -> object:
     """Turn what a user typed (CLI, a text box) into a typed value; `coerce` still applies."""
     raw = text.strip()
+    base, origin = ft.base, get_origin(ft.base)
+    if origin is Literal and raw in get_args(base):
+        return raw  # reasoning_effort "none" is a value, not "not set"
     if ft.optional and raw.lower() in _NONE:
         return None
-    base, origin = ft.base, get_origin(ft.base)
     try:
         if base is bool:
             if raw.lower() in _TRUE:

@@ -27,7 +27,7 @@ from kibitz.core.settings.fields import (
     parse_text,
     validate_section,
 )
-from kibitz.core.types import RequestParams, ResponseFormat
+from kibitz.core.types import ReasoningEffort, RequestParams, ResponseFormat
 
 SCHEMA_VERSION = 2
 
@@ -153,6 +153,14 @@ class RequestDefaults:
     response_format: ResponseFormat | None = field(
         default=None,
         metadata=meta("json_object forces the reply to be a JSON object.", label="Response format"),
+    )
+    reasoning_effort: ReasoningEffort | None = field(
+        default=None,
+        metadata=meta(
+            "How long a reasoning model thinks before it answers (none: not at all). "
+            "Models without reasoning may refuse it.",
+            label="Reasoning effort",
+        ),
     )
 
     def __post_init__(self) -> None:
