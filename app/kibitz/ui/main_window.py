@@ -25,6 +25,7 @@ from kibitz.core.store import Store
 from kibitz.core.types import ChangeKind, Changes, ConversationId, MessageId
 from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.chat_controller import ChatController
+from kibitz.ui.controllers.sidebar_controller import SidebarController
 from kibitz.ui.notify import Notice, NoticeBar
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.opener import SettingsOpener
@@ -57,8 +58,11 @@ class MainWindow(QMainWindow):
         self._geometry = QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
 
         self.notices = NoticeBar()
-        self.sidebar = Sidebar(store, self.notices.show_notice)
+        self.sidebar = Sidebar(store)
         self.sidebar.setObjectName("Sidebar")
+        self.sidebar_controller = SidebarController(
+            store, self.sidebar, self.notices.show_notice, self
+        )
         self.chat_view = ChatView(store)
         self.composer = Composer()
         self.welcome = WelcomePane()

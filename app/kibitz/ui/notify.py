@@ -10,6 +10,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
+from kibitz.core.errors import KibitzError
+
 NoticeKind = Literal["info", "warning", "error"]
 UNDO = "Undo"  # a notice with this action also answers the Undo key (Ctrl+Z)
 
@@ -25,6 +27,25 @@ class Notice:
 
 # What views take to tell the user something: NoticeBar.show_notice, or a list's append in tests.
 Notify = Callable[[Notice], None]
+
+
+def error_notice(
+    error: KibitzError,
+    doing: str = "",
+    *,
+    retry: Callable[[], None] | None = None,
+) -> Notice:
+    """`error` as a notice that stays until dismissed: what could not be done (`doing`, as in
+    "rename “Trip”"), what went wrong and what to do, with Retry when `retry` is given."""
+    first, hint = error.lines()
+    lead = f"Could not {doing}. " if doing else ""
+    return Notice(
+        f"{lead}{first.rstrip('.')}. {hint}",
+        "Retry" if retry is not None else None,
+        on_action=retry,
+        timeout_ms=0,
+        kind="error",
+    )
 
 
 class NoticeBar(QWidget):

@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, Role
+from kibitz.ui.controllers.sidebar_controller import SidebarController
 from kibitz.ui.notify import Notice
 from kibitz.ui.views.sidebar import SEARCH_DEBOUNCE_MS, Sidebar
 from kibitz.ui.views.sidebar_delegate import SidebarListView, relative_date
@@ -56,7 +57,9 @@ def seed(store: Store, clock: Clock, *titles: str) -> list[ConversationId]:
 
 
 def make_sidebar(qtbot: QtBot, store: Store, notices: list[Notice]) -> Sidebar:
-    sidebar = Sidebar(store, notices.append)
+    """The sidebar with its controller, as the window wires them."""
+    sidebar = Sidebar(store)
+    SidebarController(store, sidebar, notices.append, sidebar)
     qtbot.addWidget(sidebar)
     sidebar.resize(260, 520)
     sidebar.show()

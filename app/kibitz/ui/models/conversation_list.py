@@ -65,7 +65,7 @@ class ConversationListModel(QAbstractListModel):
 
     Holds only the ids; a row's `Conversation` is read when a view first asks for it, in pages,
     and kept in a small LRU cache. The model listens to the store, so any committed change
-    (a rename here, a reply written by the chat controller on a worker thread) reaches it;
+    (a rename, a reply written by the chat controller on a worker thread) reaches it;
     changes are applied minimally, keeping persistent indexes and so the view's selection.
     """
 
@@ -88,6 +88,8 @@ class ConversationListModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._ids)
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        # Editable, so that a view opens its title editor; the edit itself is an intent that
+        # the sidebar's controller stores (see ConversationDelegate), and this model follows.
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return (
@@ -155,27 +157,6 @@ class ConversationListModel(QAbstractListModel):
     def index_of(self, conversation_id: int) -> QModelIndex:
         row = self.row_of(conversation_id)
         return QModelIndex() if row is None else self.index(row)
-
-    # -- editing ------------------------------------------------------------------------------
-
-    def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        """Rename; the store's listener then updates the row (and every other view)."""
-        if role != Qt.ItemDataRole.EditRole or not self.checkIndex(
-            index, QAbstractListModel.CheckIndexOption.IndexIsValid
-        ):
-            return False
-        title = " ".join(str(value).split())  # no newlines or runs of blanks in a title
-        conversation = self.conversation_at(index.row())
-        if conversation is None:
-            return False
-        if title == conversation.title:
-            return True
-        try:
-            self._store.set_title(conversation.id, title)
-        except StoreError:
-            log.exception("could not rename conversation %d", conversation.id)
-            return False
-        return True
 
     # -- following the store ------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from PySide6.QtCore import (
     QEvent,
@@ -34,12 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kibitz.core.errors import StoreError
 from kibitz.core.store import Store
-from kibitz.core.types import ConversationId
-from kibitz.ui.models.conversation_list import UNTITLED, ConversationListModel, ConversationRole
+from kibitz.ui.models.conversation_list import ConversationListModel, ConversationRole
 from kibitz.ui.models.search_results import SearchResultsModel, SearchRole
-from kibitz.ui.notify import Notice, Notify
 from kibitz.ui.views.sidebar_delegate import (
     ConversationDelegate,
     SearchHitDelegate,
@@ -53,29 +49,18 @@ log = logging.getLogger(__name__)
 SEARCH_DEBOUNCE_MS = 150  # long enough to skip the keystrokes of a word, short enough to feel live
 DEFAULT_WIDTH = 260
 _EDGE = 8  # the header's side margins, equal to the rows' so their edges line up
-_NOTICE_TITLE_CHARS = 40
 
 
 def _shortcut_text(key: QKeySequence.StandardKey | str) -> str:
     return QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
 
 
-def _short_title(title: str) -> str:
-    title = title or UNTITLED
-    if len(title) <= _NOTICE_TITLE_CHARS:
-        return title
-    cut = title[: _NOTICE_TITLE_CHARS - 1]
-    space = cut.rfind(" ")
-    if space > _NOTICE_TITLE_CHARS // 2:  # end on a whole word when there is one
-        cut = cut[:space]
-    return cut.rstrip() + "…"
-
-
 class Sidebar(QWidget):
     """Lists conversations (pinned first, then by activity) and searches their messages.
 
-    Emits what the user asked for; the window decides what to open. Renames, pins and deletes
-    go straight to the store, whose listeners bring every view up to date.
+    Reads through its models and emits what the user asked for: the window decides what to
+    open, and the sidebar's controller (kibitz.ui.controllers.sidebar_controller) carries out
+    renames, pins and deletes on the store, whose listeners bring every view up to date.
     """
 
     conversation_selected = Signal(int)  # the user picked a conversation (or pressed Enter on it)
@@ -83,8 +68,11 @@ class Sidebar(QWidget):
     new_chat_requested = Signal()
     export_requested = Signal(int)  # conversation id: the user chose Export… on it
     settings_requested = Signal(int)  # conversation id: its own settings (provider, prompt, ...)
+    rename_requested = Signal(int, str)  # conversation id, the title as typed
+    pin_requested = Signal(int, bool)  # conversation id, pinned
+    delete_requested = Signal(list)  # conversation ids
 
-    def __init__(self, store: Store, notify: Notify, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("Sidebar")
         self.setAccessibleName("Sidebar")
@@ -92,8 +80,6 @@ class Sidebar(QWidget):
         self.setAutoFillBackground(True)
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setMinimumWidth(180)
-        self._store = store
-        self._notify = notify
         self._current_id: int | None = None
         self._quiet = False  # selecting on the window's behalf: emit nothing
         self._current_hit: int | None = None  # message id, kept while results are re-run
@@ -163,8 +149,9 @@ class Sidebar(QWidget):
         self._list.activated.connect(self._on_list_activated)
         self._list.clicked.connect(self._on_list_clicked)
         self._list.customContextMenuRequested.connect(self._on_list_context_menu_requested)
-        self._rename_action.triggered.connect(lambda: self._rename(self._current_row_id()))
-        self._delete_action.triggered.connect(lambda: self._delete(self._current_row_id()))
+        self._rename_action.triggered.connect(lambda: self._edit_title(self._current_row_id()))
+        self._delete_action.triggered.connect(lambda: self._request_delete(self._current_row_id()))
+        self._conversation_delegate.title_edited.connect(self.rename_requested)
         self._conversation_selection.currentChanged.connect(
             self._on_conversation_selection_current_changed
         )
@@ -212,6 +199,12 @@ class Sidebar(QWidget):
                 self._conversation_selection.clear()
         finally:
             self._quiet = False
+
+    def pick_conversation(self, conversation_id: int) -> None:
+        """Select `conversation_id` and announce it as if the user had picked it (an Undo
+        brought back the conversation that was open)."""
+        self.select_conversation(conversation_id)
+        self.conversation_selected.emit(conversation_id)
 
     def focus_search(self) -> None:
         self._search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -373,9 +366,9 @@ class Sidebar(QWidget):
         menu.setAccessibleName("Conversation actions")
         rename = menu.addAction("Rename")
         rename.setShortcut(self._rename_action.shortcut())
-        rename.triggered.connect(lambda: self._rename(conversation_id))
+        rename.triggered.connect(lambda: self._edit_title(conversation_id))
         pin = menu.addAction("Unpin" if pinned else "Pin")
-        pin.triggered.connect(lambda: self._set_pinned(conversation_id, not pinned))
+        pin.triggered.connect(lambda: self.pin_requested.emit(conversation_id, not pinned))
         export = menu.addAction("Export…")
         export.triggered.connect(lambda: self.export_requested.emit(conversation_id))
         settings = menu.addAction("Settings…")
@@ -383,56 +376,23 @@ class Sidebar(QWidget):
         menu.addSeparator()
         delete = menu.addAction("Delete")
         delete.setShortcut(self._delete_action.shortcut())
-        delete.triggered.connect(lambda: self._delete(conversation_id))
+        delete.triggered.connect(lambda: self._request_delete(conversation_id))
         # popup(), not exec(): no nested event loop under the asyncio loop.
         menu.popup(self._list.viewport().mapToGlobal(pos))
 
-    # -- rename, pin, delete ------------------------------------------------------------------
+    # -- rename, delete ------------------------------------------------------------------------
 
-    def _rename(self, conversation_id: int | None) -> None:
+    def _edit_title(self, conversation_id: int | None) -> None:
+        """Open the title editor; its text reaches `rename_requested` when committed."""
         if conversation_id is None:
             return
         index = self._conversations.index_of(conversation_id)
         if index.isValid():
             self._list.edit(index)
 
-    def _set_pinned(self, conversation_id: int, pinned: bool) -> None:
-        self._run(lambda: self._store.set_pinned(ConversationId(conversation_id), pinned))
-
-    def _delete(self, conversation_id: int | None) -> None:
-        if conversation_id is None:
-            return
-        cid = ConversationId(conversation_id)
-        row = self._conversations.row_of(cid)
-        conversation = None if row is None else self._conversations.conversation_at(row)
-        title = _short_title(conversation.title if conversation is not None else "")
-        was_current = conversation_id == self._current_id
-        if not self._run(lambda: self._store.delete([cid])):
-            return
-        self._notify(
-            Notice(
-                f"Deleted “{title}”",
-                "Undo",
-                on_action=lambda: self._undo_delete(cid, was_current),
-            )
-        )
-
-    def _undo_delete(self, conversation_id: ConversationId, was_current: bool) -> None:
-        if not self._run(lambda: self._store.restore([conversation_id])):
-            return
-        if was_current:
-            self.select_conversation(conversation_id)
-            self.conversation_selected.emit(conversation_id)
-
-    def _run(self, mutation: Callable[[], object]) -> bool:
-        """Run a store mutation; tell the user if it failed."""
-        try:
-            mutation()
-        except StoreError as e:
-            log.warning("sidebar action failed: %s", e)
-            self._notify(Notice(f"{e.headline}. {e.hint}", kind="error"))
-            return False
-        return True
+    def _request_delete(self, conversation_id: int | None) -> None:
+        if conversation_id is not None:
+            self.delete_requested.emit([conversation_id])
 
     # -- keys and looks -----------------------------------------------------------------------
 

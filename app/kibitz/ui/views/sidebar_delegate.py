@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QDate,
     QLocale,
     QModelIndex,
@@ -15,6 +16,7 @@ from PySide6.QtCore import (
     QRect,
     Qt,
     QTime,
+    Signal,
 )
 from PySide6.QtGui import (
     QColor,
@@ -163,7 +165,13 @@ class _RowDelegate(QStyledItemDelegate):
 
 
 class ConversationDelegate(_RowDelegate):
-    """A conversation: its title (elided), when it was last active, a pin when pinned."""
+    """A conversation: its title (elided), when it was last active, a pin when pinned.
+
+    Its title editor commits by emitting `title_edited`, not by writing to the model: the
+    sidebar's controller stores renames (and says so when the store refuses one).
+    """
+
+    title_edited = Signal(int, str)  # conversation id, the text as typed
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         opt, first, second, text, muted = self._begin(painter, option, index)
@@ -208,6 +216,10 @@ class ConversationDelegate(_RowDelegate):
         if isinstance(editor, QLineEdit):
             editor.setText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
             editor.selectAll()
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: AnyIndex) -> None:
+        if isinstance(editor, QLineEdit) and index.isValid():
+            self.title_edited.emit(int(index.data(ConversationRole.ID)), editor.text())
 
     def updateEditorGeometry(
         self, editor: QWidget, option: QStyleOptionViewItem, index: AnyIndex

@@ -1,0 +1,1 @@
+"""Behaviour behind the views: user intents in, store and engine calls out, failures told."""
