@@ -1,18 +1,13 @@
 """The sidebar's controller: renames, pins and deletes reach the store, and a store that refuses
 them (read-only, locked) is told with what to do and a Retry, with nothing lost.
 
-The failures are real SQLite ones on the store's own connection. Tests may run as root, where
-chmod does not stop a write, so the store is made read-only with `PRAGMA query_only` (SQLite
-then refuses every write with "attempt to write a readonly database", SQLITE_READONLY, as it
-does for a read-only file) and locked by a second connection holding a write transaction.
+The failures are real SQLite ones (tests/support/store_faults.py says how, and why not chmod).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +16,7 @@ from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QListView, QMenu
 from pytestqt.qtbot import QtBot
 from tests.support.main_window import shown_window
+from tests.support.store_faults import LOCKED, READ_ONLY, locked, read_only
 
 from kibitz.core.paths import resolve_paths
 from kibitz.core.store import Store
@@ -54,30 +50,6 @@ def seed(store: Store, *titles: str) -> list[ConversationId]:
         ids.append(conversation.id)
         time.sleep(0.002)  # distinct activity times, so the order is known
     return ids
-
-
-@contextmanager
-def read_only(store: Store) -> Iterator[None]:
-    """The store's connection refuses every write until the block ends."""
-    conn = store._db.conn
-    conn.execute("PRAGMA query_only = ON")
-    try:
-        yield
-    finally:
-        conn.execute("PRAGMA query_only = OFF")
-
-
-@contextmanager
-def locked(store: Store) -> Iterator[None]:
-    """Another program holds a write transaction; the store gives up after 0.1 s, not 5 s."""
-    store._db.conn.execute("PRAGMA busy_timeout = 100")
-    other = sqlite3.connect(store.path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
 
 
 @pytest.fixture
@@ -124,9 +96,7 @@ def rename_with_f2(qtbot: QtBot, sidebar: Sidebar, conversation_id: int, title: 
     qtbot.keyClick(editor, Qt.Key.Key_Return)
 
 
-def assert_told(
-    notice: Notice, what: str, detail: str = "attempt to write a readonly database"
-) -> None:
+def assert_told(notice: Notice, what: str, detail: str = READ_ONLY) -> None:
     assert notice.text == f"Could not {what}. {HEADLINE}: {detail}. {HINT}"
     assert notice.kind == "error"
     assert notice.timeout_ms == 0  # stays until dismissed
@@ -224,7 +194,7 @@ def test_a_locked_database_is_told(
     with locked(store):
         rename_with_f2(qtbot, sidebar, cid, "Renamed")
         qtbot.waitUntil(lambda: len(notices) == 1, timeout=2000)
-    assert_told(notices[0], "rename “Busy” to “Renamed”", "database is locked")
+    assert_told(notices[0], "rename “Busy” to “Renamed”", LOCKED)
     assert store.get_conversation(cid).title == "Busy"
 
 

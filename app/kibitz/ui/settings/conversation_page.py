@@ -8,6 +8,8 @@ Changes are stored at once and apply to the next request of that conversation.
 from __future__ import annotations
 
 import dataclasses
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -31,10 +33,12 @@ from kibitz.core.settings import FieldType, InvalidSettingError, Settings, spec_
 from kibitz.core.settings.overrides import with_override
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, RequestParams
-from kibitz.ui.notify import Notice
+from kibitz.ui.notify import error_notice
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.field_editor import FieldEditor, format_value, label_for
 from kibitz.ui.settings.form_page import help_label, on_focus_out
+
+log = logging.getLogger(__name__)
 
 PARAMETERS = tuple(f.name for f in dataclasses.fields(RequestParams))
 
@@ -184,7 +188,11 @@ class ConversationSettingsDialog(QDialog):
     # -- edits ---------------------------------------------------------------------------------
 
     def _set_override(self, name: str, value: object) -> None:
-        conversation = self._store.get_conversation(self.conversation_id)
+        try:
+            conversation = self._store.get_conversation(self.conversation_id)
+        except StoreError as exc:
+            self._tell(exc)
+            return
         model = conversation.params.model or self._context.settings().defaults.model
         try:
             params = with_override(conversation.params, name, value, model=model)
@@ -207,23 +215,44 @@ class ConversationSettingsDialog(QDialog):
         self.prompt.setPlainText(text or "")
         self._store_change(lambda: self._store.set_system_prompt(self.conversation_id, text))
 
-    def _commit_prompt(self) -> None:
+    def _commit_prompt(self) -> bool:
+        """Store the typed system prompt; False if the store refused it."""
         text = self.prompt.toPlainText().strip() or None
-        if text == self._store.get_conversation(self.conversation_id).system_prompt:
-            return
-        self._store_change(lambda: self._store.set_system_prompt(self.conversation_id, text))
+        try:
+            if text == self._store.get_conversation(self.conversation_id).system_prompt:
+                return True
+        except StoreError as exc:
+            self._tell(exc)
+            return False
+        return self._store_change(lambda: self._store.set_system_prompt(self.conversation_id, text))
 
     def closeEvent(self, event: Any) -> None:
-        self._commit_prompt()  # typed text is never lost by closing
+        # Typed text is never lost by closing: when it cannot be stored, the window stays.
+        if not self._commit_prompt():
+            event.ignore()
+            return
         super().closeEvent(event)
 
-    def _store_change(self, change: Any) -> None:
+    def _store_change(self, change: Callable[[], object]) -> bool:
         try:
             change()
         except StoreError as exc:
-            self._context.notify(Notice(" ".join(exc.lines()), kind="error", timeout_ms=0))
-            return
+            self._tell(exc, retry=lambda: self._store_change(change))
+            return False
         self.reload()
+        return True
+
+    def _tell(self, error: StoreError, retry: Callable[[], object] | None = None) -> None:
+        """The store refused: say so, with what to do, and Retry when there is something to
+        try again."""
+        log.warning("conversation %d settings: %s", self.conversation_id, error)
+        what = "save this conversation's settings"
+
+        def again() -> None:
+            if retry is not None:
+                retry()
+
+        self._context.notify(error_notice(error, what, retry=again if retry else None))
 
 
 def _presets(settings: Settings) -> list[tuple[str, str]]:
