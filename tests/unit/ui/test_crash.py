@@ -125,7 +125,7 @@ def test_an_exception_in_a_slot_is_written_down_and_told(
     assert crash_file.name.startswith("crash-")
     text = crash_file.read_text(encoding="utf-8")
     assert "Kibitz 0.1.0: an unexpected error" in text
-    assert "in code Qt called (a slot or an event handler)" in text
+    assert "on the UI thread (a slot or an event handler)" in text
     assert "Bug: slot went wrong" in text
     assert "raise Bug(text)" in text  # the traceback, not just the message
     assert "Bug: slot went wrong" in caplog.text  # and the normal log

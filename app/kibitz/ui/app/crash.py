@@ -115,13 +115,14 @@ class CrashReporter(QObject):
     def _on_sys_exception(
         self, kind: type[BaseException], error: BaseException, tb: TracebackType | None
     ) -> None:
-        if not isinstance(error, Exception) and self._installed is not None:
+        if not isinstance(error, Exception):
             # Ctrl+C in the terminal, SystemExit: not a crash, the usual behaviour.
-            self._installed[0](kind, error, tb)
+            previous = self._installed[0] if self._installed is not None else sys.__excepthook__
+            previous(kind, error, tb)
             return
         thread = threading.current_thread()
         where = (
-            "in code Qt called (a slot or an event handler)"
+            "on the UI thread (a slot or an event handler)"
             if thread is threading.main_thread()
             else f"in thread {thread.name}"
         )
