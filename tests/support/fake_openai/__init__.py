@@ -18,17 +18,27 @@ URL on its first stdout line and serves until killed.
 Steps (one per chat request; when the queue is empty, keywords in the last user message choose,
 else the default reply):
 
-- ``Reply(text=None, words=None, texts=None, refusal=False, chunk_size=None, delay=0.0,
-  chars_per_sec=None, header_delay=0.0, finish_reason="stop", dialect="openai", model=None,
-  drop_after=None, reset=False, malformed_after=None, stall_after=None, stall_for=30.0,
-  error_after=None, done=None, trailer_fault=None, burst=False)``. ``*_after`` counts content
-  characters sent before the fault; ``trailer_fault`` ("drop"/"stall") strikes after the finish
-  chunks; ``burst`` sends the whole stream in one write.
+- ``Reply(text=None, words=None, texts=None, reasoning=None, reasonings=None, shape=None,
+  refusal=False, chunk_size=None, cuts=None, delay=0.0, chars_per_sec=None, header_delay=0.0,
+  finish_reason="stop", dialect="openai", model=None, drop_after=None, reset=False,
+  malformed_after=None, stall_after=None, stall_for=30.0, error_after=None, done=None,
+  trailer_fault=None, burst=False)``. ``*_after`` counts content (and reasoning) characters sent
+  before the fault; ``trailer_fault`` ("drop"/"stall") strikes after the finish chunks;
+  ``burst`` sends the whole stream in one write; ``cuts=(3, 10)`` cuts the content stream at
+  those character offsets instead of by ``chunk_size``.
   ``finish_reason=None`` ends the stream without one. ``max_tokens`` in the request cuts the
   reply to that many pieces with finish_reason "length"; ``n`` interleaves choices.
+- Reasoning: ``Reply(reasoning="Let me see.", text="4.", shape=...)`` thinks before it answers,
+  streamed or not; ``reasonings`` gives one per choice. ``shape``: ``reasoning_content``
+  (DeepSeek, llama.cpp), ``reasoning`` (vLLM, OpenRouter, Ollama), ``both`` (the same text in
+  both fields, as some vLLM builds send) or ``think_tags`` (``<think>\n…\n</think>\n\n`` at
+  the start of the content); None takes the dialect's. Usage then counts the reasoning pieces
+  in ``completion_tokens_details.reasoning_tokens`` where the server does.
 - Dialects: ``openai`` (2024 recordings), ``openai-2026`` (``"usage": null`` and ``obfuscation``
   on every chunk), ``azure`` (prompt-filter preamble with empty id/model, three-newline
-  separators, no ``[DONE]``), ``llama.cpp`` (no usage chunk), ``litellm``.
+  separators, no ``[DONE]``), ``llama.cpp`` (no usage chunk), ``litellm``, and for reasoning
+  ``deepseek``, ``vllm``, ``openrouter``, ``ollama`` (their chunk shapes, and where each was
+  seen, are in wire.py).
 - ``Fault.auth(dialect)``, ``model_not_found()``,
   ``context_length(dialect: openai|llama.cpp|vllm)``, ``unsupported_param(name)``,
   ``rate_limit(retry_after=, retry_after_ms=, dialect=openai|litellm)``, ``quota()``,
@@ -55,6 +65,7 @@ contains "code".
 Control channel (for subprocess / end-to-end use):
 
 - keywords in the last user message: ``[[reply:dialect=azure,delay=0.05,drop_after=20]]``,
+  ``[[reply:reasoning=Thinking it over.,shape=think_tags]]`` (no commas in values),
   ``[[reply:words=20000,chars_per_sec=4000]]``, ``[[fault:rate_limit,retry_after=1,times=1]]``
   (``times=N``: fire only N times, then answer normally). Keywords are removed from the echo.
 - ``POST /_control/script`` with ``[{"kind": "reply", ...}, {"kind": "rate_limit", ...},

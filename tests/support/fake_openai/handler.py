@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from . import wire
-from .script import HttpFault, Replay, Reply, default_reply, split_text, step_from_json
+from .script import (
+    HttpFault,
+    Replay,
+    Reply,
+    default_reply,
+    split_at,
+    split_text,
+    step_from_json,
+)
 
 if TYPE_CHECKING:
     from .server import _HTTPServer
@@ -272,15 +280,21 @@ class _Handler(BaseHTTPRequestHandler):
         texts = list(step.texts or ())
         while len(texts) < n:
             texts.append(base if not texts else f"[{len(texts)}] {base}")
+        reasonings: list[str | None] = list(step.reasonings or ())
+        while len(reasonings) < n:
+            first = step.reasoning
+            reasonings.append(
+                first if first is None or not reasonings else f"{first} ({len(reasonings)})"
+            )
         limit = body.get("max_tokens") or body.get("max_completion_tokens")
         choices = []
-        for text in texts[:n]:
-            pieces = split_text(text, step.chunk_size)
+        for text, reasoning in zip(texts[:n], reasonings[:n], strict=True):
+            pieces = _pieces(text, step)
             reason = step.finish_reason
             if isinstance(limit, int) and len(pieces) > limit:
                 pieces = pieces[:limit]
                 reason = "length" if reason == "stop" else reason
-            choices.append(_Choice(pieces, reason))
+            choices.append(_Choice(pieces, reason, reasoning))
         return choices
 
     def _complete(self, step: Reply, body: dict[str, Any], prompt: str) -> None:
@@ -292,12 +306,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._pause(step.stall_for)
         choices = self._texts(step, body, prompt)
         model = step.model or str(body.get("model") or "fake-model")
+        reasoning_tokens = sum(c.reasoning_tokens(step) for c in choices)
         obj = wire.completion_body(
             model,
-            ["".join(c.pieces) for c in choices],
+            [wire.Answer("".join(c.pieces), c.reasoning) for c in choices],
             choices[0].finish_reason,
             _prompt_tokens(body),
-            sum(len(c.pieces) for c in choices),
+            sum(len(c.pieces) for c in choices) + reasoning_tokens,
+            dialect=wire.dialect(step.dialect),
+            reasoning_shape=step.shape,
+            reasoning_tokens=reasoning_tokens,
         )
         if step.malformed_after is not None:
             headers = {"content-type": "application/json", **wire.common_headers()}
@@ -312,6 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
             dia,
             step.model or str(body.get("model") or "fake-model"),
             usage_requested=bool(options.get("include_usage")),
+            reasoning_shape=step.shape,
         )
         choices = self._texts(step, body, prompt)
         self._pause(step.header_delay)
@@ -325,32 +344,44 @@ class _Handler(BaseHTTPRequestHandler):
         if step.burst:
             self._burst = bytearray()
         sender = _StreamSender(self, step, dia)
-        preamble = maker.preamble()
-        if preamble is not None:
-            sender.event(preamble)
+        for event in maker.preamble():
+            sender.event(event)
         for index in range(len(choices)):
-            sender.event(maker.role(index, refusal=step.refusal))
-        # Interleave choices piece by piece, as OpenAI does for n > 1.
-        longest = max((len(c.pieces) for c in choices), default=0)
-        for i in range(longest):
-            for index, choice in enumerate(choices):
-                if i < len(choice.pieces):
+            role = maker.role(index, refusal=step.refusal)
+            if role is not None:
+                sender.event(role)
+        # Interleave choices piece by piece, as OpenAI does for n > 1; reasoning comes first.
+        streams = [c.chunks(index, maker, step) for index, c in enumerate(choices)]
+        for i in range(max((len(s) for s in streams), default=0)):
+            for stream in streams:
+                if i < len(stream):
                     if sender.before_content():
                         return
-                    sender.content(maker.content(index, choice.pieces[i], refusal=step.refusal))
+                    sender.content(stream[i])
         if sender.before_content(final=True):
             return
-        for index, choice in enumerate(choices):
-            if choice.finish_reason is not None:
-                sender.event(maker.finish(index, choice.finish_reason))
+        reasoning_tokens = sum(c.reasoning_tokens(step) for c in choices)
+        usage = maker.usage_body(
+            _prompt_tokens(body),
+            sum(len(c.pieces) for c in choices) + reasoning_tokens,
+            reasoning_tokens,
+        )
+        finishing = [i for i, c in enumerate(choices) if c.finish_reason is not None]
+        for index in finishing:
+            reason = choices[index].finish_reason
+            assert reason is not None
+            last = index == finishing[-1]
+            sender.event(
+                maker.finish(index, reason, maker.usage_for_finish(usage) if last else None)
+            )
         if step.trailer_fault == "drop":
             self._abort(reset=False)
             return
         if step.trailer_fault == "stall":
             self._pause(step.stall_for)
-        usage = maker.usage(_prompt_tokens(body), sum(len(c.pieces) for c in choices))
-        if usage is not None:
-            sender.event(usage)
+        usage_chunk = maker.usage(usage)
+        if usage_chunk is not None:
+            sender.event(usage_chunk)
         if step.done if step.done is not None else dia.done:
             sender.event("[DONE]")
         self._end_chunked()
@@ -422,8 +453,29 @@ class _Handler(BaseHTTPRequestHandler):
 
 @dataclass
 class _Choice:
-    pieces: list[str]
+    pieces: list[str]  # the answer, as sent
     finish_reason: str | None
+    reasoning: str | None = None
+
+    def reasoning_tokens(self, step: Reply) -> int:
+        return len(split_text(self.reasoning, step.chunk_size)) if self.reasoning else 0
+
+    def chunks(self, index: int, maker: wire.ChunkMaker, step: Reply) -> list[dict[str, Any]]:
+        """This choice's reasoning and content chunks, in order."""
+        refusal = step.refusal
+        if self.reasoning is None:
+            return [maker.content(index, p, refusal=refusal) for p in self.pieces]
+        if maker.shape == "think_tags":
+            tagged = wire.think_tagged(self.reasoning, "".join(self.pieces))
+            return [maker.content(index, p, refusal=refusal) for p in _pieces(tagged, step)]
+        thinking = split_text(self.reasoning, step.chunk_size)
+        return [maker.reasoning(index, p) for p in thinking] + [
+            maker.content(index, p, refusal=refusal) for p in self.pieces
+        ]
+
+
+def _pieces(text: str, step: Reply) -> list[str]:
+    return split_at(text, step.cuts) if step.cuts is not None else split_text(text, step.chunk_size)
 
 
 class _StreamSender:
@@ -442,7 +494,13 @@ class _StreamSender:
     def content(self, chunk: dict[str, Any]) -> None:
         step = self.step
         delta = chunk["choices"][0]["delta"]
-        text = delta.get("content") or delta.get("refusal") or ""
+        text = (
+            delta.get("content")
+            or delta.get("refusal")
+            or delta.get("reasoning_content")
+            or delta.get("reasoning")
+            or ""
+        )
         if step.chars_per_sec:
             self.handler._pause(len(text) / step.chars_per_sec)
         elif step.delay:

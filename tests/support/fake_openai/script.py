@@ -6,6 +6,7 @@ steps as JSON (`POST /_control/script`) or writes keywords into the last user me
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ class Reply:
     text: str | None = None  # None: the default reply derived from the prompt
     words: int | None = None  # a default reply of this many words (long streams)
     texts: tuple[str, ...] | None = None  # one per choice when n > 1
+    reasoning: str | None = None  # the model thinks this before it answers
+    reasonings: tuple[str, ...] | None = None  # one per choice when n > 1
+    shape: str | None = None  # how reasoning is sent (wire.REASONING_SHAPES); None: the dialect's
+    cuts: tuple[int, ...] | None = None  # cut the content at these offsets (else chunk_size)
     refusal: bool = False  # send the text as delta.refusal
     chunk_size: int | None = None  # characters per chunk; None: word-sized pieces
     delay: float = 0.0
@@ -46,6 +51,9 @@ class Reply:
 
     def __post_init__(self) -> None:
         wire.dialect(self.dialect)  # fail early on a typo
+        if self.shape is not None and self.shape not in wire.REASONING_SHAPES:
+            shapes = ", ".join(wire.REASONING_SHAPES)
+            raise ValueError(f"unknown reasoning shape {self.shape!r}; one of {shapes}")
 
 
 @dataclass(frozen=True)
@@ -261,8 +269,9 @@ def step_from_json(spec: dict[str, Any]) -> Step:
     spec = dict(spec)
     kind = spec.pop("kind", "reply")
     if kind == "reply":
-        if "texts" in spec:
-            spec["texts"] = tuple(spec["texts"])
+        for name in ("texts", "reasonings", "cuts"):
+            if spec.get(name) is not None:
+                spec[name] = tuple(spec[name])
         return Reply(**spec)
     if kind == "replay":
         return Replay(Path(spec.pop("path")), **spec)
@@ -349,6 +358,12 @@ def split_text(text: str, chunk_size: int | None) -> list[str]:
     return re.findall(r"\s*\S+|\s+", text)
 
 
+def split_at(text: str, cuts: tuple[int, ...]) -> list[str]:
+    """`text` cut at these character offsets (a tag split at a chosen place)."""
+    edges = [0, *sorted(c for c in set(cuts) if 0 < c < len(text)), len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(edges) if b > a]
+
+
 __all__ = [
     "Fault",
     "HttpFault",
@@ -356,6 +371,7 @@ __all__ = [
     "Reply",
     "Step",
     "default_reply",
+    "split_at",
     "split_text",
     "step_from_json",
     "step_from_keywords",

@@ -2,6 +2,48 @@
 
 Shapes are copied from the recordings in /work/shared/fixtures (OpenAI 2024 and 2026, Azure)
 and from what llama.cpp and LiteLLM are known to send.
+
+Reasoning, and where each server's shape was seen (public recordings and server sources):
+
+- deepseek (`reasoning_content`): pydantic/pydantic-ai
+  tests/models/cassettes/test_deepseek/test_deepseek_model_thinking_stream.yaml (deepseek-reasoner,
+  a real stream). Role chunk `{"role":"assistant","content":null,"reasoning_content":""}`;
+  reasoning deltas `{"content":null,"reasoning_content":"…"}`, answer deltas
+  `{"content":"…","reasoning_content":null}`; `"usage":null` on every chunk and the usage
+  (with `completion_tokens_details.reasoning_tokens`) on the finish chunk itself, whose delta is
+  `{"content":"","reasoning_content":null}`: no separate empty-choices usage chunk.
+  Unstreamed: `message.reasoning_content` (opensolon/solon
+  solon-projects/solon-ai/solon-ai/src/test/java/features/ai/DeepSeek.md).
+- vllm (`reasoning`, and both fields in some builds): vllm-project/vllm issue #29408 (vLLM
+  0.11, a pasted stream): role chunk `{"role":"assistant","content":"","reasoning_content":null}`
+  with a top-level `"prompt_token_ids":null`, then deltas like
+  `{"reasoning":"好的","reasoning_content":"好的"}`, the same text in both, and
+  `"token_ids":null` in each choice; vllm-project/vllm-ascend issue #10940 (vLLM 0.17):
+  `{"reasoning":"Thinking"}` alone. Deltas hold only the fields set
+  (vllm/entrypoints/openai/engine/protocol.py DeltaMessage, dumped without unset fields);
+  unstreamed `message.reasoning` (docs/features/reasoning_outputs.md). Usage the OpenAI way.
+- openrouter (`reasoning` + `reasoning_details`): pydantic/pydantic-ai
+  tests/models/cassettes/test_openrouter/test_openrouter_streaming_reasoning.yaml (a real
+  stream): `: OPENROUTER PROCESSING` comment events; every delta has `"role":"assistant"` and
+  `"content":""` while thinking; reasoning deltas
+  `{"reasoning":"…","reasoning_details":[{"type":"reasoning.text","text":"…",...}]}` (the same
+  text twice), `"reasoning":null,"reasoning_details":[]` otherwise; `native_finish_reason` in
+  each choice; the usage chunk is not empty-choices but has a choice with an empty delta, and
+  usage carries `completion_tokens_details.reasoning_tokens` and `cost`.
+  test_openrouter_stream_with_reasoning.yaml (openai/o3) has only `reasoning.encrypted`.
+- ollama (`reasoning`): ollama/ollama openai/openai.go (ToChunk: every delta is
+  `{"role":"assistant","content":…,"reasoning":…}`, content `""` while thinking, reasoning left
+  out when empty; no separate role chunk; `"system_fingerprint":"fp_ollama"`) and
+  middleware/openai.go (include_usage: a last chunk with `choices: []`); unstreamed
+  `message.reasoning`. A stream recorded from gpt-oss:20b in a comment of a Neovim plugin shows
+  the same delta.
+- llama.cpp (`reasoning_content`): ggml-org/llama.cpp tools/server/server-task.cpp (role chunk
+  `{"role":"assistant","content":null}`; a delta holds `reasoning_content` or `content` only
+  when not empty; the finish chunk has an empty delta) and server-chat.cpp; a real stream in
+  openai-php/client issue #780 (`{"reasoning_content":" it"}` deltas, build b9554).
+- think_tags (`<think>` in `content`): llama.cpp with reasoning_format none, ggml-org/llama.cpp
+  issue #13867 (`{"content":"<think>Okay"}`: the tag and text in one delta); vLLM without a
+  parser, vllm-project/vllm issue #34625 (`{"content":"<think>The","reasoning_content":null}`).
 """
 
 from __future__ import annotations
@@ -12,7 +54,20 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-DIALECTS = ("openai", "openai-2026", "azure", "llama.cpp", "litellm")
+DIALECTS = (
+    "openai",
+    "openai-2026",
+    "azure",
+    "llama.cpp",
+    "litellm",
+    "deepseek",
+    "vllm",
+    "openrouter",
+    "ollama",
+)
+# How a reply's reasoning travels: in its own field (or both fields, as some vLLM builds send),
+# or as <think>…</think> at the start of the content.
+REASONING_SHAPES = ("reasoning_content", "reasoning", "both", "think_tags")
 
 
 @dataclass(frozen=True)
@@ -27,6 +82,10 @@ class Dialect:
     obfuscation: bool = False
     logprobs_field: bool = True
     azure_filters: bool = False  # prompt_filter_results preamble, content_filter_results
+    reasoning_field: str = "reasoning_content"  # the shape of a reply with reasoning
+    role_chunk: bool = True  # a first chunk with only the role (Ollama has none)
+    usage_on_finish: bool = False  # usage rides on the finish chunk (DeepSeek)
+    reasoning_tokens: bool = True  # usage has completion_tokens_details.reasoning_tokens
 
 
 _DIALECTS = {
@@ -36,7 +95,19 @@ _DIALECTS = {
     "azure": Dialect(
         "azure", separator=b"\n\n\n", done=False, obfuscation=True, azure_filters=True
     ),
-    "llama.cpp": Dialect("llama.cpp", usage_chunk=False, logprobs_field=False),
+    "llama.cpp": Dialect(
+        "llama.cpp", usage_chunk=False, logprobs_field=False, reasoning_tokens=False
+    ),
+    "deepseek": Dialect("deepseek", usage_null=True, usage_on_finish=True),
+    "vllm": Dialect("vllm", reasoning_field="reasoning", reasoning_tokens=False),
+    "openrouter": Dialect("openrouter", reasoning_field="reasoning"),
+    "ollama": Dialect(
+        "ollama",
+        reasoning_field="reasoning",
+        role_chunk=False,
+        logprobs_field=False,
+        reasoning_tokens=False,
+    ),
 }
 
 
@@ -58,10 +129,18 @@ def new_id(prefix: str, length: int = 29) -> str:
 class ChunkMaker:
     """Builds the chat.completion.chunk objects of one response in a dialect's shape."""
 
-    def __init__(self, dia: Dialect, model: str, *, usage_requested: bool) -> None:
+    def __init__(
+        self,
+        dia: Dialect,
+        model: str,
+        *,
+        usage_requested: bool,
+        reasoning_shape: str | None = None,
+    ) -> None:
         self.dialect = dia
         self.model = model
         self.usage_requested = usage_requested
+        self.shape = reasoning_shape or dia.reasoning_field
         self.id = new_id("chatcmpl-")
         self.created = int(time.time())
 
@@ -72,12 +151,17 @@ class ChunkMaker:
             "created": self.created,
             "model": self.model,
         }
-        if self.dialect.name == "openai-2026":
+        name = self.dialect.name
+        if name == "openai-2026":
             chunk["service_tier"] = "default"
             chunk["system_fingerprint"] = None
-        elif self.dialect.name == "llama.cpp":
+        elif name == "llama.cpp":
             chunk["system_fingerprint"] = "b4500-fake"
-        else:
+        elif name == "ollama":
+            chunk["system_fingerprint"] = "fp_ollama"
+        elif name == "openrouter":
+            chunk["provider"] = "FakeProvider"
+        elif name != "vllm":
             chunk["system_fingerprint"] = "fp_fake0001"
         chunk["choices"] = choices
         if self.dialect.usage_null and self.usage_requested:
@@ -93,76 +177,216 @@ class ChunkMaker:
         if self.dialect.logprobs_field:
             choice["logprobs"] = None
         choice["finish_reason"] = finish
+        if self.dialect.name == "openrouter":
+            choice["native_finish_reason"] = finish
+        elif self.dialect.name == "vllm":
+            choice["token_ids"] = None
         return choice
 
-    def preamble(self) -> dict[str, Any] | None:
-        """Azure's first event: prompt filter results, empty choices, id and model."""
+    def preamble(self) -> list[dict[str, Any] | str]:
+        """What comes before the first chunk: Azure's prompt filter results (empty choices, id
+        and model), OpenRouter's keep-alive comments."""
+        if self.dialect.name == "openrouter":
+            return [": OPENROUTER PROCESSING", ": OPENROUTER PROCESSING"]
         if not self.dialect.azure_filters:
-            return None
-        return {
-            "choices": [],
-            "created": 0,
-            "id": "",
-            "model": "",
-            "object": "",
-            "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": _FILTERS}],
-        }
+            return []
+        return [
+            {
+                "choices": [],
+                "created": 0,
+                "id": "",
+                "model": "",
+                "object": "",
+                "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": _FILTERS}],
+            }
+        ]
 
-    def role(self, index: int, *, refusal: bool = False) -> dict[str, Any]:
+    def role(self, index: int, *, refusal: bool = False) -> dict[str, Any] | None:
+        """The first chunk of a choice, with only the role; None where the server sends none."""
+        name = self.dialect.name
         delta: dict[str, Any] = {"role": "assistant"}
+        if not self.dialect.role_chunk:
+            return None
         if refusal:
             delta.update(content=None, refusal="")
+        elif name == "deepseek":
+            delta.update(content=None, reasoning_content="")
+        elif name == "llama.cpp":
+            delta.update(content=None)
+        elif name == "vllm":
+            delta.update(content="", reasoning_content=None)
+        elif name == "openrouter":
+            delta.update(content="")
         else:
             delta.update(content="", refusal=None)
-        return self._base([self._choice(index, delta, None)])
-
-    def content(self, index: int, text: str, *, refusal: bool = False) -> dict[str, Any]:
-        delta = {"refusal": text} if refusal else {"content": text}
-        return self._base([self._choice(index, delta, None)])
-
-    def finish(self, index: int, reason: str) -> dict[str, Any]:
-        return self._base([self._choice(index, {}, reason)])
-
-    def usage(self, prompt_tokens: int, completion_tokens: int) -> dict[str, Any] | None:
-        if not (self.usage_requested and self.dialect.usage_chunk):
-            return None
-        chunk = self._base([])
-        chunk["usage"] = usage_body(prompt_tokens, completion_tokens)
+        chunk = self._base([self._choice(index, delta, None)])
+        if name == "vllm":
+            chunk["prompt_token_ids"] = None
         return chunk
 
+    def content(self, index: int, text: str, *, refusal: bool = False) -> dict[str, Any]:
+        delta: dict[str, Any] = {"refusal": text} if refusal else {"content": text}
+        name = self.dialect.name
+        if name == "deepseek":
+            delta["reasoning_content"] = None
+        elif name == "openrouter":
+            delta = {"role": "assistant", **delta, "reasoning": None, "reasoning_details": []}
+        elif name == "ollama":
+            delta = {"role": "assistant", **delta}
+        return self._base([self._choice(index, delta, None)])
 
-def usage_body(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
-    return {
+    def reasoning(self, index: int, text: str) -> dict[str, Any]:
+        """A piece of reasoning in its own field(s), in the reply's shape."""
+        if self.shape == "reasoning_content":
+            delta: dict[str, Any] = {"reasoning_content": text}
+        elif self.shape == "reasoning":
+            delta = {"reasoning": text}
+        else:
+            delta = {"reasoning": text, "reasoning_content": text}
+        name = self.dialect.name
+        if name == "deepseek":
+            delta = {"content": None, **delta}
+        elif name == "openrouter":
+            detail = {"type": "reasoning.text", "text": text, "format": "unknown", "index": 0}
+            delta = {"role": "assistant", "content": "", **delta, "reasoning_details": [detail]}
+        elif name == "ollama":
+            delta = {"role": "assistant", "content": "", **delta}
+        return self._base([self._choice(index, delta, None)])
+
+    def finish(
+        self, index: int, reason: str, usage: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The choice's last chunk; DeepSeek's also carries the usage."""
+        name = self.dialect.name
+        delta: dict[str, Any] = {}
+        if name == "deepseek":
+            delta = {"content": "", "reasoning_content": None}
+        elif name == "openrouter":
+            delta = {"role": "assistant", "content": "", "reasoning": None, "reasoning_details": []}
+        elif name == "ollama":
+            delta = {"role": "assistant", "content": ""}
+        elif name == "vllm":
+            delta = {"content": ""}
+        chunk = self._base([self._choice(index, delta, reason)])
+        if usage is not None:
+            chunk["usage"] = usage
+        return chunk
+
+    def usage_for_finish(self, usage: dict[str, Any]) -> dict[str, Any] | None:
+        """The usage the last finish chunk carries, where the dialect puts it there."""
+        if self.usage_requested and self.dialect.usage_on_finish:
+            return usage
+        return None
+
+    def usage(self, usage: dict[str, Any]) -> dict[str, Any] | None:
+        """The separate usage chunk, where the dialect sends one."""
+        dia = self.dialect
+        if not (self.usage_requested and dia.usage_chunk) or dia.usage_on_finish:
+            return None
+        if dia.name == "openrouter":
+            # Not empty choices: one with an empty delta (see the module docstring).
+            empty = {"role": "assistant", "content": ""}
+            chunk = self._base([self._choice(0, empty, None)])
+        else:
+            chunk = self._base([])
+        chunk["usage"] = usage
+        return chunk
+
+    def usage_body(
+        self, prompt_tokens: int, completion_tokens: int, reasoning_tokens: int = 0
+    ) -> dict[str, Any]:
+        details = self.dialect.reasoning_tokens and reasoning_tokens > 0
+        return usage_body(
+            prompt_tokens,
+            completion_tokens,
+            reasoning_tokens if details else None,
+            cost=self.dialect.name == "openrouter",
+        )
+
+
+def usage_body(
+    prompt_tokens: int,
+    completion_tokens: int,
+    reasoning_tokens: int | None = None,
+    *,
+    cost: bool = False,
+) -> dict[str, Any]:
+    """`completion_tokens` includes the reasoning tokens, as OpenAI counts them."""
+    body: dict[str, Any] = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
     }
+    if cost:
+        body["cost"] = 0.000669
+        body["is_byok"] = False
+    if reasoning_tokens is not None:
+        body["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
+    return body
 
 
 def sse_event(data: dict[str, Any] | str, dia: Dialect) -> bytes:
+    if isinstance(data, str) and data.startswith(":"):
+        return data.encode() + dia.separator  # an SSE comment (OpenRouter's keep-alive)
     payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
     return b"data: " + payload.encode() + dia.separator
 
 
+def think_tagged(reasoning: str, text: str) -> str:
+    """The content of a model that thinks in tags, as Qwen and the R1 distills write it."""
+    return f"<think>\n{reasoning}\n</think>\n\n{text}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One choice of an unstreamed reply."""
+
+    text: str
+    reasoning: str | None = None
+
+
 def completion_body(
-    model: str, texts: list[str], finish: str | None, prompt_tokens: int, completion_tokens: int
+    model: str,
+    answers: list[Answer],
+    finish: str | None,
+    prompt_tokens: int,
+    completion_tokens: int,
+    *,
+    dialect: Dialect | None = None,
+    reasoning_shape: str | None = None,
+    reasoning_tokens: int = 0,
 ) -> dict[str, Any]:
     """A non-streamed chat.completion object."""
+    dia = dialect or _DIALECTS["openai"]
+    shape = reasoning_shape or dia.reasoning_field
+    choices = []
+    for i, answer in enumerate(answers):
+        message: dict[str, Any] = {"role": "assistant", "content": answer.text}
+        if dia.name not in ("ollama", "llama.cpp", "deepseek"):
+            message["refusal"] = None
+        if answer.reasoning is not None:
+            if shape == "think_tags":
+                message["content"] = think_tagged(answer.reasoning, answer.text)
+            if shape in ("reasoning_content", "both"):
+                message["reasoning_content"] = answer.reasoning
+            if shape in ("reasoning", "both"):
+                message["reasoning"] = answer.reasoning
+            if dia.name == "openrouter" and shape != "think_tags":
+                detail = {"type": "reasoning.text", "text": answer.reasoning, "index": 0}
+                message["reasoning_details"] = [detail]
+        choice: dict[str, Any] = {"index": i, "message": message}
+        if dia.logprobs_field:
+            choice["logprobs"] = None
+        choice["finish_reason"] = finish
+        choices.append(choice)
+    maker = ChunkMaker(dia, model, usage_requested=True)
     return {
         "id": new_id("chatcmpl-"),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [
-            {
-                "index": i,
-                "message": {"role": "assistant", "content": text, "refusal": None},
-                "logprobs": None,
-                "finish_reason": finish,
-            }
-            for i, text in enumerate(texts)
-        ],
-        "usage": usage_body(prompt_tokens, completion_tokens),
+        "choices": choices,
+        "usage": maker.usage_body(prompt_tokens, completion_tokens, reasoning_tokens),
         "system_fingerprint": "fp_fake0001",
     }
 
