@@ -174,7 +174,7 @@ class CrashReporter(QObject):
             if self._entries <= MAX_ENTRIES:
                 text = _describe(error)
                 log.error("unexpected error %s:\n%s", where, text)
-                self._append(f"--- {self._entries}: {_stamp()}, {where}\n{text}\n")
+                self._append(f"--- {self._entries}: {_stamp()}, {where}\n{text}\n\n")
             elif self._entries == MAX_ENTRIES + 1:
                 note = (
                     f"More errors followed; none is recorded until they stop for "
