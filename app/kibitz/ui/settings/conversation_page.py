@@ -81,7 +81,7 @@ class ConversationSettingsDialog(QDialog):
         self.prompt.setAccessibleName("System prompt")
         self.prompt.setPlaceholderText("No system prompt")
         self.prompt.setFixedHeight(110)
-        on_focus_out(self.prompt, self._commit_prompt)
+        on_focus_out(self.prompt, self._on_prompt_focus_out)
         self.summary = QLabel()
         self.summary.setObjectName("OverrideSummary")
         self.summary.setWordWrap(True)
@@ -225,6 +225,9 @@ class ConversationSettingsDialog(QDialog):
             self._tell(exc)
             return False
         return self._store_change(lambda: self._store.set_system_prompt(self.conversation_id, text))
+
+    def _on_prompt_focus_out(self) -> None:
+        self._commit_prompt()
 
     def closeEvent(self, event: Any) -> None:
         # Typed text is never lost by closing: when it cannot be stored, the window stays.
