@@ -1,13 +1,12 @@
 """Telling reasoning from the answer when a server leaves the model's think tags in the text.
 
 Qwen and the DeepSeek-R1 distills write `<think>…</think>` before their answer; servers run
-without a reasoning parser (llama.cpp with `reasoning_format: none`, vLLM without
-`--reasoning-parser`, most proxies in front of them) pass it on inside `delta.content`, and a
-tag can be cut anywhere, even between two bytes of one character's UTF-8, by the chunking (the
-SSE decoder rejoins the bytes, so here it is cut between characters). Other servers send the
-reasoning in its own field but leave a stray tag behind: a `<think>` at the start of
-`reasoning_content`, or a `</think>` in it or at the start of `content` (llama.cpp
-ggml-org/llama.cpp#22577, vLLM vllm-project/vllm#34625).
+without a reasoning parser (llama.cpp with `reasoning_format: none`, ggml-org/llama.cpp#13867;
+vLLM without `--reasoning-parser`, vllm-project/vllm#34625) pass it on inside `delta.content`,
+and the chunking can cut a tag at any character (the network cuts bytes too, but the SSE decoder
+hands over whole events, so a delta's text is always whole characters). Other servers send the
+reasoning in its own field and leave a tag behind: `<think>` at the start of it, `</think>` in
+it (ggml-org/llama.cpp#22577) or at the start of `content`.
 
 Only a `<think>` at the very start of a choice's text (after optional whitespace) opens
 reasoning, so a model that writes about the tag in its answer is not cut. While a tag may
@@ -93,16 +92,17 @@ class ThinkTagSplitter:
                 self._state = _State.THINKING if state is _State.AFTER_OPEN else _State.ANSWER
             return rest
         if state is _State.THINKING:
+            # Models write "<think>\n…\n</think>\n\n": the whitespace just inside and after the
+            # tags is layout, so whitespace at the end is held until it is known not to be the
+            # last before </think>.
             end = text.find(CLOSE_TAG)
             if end >= 0:
-                if end:
-                    out.append(Piece(text[:end], True))
+                out.append(Piece(text[:end].rstrip(), True))
                 self._state = _State.AFTER_CLOSE
                 return text[end + len(CLOSE_TAG) :]
-            keep = partial_tag(text, CLOSE_TAG)
-            if keep < len(text):
-                out.append(Piece(text[: len(text) - keep], True))
-            self._held = text[len(text) - keep :]
+            reasoning = text[: len(text) - partial_tag(text, CLOSE_TAG)].rstrip()
+            out.append(Piece(reasoning, True))
+            self._held = text[len(reasoning) :]
             return ""
         # START: skip whitespace, then a whole tag decides, a tag's beginning waits.
         body = text.lstrip()
