@@ -434,7 +434,7 @@ def test_two_choices_each_with_think_tags_interleaved_and_split() -> None:
 
 
 def completion(*messages: dict[str, Any], usage: dict[str, Any] | None = None) -> ChatCompletion:
-    data = {
+    data: dict[str, Any] = {
         "id": "chatcmpl-2",
         "object": "chat.completion",
         "created": 1,
