@@ -89,6 +89,9 @@ def build_request(
         "frequency_penalty",
         "seed",
         "n",
+        # OpenAI's reasoning models take it, as do Ollama and vLLM (ollama/ollama
+        # openai/openai.go, vllm/entrypoints/openai/reasoning_effort.py); others may refuse it.
+        "reasoning_effort",
     ):
         value = getattr(params, name)
         if value is not None:
