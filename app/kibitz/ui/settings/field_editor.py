@@ -57,6 +57,17 @@ _CHOICE_LABELS = {
     "text": "Text",
     "json_object": "JSON object",
 }
+# Where a choice means something else for one setting ("none" is an effort, not "Nothing").
+_PATH_CHOICE_LABELS = {
+    "defaults.reasoning_effort": {
+        "none": "None (answer without reasoning)",
+        "minimal": "Minimal",
+        "low": "Low",
+        "medium": "Medium",
+        "high": "High",
+        "xhigh": "Extra high",
+    },
+}
 STOP_FIELDS = 4
 
 
@@ -140,8 +151,9 @@ class FieldEditor(QWidget):
             combo = QComboBox()
             if self.spec.type.optional:
                 combo.addItem(placeholder or "Server default", None)
+            labels = {**_CHOICE_LABELS, **_PATH_CHOICE_LABELS.get(self.spec.path, {})}
             for choice in self.spec.choices:
-                combo.addItem(_CHOICE_LABELS.get(choice, choice), choice)
+                combo.addItem(labels.get(choice, choice), choice)
             combo.activated.connect(self._on_choice)
             self._combo = combo
             return combo
