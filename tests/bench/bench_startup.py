@@ -39,7 +39,15 @@ RSS_TARGET_MB = 45.0  # Kibitz - baseline
 RSS_DELAY_S = 3.0
 WINDOW_TIMEOUT_S = 30.0
 PAINT_WAIT_S = 5.0
-DEFERRED = ("openai", "markdown", "pygments", "nh3", "httpx", "httpx2", "kibitz.core.exchange")
+DEFERRED = (
+    "openai",
+    "markdown",
+    "pygments",
+    "nh3",
+    "httpx",
+    "httpx2",
+    "kibitz.core.conversation.engine",
+)
 
 _TEXT = (
     "the model server request token python stream error table code list answer question "

@@ -143,7 +143,8 @@ def committed_reply_text(db_path: Path) -> str:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         row = conn.execute(
-            "SELECT content FROM messages WHERE role = 'assistant' ORDER BY id DESC LIMIT 1"
+            "SELECT t.content FROM messages m JOIN message_text t ON t.id = m.id"
+            " WHERE m.role = 'assistant' ORDER BY m.id DESC LIMIT 1"
         ).fetchone()
     finally:
         conn.close()

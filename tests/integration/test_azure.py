@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kibitz.core import connect
 from kibitz.core.chat import ChatClient, ProviderConfig, build_request
+from kibitz.core.conversation import connect
 from kibitz.core.errors import AuthError, ModelNotFoundError
 from kibitz.core.secrets import MemorySecretStore
 from kibitz.core.settings import ProviderProfile, Settings

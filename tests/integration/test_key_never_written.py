@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kibitz.core import connect, server_models
+from kibitz.core import server_models
+from kibitz.core.conversation import connect
 from kibitz.core.paths import resolve_paths
 from kibitz.core.secrets import SERVICE, KeyringSecretStore, display_key
 from kibitz.core.server_models import ModelCache

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from kibitz.core import connect, exchange
-from kibitz.core.chat import ChatClient, Failed
+from kibitz.core.conversation.engine import ConversationEngine
+from kibitz.core.conversation.events import TurnEnded
 from kibitz.core.secrets import MemorySecretStore
 from kibitz.core.settings import ProviderProfile, Settings, load_settings, save_settings
-from kibitz.core.settings.overrides import effective_params, with_override, without_override
+from kibitz.core.settings.overrides import with_override, without_override
 from kibitz.core.settings.presets import Preset, default_prompt, with_default, with_preset
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, RequestParams
@@ -49,20 +49,17 @@ def saved_settings(tmp_path: Path, fake: FakeOpenAI, other: FakeOpenAI) -> Setti
 
 
 async def ask(store: Store, settings: Settings, conversation_id: ConversationId) -> None:
-    """One exchange the way the app and the CLI run it."""
+    """One turn the way the app and the CLI run it: through the conversation engine."""
     secrets = MemorySecretStore()
     for name in ("main", "other"):
         secrets.set_key(name, TEST_KEY)
-    question = exchange.add_user_turn(store, conversation_id, "Give me JSON.")
-    conversation = store.get_conversation(conversation_id)
-    provider = connect.provider_config(settings, secrets, {}, name=conversation.provider)
-    params = effective_params(settings, conversation)
-    async with ChatClient(provider) as client:
-        events = exchange.stream_reply(
-            store, client, conversation_id, question.id, params, connect.exchange_options(settings)
-        )
-        async with contextlib.aclosing(events):
-            failures = [e async for e in events if isinstance(e, Failed)]
+    engine = ConversationEngine(store, lambda: settings, secrets, env={})
+    turn = engine.send(conversation_id, "Give me JSON.")
+    try:
+        async with contextlib.aclosing(turn.run()) as events:
+            failures = [e.failure async for e in events if isinstance(e, TurnEnded) and e.failure]
+    finally:
+        await engine.aclose()
     assert failures == []
 
 

@@ -6,12 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from kibitz.core import exchange
-from kibitz.core.chat import ChatClient, Failed, ProviderConfig
+from kibitz.core.chat import ProviderConfig
+from kibitz.core.conversation.engine import ConversationEngine
+from kibitz.core.conversation.events import TurnEnded
+from kibitz.core.conversation.prepare import TurnOptions
 from kibitz.core.errors import Action, BadRequestError
+from kibitz.core.secrets import MemorySecretStore
+from kibitz.core.settings import ProviderProfile, Settings
 from kibitz.core.store import Store
 from kibitz.core.types import MessageStatus, RequestParams, Role
-from tests.integration.chat_support import FAST_RETRY
+from tests.integration.chat_support import TEST_KEY
 from tests.support.fake_openai import FakeOpenAI, Fault
 
 # OpenAI's bodies, word for word, for a reasoning model sent sampling parameters.
@@ -39,19 +43,25 @@ async def exchange_once(
 ) -> tuple[Store, BadRequestError]:
     store = Store.open(tmp_path / "kibitz.sqlite3")
     conversation = store.create_conversation("c", params=params)
-    question = exchange.add_user_turn(store, conversation.id, "Think hard.")
-    options = exchange.ExchangeOptions(stall_timeout=5.0, retry=FAST_RETRY)
-    async with ChatClient(provider) as client:
-        events = [
-            e
-            async for e in exchange.stream_reply(
-                store, client, conversation.id, question.id, params, options
-            )
-        ]
-    failed = events[-1]
-    assert isinstance(failed, Failed)
-    assert isinstance(failed.error, BadRequestError)
-    return store, failed.error
+    settings = (
+        Settings()
+        .with_profile(ProviderProfile("fake", kind="custom", base_url=provider.base_url))
+        .with_value("providers.active", "fake")
+    )
+    secrets = MemorySecretStore()
+    secrets.set_key("fake", TEST_KEY)
+    engine = ConversationEngine(
+        store, lambda: settings.with_value("providers.active", "fake"), secrets, env={}
+    )
+    turn = engine.send(conversation.id, "Think hard.", options=TurnOptions(stall_timeout=5.0))
+    try:
+        events = [e async for e in turn.run()]
+    finally:
+        await engine.aclose()
+    ended = events[-1]
+    assert isinstance(ended, TurnEnded)
+    assert isinstance(ended.failure, BadRequestError)
+    return store, ended.failure
 
 
 @pytest.mark.asyncio

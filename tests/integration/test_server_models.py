@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kibitz.core import connect, errors, server_models
+from kibitz.core import errors, server_models
 from kibitz.core.chat import ProviderConfig
+from kibitz.core.conversation import connect
 from kibitz.core.secrets import MemorySecretStore
 from kibitz.core.server_models import ModelCache
 from kibitz.core.settings import ProviderProfile, Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kibitz.core.chat import ChatClient, ProviderConfig
-from kibitz.core.titles import clean_title, fallback_title, suggest_title
+from kibitz.core.conversation.titles import clean_title, fallback_title, suggest_title
 from kibitz.core.types import RequestParams
 from tests.support.fake_openai import FakeOpenAI, Fault, Reply
 

@@ -10,14 +10,17 @@ import sys
 from dataclasses import dataclass, field
 
 from kibitz.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliContext, say
-from kibitz.core import connect, exchange
-from kibitz.core.chat import ChatClient, Delta, Failed, Finished, ProviderConfig, Retrying
+from kibitz.core.conversation.engine import ConversationEngine, Turn, turn_options
+from kibitz.core.conversation.events import (
+    ReasoningStreamed,
+    ReplyFinished,
+    ReplyStarted,
+    RetryWaiting,
+    TextStreamed,
+    TurnEnded,
+)
 from kibitz.core.errors import AuthError, KibitzError, NotFoundError
 from kibitz.core.secrets import KeyringSecretStore
-from kibitz.core.settings import Settings
-from kibitz.core.settings.presets import default_prompt
-from kibitz.core.store import Store
-from kibitz.core.titles import fallback_title
 from kibitz.core.types import Conversation, MessageId, MessageStatus, RequestParams
 
 
@@ -30,20 +33,27 @@ def _read_prompt(args: argparse.Namespace) -> str:
 
 def _cli_params(args: argparse.Namespace) -> RequestParams:
     return RequestParams(
-        model=args.model, temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens
+        model=args.model,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        max_tokens=args.max_tokens,
+        reasoning_effort=args.reasoning_effort,
     )
 
 
 def _conversation(
-    store: Store, settings: Settings, args: argparse.Namespace, prompt: str
+    engine: ConversationEngine, args: argparse.Namespace, prompt: str
 ) -> Conversation:
     """The conversation to continue, or a new one; flags given are kept as its overrides."""
+    store = engine.store
     overrides = _cli_params(args)
     if args.conversation is None:
         # -s "" asks for no system prompt at all, even when settings name one.
-        system = args.system if args.system is not None else default_prompt(settings) or ""
-        return store.create_conversation(
-            fallback_title(prompt), system_prompt=system.strip() or None, params=overrides
+        return engine.new_conversation(
+            prompt,
+            system_prompt=args.system,
+            use_default_prompt=args.system is None,
+            params=overrides,
         )
     conversation = store.get_conversation(args.conversation)
     if conversation.deleted_at is not None:
@@ -61,22 +71,43 @@ def _conversation(
 
 @dataclass
 class _Printer:
-    """Writes choice 0 as it streams (or at the end with --no-stream); keeps the rest."""
+    """Writes choice 0 as it streams (or at the end with --no-stream); keeps the rest.
+    With `reasoning`, the reasoning goes to stderr as it arrives (stdout is the answer only)."""
 
     stream: bool
+    reasoning: bool = False
     texts: dict[int, list[str]] = field(default_factory=dict)
+    choices: dict[MessageId, int] = field(default_factory=dict)
     statuses: dict[int, MessageStatus] = field(default_factory=dict)
+    _thinking: bool = False
 
-    def delta(self, event: Delta) -> None:
-        self.texts.setdefault(event.index, []).append(event.text)
-        if self.stream and event.index == 0:
+    def started(self, event: ReplyStarted) -> None:
+        self.choices.setdefault(event.message.id, event.message.choice_index)
+
+    def delta(self, event: TextStreamed) -> None:
+        index = self.choices.get(event.message_id, 0)
+        self.texts.setdefault(index, []).append(event.text)
+        if index == 0 and self._thinking:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._thinking = False
+        if self.stream and index == 0:
             sys.stdout.write(event.text)
             sys.stdout.flush()
+
+    def thought(self, event: ReasoningStreamed) -> None:
+        if self.reasoning and self.choices.get(event.message_id, 0) == 0:
+            sys.stderr.write(event.text)
+            sys.stderr.flush()
+            self._thinking = True
 
     def text(self, index: int) -> str:
         return "".join(self.texts.get(index, []))
 
     def end(self) -> None:
+        if self._thinking:
+            sys.stderr.write("\n")
+            self._thinking = False
         if not self.stream:
             sys.stdout.write(self.text(0))
         others = sorted(i for i in self.texts if i != 0)
@@ -87,37 +118,31 @@ class _Printer:
         sys.stdout.flush()
 
 
-async def _stream(
-    context: CliContext,
-    provider: ProviderConfig,
-    conversation: Conversation,
-    parent_id: MessageId,
-    params: RequestParams,
-    printer: _Printer,
-) -> KibitzError | None:
-    # --no-stream asks for the whole reply in one response (for servers or proxies that
-    # mishandle SSE); stall detection then gives way to the request timeout.
-    options = dataclasses.replace(connect.exchange_options(context.settings), stream=printer.stream)
-    async with ChatClient(provider) as client:
-        events = exchange.stream_reply(
-            context.store, client, conversation.id, parent_id, params, options
-        )
-        failure: KibitzError | None = None
-        # Closed here, while the client is open: left to asyncio.run's clean-up, the exchange
-        # and the HTTP stream would be finalised concurrently and the reply left `streaming`.
-        async with contextlib.aclosing(events):
+async def _stream(engine: ConversationEngine, turn: Turn, printer: _Printer) -> KibitzError | None:
+    failure: KibitzError | None = None
+    try:
+        # Closed here, while the engine's clients are open: left to asyncio.run's clean-up, the
+        # turn and the HTTP stream would be finalised concurrently and the reply left
+        # `streaming`.
+        async with contextlib.aclosing(turn.run()) as events:
             async for event in events:
-                if isinstance(event, Delta):
+                if isinstance(event, ReplyStarted):
+                    printer.started(event)
+                elif isinstance(event, TextStreamed):
                     printer.delta(event)
-                elif isinstance(event, Retrying):
+                elif isinstance(event, ReasoningStreamed):
+                    printer.thought(event)
+                elif isinstance(event, RetryWaiting):
                     say(
                         f"{event.error.headline}; retrying in {event.delay:.2g} s "
                         f"(attempt {event.attempt + 1})"
                     )
-                elif isinstance(event, Finished):
-                    printer.statuses[event.index] = event.status
-                elif isinstance(event, Failed):
-                    failure = event.error
+                elif isinstance(event, ReplyFinished):
+                    printer.statuses[event.message.choice_index] = event.message.status
+                elif isinstance(event, TurnEnded):
+                    failure = event.failure
+    finally:
+        await engine.aclose()
     return failure
 
 
@@ -158,26 +183,18 @@ def run(context: CliContext, args: argparse.Namespace) -> int:
     if not prompt:
         say("Nothing to ask.", 'Give the question as arguments (kibitz ask "...") or on stdin.')
         return EXIT_USAGE
-    store = context.store
-    conversation = _conversation(store, context.settings, args, prompt)
+    engine = ConversationEngine(context.store, lambda: context.settings, KeyringSecretStore())
+    conversation = _conversation(engine, args, prompt)
+    # --no-stream asks for the whole reply in one response (for servers or proxies that
+    # mishandle SSE); stall detection then gives way to the request timeout.
+    options = dataclasses.replace(turn_options(context.settings), stream=not args.no_stream)
     # The question is committed before anything can fail on the network or the keyring.
-    question = exchange.add_user_turn(store, conversation.id, prompt)
-    params = (
-        context.settings.defaults.to_request_params()
-        .merged(conversation.params)
-        .merged(_cli_params(args))
-    )
+    turn = engine.send(conversation.id, prompt, overrides=_cli_params(args), options=options)
     # Folded into the hint line: the contract is one or two lines per failure.
     saved = f"Your question is saved in conversation {conversation.id}."
+    printer = _Printer(stream=not args.no_stream, reasoning=args.show_reasoning)
     try:
-        provider = connect.provider_config(context.settings, KeyringSecretStore())
-    except KibitzError as exc:
-        return _fail(exc, saved)
-    printer = _Printer(stream=not args.no_stream)
-    try:
-        failure = asyncio.run(
-            _stream(context, provider, conversation, question.id, params, printer)
-        )
+        failure = asyncio.run(_stream(engine, turn, printer))
     except KeyboardInterrupt:
         printer.end()
         kept = "the partial reply was kept" if printer.text(0) else "no reply had arrived yet"

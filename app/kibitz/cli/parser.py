@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from kibitz import __version__
 from kibitz.cli.transfer_args import add_transfer_commands
+from kibitz.core.types import REASONING_EFFORTS
 
 
 def _float_in(low: float, high: float) -> Callable[[str], float]:
@@ -106,6 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--temperature", type=_float_in(0.0, 2.0), metavar="T", help="0 to 2")
     ask.add_argument("--top-p", type=_float_in(0.0, 1.0), metavar="P", help="0 to 1")
     ask.add_argument("--max-tokens", type=_positive_int, metavar="N", help="reply length limit")
+    ask.add_argument(
+        "--reasoning-effort",
+        choices=REASONING_EFFORTS,
+        help="how hard a reasoning model thinks (sent only when given or set in settings)",
+    )
+    ask.add_argument(
+        "--show-reasoning",
+        action="store_true",
+        help="print the model's reasoning to stderr as it arrives (stdout stays the answer)",
+    )
     ask.add_argument(
         "--no-stream", action="store_true", help="wait for the whole reply, then print it"
     )

@@ -15,7 +15,14 @@ ResponseFormat = Literal["text", "json_object"]
 # What OpenAI's reasoning models take ("none" and "xhigh" from gpt-5.1 on); other servers
 # take some of them (vLLM, OpenRouter) or none (the parameter is sent only when set).
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
-REASONING_EFFORTS: tuple[ReasoningEffort, ...] = ("none", "minimal", "low", "medium", "high", "xhigh")
+REASONING_EFFORTS: tuple[ReasoningEffort, ...] = (
+    "none",
+    "minimal",
+    "low",
+    "medium",
+    "high",
+    "xhigh",
+)
 
 
 class Role(enum.StrEnum):
@@ -209,7 +216,6 @@ def as_parts(content: str | Sequence[Part]) -> tuple[Part, ...]:
     if isinstance(content, str):
         return (TextPart(content),) if content else ()
     return tuple(content)
-
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,6 @@ class SettingsHolder(QObject):
 def warm_up(settings: SettingsHolder) -> None:
     """The first request's imports and token table (~0.5 s), loaded while the user types it;
     blocking: run it on a worker thread."""
-    from kibitz.core.exchange import warm_up as load
+    from kibitz.core.conversation.engine import warm_up as load
 
     load(settings().defaults.model)

@@ -1,13 +1,16 @@
 """Behaviour of the chat pane: send, stop, regenerate, edit, continue, retry, branch switching.
 
-The view and the composer only emit signals; this controller turns them into store writes and
-streamed replies (through kibitz.core.exchange), and tells the view what to show.
+The view and the composer only emit signals; this controller hands each intent to the
+conversation engine (kibitz.core.conversation), which stores and streams, and turns the
+engine's events into view updates. It writes nothing to the store itself but the choice of
+branch a user makes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
-import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -15,37 +18,23 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from kibitz.core.errors import Action, KibitzError
+from kibitz.core.conversation.engine import ConversationEngine, Turn
+from kibitz.core.errors import Action
 from kibitz.core.secrets import SecretStore
 from kibitz.core.settings import Settings
 from kibitz.core.store import Store
-from kibitz.core.types import (
-    ConversationId,
-    Message,
-    MessageId,
-    MessageStatus,
-    RequestParams,
-    Role,
-)
+from kibitz.core.types import ConversationId, Message, MessageId, Role
 from kibitz.ui.notify import Notice, Notify
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.views.chat_view import ChatView
 from kibitz.ui.views.composer import Composer
 
 if TYPE_CHECKING:
-    from kibitz.core.chat import ChatClient, ProviderConfig
+    from kibitz.core.conversation.events import TurnEvent
 
 log = logging.getLogger(__name__)
 
 REPLY_TASK = "reply"
-CONTINUE_PROMPT = "Continue exactly where you stopped."
-_ACTION_LABELS = {
-    Action.RETRY: "Retry",
-    Action.OPEN_SETTINGS: "Open settings",
-    Action.SET_KEY: "Set API key",
-    Action.CHOOSE_MODEL: "Choose model",
-    Action.TRIM_HISTORY: "Trim history",
-}
 
 
 class ChatController(QObject):
@@ -71,13 +60,15 @@ class ChatController(QObject):
         self._runner = runner
         self._notify = notify
         self._settings = settings
-        self._secrets = secrets
-        self._executor = executor
-        self._clients: dict[ProviderConfig, ChatClient] = {}
+
+        async def run_blocking(call: Callable[[], object]) -> object:
+            # The keyring may block (D-Bus, an unlock prompt): never on the UI thread.
+            return await asyncio.get_running_loop().run_in_executor(executor, call)
+
+        self.engine = ConversationEngine(store, settings, secrets, run_blocking=run_blocking)
         self._conversation: ConversationId | None = None
         self._editing: Message | None = None
         self._trim_to: int | None = None  # prompt-token cap after "Trim history"
-        self._errors: dict[MessageId, KibitzError] = {}
         self._prompt_tokens: dict[ConversationId, int] = {}  # our estimate of the last request
         composer.send_requested.connect(self.send)
         composer.stop_requested.connect(self.stop)
@@ -124,33 +115,34 @@ class ChatController(QObject):
     def new_chat(self) -> None:
         self.open_conversation(None)
 
-    # -- sending --------------------------------------------------------------------------------
+    # -- intents --------------------------------------------------------------------------------
 
     def send(self, text: str) -> None:
         if self.busy:
             return
+        # The engine stores the message before anything else happens: from here on the text
+        # cannot be lost, so the composer may let go of it.
         if self._editing is not None:
-            parent = self._editing.parent_id
-            conversation_id = self._editing.conversation_id
-            self._editing = None
+            editing, self._editing = self._editing, None
+            turn = self.engine.edit(editing.id, text)
         else:
-            conversation_id = self._ensure_conversation(text)
-            parent = self._store.get_conversation(conversation_id).current_leaf_id
-        # Stored before anything else happens: from here on the text cannot be lost.
-        question = self._store.add_message(conversation_id, parent, Role.USER, text)
+            turn = self.engine.send(self._ensure_conversation(text), text)
         self._composer.clear()
         self._view.reload()
-        self._start_reply(conversation_id, question.id)
+        self._start(turn)
 
     def stop(self) -> None:
         self._runner.cancel(REPLY_TASK)
 
     def regenerate(self, message_id: int) -> None:
-        """A new sibling reply to the same question."""
+        """A new sibling reply to the same question (a failed reply is answered again)."""
         message = self._store.get_message(MessageId(message_id))
-        if message.parent_id is None or self.busy:
+        if self.busy:
             return
-        self._start_reply(message.conversation_id, message.parent_id)
+        if message.role is Role.ASSISTANT and message.parent_id is not None:
+            self._start(self.engine.regenerate(message.id))
+        elif message.role is Role.USER:
+            self._start(self.engine.reply_to(message.id))
 
     def edit(self, message_id: int) -> None:
         """Put a user message back in the composer; sending it starts a new branch."""
@@ -170,16 +162,11 @@ class ChatController(QObject):
         )
 
     def continue_reply(self, message_id: int) -> None:
-        """After a reply was cut at the length limit: ask the model to go on."""
-        message = self._store.get_message(MessageId(message_id))
+        """After a reply was cut at the length limit: the model goes on, in the same reply."""
         if self.busy:
             return
-        self._store.select_branch(message.id)
-        question = self._store.add_message(
-            message.conversation_id, message.id, Role.USER, CONTINUE_PROMPT
-        )
+        self._start(self.engine.continue_reply(MessageId(message_id)))
         self._view.reload()
-        self._start_reply(message.conversation_id, question.id)
 
     def regenerate_last(self) -> None:
         """A new version of the open conversation's last reply (Ctrl+R)."""
@@ -212,25 +199,24 @@ class ChatController(QObject):
         self._store.select_branch(MessageId(message_id))
         self._view.reload()
 
-    # -- the reply ------------------------------------------------------------------------------
-
     def _ensure_conversation(self, first_text: str) -> ConversationId:
         if self._conversation is None:
-            settings = self._settings()
-            from kibitz.core.settings.presets import default_prompt
-            from kibitz.core.titles import fallback_title
-
-            conversation = self._store.create_conversation(
-                fallback_title(first_text),
-                system_prompt=default_prompt(settings),
-            )
+            conversation = self.engine.new_conversation(first_text)
             self._conversation = conversation.id
             self._view.show_conversation(conversation.id)
             self.conversation_opened.emit(conversation.id)
         return self._conversation
 
-    def _start_reply(self, conversation_id: ConversationId, parent_id: MessageId) -> None:
-        self._runner.start(REPLY_TASK, self._reply(conversation_id, parent_id))
+    # -- the turn -------------------------------------------------------------------------------
+
+    def _start(self, turn: Turn) -> None:
+        if self._trim_to is not None:
+            from kibitz.core.conversation.engine import turn_options
+
+            options = turn_options(self._settings())
+            turn.options = dataclasses.replace(options, max_prompt_tokens=self._trim_to)
+            self._trim_to = None
+        self._runner.start(REPLY_TASK, self._run(turn))
         self._composer.set_busy(True)
         self.busy_changed.emit(True)
 
@@ -239,151 +225,70 @@ class ChatController(QObject):
             self._composer.set_busy(False)
             self.busy_changed.emit(False)
 
-    async def _reply(self, conversation_id: ConversationId, parent_id: MessageId) -> None:
-        # Loaded on first use: the exchange pulls in token counting, the request builder and
-        # asyncio, none of which the window's first frame needs.
-        import asyncio
-
-        from kibitz.core import connect, exchange
-        from kibitz.core.chat import Delta, Failed, Retrying
-
-        settings = self._settings()
-        conversation = self._store.get_conversation(conversation_id)
-        params = settings.defaults.to_request_params().merged(conversation.params)
-        loop = asyncio.get_running_loop()
+    async def _run(self, turn: Turn) -> None:
+        streaming: set[MessageId] = set()
         try:
-            # The keyring may block (D-Bus, an unlock prompt): never on the UI thread.
-            # A conversation may name its own provider profile (Conversation settings).
-            provider = await loop.run_in_executor(
-                self._executor,
-                functools.partial(
-                    connect.provider_config,
-                    settings,
-                    self._secrets,
-                    name=conversation.provider,
-                ),
-            )
-        except KibitzError as exc:
-            self._fail_without_request(conversation_id, parent_id, params, exc)
-            return
-        options = connect.exchange_options(settings)
-        if self._trim_to is not None:
-            options = dataclasses.replace(options, max_prompt_tokens=self._trim_to)
-            self._trim_to = None
-        reply_ids: dict[int, MessageId] = {}
-
-        def reply_started(message: Message) -> None:
-            reply_ids[message.choice_index] = message.id
-            self._view.begin_reply(message)
-
-        failure: KibitzError | None = None
-        try:
-            events = exchange.stream_reply(
-                self._store,
-                self._client_for(provider),
-                conversation_id,
-                parent_id,
-                params,
-                options,
-                on_reply_started=reply_started,
-                on_prepared=lambda p: self._prompt_tokens.update(
-                    {conversation_id: p.prompt_tokens}
-                ),
-            )
-            async for event in events:
-                if isinstance(event, Delta) and event.index in reply_ids:
-                    self._view.append_reply_text(reply_ids[event.index], event.text)
-                elif isinstance(event, Retrying) and 0 in reply_ids:
-                    self._view.show_retry_countdown(reply_ids[0], event.delay, event.error.headline)
-                    self._composer.set_status(f"{event.error.headline}; retrying…")
-                elif isinstance(event, Failed):
-                    failure = event.error
+            async with contextlib.aclosing(turn.run()) as events:
+                async for event in events:
+                    self._show(turn, event, streaming)
         finally:
-            for message_id in reply_ids.values():
+            # A cancel (Esc, another conversation opened) ends the reply as stored.
+            for message_id in streaming:
                 self._view.finish_reply(self._store.get_message(message_id))
-        if failure is not None and 0 in reply_ids:
-            self._show_error(reply_ids[0], failure)
-        elif failure is None:
-            self._maybe_name(conversation_id, provider, params)
 
-    def _fail_without_request(
-        self,
-        conversation_id: ConversationId,
-        parent_id: MessageId,
-        params: RequestParams,
-        error: KibitzError,
-    ) -> None:
-        """No request could be made (no key, keyring locked): the error shows as the reply."""
-        reply = self._store.add_message(
-            conversation_id,
-            parent_id,
-            Role.ASSISTANT,
-            "",
-            status=MessageStatus.ERROR,
-            model=params.model,
-            error=error.summary(),
+    def _show(self, turn: Turn, event: TurnEvent, streaming: set[MessageId]) -> None:
+        """One engine event, as the view shows it."""
+        from kibitz.core.conversation import events as e
+
+        if isinstance(event, e.ReplyStarted):
+            streaming.add(event.message.id)
+            self._view.begin_reply(event.message)
+        elif isinstance(event, e.TextStreamed):
+            self._view.append_reply_text(event.message_id, event.text)
+        elif isinstance(event, e.ReasoningStreamed):
+            self._view.append_reply_reasoning(event.message_id, event.text)
+        elif isinstance(event, e.RequestStarted):
+            self._prompt_tokens[turn.conversation_id] = event.prepared.prompt_tokens
+        elif isinstance(event, e.RetryWaiting):
+            self._view.show_retry_countdown(event.message_id, event.delay, event.error.headline)
+            self._composer.set_status(f"{event.error.headline}; retrying…")
+        elif isinstance(event, e.ReplyFinished):
+            streaming.discard(event.message.id)
+            if event.message.id in self._view_rows():
+                self._view.finish_reply(event.message)
+            else:
+                self._view.reload()  # a failed request's row, made without streaming
+        elif isinstance(event, e.TurnEnded):
+            if event.failure is not None and event.failed_reply is not None:
+                self._view.show_error(event.failed_reply, event.failure)
+            elif event.failure is None and event.replies:
+                self._name(event.replies[0].conversation_id)
+
+    def _view_rows(self) -> set[MessageId]:
+        return {m.id for m in self._view.model.messages()}
+
+    def _name(self, conversation_id: ConversationId) -> None:
+        """After the first exchange, a short title from the model (in the background)."""
+        self._runner.start(
+            f"title:{conversation_id}", self.engine.name_conversation(conversation_id)
         )
-        self._view.reload()
-        self._show_error(reply.id, error)
-
-    def _show_error(self, message_id: MessageId, error: KibitzError) -> None:
-        label = _ACTION_LABELS.get(error.action)
-        self._view.show_error(
-            message_id,
-            error.headline,
-            error.hint,
-            label,
-            error.action.value if label is not None else None,
-        )
-        self._errors[message_id] = error
-
-    def _client_for(self, provider: ProviderConfig) -> ChatClient:
-        client = self._clients.get(provider)
-        if client is None:
-            from kibitz.core.chat import ChatClient
-
-            client = self._clients[provider] = ChatClient(provider)
-        return client
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()
-
-    # -- titles ---------------------------------------------------------------------------------
-
-    def _maybe_name(
-        self, conversation_id: ConversationId, provider: ProviderConfig, params: RequestParams
-    ) -> None:
-        if not self._settings().chat.auto_title:
-            return
-        branch = self._store.branch(conversation_id)
-        if len(branch) != 2 or branch[1].status is not MessageStatus.COMPLETE:
-            return  # only after the first complete exchange
-        question, answer = branch[0].content, branch[1].content
-
-        async def name() -> None:
-            from kibitz.core.titles import suggest_title
-
-            title = await suggest_title(self._client_for(provider), params, question, answer)
-            if title:
-                self._store.set_title(conversation_id, title)
-
-        self._runner.start(f"title:{conversation_id}", name())
+        await self.engine.aclose()
 
     # -- slots ----------------------------------------------------------------------------------
 
-    def _on_view_error_action_requested(self, message_id: int, action: str) -> None:
+    def _on_view_error_action_requested(self, message_id: int, action: Action) -> None:
         message = self._store.get_message(MessageId(message_id))
-        if action == Action.RETRY:
+        if action is Action.RETRY:
             self.regenerate(message_id)
-        elif action == Action.TRIM_HISTORY:
+        elif action is Action.TRIM_HISTORY:
             # The server counted more than we did: send about half of what went last time.
             sent = self._prompt_tokens.get(message.conversation_id, 4096)
             self._trim_to = max(256, sent // 2)
             self.regenerate(message_id)
         else:
-            self.setup_requested.emit(action)
+            self.setup_requested.emit(action.value)
 
     def _on_composer_edit_last_requested(self) -> None:
         if self._conversation is None:

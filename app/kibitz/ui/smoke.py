@@ -161,8 +161,8 @@ def _check_display(report: SmokeReport) -> bool:
 
 
 def _check_tokens(report: SmokeReport) -> bool:
-    """Both token tables load into tiktoken from the bundle (kibitz.core.tokenizer)."""
-    from kibitz.core.context import count_tokens
+    """Both token tables load into tiktoken from the bundle (kibitz.core.conversation.tokenizer)."""
+    from kibitz.core.conversation.context import count_tokens
 
     counts = {model: count_tokens(TOKEN_PROBE, model) for model in ("gpt-4o", "gpt-4")}
     if set(counts.values()) != {TOKEN_PROBE_COUNT}:

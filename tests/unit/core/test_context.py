@@ -9,20 +9,19 @@ import textwrap
 import pytest
 
 from kibitz.core import errors
-from kibitz.core.context import (
+from kibitz.core.conversation.context import (
     REPLY_PRIMING_TOKENS,
     TOKENS_PER_MESSAGE,
     UsageAnchor,
     anchor_from_messages,
-    context_window,
     count_messages,
     count_tokens,
     effective_window,
-    encoding_for,
     estimate_prompt_tokens,
     message_tokens,
     trim_to_fit,
 )
+from kibitz.core.models import context_window, encoding_for
 from kibitz.core.types import (
     ConversationId,
     Message,
@@ -30,6 +29,7 @@ from kibitz.core.types import (
     MessageStatus,
     Role,
     Usage,
+    as_parts,
 )
 
 # -- encodings and counts ----------------------------------------------------------------------
@@ -107,7 +107,7 @@ def _message(i: int, role: Role, content: str, usage: Usage | None = None) -> Me
         conversation_id=ConversationId(1),
         parent_id=MessageId(i - 1) if i > 1 else None,
         role=role,
-        content=content,
+        parts=as_parts(content),
         status=MessageStatus.COMPLETE,
         created_at=float(i),
         updated_at=float(i),
@@ -321,7 +321,7 @@ def test_tokenizer_loads_lazily_offline_and_once() -> None:
         socket.create_connection = refuse
         socket.getaddrinfo = refuse
 
-        from kibitz.core import context
+        from kibitz.core.conversation import context
         assert "tiktoken" not in sys.modules  # nothing loaded at import
         start = time.perf_counter()
         with ThreadPoolExecutor(8) as pool:  # first use from several threads at once
@@ -336,7 +336,7 @@ def test_tokenizer_loads_lazily_offline_and_once() -> None:
         # bpe-openai only lends its table files: neither its slow __init__ nor its 71 MB
         # compiled tokenizer is loaded (the installed app leaves the latter out).
         assert not [m for m in sys.modules if m.startswith("bpe_openai")]
-        from kibitz.core.tokenizer import counter
+        from kibitz.core.conversation.tokenizer import counter
         enc = counter("cl100k_base")._encoding
         assert enc.encode_ordinary("tiktoken is great!") == [83, 1609, 5963, 374, 2294, 0]
         print("ok")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kibitz.core.chat import build_request
-from kibitz.core.context import ModelLimits, check_max_tokens, context_window, model_limits
+from kibitz.core.models import ModelLimits, check_max_tokens, context_window, model_limits
 from kibitz.core.types import RequestParams
 
 

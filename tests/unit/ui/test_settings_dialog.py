@@ -133,7 +133,7 @@ async def test_parameters_apply_at_once_and_reach_the_file(
 
 @pytest.mark.asyncio
 async def test_max_tokens_is_bounded_by_the_models_limit(dialog: SettingsDialog, rig: Rig) -> None:
-    from kibitz.core.context import model_limits
+    from kibitz.core.models import model_limits
 
     limits = model_limits(rig.holder().defaults.model)
     assert limits is not None

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from kibitz.core.context import model_limits
 from kibitz.core.errors import ConfigError
+from kibitz.core.models import model_limits
 from kibitz.core.types import Message, MessageStatus, RequestParams, Role
 
 log = logging.getLogger(__name__)

@@ -64,6 +64,8 @@ class ThinkTagSplitter:
 
     def feed(self, text: str) -> list[Piece]:
         """The pieces `text` completes; characters that may start a tag stay held."""
+        if self._state is _State.ANSWER:
+            return [Piece(text, False)] if text else []
         out: list[Piece] = []
         text = self._held + text
         self._held = ""

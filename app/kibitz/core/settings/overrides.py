@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from kibitz.core.context import model_limits
+from kibitz.core.models import model_limits
 from kibitz.core.settings.fields import FieldType, InvalidSettingError, coerce, parse_text
 from kibitz.core.settings.schema import RequestDefaults, Settings, SettingSpec, spec_for
 from kibitz.core.types import Conversation, RequestParams

@@ -104,7 +104,7 @@ class ModelEditor(FieldEditor):
         self._context.runner.start("settings-models", self._fetch())
 
     def _provider(self) -> ProviderConfig:
-        from kibitz.core import connect
+        from kibitz.core.conversation import connect
 
         return connect.provider_config(self._context.settings(), self._context.secrets, os.environ)
 

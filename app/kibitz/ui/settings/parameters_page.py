@@ -17,7 +17,7 @@ PARAMETER_PATHS = tuple(f"defaults.{f.name}" for f in dataclasses.fields(Request
 
 def max_tokens_error(model: str | None, value: int | None) -> InvalidSettingError | None:
     """A max_tokens above what the model can write, where the model's limit is known."""
-    from kibitz.core.context import check_max_tokens
+    from kibitz.core.models import check_max_tokens
 
     reason = check_max_tokens(model, value)
     if reason is None:
@@ -26,7 +26,7 @@ def max_tokens_error(model: str | None, value: int | None) -> InvalidSettingErro
 
 
 def max_tokens_placeholder(model: str | None) -> str:
-    from kibitz.core.context import model_limits
+    from kibitz.core.models import model_limits
 
     limits = model_limits(model) if model else None
     if limits is None or limits.max_output_tokens is None:

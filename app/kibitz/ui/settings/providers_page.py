@@ -376,7 +376,7 @@ class ProvidersPage(QWidget):
     async def _test(self, name: str) -> None:
         import asyncio
 
-        from kibitz.core import connect
+        from kibitz.core.conversation import connect
         from kibitz.core.server_models import check_connection
 
         settings = self._context.settings()

@@ -13,6 +13,7 @@ from kibitz.core.types import (
     MessageStatus,
     RequestParams,
     Role,
+    as_parts,
 )
 
 
@@ -22,7 +23,7 @@ def stored(role: Role, content: str, status: MessageStatus = MessageStatus.COMPL
         conversation_id=ConversationId(1),
         parent_id=None,
         role=role,
-        content=content,
+        parts=as_parts(content),
         status=status,
         created_at=0.0,
         updated_at=0.0,

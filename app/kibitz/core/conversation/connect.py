@@ -1,12 +1,11 @@
-"""From settings and the keyring to a ready ProviderConfig and exchange options."""
+"""From settings and the keyring to a ready ProviderConfig: the provider a turn talks to."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 
-from kibitz.core.chat import ProviderConfig, RetryPolicy
-from kibitz.core.exchange import ExchangeOptions
+from kibitz.core.chat import ProviderConfig
 from kibitz.core.secrets import SecretStore, resolve_api_key
 from kibitz.core.settings import (
     ProviderChoice,
@@ -61,14 +60,4 @@ def _config(choice: ProviderChoice, key: str, settings: Settings) -> ProviderCon
         extra_headers=tuple(choice.extra_headers.items()),
         read_timeout=settings.chat.request_timeout_s,
         max_retries=settings.chat.max_retries,
-    )
-
-
-def exchange_options(settings: Settings) -> ExchangeOptions:
-    chat = settings.chat
-    return ExchangeOptions(
-        stall_timeout=chat.stall_timeout_s,
-        retry=RetryPolicy(max_retries=chat.max_retries),
-        unknown_context_window=chat.unknown_context_window,
-        reserve_tokens=chat.context_reserve_tokens,
     )

@@ -1,0 +1,454 @@
+"""ConversationEngine: the one road for every kind of turn, used by the window, quick ask and
+the CLI alike.
+
+A turn is started synchronously (`send`, `edit`, `regenerate`, `reply_to`, `continue_reply`):
+the user's side is committed before anything touches the network or the keyring. Its `run()`
+then chooses the provider (the conversation's own profile, else the default), merges the
+parameters (defaults < conversation < the caller's overrides), and streams the reply into the
+store, yielding events (events.py) after each thing is stored. Text is committed at least every
+~200 ms (a timer covers pauses in the stream); a failure or a cancel leaves the partial reply
+marked, never lost; a request that cannot even be made (no key, keyring locked) becomes a
+failed reply row carrying the error, so it shows where the answer would have been.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kibitz.core.conversation.events import (
+    ReasoningStreamed,
+    ReplyFinished,
+    ReplyStarted,
+    RequestStarted,
+    RetryWaiting,
+    TextStreamed,
+    TurnEnded,
+    TurnEvent,
+)
+from kibitz.core.conversation.prepare import PreparedRequest, TurnOptions, prepare_request
+from kibitz.core.conversation.replies import ReplyRows
+from kibitz.core.errors import CancelledByUserError, KibitzError, NotFoundError
+from kibitz.core.store import Store
+from kibitz.core.types import (
+    Conversation,
+    ConversationId,
+    Message,
+    MessageId,
+    MessageStatus,
+    Part,
+    RequestParams,
+    Role,
+)
+
+if TYPE_CHECKING:
+    from kibitz.core.chat import ChatClient, ProviderConfig, StreamEvent
+    from kibitz.core.secrets import SecretStore
+    from kibitz.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Runs a blocking call off the event loop's thread (the UI's single worker thread, say).
+RunBlocking = Callable[[Callable[[], Any]], Awaitable[Any]]
+_FLUSH_TICK_S = 0.1  # how often buffered text is checked during pauses in the stream
+
+
+async def _in_default_executor(call: Callable[[], Any]) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(None, call)
+
+
+@dataclass
+class Turn:
+    """One turn, its user side already stored; `run()` streams the reply (iterate it once)."""
+
+    engine: ConversationEngine
+    conversation_id: ConversationId
+    parent_id: MessageId  # the reply goes under this message
+    question: Message | None = None  # the user message this turn stored, if it stored one
+    continuing: MessageId | None = None  # a cut-off reply to extend instead of a new one
+    overrides: RequestParams = field(default_factory=RequestParams)
+    options: TurnOptions | None = None
+
+    def run(self) -> AsyncGenerator[TurnEvent, None]:
+        return self.engine._run(self)
+
+
+class ConversationEngine:
+    """Runs turns on one store; holds one HTTP client per provider until `aclose()`."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Callable[[], Settings],
+        secrets: SecretStore,
+        *,
+        env: Mapping[str, str] = os.environ,
+        run_blocking: RunBlocking | None = None,
+    ) -> None:
+        self.store = store
+        self._settings = settings
+        self._secrets = secrets
+        self._env = env
+        # Blocking work (the keyring may wait on D-Bus or an unlock prompt) runs here.
+        self._run_blocking = run_blocking or _in_default_executor
+        self._clients: dict[ProviderConfig, ChatClient] = {}
+
+    # -- conversations ----------------------------------------------------------------------------
+
+    def new_conversation(
+        self,
+        first_text: str,
+        *,
+        system_prompt: str | None = None,
+        use_default_prompt: bool = True,
+        params: RequestParams | None = None,
+        provider: str | None = None,
+    ) -> Conversation:
+        """A conversation named after its first words (until a title is suggested), with the
+        default system prompt preset unless one is given (or `use_default_prompt` is off)."""
+        from kibitz.core.conversation.titles import fallback_title
+        from kibitz.core.settings.presets import default_prompt
+
+        if system_prompt is None and use_default_prompt:
+            system_prompt = default_prompt(self._settings())
+        return self.store.create_conversation(
+            fallback_title(first_text),
+            system_prompt=(system_prompt or "").strip() or None,
+            params=params or RequestParams(),
+            provider=provider,
+        )
+
+    def params_for(self, conversation: Conversation, overrides: RequestParams) -> RequestParams:
+        """Defaults, then the conversation's own values, then the caller's."""
+        from kibitz.core.settings.overrides import effective_params
+
+        return effective_params(self._settings(), conversation).merged(overrides)
+
+    # -- starting turns (synchronous: the user's side is stored before they return) ---------------
+
+    def send(
+        self,
+        conversation_id: ConversationId,
+        content: str | Sequence[Part],
+        *,
+        overrides: RequestParams | None = None,
+        options: TurnOptions | None = None,
+    ) -> Turn:
+        """A new user message under the conversation's current leaf, and its reply."""
+        conversation = self._live(conversation_id)
+        question = self.store.add_message(
+            conversation_id, conversation.current_leaf_id, Role.USER, content
+        )
+        return self._turn(question, overrides, options)
+
+    def edit(
+        self,
+        message_id: MessageId,
+        content: str | Sequence[Part],
+        *,
+        overrides: RequestParams | None = None,
+        options: TurnOptions | None = None,
+    ) -> Turn:
+        """Edit-and-resend: the new text becomes a sibling of the user message (the old branch
+        stays), and is answered."""
+        old = self.store.get_message(message_id)
+        if old.role is not Role.USER:
+            raise ValueError(f"message {message_id} is not the user's")
+        question = self.store.add_message(old.conversation_id, old.parent_id, Role.USER, content)
+        return self._turn(question, overrides, options)
+
+    def regenerate(
+        self,
+        reply_id: MessageId,
+        *,
+        overrides: RequestParams | None = None,
+        options: TurnOptions | None = None,
+    ) -> Turn:
+        """Another version of a reply: a sibling under the same user message."""
+        reply = self.store.get_message(reply_id)
+        if reply.parent_id is None:
+            raise ValueError(f"message {reply_id} answers nothing")
+        return self.reply_to(reply.parent_id, overrides=overrides, options=options)
+
+    def reply_to(
+        self,
+        message_id: MessageId,
+        *,
+        overrides: RequestParams | None = None,
+        options: TurnOptions | None = None,
+    ) -> Turn:
+        """A (new) reply to a stored message, e.g. a question whose request failed."""
+        message = self.store.get_message(message_id)
+        return self._turn(message, overrides, options, stored_question=False)
+
+    def continue_reply(
+        self,
+        reply_id: MessageId,
+        *,
+        overrides: RequestParams | None = None,
+        options: TurnOptions | None = None,
+    ) -> Turn:
+        """Extend a reply cut off at the length limit; the continuation joins it."""
+        reply = self.store.get_message(reply_id)
+        if reply.role is not Role.ASSISTANT or reply.parent_id is None:
+            raise ValueError(f"message {reply_id} is not a reply")
+        self.store.select_branch(reply_id)
+        return Turn(
+            self,
+            reply.conversation_id,
+            reply.parent_id,
+            continuing=reply_id,
+            overrides=overrides or RequestParams(),
+            options=options,
+        )
+
+    def _live(self, conversation_id: ConversationId) -> Conversation:
+        conversation = self.store.get_conversation(conversation_id)
+        if conversation.deleted_at is not None:
+            raise NotFoundError(
+                f"conversation {conversation_id} is in the trash",
+                headline="That conversation was deleted",
+                hint="Restore it first, or start a new conversation.",
+            )
+        return conversation
+
+    def _turn(
+        self,
+        question: Message,
+        overrides: RequestParams | None,
+        options: TurnOptions | None,
+        *,
+        stored_question: bool = True,
+    ) -> Turn:
+        return Turn(
+            self,
+            question.conversation_id,
+            question.id,
+            question=question if stored_question else None,
+            overrides=overrides or RequestParams(),
+            options=options,
+        )
+
+    # -- running a turn ---------------------------------------------------------------------------
+
+    async def _run(self, turn: Turn) -> AsyncGenerator[TurnEvent, None]:
+        conversation = self.store.get_conversation(turn.conversation_id)
+        params = self.params_for(conversation, turn.overrides)
+        settings = self._settings()
+        options = turn.options or turn_options(settings)
+        try:
+            provider = await self.provider_for(conversation)
+        except KibitzError as exc:
+            async for event in self._fail_before_request(turn, params, exc):
+                yield event
+            return
+        client = self.client_for(provider)
+        resumed = None
+        if turn.continuing is not None:
+            resumed = self.store.resume_reply(turn.continuing)
+        rows = ReplyRows(
+            self.store, turn.conversation_id, turn.parent_id, params.model or "", resumed=resumed
+        )
+        first = rows.writer(0)
+        for message in rows.new_rows():
+            yield ReplyStarted(message)
+        try:
+            prepared = prepare_request(
+                self.store,
+                turn.continuing or turn.parent_id,
+                params,
+                options,
+                provider=provider,
+                continuing=turn.continuing is not None,
+            )
+        except KibitzError as exc:
+            rows.end_all(exc)
+            async for event in self._ended(rows, exc, first.message_id):
+                yield event
+            return
+        yield RequestStarted(1, prepared)
+        failure: KibitzError | None = None
+        ticker = asyncio.create_task(_flush_ticker(rows))
+        ended = False
+        try:
+            async with contextlib.aclosing(self._stream(client, prepared, options)) as stream:
+                async for received in stream:
+                    failure = _record(rows, received) or failure
+                    for message in rows.new_rows():
+                        yield ReplyStarted(message)
+                    translated = _translate(rows, received)
+                    if translated is not None:
+                        yield translated
+            ended = True
+        finally:
+            ticker.cancel()
+            if not ended:
+                # Cancelled, closed early, or closing the HTTP stream failed on the way out (as
+                # when asyncio.run finalises generators out of order): the text so far is kept.
+                rows.end_all(CancelledByUserError())
+        rows.end_open()
+        async for event in self._ended(rows, failure, first.message_id):
+            yield event
+
+    def _stream(
+        self, client: ChatClient, prepared: PreparedRequest, options: TurnOptions
+    ) -> AsyncGenerator[StreamEvent, None]:
+        from kibitz.core.chat import RetryPolicy
+
+        return client.stream(
+            prepared.body,
+            stall_timeout=options.stall_timeout,
+            retry=RetryPolicy(max_retries=options.max_retries),
+        )
+
+    async def _ended(
+        self, rows: ReplyRows, failure: KibitzError | None, first: MessageId
+    ) -> AsyncGenerator[TurnEvent, None]:
+        replies = rows.final()
+        for message in replies:
+            yield ReplyFinished(message)
+        yield TurnEnded(replies, failure, first if failure is not None else None)
+
+    async def _fail_before_request(
+        self, turn: Turn, params: RequestParams, error: KibitzError
+    ) -> AsyncGenerator[TurnEvent, None]:
+        """No request could be made: the error shows as the reply (or on the reply that was
+        to be continued, which stays as it was)."""
+        if turn.continuing is not None:
+            kept = self.store.get_message(turn.continuing)
+            yield TurnEnded((kept,), error, kept.id)
+            return
+        reply = self.store.add_message(
+            turn.conversation_id,
+            turn.parent_id,
+            Role.ASSISTANT,
+            status=MessageStatus.ERROR,
+            model=params.model,
+            error=error.summary(),
+        )
+        yield ReplyFinished(reply)
+        yield TurnEnded((reply,), error, reply.id)
+
+    # -- providers and clients --------------------------------------------------------------------
+
+    async def provider_for(self, conversation: Conversation) -> ProviderConfig:
+        """The conversation's own provider profile, else the default one, with its key."""
+        from kibitz.core.conversation import connect
+
+        settings = self._settings()
+
+        def resolve() -> ProviderConfig:
+            return connect.provider_config(
+                settings, self._secrets, self._env, name=conversation.provider
+            )
+
+        config: ProviderConfig = await self._run_blocking(resolve)
+        return config
+
+    def client_for(self, provider: ProviderConfig) -> ChatClient:
+        client = self._clients.get(provider)
+        if client is None:
+            from kibitz.core.chat import ChatClient
+
+            client = self._clients[provider] = ChatClient(provider)
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+    # -- titles -----------------------------------------------------------------------------------
+
+    async def name_conversation(self, conversation_id: ConversationId) -> str | None:
+        """After the first complete exchange, ask the model for a short title and store it
+        (when automatic titles are on); the title, or None when none was set."""
+        from kibitz.core.conversation.titles import suggest_title
+
+        if not self._settings().chat.auto_title:
+            return None
+        branch = self.store.branch(conversation_id)
+        if len(branch) != 2 or branch[1].status is not MessageStatus.COMPLETE:
+            return None
+        conversation = self.store.get_conversation(conversation_id)
+        try:
+            provider = await self.provider_for(conversation)
+        except KibitzError:
+            return None
+        params = self.params_for(conversation, RequestParams())
+        question, answer = branch[0].content, branch[1].content
+        title = await suggest_title(self.client_for(provider), params, question, answer)
+        if title:
+            self.store.set_title(conversation_id, title)
+        return title
+
+
+def turn_options(settings: Settings) -> TurnOptions:
+    chat = settings.chat
+    return TurnOptions(
+        stall_timeout=chat.stall_timeout_s,
+        max_retries=chat.max_retries,
+        unknown_context_window=chat.unknown_context_window,
+        reserve_tokens=chat.context_reserve_tokens,
+    )
+
+
+def _record(rows: ReplyRows, event: StreamEvent) -> KibitzError | None:
+    """Store what `event` says; the failure if it ends the stream with one."""
+    from kibitz.core.chat import Delta, Failed, Finished, ReasoningDelta, Started, UsageReport
+
+    if isinstance(event, Started):
+        if event.model:
+            rows.set_model(event.model)
+    elif isinstance(event, Delta):
+        if event.text:
+            rows.delivered.add(event.index)
+        rows.writer(event.index).append(event.text)
+    elif isinstance(event, ReasoningDelta):
+        if event.text:
+            rows.delivered.add(event.index)
+        rows.writer(event.index).append_reasoning(event.text)
+    elif isinstance(event, Finished):
+        # Usage comes after the last finish_reason: record_usage adds it to the finished row.
+        rows.finish(event.index, event.status, event.reason)
+    elif isinstance(event, UsageReport):
+        rows.record_usage(event.usage)
+    elif isinstance(event, Failed):
+        rows.end_all(event.error)
+        return event.error
+    return None
+
+
+def _translate(rows: ReplyRows, event: StreamEvent) -> TurnEvent | None:
+    from kibitz.core.chat import Delta, ReasoningDelta, Retrying
+
+    if isinstance(event, Delta) and event.text:
+        return TextStreamed(rows.message_id(event.index), event.text)
+    if isinstance(event, ReasoningDelta) and event.text:
+        return ReasoningStreamed(rows.message_id(event.index), event.text)
+    if isinstance(event, Retrying):
+        return RetryWaiting(rows.message_id(0), event.attempt, event.delay, event.error)
+    return None
+
+
+async def _flush_ticker(rows: ReplyRows) -> None:
+    # Text that arrives just before a pause would otherwise wait for the next delta.
+    while True:
+        await asyncio.sleep(_FLUSH_TICK_S)
+        rows.flush_due()
+
+
+def warm_up(model: str) -> None:
+    """Load what the first request needs (the SDK, the model's token table: ~0.5 s together)
+    ahead of it; blocking, so call it off the UI thread, e.g. once the user starts typing."""
+    from kibitz.core.chat import preload
+    from kibitz.core.conversation.tokenizer import counter
+    from kibitz.core.models import encoding_for
+
+    preload()
+    counter(encoding_for(model).name)

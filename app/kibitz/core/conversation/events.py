@@ -1,0 +1,81 @@
+"""What a turn yields to whoever runs it (the window's controller, quick ask, the CLI).
+
+A turn holds one or more requests. In order: `RequestStarted` for each request, the
+`ReplyStarted` of each reply row as it is created (choice 0 at once, other choices as their
+first text arrives; a continued reply is announced again), then `ReasoningStreamed` and
+`TextStreamed` pieces, `RetryWaiting` between attempts, and `ReplyFinished` once a reply's
+row is final. `TurnEnded` always comes last, with the failure if there was one (shown on the
+reply it names). Every event is yielded after what it reports is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kibitz.core.conversation.prepare import PreparedRequest
+from kibitz.core.errors import ApiError, KibitzError
+from kibitz.core.types import Message, MessageId
+
+
+@dataclass(frozen=True, slots=True)
+class RequestStarted:
+    """Request `number` (1 for the first) of the turn is about to be sent."""
+
+    number: int
+    prepared: PreparedRequest
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyStarted:
+    """A reply row exists (status `streaming`); its text follows."""
+
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningStreamed:
+    message_id: MessageId
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextStreamed:
+    message_id: MessageId
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetryWaiting:
+    """The request failed before any reply arrived; attempt `attempt` starts in `delay` s."""
+
+    message_id: MessageId
+    attempt: int
+    delay: float
+    error: ApiError
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyFinished:
+    """The reply's row as stored at its end (complete, length, interrupted, error, ...)."""
+
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEnded:
+    """Always the last event. `failure` is shown on the reply `failed_reply`."""
+
+    replies: tuple[Message, ...]
+    failure: KibitzError | None = None
+    failed_reply: MessageId | None = None
+
+
+TurnEvent = (
+    RequestStarted
+    | ReplyStarted
+    | ReasoningStreamed
+    | TextStreamed
+    | RetryWaiting
+    | ReplyFinished
+    | TurnEnded
+)

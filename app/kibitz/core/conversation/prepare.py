@@ -1,0 +1,104 @@
+"""From a stored branch to the body of one request: what is sent, trimmed to the model's window.
+
+Reasoning parts are never sent back (servers either ignore or refuse them, and they cost
+tokens); failed replies are left out; a reply being continued goes last, as the assistant's
+prefix where the server can extend it, else followed by a short instruction that is sent but
+never stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from kibitz.core.chat import ChatTurn, ProviderConfig, build_request
+from kibitz.core.conversation import context
+from kibitz.core.store import Store
+from kibitz.core.types import Message, MessageId, MessageStatus, RequestParams, Role
+
+log = logging.getLogger(__name__)
+
+# Sent (never stored) after a cut-off reply when the server cannot extend the reply itself.
+CONTINUE_INSTRUCTION = (
+    "Your previous reply was cut off. Continue it exactly where it stopped: do not repeat "
+    "anything and do not comment, just go on."
+)
+# Servers that extend a trailing assistant message instead of answering it: llama.cpp's
+# server does so by default ("assistant prefill"); vLLM when asked (continue_final_message).
+_PREFILL_KINDS = frozenset({"llamacpp"})
+_CONTINUE_FINAL_KINDS = frozenset({"vllm"})
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOptions:
+    stall_timeout: float = 90.0
+    max_retries: int = 2
+    unknown_context_window: int = 8192  # for models whose window we do not know
+    reserve_tokens: int = 2048  # room kept for the reply when trimming history
+    stream: bool = True  # False asks for the whole reply at once (no SSE)
+    max_prompt_tokens: int | None = None  # a tighter cap than the window ("Trim history")
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    body: dict[str, Any]
+    dropped_messages: int  # oldest messages left out to fit the context window
+    prompt_tokens: int  # our estimate
+
+
+def sendable(message: Message) -> bool:
+    """Whether a stored message goes into requests: failed replies and empty ones do not."""
+    if message.status is MessageStatus.ERROR:
+        return False
+    return message.role is not Role.ASSISTANT or bool(message.content)
+
+
+def prepare_request(
+    store: Store,
+    leaf_id: MessageId,
+    params: RequestParams,
+    options: TurnOptions,
+    *,
+    provider: ProviderConfig | None = None,
+    continuing: bool = False,
+) -> PreparedRequest:
+    """The request for the branch ending at `leaf_id`, trimmed to the model's window.
+
+    With `continuing`, `leaf_id` is a cut-off reply that the model is asked to extend.
+    """
+    leaf = store.get_message(leaf_id)
+    conversation = store.get_conversation(leaf.conversation_id)
+    branch = [m for m in store.branch(leaf.conversation_id, leaf_id) if sendable(m)]
+    turns: list[Message | ChatTurn] = []
+    if conversation.system_prompt and conversation.system_prompt.strip():
+        turns.append(ChatTurn(Role.SYSTEM, conversation.system_prompt))
+    turns.extend(branch)
+    kind = provider.kind if provider is not None else None
+    extra: dict[str, Any] = {}
+    instruction: list[ChatTurn] = []
+    if continuing:
+        params = RequestParams.from_mapping({**params.overridden(), "n": None})
+        if kind in _CONTINUE_FINAL_KINDS:
+            extra = {"continue_final_message": True, "add_generation_prompt": False}
+        elif kind not in _PREFILL_KINDS:
+            instruction.append(ChatTurn(Role.USER, CONTINUE_INSTRUCTION))
+    model = (params.model or "").strip()
+    dropped, tokens = 0, 0
+    if model:
+        window = context.effective_window(model, options.unknown_context_window)
+        reserve = min(options.reserve_tokens, params.max_tokens or options.reserve_tokens)
+        if options.max_prompt_tokens is not None:
+            window = min(window, options.max_prompt_tokens + reserve)
+        # The server's own prompt_tokens of the last reply beats our estimate for that prefix
+        # (our tokenizer is only a guess for non-OpenAI models).
+        anchor = context.anchor_from_messages(turns)
+        trimmed = context.trim_to_fit(turns, model, window=window, reserve=reserve, anchor=anchor)
+        turns, dropped, tokens = list(trimmed.kept), trimmed.dropped_count, trimmed.tokens
+        if dropped:
+            log.info("left out the %d oldest messages to fit %d tokens", dropped, window)
+    # After trimming, which must keep the reply being continued (the newest turn).
+    body = build_request([*turns, *instruction], params, stream=options.stream)
+    if extra:
+        body["extra_body"] = extra
+    return PreparedRequest(body, dropped, tokens)
