@@ -166,7 +166,11 @@ def test_no_api_key_anywhere(outcomes: dict[str, Outcome]) -> None:
     # keyring is usable (KeyringUnavailableError). Both name OPENAI_API_KEY as the way out.
     lines = outcome.problem_lines()
     problem = "No API key is set" if "No API key" in lines[0] else "No system keyring"
-    assert_failed_cleanly(outcome, problem=problem, hint="OPENAI_API_KEY", status=None)
+    # The failed request is a reply row carrying the error, as in the app (the same engine).
+    assert_failed_cleanly(outcome, problem=problem, hint="OPENAI_API_KEY")
+    (reply,) = outcome.only.replies
+    assert reply.error is not None
+    assert reply.error.split(": ", 1)[1] in lines[0]
     assert outcome.requests == []
 
 

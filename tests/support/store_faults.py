@@ -16,6 +16,18 @@ from kibitz.core.store import Store
 
 READ_ONLY = "attempt to write a readonly database"
 LOCKED = "database is locked"
+# What the user is told for each (the store's headline and hint, by SQLite's result code).
+TOLD = {
+    READ_ONLY: (
+        "The conversation database is read-only",
+        "Make the data folder and the database file writable for your user, then try again.",
+    ),
+    LOCKED: (
+        "The conversation database is busy",
+        "Another program (or another Kibitz on this data folder) is using it; close it and "
+        "try again.",
+    ),
+}
 
 
 @contextmanager

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 from tests.support.main_window import shown_window
-from tests.support.store_faults import READ_ONLY, read_only
+from tests.support.store_faults import READ_ONLY, TOLD, read_only
 
 from kibitz.core.paths import resolve_paths
 from kibitz.core.store import Store
@@ -19,9 +19,9 @@ from kibitz.ui.main_window import MainWindow
 from kibitz.ui.notify import Notice
 from kibitz.ui.settings.conversation_page import ConversationSettingsDialog
 
-TOLD = (
-    "Could not save this conversation's settings. The conversation database failed: "
-    f"{READ_ONLY}. Check that the data folder is writable and the disk is not full."
+TOLD_USER = (
+    f"Could not save this conversation's settings. {TOLD[READ_ONLY][0]}: "
+    f"{READ_ONLY}. {TOLD[READ_ONLY][1]}"
 )
 
 
@@ -60,7 +60,7 @@ def test_a_refused_override_is_told_and_retried(window: MainWindow) -> None:
         temperature.setText("0.3")
         temperature.editingFinished.emit()
         notice = told(window)
-        assert (notice.text, notice.action_text) == (TOLD, "Retry")
+        assert (notice.text, notice.action_text) == (TOLD_USER, "Retry")
         assert store.get_conversation(cid).params == RequestParams()
     assert notice.on_action is not None
     notice.on_action()
@@ -79,7 +79,7 @@ def test_a_prompt_that_cannot_be_stored_keeps_its_window_open(
         dialog.close()
         assert dialog.isVisible()  # closing would lose the typed prompt
         assert dialog.prompt.toPlainText() == "Answer in French."
-        assert told(window).text == TOLD
+        assert told(window).text == TOLD_USER
         assert store.get_conversation(cid).system_prompt is None
     dialog.close()
     assert not dialog.isVisible()

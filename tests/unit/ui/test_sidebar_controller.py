@@ -16,7 +16,7 @@ from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QListView, QMenu
 from pytestqt.qtbot import QtBot
 from tests.support.main_window import shown_window
-from tests.support.store_faults import LOCKED, READ_ONLY, locked, read_only
+from tests.support.store_faults import LOCKED, READ_ONLY, TOLD, locked, read_only
 
 from kibitz.core.paths import resolve_paths
 from kibitz.core.store import Store
@@ -26,8 +26,7 @@ from kibitz.ui.notify import UNDO, Notice
 from kibitz.ui.views.sidebar import Sidebar
 from kibitz.ui.views.sidebar_delegate import SidebarListView
 
-HEADLINE = "The conversation database failed"
-HINT = "Check that the data folder is writable and the disk is not full."
+HINT = TOLD[READ_ONLY][1]
 
 
 @pytest.fixture
@@ -97,7 +96,8 @@ def rename_with_f2(qtbot: QtBot, sidebar: Sidebar, conversation_id: int, title: 
 
 
 def assert_told(notice: Notice, what: str, detail: str = READ_ONLY) -> None:
-    assert notice.text == f"Could not {what}. {HEADLINE}: {detail}. {HINT}"
+    headline, hint = TOLD[detail]
+    assert notice.text == f"Could not {what}. {headline}: {detail}. {hint}"
     assert notice.kind == "error"
     assert notice.timeout_ms == 0  # stays until dismissed
     assert notice.action_text == "Retry"

@@ -161,6 +161,8 @@ class ChatClient:
                 continue
             if translator.delivered:
                 log.info("stream broke (request %s): %s", translator.request_id, error.summary())
+                for held in translator.flush():  # a partial <think> tag held back, say
+                    yield held
                 yield Failed(_after_text(error))
                 return
             delay = policy.delay_for(retries + 1, error) if isinstance(error, ApiError) else None

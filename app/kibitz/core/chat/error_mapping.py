@@ -240,6 +240,7 @@ _OUR_PARAMS = {
     "seed": "seed",
     "n": "n",
     "response_format": "response_format",
+    "reasoning_effort": "reasoning_effort",
 }
 _WHERE = "in this conversation's settings (or the defaults)"
 

@@ -25,6 +25,41 @@ _SQLITE_NOTADB = 26
 _BUSY_TIMEOUT_S = 5.0
 
 
+# What to do when SQLite refuses an operation, by its primary result code.
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 5, 6, 8, 10, 13
+_FAILURE_HINTS = {
+    _SQLITE_BUSY: (
+        "The conversation database is busy",
+        "Another program (or another Kibitz on this data folder) is using it; close it and "
+        "try again.",
+    ),
+    _SQLITE_LOCKED: (
+        "The conversation database is busy",
+        "Another program (or another Kibitz on this data folder) is using it; close it and "
+        "try again.",
+    ),
+    _SQLITE_READONLY: (
+        "The conversation database is read-only",
+        "Make the data folder and the database file writable for your user, then try again.",
+    ),
+    _SQLITE_FULL: (
+        "The disk is full",
+        "Free some disk space, then try again; nothing stored so far was lost.",
+    ),
+    _SQLITE_IOERR: (
+        "The conversation database could not be written",
+        "Check that the disk is connected and not full, then try again.",
+    ),
+}
+
+
+def _failure(e: sqlite3.Error) -> StoreError:
+    """The StoreError for a failed operation: what went wrong and what to do, by SQLite's code."""
+    code = getattr(e, "sqlite_errorcode", 0) & 0xFF
+    headline, hint = _FAILURE_HINTS.get(code, (None, None))
+    return StoreError(str(e), headline=headline, hint=hint)
+
+
 class _CorruptDatabase(Exception):
     """Internal: the file is not a usable SQLite database (caught within this module)."""
 
@@ -185,7 +220,7 @@ class Database:
             try:
                 yield self.conn
             except sqlite3.Error as e:
-                raise StoreError(str(e)) from e
+                raise _failure(e) from e
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -202,14 +237,14 @@ class Database:
             try:
                 conn.execute("BEGIN IMMEDIATE" if outer else f"SAVEPOINT {savepoint}")
             except sqlite3.Error as e:
-                raise StoreError(str(e)) from e
+                raise _failure(e) from e
             self._depth += 1
             ok = False
             try:
                 yield conn
                 ok = True
             except sqlite3.Error as e:
-                raise StoreError(str(e)) from e
+                raise _failure(e) from e
             finally:
                 self._depth -= 1
                 if ok:
@@ -231,7 +266,7 @@ class Database:
             self._rollback(conn, outer, savepoint)
             if outer:
                 self._pending.clear()
-            raise StoreError(str(e)) from e
+            raise _failure(e) from e
 
     def _rollback(self, conn: sqlite3.Connection, outer: bool, savepoint: str) -> None:
         try:
