@@ -21,7 +21,6 @@ from kibitz.core.errors import KibitzError
 from kibitz.core.logs import configure_logging
 from kibitz.core.paths import resolve_paths
 from kibitz.core.settings import load_settings
-from kibitz.core.store import Store
 
 if TYPE_CHECKING:
     from kibitz.ui.desktop import DesktopPresence
@@ -48,6 +47,7 @@ def run_gui(
     from kibitz.core.secrets import KeyringSecretStore, SessionSecretStore
     from kibitz.ui.app.crash import CrashReporter
     from kibitz.ui.app.notices import NoticeBridge
+    from kibitz.ui.app.store_upgrade import open_store
     from kibitz.ui.app_settings import SettingsHolder, warm_up
     from kibitz.ui.collector import MainThreadCollector
     from kibitz.ui.instance import claim_instance, command_for
@@ -77,7 +77,8 @@ def run_gui(
         crash = CrashReporter(paths.log_dir, notices.show_notice, parent=app)
         crash.install()
         loaded = load_settings(paths.settings_file)
-        store = Store.open(paths.database)
+        # An older database is upgraded behind a progress window, not a frozen start.
+        store = open_store(paths.database, app)
     except (KibitzError, OSError) as exc:
         # The one modal: nothing can run without the data folder.
         QMessageBox.critical(None, APP_NAME, f"Kibitz could not start.\n\n{exc}")
