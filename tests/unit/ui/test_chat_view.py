@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QAbstractButton
 from pytestqt.qtbot import QtBot
 
+from kibitz.core.errors import Action, RateLimitError
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, Message, MessageStatus, Role, Usage
 from kibitz.ui.views.chat_view import INITIAL_ROWS, REPAINT_MS, ChatView
@@ -263,11 +264,11 @@ def test_errors_show_inline_with_an_action_and_a_countdown(qtbot: QtBot, store: 
     card = widget.error_card
     assert (card.headline, card.action_text) == ("The server is rate-limiting requests", "")
     assert card.countdown_text == "Retrying in 4 s…"
-    view.show_error(reply.id, "The server is rate-limiting requests", "Wait a little.", "Retry")
-    assert card.action_text == "Retry"
+    view.show_error(reply.id, RateLimitError(hint="Wait a little."))
+    assert (card.hint, card.action_text, card.countdown_text) == ("Wait a little.", "Retry", "")
     with qtbot.waitSignal(view.error_action_requested) as asked:
         qtbot.mouseClick(_button(widget, "Error action"), Qt.MouseButton.LeftButton)
-    assert asked.args == [reply.id, "retry"]
+    assert asked.args == [reply.id, Action.RETRY]
     writer.finish(
         MessageStatus.ERROR, error="context_length_exceeded: The conversation is too long"
     )

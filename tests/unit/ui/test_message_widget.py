@@ -14,9 +14,16 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextCursor
 from PySide6.QtWidgets import QAbstractButton
 from pytestqt.qtbot import QtBot
 
-from kibitz.core.errors import AuthError
+from kibitz.core.errors import (
+    Action,
+    AuthError,
+    BadRequestError,
+    CancelledByUserError,
+    ContextTooLongError,
+    QuotaExceededError,
+)
 from kibitz.core.store import Store
-from kibitz.core.types import ConversationId, Message, MessageStatus, Role, Usage
+from kibitz.core.types import ConversationId, Message, MessageStatus, Role, TextPart, Usage
 from kibitz.ui.views.message_text import MessageTextView
 from kibitz.ui.views.message_widget import MessageWidget
 
@@ -222,7 +229,8 @@ def test_stored_error_shows_headline_hint_and_its_action(qtbot: QtBot, store: St
     assert card.action_text == "Set API key"
     with qtbot.waitSignal(widget.error_action_requested) as asked:
         qtbot.mouseClick(_button(widget, "Error action"), Qt.MouseButton.LeftButton)
-    assert asked.args == [message.id, "set_key"]
+    assert asked.args == [message.id, Action.SET_KEY]
+    assert type(asked.args[1]) is Action  # the Action itself, not a label or a string
 
 
 def test_interrupted_with_an_error_offers_retry(qtbot: QtBot, store: Store) -> None:
@@ -236,19 +244,47 @@ def test_interrupted_with_an_error_offers_retry(qtbot: QtBot, store: Store) -> N
     assert widget.error_card.action_text == "Retry"
 
 
-def test_show_error_and_retry_countdown(qtbot: QtBot, store: Store) -> None:
+def test_show_error_takes_the_typed_error_and_emits_its_action(qtbot: QtBot, store: Store) -> None:
     message = _message(store, Role.ASSISTANT, "", status=MessageStatus.STREAMING)
     widget = _widget(qtbot, message)
-    widget.show_error("Too many requests", "Waiting for the server", "Trim history", None)
-    assert widget.error_card.action_text == "Trim history"
+    widget.show_error(ContextTooLongError("34,000 tokens"))
+    card = widget.error_card
+    assert card.headline == ContextTooLongError.default_headline
+    assert card.hint == ContextTooLongError.default_hint
+    assert card.action_text == "Trim history"
     with qtbot.waitSignal(widget.error_action_requested) as asked:
         qtbot.mouseClick(_button(widget, "Error action"), Qt.MouseButton.LeftButton)
-    assert asked.args == [message.id, "trim_history"]
-    widget.show_error("Rate limited", "Wait", "retry", None)  # an Action value is accepted
-    assert widget.error_card.action_text == "Retry"
-    widget.show_error("Out of credit", "Check your plan.", None, None)
-    assert widget.error_card.headline == "Out of credit"
-    assert widget.error_card.action_text == ""  # nothing to do here: no button
+    assert asked.args == [message.id, Action.TRIM_HISTORY]
+    # A hint of its own (the parameter a server refused) is shown as the error gives it.
+    widget.show_error(BadRequestError("unsupported", param="temperature"))
+    assert "temperature" in card.hint
+    assert card.action_text == "Open settings"
+    widget.show_error(QuotaExceededError())
+    assert card.headline == "The account has run out of credit"
+    assert card.action_text == ""  # nothing to do here: no button
+
+
+def test_a_typed_error_outlives_updates_and_a_stored_one_shows_after_a_reload(
+    qtbot: QtBot, store: Store
+) -> None:
+    error = BadRequestError("unsupported", param="temperature")
+    message = _message(store, Role.ASSISTANT, "", status=MessageStatus.ERROR, error=error.summary())
+    widget = _widget(qtbot, message)
+    widget.show_error(error)
+    widget.set_message(message, (0, 2))  # a later update (versions, usage) keeps its hint
+    assert "temperature" in widget.error_card.hint
+    reloaded = _widget(qtbot, store.get_message(message.id))
+    # After a reload only "code: headline" is stored: the error tree's hint and action.
+    assert reloaded.error_card.headline == BadRequestError.default_headline
+    assert reloaded.error_card.hint == BadRequestError.default_hint
+    assert reloaded.error_card.action_text == "Open settings"
+
+
+def test_a_stop_is_no_error(qtbot: QtBot, store: Store) -> None:
+    message = _message(store, Role.ASSISTANT, "Half", status=MessageStatus.INTERRUPTED)
+    widget = _widget(qtbot, message)
+    widget.show_error(CancelledByUserError())
+    assert not widget.error_card.isVisibleTo(widget)
 
 
 def test_a_retry_pause_counts_down_and_ends_when_text_arrives(qtbot: QtBot, store: Store) -> None:
@@ -284,7 +320,9 @@ def test_streamed_text_ends_like_a_full_render(qtbot: QtBot, store: Store) -> No
     for end in range(0, len(MARKDOWN) + 7, 7):
         widget.stream_text(MARKDOWN[:end])
     widget.finish(
-        Message(**{**_fields(message), "content": MARKDOWN, "status": MessageStatus.COMPLETE})
+        Message(
+            **{**_fields(message), "parts": (TextPart(MARKDOWN),), "status": MessageStatus.COMPLETE}
+        )
     )
     full = _widget(qtbot, _message(store, Role.ASSISTANT, MARKDOWN))
     assert widget.plain_text() == full.plain_text()

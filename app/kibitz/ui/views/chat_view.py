@@ -3,6 +3,10 @@
 Only a window of rows has widgets: when a conversation opens, the newest ones that fill the
 screen (and a little more); as the user scrolls towards either end of the window it grows by
 about a screenful, so opening 2,000 messages renders and lays out only a handful.
+
+The widgets follow the message model (which follows the store): rows inserted at the end of
+the window get widgets, removed rows lose theirs, changed rows update. A streaming row's
+changes are painted at most every REPAINT_MS.
 """
 
 from __future__ import annotations
@@ -10,14 +14,26 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 
-from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
+from kibitz.core.errors import KibitzError
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, Message, MessageId, MessageStatus
-from kibitz.ui.models.messages import MessageListModel
+from kibitz.ui.models.messages import MessageListModel, MessageRole
 from kibitz.ui.views.message_parts import palette_is_dark
 from kibitz.ui.views.message_widget import MessageWidget
 
@@ -42,7 +58,7 @@ class ChatView(QWidget):
     edit_requested = Signal(int)
     continue_requested = Signal(int)
     sibling_requested = Signal(int)
-    error_action_requested = Signal(int, str)
+    error_action_requested = Signal(int, object)  # message id, Action
     copy_done = Signal(str)
     link_activated = Signal(QUrl)
 
@@ -54,8 +70,9 @@ class ChatView(QWidget):
         self._widgets: dict[MessageId, MessageWidget] = {}
         self._first = 0  # rows [first, last) have widgets
         self._last = 0
-        self._streaming: set[MessageId] = set()
         self._dirty: set[MessageId] = set()
+        # Failures reported live, by reply: a widget made later (scrolled to) shows them too.
+        self._errors: dict[MessageId, KibitzError] = {}
         self._last_flush = 0.0
         self._repaint_ms = 0.0  # what the last streamed repaint cost
         self._at_bottom = True
@@ -106,6 +123,12 @@ class ChatView(QWidget):
         bar = self._scroll.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrollbar_value_changed)
         bar.rangeChanged.connect(self._on_scrollbar_range_changed)
+        model = self._model
+        model.modelReset.connect(self._on_model_reset)
+        model.rowsAboutToBeRemoved.connect(self._on_model_rows_about_to_be_removed)
+        model.rowsRemoved.connect(self._on_model_rows_removed)
+        model.rowsInserted.connect(self._on_model_rows_inserted)
+        model.dataChanged.connect(self._on_model_data_changed)
 
     # -- what it shows ------------------------------------------------------------------------
 
@@ -131,42 +154,19 @@ class ChatView(QWidget):
 
     def show_conversation(self, conversation_id: int | None) -> None:
         """Show a conversation's current branch, scrolled to its end; None clears the view."""
-        self._streaming.clear()
         self._dirty.clear()
+        self._errors.clear()
         self._model.set_conversation(
             None if conversation_id is None else ConversationId(conversation_id)
         )
-        self._show_end()
 
     def reload(self) -> None:
-        """Read the branch again; widgets of the unchanged start of the branch are kept."""
-        old = self._model.messages()
-        streamed = {m.id: m for m in old if m.id in self._streaming}
-        old_first, old_last = self._first, self._last
+        """Read the branch again, after the user's own change (a message sent, a branch
+        chosen): the view follows the store by itself, so this mostly confirms it; widgets
+        of rows that stay are kept, and a window that does not reach the end jumps there."""
         self._model.reload()
-        for message in self._model.messages():
-            kept = streamed.get(message.id)
-            if kept is not None and message.status is MessageStatus.STREAMING:
-                # The store lags the stream by up to ~250 ms: keep the text already shown.
-                self._model.update_message(kept)
-        new = self._model.messages()
-        same = 0
-        for before, after in zip(old, new, strict=False):
-            if before.id != after.id:
-                break
-            same += 1
-        self._streaming &= {m.id for m in new}
-        if old_last != len(old) or same < old_first or len(new) - same > PAGE_ROWS:
+        if self._last < self._model.rowCount():
             self._show_end()
-            return
-        for message in old[same:old_last]:
-            self._remove_widget(message.id)
-        for row in range(old_first, same):
-            message = new[row]
-            self._widgets[message.id].set_message(message, self._model.sibling_position(message.id))
-        self._last = same
-        for row in range(same, len(new)):
-            self._append_widget(row)
 
     def scroll_to_message(self, message_id: int) -> bool:
         """Bring a message of the current branch into view and flash it; False if not on it."""
@@ -203,63 +203,48 @@ class ChatView(QWidget):
     # -- streaming (the controller calls these) -----------------------------------------------
 
     def begin_reply(self, message: Message) -> None:
-        """A reply has started: show it, empty and marked as arriving."""
-        count = self._model.rowCount()
-        last = self._model.message_at(count - 1) if count else None
-        on_end = (last.id if last else None) == message.parent_id
-        self._streaming.add(message.id)
-        if on_end and self._last == count:
-            self._model.add_message(message)
-            self._update_sibling_widgets()
-            self._append_widget(count)
-        else:
-            # A regenerated or alternative reply: the store knows which branch is current.
-            self.reload()
+        """A reply has started (or a stopped one continues): shown, marked as arriving, and
+        from now on its text comes from append_reply_reasoning and append_reply_text."""
+        self._errors.pop(message.id, None)
+        self._model.begin_stream(message)
+
+    def append_reply_reasoning(self, message_id: int, text: str) -> None:
+        """More of a reply's reasoning: shown above the answer, painted at most every
+        REPAINT_MS."""
+        self._model.append_reasoning(MessageId(message_id), text)
 
     def append_reply_text(self, message_id: int, text: str) -> None:
-        """More of a reply: buffered, and painted at most every REPAINT_MS."""
-        mid = MessageId(message_id)
-        self._model.append_text(mid, text)
-        if mid not in self._widgets:
+        """More of a reply's answer: buffered, and painted at most every REPAINT_MS."""
+        self._model.append_text(MessageId(message_id), text)
+
+    def finish_reply(self, message: Message) -> None:
+        """The reply ended (complete, length, content_filter, interrupted or error)."""
+        self._dirty.discard(message.id)
+        if self._model.row_of(message.id) is None:
+            self._model.refresh_siblings()  # an n>1 alternative: only the "1/3" changes
             return
-        self._dirty.add(mid)
+        self._model.update_message(message)
+
+    def show_error(self, message_id: int, error: KibitzError) -> None:
+        """Show a failure on its reply: the headline, what to do, a button for its action."""
+        mid = MessageId(message_id)
+        self._errors[mid] = error
+        widget = self._widgets.get(mid)
+        if widget is not None:
+            widget.show_error(error)
+
+    def show_retry_countdown(self, message_id: int, seconds: float, reason: str = "") -> None:
+        widget = self._widgets.get(MessageId(message_id))
+        if widget is not None:
+            widget.show_retry_countdown(seconds, reason)
+
+    def _schedule_repaint(self) -> None:
         if not self._repaint_timer.isActive():
             # A repaint that got slow (a huge open paragraph) spaces out the next ones, so the
             # window keeps most of its time for the user.
             interval = max(REPAINT_MS, _SLOW_REPAINT_FACTOR * self._repaint_ms)
             since_ms = (time.monotonic() - self._last_flush) * 1000
             self._repaint_timer.start(max(0, math.ceil(interval - since_ms)))
-
-    def finish_reply(self, message: Message) -> None:
-        """The reply ended (complete, length, content_filter, interrupted or error)."""
-        self._streaming.discard(message.id)
-        self._dirty.discard(message.id)
-        if self._model.row_of(message.id) is None:
-            self._model.refresh_siblings()  # an n>1 alternative: only the "1/3" changes
-            self._update_sibling_widgets()
-            return
-        self._model.update_message(message)
-        widget = self._widgets.get(message.id)
-        if widget is not None:
-            widget.finish(message, self._model.sibling_position(message.id))
-
-    def show_error(
-        self,
-        message_id: int,
-        headline: str,
-        hint: str,
-        action_text: str | None = None,
-        action: str | None = None,
-    ) -> None:
-        """Show a failure on its reply; `action` is an Action value, else taken from the text."""
-        widget = self._widgets.get(MessageId(message_id))
-        if widget is not None:
-            widget.show_error(headline, hint, action_text, action)
-
-    def show_retry_countdown(self, message_id: int, seconds: float, reason: str = "") -> None:
-        widget = self._widgets.get(MessageId(message_id))
-        if widget is not None:
-            widget.show_retry_countdown(seconds, reason)
 
     def _on_repaint_timer_timeout(self) -> None:
         started = self._last_flush = time.monotonic()
@@ -268,14 +253,71 @@ class ChatView(QWidget):
             widget = self._widgets.get(mid)
             row = self._model.row_of(mid)
             if widget is not None and row is not None:
-                widget.stream_text(self._model.message_at(row).content)
+                widget.set_message(self._model.message_at(row), self._model.sibling_position(mid))
         # Grow and follow in this same turn, so the reply is painted once, already scrolled.
         self._settle_layout()
         self._repaint_ms = (time.monotonic() - started) * 1000
 
-    def _update_sibling_widgets(self) -> None:
-        for mid, widget in self._widgets.items():
-            widget.set_siblings(self._model.sibling_position(mid))
+    # -- following the model ------------------------------------------------------------------
+
+    def _on_model_reset(self) -> None:
+        self._dirty.clear()
+        self._show_end()
+
+    def _on_model_rows_about_to_be_removed(
+        self, _parent: QModelIndex | QPersistentModelIndex, first: int, last: int
+    ) -> None:
+        for row in range(max(first, self._first), min(last + 1, self._last)):
+            mid = self._model.message_at(row).id
+            self._dirty.discard(mid)
+            self._remove_widget(mid)
+        # The window [first, last) loses the removed rows inside it and moves up by those above.
+        self._first -= max(0, min(last + 1, self._first) - first)
+        self._last -= max(0, min(last + 1, self._last) - first)
+
+    def _on_model_rows_removed(
+        self, _parent: QModelIndex | QPersistentModelIndex, _first: int, _last: int
+    ) -> None:
+        if self._first == self._last and self._model.rowCount():
+            self._show_end()  # every row with a widget went (a branch cut above the window)
+
+    def _on_model_rows_inserted(
+        self, _parent: QModelIndex | QPersistentModelIndex, first: int, last: int
+    ) -> None:
+        count = last - first + 1
+        if first < self._first or (first == self._first < self._last):
+            self._first += count  # above the window: it moves down, nothing to make
+            self._last += count
+            return
+        if first > self._last:
+            return  # below a window that does not reach the end: made when scrolled to
+        if count > PAGE_ROWS:
+            self._show_end()  # a whole other branch: open it as a conversation opens
+            return
+        for row in range(first, last + 1):
+            self._insert_widget(row)
+
+    def _on_model_data_changed(
+        self,
+        top: QModelIndex | QPersistentModelIndex,
+        bottom: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int],
+    ) -> None:
+        siblings_only = list(roles) == [MessageRole.SIBLING_POSITION]
+        for row in range(max(top.row(), self._first), min(bottom.row() + 1, self._last)):
+            message = self._model.message_at(row)
+            widget = self._widgets.get(message.id)
+            if widget is None:
+                continue
+            sibling = self._model.sibling_position(message.id)
+            if siblings_only:
+                widget.set_siblings(sibling)
+            elif message.status is MessageStatus.STREAMING:
+                self._dirty.add(message.id)
+                self._schedule_repaint()
+            else:
+                self._dirty.discard(message.id)
+                widget.set_message(message, sibling)
 
     # -- widgets ------------------------------------------------------------------------------
 
@@ -314,7 +356,7 @@ class ChatView(QWidget):
         for _ in range(max_rows):
             if self._last >= self._model.rowCount() or height >= budget_px:
                 break
-            self._append_widget(self._last)
+            self._insert_widget(self._last)
             height += self._widgets[self._model.message_at(self._last - 1).id].sizeHint().height()
 
     def _make_widget(self, row: int) -> MessageWidget:
@@ -334,18 +376,24 @@ class ChatView(QWidget):
         widget.link_activated.connect(self.link_activated)
         widget.sibling_step_requested.connect(self._on_message_sibling_step_requested)
         self._widgets[message.id] = widget
+        error = self._errors.get(message.id)
+        if error is not None:
+            widget.show_error(error)
         return widget
 
-    def _append_widget(self, row: int) -> None:
+    def _insert_widget(self, row: int) -> None:
+        """A widget for `row`, inside the window or just below it (which then grows by one)."""
         widget = self._make_widget(row)
-        self._rows.insertWidget(self._last - self._first, widget)
+        self._rows.insertWidget(row - self._first, widget)
         widget.show()
-        self._last = row + 1
+        self._last += 1
 
     def _remove_widget(self, mid: MessageId) -> None:
         widget = self._widgets.pop(mid, None)
         if widget is None:
             return
+        if self._anchor is not None and self._anchor[0] is widget:
+            self._anchor = None
         self._rows.removeWidget(widget)
         widget.hide()
         widget.deleteLater()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from kibitz.core.errors import Action, KibitzError
 
+# The one table of error buttons: what each Action is called wherever the UI offers it.
 ACTION_LABELS: dict[Action, str] = {
     Action.RETRY: "Retry",
     Action.OPEN_SETTINGS: "Open settings",
@@ -133,7 +134,7 @@ class SiblingNavigator(QWidget):
 class ErrorCard(QFrame):
     """A failed reply's headline, what to do next, one action button and a retry countdown."""
 
-    action_clicked = Signal(str)  # an Action value
+    action_clicked = Signal(object)  # the Action of the button
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,24 +169,28 @@ class ErrorCard(QFrame):
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._on_timer_timeout)
-        self._button.clicked.connect(lambda: self.action_clicked.emit(self._action.value))
+        self._button.clicked.connect(lambda: self.action_clicked.emit(self._action))
         self._countdown.hide()
 
-    def show_error(self, headline: str, hint: str, action: Action, action_text: str | None) -> None:
+    def show_error(self, headline: str, hint: str, action: Action) -> None:
+        """A failure: what went wrong, what to do, and a button for `action` (none for NONE)."""
         self._waiting = False
+        self._timer.stop()
+        self._countdown.hide()
         self._headline.setText(headline)
         self._hint.setText(hint)
         self._hint.setVisible(bool(hint))
         self._action = action
-        label = action_text or ACTION_LABELS.get(action, "")
+        label = ACTION_LABELS.get(action, "")
         self._button.setText(label)
         self._button.setToolTip(label)
         self._button.setVisible(action is not Action.NONE and bool(label))
         self.show()
+        self.update()
 
     def show_waiting(self, reason: str, seconds: float) -> None:
         """A pause before a retry: why, and a countdown; no action to take."""
-        self.show_error(reason or "Waiting to retry", "", Action.NONE, None)
+        self.show_error(reason or "Waiting to retry", "", Action.NONE)
         self._waiting = True
         self.show_countdown(seconds)
         self.update()
@@ -224,6 +229,10 @@ class ErrorCard(QFrame):
     @property
     def hint(self) -> str:
         return self._hint.text()
+
+    @property
+    def action(self) -> Action:
+        return self._action
 
     @property
     def action_text(self) -> str:

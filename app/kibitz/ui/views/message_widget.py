@@ -1,4 +1,4 @@
-"""MessageWidget: one turn of the chat — its text, header, footer, actions and error card."""
+"""MessageWidget: one turn of the chat — its reasoning, text, header, footer, actions, errors."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from kibitz.core.errors import Action
+from kibitz.core.errors import Action, CancelledByUserError, KibitzError
 from kibitz.core.types import Message, MessageStatus, Role
 from kibitz.ui.views.message_parts import (
-    ACTION_LABELS,
     Bubble,
     ErrorCard,
     SiblingNavigator,
@@ -18,6 +17,7 @@ from kibitz.ui.views.message_parts import (
     small_button,
 )
 from kibitz.ui.views.message_text import MessageTextView
+from kibitz.ui.views.reasoning_section import ReasoningSection, reasoning_seconds
 
 _ACCESSIBLE_NAMES = {
     Role.USER: "Your message",
@@ -42,14 +42,6 @@ _CONTENT_FILTER_NOTE = (
 _LENGTH_NOTE = "The reply stopped at the token limit."
 
 
-def _action_from(text: str | None) -> Action | None:
-    """Accept an Action value ("retry") where a button label was expected."""
-    try:
-        return Action(text) if text is not None else None
-    except ValueError:
-        return None
-
-
 class MessageWidget(QWidget):
     """Shows one message; emits what the user asks for, never touches the store itself."""
 
@@ -57,7 +49,7 @@ class MessageWidget(QWidget):
     edit_requested = Signal(int)
     continue_requested = Signal(int)
     sibling_step_requested = Signal(int, int)  # message id, -1 or +1
-    error_action_requested = Signal(int, str)
+    error_action_requested = Signal(int, object)  # message id, Action
     copy_done = Signal(str)
     link_activated = Signal(QUrl)
     text_rendered = Signal()
@@ -75,6 +67,8 @@ class MessageWidget(QWidget):
         self._message = message
         self._dark = dark
         self._shown_text: str | None = None
+        # The failure reported live (its own hint), preferred to the stored "code: headline".
+        self._live_error: KibitzError | None = None
         is_user = message.role is Role.USER
         self.setObjectName("userMessage" if is_user else f"{message.role.value}Message")
         self.setProperty("role", message.role.value)
@@ -88,6 +82,8 @@ class MessageWidget(QWidget):
             # Nothing painted by size (no bubble): a taller reply repaints only its new part.
             self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
             self._bubble.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
+        self._reasoning = ReasoningSection(dark=dark, parent=self)
+        self._reasoning.hide()
         self._text = MessageTextView(self._bubble)
         bubble_layout = QVBoxLayout(self._bubble)
         bubble_layout.setContentsMargins(*(_BUBBLE_PADDING if is_user else (0, 0, 0, 0)))
@@ -112,6 +108,7 @@ class MessageWidget(QWidget):
             header.addWidget(self._progress)
             header.addStretch(1)
             layout.addLayout(header)
+            layout.addWidget(self._reasoning)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         if is_user:
@@ -125,9 +122,9 @@ class MessageWidget(QWidget):
         self._text.copied.connect(self.copy_done)
         self._text.link_opened.connect(self.link_activated)
         self._text.rendered.connect(self.text_rendered)
-        self._error.action_clicked.connect(
-            lambda action: self.error_action_requested.emit(int(self._message.id), action)
-        )
+        self._reasoning.copied.connect(self.copy_done)
+        self._reasoning.link_opened.connect(self.link_activated)
+        self._error.action_clicked.connect(self._on_error_action_clicked)
         self._flash_timer = QTimer(self)
         self._flash_timer.setSingleShot(True)
         self._flash_timer.timeout.connect(self._on_flash_timer_timeout)
@@ -136,9 +133,6 @@ class MessageWidget(QWidget):
         self._width = 0
         self.set_width(width)
         self.set_message(message, sibling)
-        if message.status is MessageStatus.STREAMING:
-            self.begin_stream()
-            self.stream_text(message.content)
 
     def _build_footer(self, is_user: bool) -> None:
         self._copy = small_button("Copy", "Copy message", "Copy the message as Markdown", self)
@@ -198,6 +192,10 @@ class MessageWidget(QWidget):
     def error_card(self) -> ErrorCard:
         return self._error
 
+    @property
+    def reasoning_section(self) -> ReasoningSection:
+        return self._reasoning
+
     def plain_text(self) -> str:
         return self._text.toPlainText()
 
@@ -212,10 +210,27 @@ class MessageWidget(QWidget):
         return " ".join(p for p in parts if p)
 
     def set_message(self, message: Message, sibling: tuple[int, int] = (0, 1)) -> None:
-        """Show `message` (same id, maybe newer): text only re-rendered when it changed."""
+        """Show `message` (same id, maybe newer): text only re-rendered when it changed.
+
+        A streaming message streams (the new part of its reasoning and answer); one that is
+        no longer streaming ends the stream with a final render.
+        """
         self._message = message
-        if message.status is not MessageStatus.STREAMING and self._shown_text != message.content:
-            self._show_final_text(message.content)
+        if message.status is MessageStatus.STREAMING:
+            if not self._text.streaming:
+                self._live_error = None  # retried in place, or continued: that failure is past
+                self.begin_stream()
+            self._stream_parts(message)
+        else:
+            if self._text.streaming:
+                self._text.stream_text(message.content)
+                self._text.end_stream()
+                self._shown_text = message.content
+            elif self._shown_text != message.content:
+                self._show_final_text(message.content)
+            if message.reasoning:
+                self._reasoning.settle(message.reasoning, reasoning_seconds(message.parts))
+        self._reasoning.setVisible(bool(message.reasoning) and message.role is Role.ASSISTANT)
         self.set_siblings(sibling)
         self._update_chrome()
 
@@ -242,8 +257,9 @@ class MessageWidget(QWidget):
         self._header.setText(header)
         self._progress.setVisible(streaming)
         self._footer_bar.setVisible(not streaming)
-        # A reply that failed before any text shows only its error card.
-        self._bubble.setHidden(not streaming and not message.content)
+        # A reply that failed before any text shows only its error card; one still thinking
+        # shows only its reasoning, until the answer starts.
+        self._bubble.setHidden(not message.content and (not streaming or bool(message.reasoning)))
         for part in (self._copy, self._regenerate, self._edit, self._siblings):
             part.setEnabled(not streaming)
         self._usage.setText(self._usage_text())
@@ -256,8 +272,15 @@ class MessageWidget(QWidget):
         usage = self._message.usage
         if usage is None or self._message.role is not Role.ASSISTANT:
             return ""
-        self._usage.setToolTip("Prompt tokens sent → completion tokens received")
-        return f"{usage.prompt_tokens:,} → {usage.completion_tokens:,} tokens"
+        text = f"{usage.prompt_tokens:,} → {usage.completion_tokens:,} tokens"
+        tip = "Prompt tokens sent → completion tokens received"
+        if usage.reasoning_tokens:
+            # The server counts reasoning inside the completion tokens (OpenAI's
+            # completion_tokens_details): say how much of them it was.
+            text += f" ({usage.reasoning_tokens:,} reasoning)"
+            tip += ", of which the model spent some reasoning"
+        self._usage.setToolTip(tip)
+        return text
 
     def _note_text(self) -> str:
         message = self._message
@@ -279,14 +302,19 @@ class MessageWidget(QWidget):
 
     def _update_error_card(self) -> None:
         status = self._message.status
-        if status is MessageStatus.ERROR or (
+        failed = status is MessageStatus.ERROR or (
             status is MessageStatus.INTERRUPTED and self._has_stored_error()
-        ):
+        )
+        error = self._live_error
+        if failed and error is not None and error.summary() == self._message.error:
+            self._error.show_error(error.headline, error.hint, error.action)
+        elif failed:
+            # A stored failure keeps only "code: headline"; the error tree knows the rest.
             code, _, headline = (self._message.error or "").partition(": ")
             hint, action = error_defaults(code)
             if action is Action.NONE:
                 action = Action.RETRY
-            self._error.show_error(headline or code or "The reply failed", hint, action, None)
+            self._error.show_error(headline or code or "The reply failed", hint, action)
         elif status is not MessageStatus.STREAMING:
             self._error.stop_countdown()
             self._error.hide()
@@ -297,32 +325,39 @@ class MessageWidget(QWidget):
         self._text.begin_stream(self._dark)
         self._shown_text = None
 
+    def _stream_parts(self, message: Message) -> None:
+        """One repaint of a streaming reply: its reasoning, then its answer, as far as known."""
+        reasoning, answer = message.reasoning, message.content
+        if reasoning and not answer:
+            self._end_retry_wait()
+            self._reasoning.stream(reasoning)
+        elif reasoning:
+            # The answer has started: the reasoning folds to "Thought for 12 s".
+            self._reasoning.settle(reasoning, reasoning_seconds(message.parts))
+        if answer or self._text.document().characterCount() > 1:
+            self.stream_text(answer)
+
     def stream_text(self, text: str) -> None:
-        if self._error.waiting:  # the retry worked: the text is arriving
+        """The answer so far (the part already shown is not rendered again)."""
+        if text:
+            self._end_retry_wait()
+        self._text.stream_text(text)
+
+    def _end_retry_wait(self) -> None:
+        if self._error.waiting:  # the retry worked: the reply is arriving
             self._error.stop_countdown()
             self._error.hide()
-        self._text.stream_text(text)
 
     def finish(self, message: Message, sibling: tuple[int, int] | None = None) -> None:
         """End streaming: the last text goes in as a final render; status and footer update."""
-        if self._text.streaming:
-            self._text.stream_text(message.content)
-            self._text.end_stream()
-            self._shown_text = message.content
         self.set_message(message, sibling or self._sibling)
 
-    def show_error(
-        self, headline: str, hint: str, action_text: str | None, action: str | None = None
-    ) -> None:
-        """Show a failure; no action and no action text means no button."""
-        chosen = _action_from(action) or _action_from(action_text)
-        if chosen is None and action_text is not None:
-            # A label of ours ("Open settings") names its action; any other label retries.
-            chosen = next(
-                (a for a, label in ACTION_LABELS.items() if label == action_text), Action.RETRY
-            )
-        label = None if _action_from(action_text) else action_text
-        self._error.show_error(headline, hint, chosen or Action.NONE, label)
+    def show_error(self, error: KibitzError) -> None:
+        """Show a failure as reported: its headline, what to do, and a button for its action."""
+        if isinstance(error, CancelledByUserError):
+            return  # the user pressed Stop: the note under the reply says so, quietly
+        self._live_error = error
+        self._error.show_error(error.headline, error.hint, error.action)
         self._note.hide()
 
     def show_retry_countdown(self, seconds: float, reason: str = "") -> None:
@@ -334,6 +369,7 @@ class MessageWidget(QWidget):
         if dark == self._dark:
             return
         self._dark = dark
+        self._reasoning.set_dark(dark)
         if not self._streaming and self._message.role is not Role.USER:
             self._shown_text = None
             self._show_final_text(self._message.content)
@@ -362,11 +398,16 @@ class MessageWidget(QWidget):
             self._text.set_layout_width(int(width * _BUBBLE_SHARE) - left - right, shrink=True)
         else:
             self._text.set_layout_width(width)
+            self._reasoning.set_width(width)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.set_width(event.size().width())
 
+    def _on_error_action_clicked(self, action: Action) -> None:
+        self.error_action_requested.emit(self.message_id, action)
+
     def _on_copy_clicked(self) -> None:
+        # The answer only: the reasoning is the model's working, copied from its own section.
         QGuiApplication.clipboard().setText(self._message.content)
         self.copy_done.emit("Message copied")
