@@ -38,9 +38,21 @@ FONT_SCALE = 0.93  # a step below the answer: read as an aside, still comfortabl
 _SHIMMER_FRAME_MS = 40  # 25 frames a second: smooth, and a few hundred µs of paint each
 _SHIMMER_PERIOD_MS = 1800
 _CHEVRON = 4.0  # half the chevron's size, in pixels
-_RULE_X = 3  # where the rule beside the text is drawn, from the left
-_TEXT_INDENT = 15
-_HEADER_PADDING = (0, 4)  # horizontal, vertical: the label lines up with the answer's edge
+_ICON = 11.0  # the spark before the label
+_CHIP_LEFT = 9.0  # where the spark starts
+_ICON_GAP = 6.0
+_CHEVRON_GAP = 7.0
+_CHIP_RIGHT = _CHEVRON_GAP + 2 * _CHEVRON + 11.0  # from the label's end to the chip's
+_CHIP_PAD_Y = 5
+
+
+def _label_left() -> float:
+    return _CHIP_LEFT + _ICON + _ICON_GAP
+
+
+# The rule runs down from the spark's middle, and the text lines up with the label's.
+_RULE_X = _CHIP_LEFT + _ICON / 2 - 1
+_TEXT_INDENT = math.ceil(_label_left())
 
 
 def reasoning_seconds(parts: Sequence[Part]) -> float | None:
@@ -129,9 +141,8 @@ class ReasoningHeader(QAbstractButton):
 
     def sizeHint(self) -> QSize:
         metrics = QFontMetricsF(self.font())
-        pad_x, pad_y = _HEADER_PADDING
-        width = metrics.horizontalAdvance(self.text()) + 6 + 2 * _CHEVRON + 2 * pad_x + 2
-        return QSize(math.ceil(width), math.ceil(metrics.height()) + 2 * pad_y)
+        width = _label_left() + metrics.horizontalAdvance(self.text()) + _CHIP_RIGHT
+        return QSize(math.ceil(width), math.ceil(metrics.height()) + 2 * _CHIP_PAD_Y)
 
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
@@ -141,29 +152,52 @@ class ReasoningHeader(QAbstractButton):
         base = palette.color(QPalette.ColorRole.Base)
         text = palette.color(QPalette.ColorRole.Text)
         dark = palette_is_dark(palette)
-        strong = self.underMouse() or self.hasFocus()
-        colour = mix(text, base, (0.22 if strong else 0.42) if dark else (0.2 if strong else 0.45))
+        strong = self.underMouse() or self.hasFocus() or self.isDown()
+        colour = mix(text, base, (0.25 if strong else 0.4) if dark else (0.22 if strong else 0.42))
+        fill = mix(base, text, (0.12 if strong else 0.075) if dark else (0.08 if strong else 0.045))
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRectF(self.rect())
-        metrics = QFontMetricsF(self.font())
-        pad_x, _ = _HEADER_PADDING
-        label_width = metrics.horizontalAdvance(self.text())
-        baseline = (rect.height() + metrics.ascent() - metrics.descent()) / 2
+        # A chip, not bare text: it reads as something to click, and apart from the
+        # "Assistant · model" line above it.
+        chip = QRectF(self.rect()).adjusted(0.75, 0.75, -0.75, -0.75)
+        radius = chip.height() / 2
         if self.hasFocus():
-            # The label starts at the reply's edge, where a frame would be clipped: the
-            # keyboard focus shows as an accent underline instead.
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1.5))
+        else:
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
-            under = baseline + metrics.descent() + 1
-            painter.drawRoundedRect(QRectF(pad_x, under, label_width, 2), 1, 1)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(chip, radius, radius)
+        metrics = QFontMetricsF(self.font())
+        left = _label_left()
+        label_width = metrics.horizontalAdvance(self.text())
+        middle = chip.center().y()
+        baseline = middle + (metrics.ascent() - metrics.descent()) / 2
+        lit = mix(colour, text, 0.75)
+        pulse = self._pulse() if self._thinking else 0.0
+        self._paint_spark(painter, mix(colour, lit, pulse), _CHIP_LEFT + _ICON / 2, middle)
         painter.setFont(self.font())
         if self._thinking:
-            painter.setPen(QPen(QBrush(self._shimmer(colour, text, pad_x, label_width)), 1))
+            painter.setPen(QPen(QBrush(self._shimmer(colour, text, left, label_width)), 1))
         else:
             painter.setPen(colour)
-        painter.drawText(QPointF(pad_x, baseline), self.text())
-        self._paint_chevron(painter, colour, pad_x + label_width + 4 + _CHEVRON, rect.center().y())
+        painter.drawText(QPointF(left, baseline), self.text())
+        self._paint_chevron(painter, colour, left + label_width + _CHEVRON_GAP + _CHEVRON, middle)
+
+    def _pulse(self) -> float:
+        """0..1..0 over a shimmer period: how lit the spark is."""
+        phase = (self._clock.elapsed() % _SHIMMER_PERIOD_MS) / _SHIMMER_PERIOD_MS
+        return 0.5 - 0.5 * math.cos(2 * math.pi * phase)
+
+    def _paint_spark(self, painter: QPainter, colour: QColor, x: float, y: float) -> None:
+        # A four-pointed spark with curved sides: the mark chat clients use for "thinking".
+        r = _ICON / 2
+        path = QPainterPath(QPointF(x, y - r))
+        for dx, dy in ((r, 0), (0, r), (-r, 0), (0, -r)):
+            end = QPointF(x + dx, y + dy)
+            path.quadTo(QPointF(x, y), end)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawPath(path)
 
     def _shimmer(
         self, colour: QColor, bright: QColor, left: float, width: float
@@ -250,8 +284,8 @@ class ReasoningSection(QWidget):
         body_layout.addWidget(self._text)
         self._body.hide()
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 2)
-        layout.setSpacing(4)
+        layout.setContentsMargins(0, 2, 0, 8)
+        layout.setSpacing(8)
         # The header is only as wide as its words: a click beside them does nothing.
         layout.addWidget(self._header, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self._body)
