@@ -367,3 +367,62 @@ def test_begin_reply_for_an_unshown_alternative_only_updates_the_count(
     shown = view.message_widgets()
     assert [w.message_id for w in shown] == [user.id, reply.id]
     assert "1/2" in shown[1].footer_text()
+
+
+def test_the_view_follows_the_store_without_being_told(qtbot: QtBot, store: Store) -> None:
+    cid, (user, reply) = _conversation(store)
+    view = _view(qtbot, store)
+    view.show_conversation(cid)
+    kept = view.message_widgets()[0]
+    follow_up = store.add_message(cid, reply.id, Role.USER, "And descending?")
+    assert [w.message_id for w in view.message_widgets()] == [user.id, reply.id, follow_up.id]
+    assert view.message_widgets()[2].plain_text() == "And descending?"
+    other = store.add_message(cid, user.id, Role.ASSISTANT, "Another answer")
+    # The new version became the branch: the rows below the question changed, its widget stays.
+    assert [w.message_id for w in view.message_widgets()] == [user.id, other.id]
+    assert view.message_widgets()[0] is kept
+    assert "2/2" in view.message_widgets()[1].footer_text()
+    store.set_usage(other.id, Usage(7, 3, 10, reasoning_tokens=2))
+    assert view.message_widgets()[1].footer_text().startswith("7 → 3 tokens (2 reasoning)")
+
+
+def test_a_stored_copy_mid_stream_does_not_make_the_text_jump_back(
+    qtbot: QtBot, store: Store
+) -> None:
+    cid, (user, _) = _conversation(store)
+    view = _view(qtbot, store)
+    view.show_conversation(cid)
+    writer = store.begin_reply(cid, user.id, model="m")
+    reply = store.get_message(writer.message_id)
+    view.begin_reply(reply)
+    widget = view.message_widget(reply.id)
+    assert widget is not None
+    view.append_reply_text(reply.id, "The first words, ")
+    writer.append("The first")
+    writer.flush()
+    qtbot.waitUntil(lambda: "words" in widget.plain_text())
+    view.append_reply_text(reply.id, "then more.")
+    store.set_usage(reply.id, Usage(1, 2, 3))  # the store's copy has only "The first"
+    qtbot.wait(REPAINT_MS * 2)
+    assert widget.plain_text() == "The first words, then more."
+    writer.append(" words, then more.")
+    writer.finish(MessageStatus.COMPLETE, "stop", Usage(1, 5, 6))
+    view.finish_reply(store.get_message(reply.id))
+    assert widget.plain_text() == "The first words, then more."
+    assert widget.footer_text().startswith("1 → 5 tokens")
+
+
+def test_a_failure_shown_off_screen_is_there_when_scrolled_to(
+    qtbot: QtBot, long_store: Store, long_db: tuple[Path, ConversationId, list[int]]
+) -> None:
+    _, cid, ids = long_db
+    view = _view(qtbot, long_store)
+    view.show_conversation(cid)
+    old_reply = ids[21]
+    assert view.message_widget(old_reply) is None
+    view.show_error(old_reply, RateLimitError(hint="Wait a minute, then retry."))
+    assert view.scroll_to_message(old_reply)
+    widget = view.message_widget(old_reply)
+    assert widget is not None
+    assert widget.error_card.hint == "Wait a minute, then retry."
+    assert widget.error_card.action is Action.RETRY
