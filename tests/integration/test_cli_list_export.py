@@ -16,7 +16,9 @@ from kibitz.core.types import (
     MessageStatus,
     RequestParams,
     Role,
+    TextPart,
     Usage,
+    text_of,
 )
 from tests.integration.cli_support import cli_env, database, run_cli, stored, write_settings
 from tests.support.fake_openai import FakeOpenAI
@@ -175,7 +177,7 @@ def test_json_export_is_lossless(filled: Path, tmp_path: Path) -> None:
     assert (code, out) == (0, "")
     assert messages == [f"kibitz: exported 2 conversations to {target}"]
     document = json.loads(target.read_text(encoding="utf-8"))
-    assert (document["format"], document["version"]) == ("kibitz-export", 1)
+    assert (document["format"], document["version"]) == ("kibitz-export", 2)
 
     known = conversations(filled)
     exported = {c["id"]: c for c in document["conversations"]}
@@ -202,12 +204,16 @@ def test_json_export_is_lossless(filled: Path, tmp_path: Path) -> None:
 
 def _message_back(data: dict[str, object], cid: ConversationId) -> Message:
     usage = data["usage"]
+    assert isinstance(data["parts"], list)
+    parts = tuple(TextPart(p["text"]) for p in data["parts"] if p["type"] == "text")
+    assert len(parts) == len(data["parts"]), "these messages hold text only"
+    assert data["content"] == text_of(parts)
     return Message(
         id=data["id"],  # type: ignore[arg-type]
         conversation_id=cid,
         parent_id=data["parent_id"],  # type: ignore[arg-type]
         role=Role(data["role"]),
-        content=data["content"],  # type: ignore[arg-type]
+        parts=parts,
         status=MessageStatus(data["status"]),
         created_at=data["created_at"],  # type: ignore[arg-type]
         updated_at=data["updated_at"],  # type: ignore[arg-type]

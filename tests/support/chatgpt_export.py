@@ -63,6 +63,7 @@ class ChatGPTConversation:
         status: str = "finished_successfully",
         create_time: float | bool | None = True,
         weight: float = 1.0,
+        channel: str | None = None,
     ) -> str:
         """Add a node under `parent` (default: the last one added); return its id."""
         parent = self.last if parent is None else parent
@@ -85,7 +86,7 @@ class ChatGPTConversation:
                 "weight": weight,
                 "metadata": metadata or {},
                 "recipient": recipient,
-                "channel": None,
+                "channel": channel,
             },
             "parent": parent,
             "children": [],
@@ -147,9 +148,15 @@ class ChatGPTConversation:
         )
 
     def image_question(
-        self, text: str, file_name: str, *, width: int = 602, height: int = 149
+        self,
+        text: str,
+        file_name: str,
+        *,
+        width: int = 602,
+        height: int = 149,
+        file_id: str | None = None,
     ) -> str:
-        file_id = f"file_{uuid.uuid4().hex[:24]}"
+        file_id = file_id or f"file_{uuid.uuid4().hex[:24]}"
         return self.node(
             "user",
             {
@@ -182,20 +189,89 @@ class ChatGPTConversation:
             },
         )
 
-    def code_call(self, code: str, *, recipient: str = "python", language: str = "python") -> str:
+    def file_question(
+        self, text: str, file_name: str, mime_type: str, size: int, *, file_id: str
+    ) -> str:
+        """A question with an uploaded document: named in `metadata.attachments` only."""
+        attachment = {"id": file_id, "name": file_name, "mime_type": mime_type, "size": size}
+        return self.user(text, metadata={"attachments": [attachment]})
+
+    def code_call(
+        self,
+        code: str,
+        *,
+        recipient: str = "python",
+        language: str = "python",
+        channel: str | None = None,
+    ) -> str:
         return self.node(
             "assistant",
             {"content_type": "code", "language": language, "text": code},
             recipient=recipient,
             metadata={"model_slug": self.model},
+            channel=channel,
         )
 
-    def tool_output(self, text: str, *, name: str = "python") -> str:
+    def json_call(self, recipient: str, arguments: dict[str, Any]) -> str:
+        """A call whose input is a JSON object, as web.run, dalle and container tools get."""
+        return self.code_call(
+            json.dumps(arguments), recipient=recipient, language="unknown", channel="commentary"
+        )
+
+    def tool_output(self, text: str, *, name: str = "python", status: str = "success") -> str:
         return self.node(
             "tool",
             {"content_type": "execution_output", "text": text},
             name=name,
-            metadata={"aggregate_result": {"status": "success", "code": "", "messages": []}},
+            metadata={"aggregate_result": {"status": status, "code": "", "messages": []}},
+        )
+
+    def tool_text(self, text: str, *, name: str) -> str:
+        """A tool's answer as plain text (container.exec, canmore, web.run)."""
+        return self.node("tool", {"content_type": "text", "parts": [text]}, name=name)
+
+    def generated_image(self, prompt: str, *, file_id: str, name: str = "dalle.text2im") -> str:
+        return self.node(
+            "tool",
+            {
+                "content_type": "multimodal_text",
+                "parts": [
+                    {
+                        "content_type": "image_asset_pointer",
+                        "asset_pointer": f"sediment://{file_id}",
+                        "width": 1024,
+                        "height": 1024,
+                        "metadata": {"dalle": {"prompt": prompt}},
+                    }
+                ],
+            },
+            name=name,
+        )
+
+    def thoughts(self, *items: tuple[str, str], model: str | None = None) -> str:
+        """A reasoning model's thoughts: (summary, content) pairs."""
+        return self.node(
+            "assistant",
+            {
+                "content_type": "thoughts",
+                "thoughts": [
+                    {"summary": summary, "content": text, "chunks": [], "finished": True}
+                    for summary, text in items
+                ],
+                "source_analysis_msg_id": str(uuid.uuid4()),
+            },
+            metadata={"model_slug": model or self.model, "reasoning_status": "is_reasoning"},
+        )
+
+    def reasoning_recap(self, seconds: int, *, model: str | None = None) -> str:
+        return self.node(
+            "assistant",
+            {"content_type": "reasoning_recap", "content": f"Thought for {seconds}s"},
+            metadata={
+                "model_slug": model or self.model,
+                "finished_duration_sec": seconds,
+                "reasoning_status": "reasoning_ended",
+            },
         )
 
     def content(self, role: str, content: dict[str, Any], **kw: Any) -> str:
@@ -233,10 +309,19 @@ def write_conversations_json(path: Path, conversations: list[dict[str, Any]]) ->
     return path
 
 
-def write_export_zip(path: Path, conversations: list[dict[str, Any]], *, shards: int = 0) -> Path:
+def write_export_zip(
+    path: Path,
+    conversations: list[dict[str, Any]],
+    *,
+    shards: int = 0,
+    files: dict[str, bytes] | None = None,
+) -> Path:
     """The archive "Export data" sends: conversations.json (or `shards` numbered files)
-    next to the other files of an export."""
+    next to the other files of an export; `files` by their path in the archive
+    (`file_…-photo.png`)."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in (files or {}).items():
+            archive.writestr(name, data)
         if shards:
             size = -(-len(conversations) // shards)
             for n in range(shards):

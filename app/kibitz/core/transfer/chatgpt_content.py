@@ -1,12 +1,25 @@
-"""One ChatGPT message's content as Markdown: text, images, code, tool output, browsing, notes.
+"""One ChatGPT message (a node of the export's tree) as the parts of a Kibitz message.
 
-What the content types hold was learnt from public descriptions of the export and from the
-parsers that read it (see tests/support/chatgpt_export.py for the sources): `text` and
-`multimodal_text` have `parts` (strings, or objects such as `image_asset_pointer`); `code`
-and `execution_output` have `text`; browsing has `tether_browsing_display` (`result`) and
-`tether_quote` (`url`, `title`, `text`); `system_error` has `name` and `text`; reasoning
-models add `thoughts` (a list of `summary`/`content`) and `reasoning_recap` (`content`).
-Anything else is kept as a note with whatever text it carries, never dropped or fatal.
+What the content types hold was learnt from public descriptions of the export and from real
+exports quoted in public repositories (see tests/support/chatgpt_export.py for the sources):
+
+- `text` and `multimodal_text` have `parts`: strings, or objects such as
+  `image_asset_pointer` (`asset_pointer`, `width`, `height`, `metadata.dalle.prompt`) and
+  `audio_transcription`; `metadata.attachments` lists uploaded files (`id`, `name`,
+  `mime_type`, `size`);
+- the assistant's reasoning: `thoughts` (a list of `summary` and `content`), then
+  `reasoning_recap` (`content` "Thought for 38s", `metadata.finished_duration_sec`); the
+  `analysis` channel is reasoning too;
+- a tool call: an assistant message whose `recipient` is the tool ("python", "web.run",
+  "dalle.text2im", "canmore.create_textdoc"), its input in `code` (`text`) or `text`;
+- the tool's answer: a message of role `tool` named after it (`author.name`):
+  `execution_output` (`text`, with `metadata.aggregate_result.status`),
+  `tether_browsing_display` (`result`), `tether_quote` (`url`, `title`, `text`),
+  `system_error` (`name`, `text`), `computer_output` (`screenshot`), or text and images.
+
+Images and files become image and file parts when the export holds their bytes (see
+chatgpt_files); otherwise a short note names them. Content of a kind not known here is
+kept as a note with whatever text it carries, never dropped or fatal.
 """
 
 from __future__ import annotations
@@ -17,18 +30,41 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kibitz.core.transfer.chatgpt_files import ExportFiles, FoundFile
 from kibitz.core.transfer.fences import fenced
+from kibitz.core.transfer.markdown_text import escape, file_size, note
+from kibitz.core.types import (
+    FilePart,
+    ImagePart,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    ToolStatus,
+)
 
 # Hidden context a conversation starts with: the user's custom instructions, memories.
 CONTEXT_TYPES = frozenset({"user_editable_context", "model_editable_context"})
 _UNKNOWN_JSON_CHARS = 2000
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+_RECAP_TIME = re.compile(r"(?:(\d+)\s*m\w*\s*)?(\d+)\s*s\b")
+_RUN_OK = (None, "success")  # aggregate_result.status of a code run that worked
 
 
 @dataclass(frozen=True, slots=True)
-class NodeText:
-    text: str  # Markdown for the turn; "" when the message shows nothing
-    unknown: str | None = None  # a content type that was kept as a note
+class NodeContent:
+    """What one node adds to its turn.
+
+    Tool calls come with an empty `id` and results with an empty `tool_call_id`: the turn
+    they join pairs them up (see chatgpt_import).
+    """
+
+    parts: tuple[Part, ...] = ()
+    seconds: float | None = None  # a reasoning recap: how long the model thought
+    unknown: str | None = None  # a content type kept as a note
+
+    def shows(self) -> bool:
+        return bool(self.parts) or self.seconds is not None
 
 
 def _str(value: Any) -> str:
@@ -39,118 +75,144 @@ def _dict(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def escape(text: str) -> str:
-    """Plain text that Markdown shows as written."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
-def note(text: str) -> str:
-    """A short remark of ours, set apart from what was written: *[Image: cat.png]*."""
-    return f"*[{escape(text)}]*"
+class _Builder:
+    """Parts of one message: consecutive strings are pieces of one text, notes and files
+    stand apart."""
 
-
-def _size(size: Any) -> str:
-    if not isinstance(size, int | float) or size <= 0:
-        return ""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return ""  # not reached
-
-
-class _Attachments:
-    """metadata.attachments by file id, remembering which ones an image part showed."""
-
-    def __init__(self, metadata: Mapping[str, Any]) -> None:
+    def __init__(self, files: ExportFiles, metadata: Mapping[str, Any]) -> None:
+        self.files = files
+        self.parts: list[Part] = []
+        self.text: list[str] = []
         raw = metadata.get("attachments")
         items = raw if isinstance(raw, list) else []
-        self.by_id = {_str(a.get("id")): a for a in items if isinstance(a, Mapping)}
+        self.attachments = {_str(a.get("id")): a for a in items if isinstance(a, Mapping)}
         self.shown: set[str] = set()
 
-    def name_for(self, pointer: str) -> str | None:
-        file_id = pointer.split("://", 1)[-1]
-        found = self.by_id.get(file_id)
+    def write(self, text: str) -> None:
+        if text:
+            self.text.append(text)
+
+    def add(self, part: Part) -> None:
+        if self.text:
+            self.parts.append(TextPart("\n".join(self.text)))
+            self.text = []
+        self.parts.append(part)
+
+    def note(self, text: str) -> None:
+        self.add(TextPart(note(text)))
+
+    def attachment(self, pointer: str) -> Mapping[str, Any]:
+        """The attachment a pointer names (marked as shown), or {}."""
+        file_id = pointer.split("://", 1)[-1].split("?", 1)[0]
+        found = self.attachments.get(file_id)
         if found is None:
-            return None
+            return {}
         self.shown.add(file_id)
-        return _str(found.get("name")) or None
+        return found
 
-    def notes(self) -> list[str]:
-        out = []
-        for file_id, item in self.by_id.items():
-            if file_id in self.shown:
-                continue
-            name = _str(item.get("name")) or file_id or "unnamed file"
-            details = ", ".join(
-                d for d in (_str(item.get("mime_type")), _size(item.get("size"))) if d
-            )
-            out.append(note(f"Attachment: {name}" + (f" ({details})" if details else "")))
-        return out
+    def find(self, pointer: str, attachment: Mapping[str, Any]) -> FoundFile | None:
+        return self.files.find(
+            pointer, _str(attachment.get("name")), _str(attachment.get("mime_type"))
+        )
+
+    def finish(self) -> tuple[Part, ...]:
+        for file_id, item in self.attachments.items():
+            if file_id not in self.shown:
+                self._attached_file(file_id, item)
+        if self.text:
+            self.parts.append(TextPart("\n".join(self.text)))
+            self.text = []
+        return tuple(self.parts)
+
+    def _attached_file(self, file_id: str, item: Mapping[str, Any]) -> None:
+        found = self.find(file_id, item) if file_id else None
+        if found is not None:
+            if found.mime_type.startswith("image/"):
+                width, height = _int(item.get("width")), _int(item.get("height"))
+                self.add(ImagePart(found.digest, found.name, found.mime_type, found.size,
+                                   width, height))  # fmt: skip
+            else:
+                self.add(FilePart(found.digest, found.name, found.mime_type, found.size))
+            return
+        name = _str(item.get("name")) or file_id or "unnamed file"
+        size = item.get("size")
+        details = [_str(item.get("mime_type"))]
+        if isinstance(size, int | float) and not isinstance(size, bool) and size > 0:
+            details.append(file_size(size))
+        described = ", ".join(d for d in details if d)
+        self.note(f"Attachment: {name}" + (f" ({described})" if described else ""))
 
 
-def _image(part: Mapping[str, Any], attachments: _Attachments) -> str:
-    pointer = _str(part.get("asset_pointer"))
-    name = attachments.name_for(pointer) or pointer or "image"
-    width, height = part.get("width"), part.get("height")
-    size = f" ({width}×{height})" if isinstance(width, int) and isinstance(height, int) else ""
+def _image_description(part: Mapping[str, Any], name: str) -> str:
+    width, height = _int(part.get("width")), _int(part.get("height"))
+    size = f" ({width}×{height})" if width and height else ""
     prompt = _str(_dict(_dict(part.get("metadata")).get("dalle")).get("prompt"))
-    if prompt:
-        return note(f"Generated image{size}: {prompt}")
-    return note(f"Image: {name}{size}")
+    return f"Generated image{size}: {prompt}" if prompt else f"Image: {name}{size}"
 
 
-def _part(part: Any, attachments: _Attachments) -> str:
+def _image(part: Mapping[str, Any], out: _Builder) -> tuple[bool, str]:
+    """Add the image a pointer names if the export holds it: (added, what to say about it:
+    its description when it is missing, the prompt of a generated one)."""
+    pointer = _str(part.get("asset_pointer"))
+    attachment = out.attachment(pointer)
+    found = out.find(pointer, attachment) if pointer else None
+    if found is None:
+        name = _str(attachment.get("name")) or pointer or "image"
+        return False, _image_description(part, name)
+    width, height = _int(part.get("width")), _int(part.get("height"))
+    out.add(ImagePart(found.digest, found.name, found.mime_type, found.size, width, height))
+    prompt = _str(_dict(_dict(part.get("metadata")).get("dalle")).get("prompt"))
+    return True, f"Generated image: {prompt}" if prompt else ""
+
+
+def _piece(part: Any, out: _Builder) -> str | None:
+    """A piece of text (None for a description of ours, which is a note)."""
     if isinstance(part, str):
-        return part
+        out.write(part)
+        return None
     if not isinstance(part, Mapping):
-        return ""
+        return None
     kind = _str(part.get("content_type"))
     if kind == "image_asset_pointer":
-        return _image(part, attachments)
+        return _image(part, out)[1] or None
     if kind == "audio_transcription":
-        return _str(part.get("text"))
+        out.write(_str(part.get("text")))
+        return None
     if kind.endswith("asset_pointer"):  # audio, video and live-camera recordings
-        return note(f"Recording: {kind.removesuffix('_asset_pointer').replace('_', ' ')}")
+        return f"Recording: {kind.removesuffix('_asset_pointer').replace('_', ' ')}"
     text = _str(part.get("text"))
-    return text or note(f"Unsupported part: {kind or 'unknown'}")
+    if text:
+        out.write(text)
+        return None
+    return f"Unsupported part: {kind or 'unknown'}"
 
 
-def _parts(content: Mapping[str, Any], attachments: _Attachments) -> str:
+def _parts(content: Mapping[str, Any], out: _Builder) -> None:
     parts = content.get("parts")
-    if not isinstance(parts, list):
-        return ""
-    rendered = [_part(p, attachments) for p in parts]
-    # Text parts of one message are pieces of one text; notes stand as paragraphs.
-    out = ""
-    for piece in rendered:
-        if not piece:
-            continue
-        if out and (piece.startswith("*[") or out.endswith("]*")):
-            out += "\n\n"
-        elif out:
-            out += "\n"
-        out += piece
-    return out
+    for part in parts if isinstance(parts, list) else []:
+        description = _piece(part, out)
+        if description:
+            out.note(description)
 
 
-def _code(content: Mapping[str, Any], _: _Attachments) -> str:
+def _code(content: Mapping[str, Any], out: _Builder) -> None:
     text = _str(content.get("text"))
     language = _str(content.get("language"))
-    return fenced(text, "" if language in ("", "unknown") else language) if text.strip() else ""
+    if text.strip():
+        out.add(TextPart(fenced(text, "" if language in ("", "unknown") else language)))
 
 
-def _output(content: Mapping[str, Any], _: _Attachments) -> str:
-    text = _str(content.get("text"))
-    return fenced(text) if text.strip() else ""
+def _output(content: Mapping[str, Any], out: _Builder) -> None:
+    text = _str(content.get("text")) or _str(content.get("result"))
+    if text.strip():
+        out.add(TextPart(fenced(text)))
 
 
-def _browsing(content: Mapping[str, Any], _: _Attachments) -> str:
-    text = _str(content.get("result")) or _str(content.get("summary"))
-    return fenced(text) if text.strip() else ""
-
-
-def _quote(content: Mapping[str, Any], _: _Attachments) -> str:
+def _quote(content: Mapping[str, Any], out: _Builder) -> None:
     text = _str(content.get("text")).strip()
     title = _str(content.get("title")).strip() or _str(content.get("domain")).strip()
     url = _str(content.get("url")).strip()
@@ -159,55 +221,35 @@ def _quote(content: Mapping[str, Any], _: _Attachments) -> str:
         lines.append(f"> — [{escape(title or url)}](<{url.replace('>', '%3E')}>)")
     elif title:
         lines.append(f"> — {escape(title)}")
-    return "\n".join(lines)
+    out.add(TextPart("\n".join(lines)))
 
 
-def _error(content: Mapping[str, Any], _: _Attachments) -> str:
+def _error(content: Mapping[str, Any], out: _Builder) -> None:
     name = _str(content.get("name"))
     text = _str(content.get("text")).strip()
     head = f"> **Error** ({escape(name)})" if name else "> **Error**"
-    return "\n".join([head, *(f"> {line}" if line else ">" for line in text.splitlines())])
+    out.add(TextPart("\n".join([head, *(f"> {ln}" if ln else ">" for ln in text.splitlines())])))
 
 
-def _thoughts(content: Mapping[str, Any], _: _Attachments) -> str:
-    items = content.get("thoughts")
-    lines = ["> **Reasoning**"]
-    for item in items if isinstance(items, list) else []:
-        item = _dict(item)
-        summary, detail = _str(item.get("summary")).strip(), _str(item.get("content")).strip()
-        if summary:
-            lines += [">", f"> *{escape(summary)}*"]
-        if detail:
-            lines += [">", *(f"> {line}" if line else ">" for line in detail.splitlines())]
-    return "\n".join(lines) if len(lines) > 1 else ""
+def _nothing(content: Mapping[str, Any], out: _Builder) -> None:
+    return None  # custom instructions and memories: see context_text
 
 
-def _recap(content: Mapping[str, Any], _: _Attachments) -> str:
-    text = _str(content.get("content")).strip()
-    return note(text) if text else ""
-
-
-def _context(content: Mapping[str, Any], _: _Attachments) -> str:
-    return ""  # shown as the system prompt instead (see context_text)
-
-
-_HANDLERS: dict[str, Callable[[Mapping[str, Any], _Attachments], str]] = {
+_SHOWN: dict[str, Callable[[Mapping[str, Any], _Builder], None]] = {
     "text": _parts,
     "multimodal_text": _parts,
     "code": _code,
     "execution_output": _output,
-    "tether_browsing_display": _browsing,
+    "tether_browsing_display": _output,
     "tether_quote": _quote,
     "sonic_webpage": _quote,
     "system_error": _error,
-    "thoughts": _thoughts,
-    "reasoning_recap": _recap,
-    **dict.fromkeys(CONTEXT_TYPES, _context),
+    **dict.fromkeys(CONTEXT_TYPES, _nothing),
 }
 
 
-def _unknown(kind: str, content: Mapping[str, Any]) -> str:
-    """Content we do not know: a note, then its text, or else its JSON (shortened)."""
+def _unknown_text(kind: str, content: Mapping[str, Any]) -> tuple[str, str]:
+    """Content we do not know: its text, or else its JSON (shortened), and the language."""
     text = next(
         (
             _str(content.get(k))
@@ -218,40 +260,147 @@ def _unknown(kind: str, content: Mapping[str, Any]) -> str:
     )
     if not text and isinstance(content.get("parts"), list):
         text = "\n".join(p for p in content["parts"] if isinstance(p, str))
-    head = note(f"Kept from ChatGPT: content of type “{kind}”")
     if text.strip():
-        return f"{head}\n\n{fenced(text)}"
+        return text, ""
     raw = json.dumps(content, ensure_ascii=False, default=str)
     if len(raw) > _UNKNOWN_JSON_CHARS:
         raw = raw[:_UNKNOWN_JSON_CHARS] + " …"
-    return f"{head}\n\n{fenced(raw, 'json')}"
+    return raw, "json"
 
 
-def render_message(message: Mapping[str, Any]) -> NodeText:
-    """The message as Markdown, with notes for tool calls, tool output and attachments."""
+def _shown(kind: str, content: Mapping[str, Any], out: _Builder) -> str | None:
+    """Add what a message shows; the content type if it is one Kibitz does not know."""
+    handler = _SHOWN.get(kind)
+    if handler is not None:
+        handler(content, out)
+        return None
+    out.note(f"Kept from ChatGPT: content of type “{kind}”")
+    text, language = _unknown_text(kind, content)
+    out.add(TextPart(fenced(text, language)))
+    return kind
+
+
+# -- reasoning and tools -------------------------------------------------------------------
+
+
+def _thoughts(content: Mapping[str, Any]) -> str:
+    items = content.get("thoughts")
+    blocks = []
+    for item in items if isinstance(items, list) else []:
+        item = _dict(item)
+        summary, detail = _str(item.get("summary")).strip(), _str(item.get("content")).strip()
+        if summary:
+            blocks.append(f"**{escape(summary)}**")
+        if detail:
+            blocks.append(detail)
+    return "\n\n".join(blocks)
+
+
+def _recap_seconds(content: Mapping[str, Any], metadata: Mapping[str, Any]) -> float | None:
+    seconds = metadata.get("finished_duration_sec")
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 <= seconds < 1e7:
+        return float(seconds)
+    match = _RECAP_TIME.search(_str(content.get("content")))  # "Thought for 1m 5s"
+    if match is None:
+        return None
+    return float(int(match.group(1) or 0) * 60 + int(match.group(2)))
+
+
+def _tool_input(kind: str, content: Mapping[str, Any]) -> str:
+    """A call's arguments as a JSON string: the input itself when it is a JSON object
+    (web.run, dalle and canvas calls send one), else the code or text under one key."""
+    if kind == "code":
+        text, key = _str(content.get("text")), "code"
+    else:
+        parts = content.get("parts")
+        pieces = parts if isinstance(parts, list) else [content.get("text")]
+        text, key = "\n".join(p for p in pieces if isinstance(p, str)), "text"
+    try:
+        if isinstance(json.loads(text), dict):
+            return text.strip()
+    except ValueError:
+        pass
+    return json.dumps({key: text}, ensure_ascii=False) if text else "{}"
+
+
+def _said(added: bool, text: str) -> str:
+    """What a tool result says of an image: a missing one's description in brackets."""
+    return text if added or not text else f"[{text}]"
+
+
+def _tool_output(kind: str, content: Mapping[str, Any], metadata: Mapping[str, Any],
+                 files: ExportFiles) -> NodeContent:  # fmt: skip
+    """A tool's answer: a result (plain text, and notes for what is not kept), then the
+    images it made when the export holds them."""
+    out = _Builder(files, metadata)
+    texts: list[str] = []
+    status, unknown = ToolStatus.OK, None
+    if kind in ("text", "multimodal_text"):
+        parts = content.get("parts")
+        for part in parts if isinstance(parts, list) else []:
+            if isinstance(part, Mapping) and part.get("content_type") == "image_asset_pointer":
+                texts.append(_said(*_image(part, out)))
+            elif isinstance(part, str | Mapping):
+                texts.append(part if isinstance(part, str) else _str(part.get("text")))
+    elif kind in ("execution_output", "tether_browsing_display"):
+        texts.append(_str(content.get("text")) or _str(content.get("result")))
+        run = _dict(metadata.get("aggregate_result")).get("status")
+        status = ToolStatus.OK if run in _RUN_OK else ToolStatus.ERROR
+    elif kind in ("tether_quote", "sonic_webpage"):
+        title, url = _str(content.get("title")).strip(), _str(content.get("url")).strip()
+        source = " ".join(s for s in (title, f"<{url}>" if url else "") if s)
+        texts += [_str(content.get("text")).strip(), f"— {source}" if source else ""]
+    elif kind == "system_error":
+        name, text = _str(content.get("name")), _str(content.get("text")).strip()
+        texts.append(f"{name}: {text}" if name else text)
+        status = ToolStatus.ERROR
+    elif kind == "computer_output":
+        screenshot = _dict(content.get("screenshot"))
+        state = _dict(content.get("state"))
+        texts.append(" ".join(s for s in (_str(state.get("title")), _str(state.get("url"))) if s))
+        if screenshot:
+            texts.append(_said(*_image(screenshot, out)))
+    else:
+        text, _ = _unknown_text(kind, content)
+        texts += [f"[Kept from ChatGPT: content of type “{kind}”]", text]
+        unknown = kind
+    result = ToolResultPart("", "\n\n".join(t for t in texts if t.strip()),
+                            status is ToolStatus.ERROR, status)  # fmt: skip
+    images = out.finish()
+    return NodeContent((result, *images), unknown=unknown)
+
+
+def node_content(message: Mapping[str, Any], files: ExportFiles) -> NodeContent:
+    """What the message adds to its turn: text, reasoning, a tool call or result, files."""
     content = _dict(message.get("content"))
     metadata = _dict(message.get("metadata"))
-    author = _dict(message.get("author"))
-    attachments = _Attachments(metadata)
+    role = _str(_dict(message.get("author")).get("role"))
     kind = _str(content.get("content_type")) or "text"
-    handler = _HANDLERS.get(kind)
-    unknown = None
-    if handler is not None:
-        body = handler(content, attachments).strip("\n")
-    else:
-        body, unknown = _unknown(kind, content), kind
     recipient = _str(message.get("recipient"))
-    role = _str(author.get("role"))
-    if body and role == "assistant" and recipient not in ("", "all"):
-        body = f"{note(f'Tool call: {recipient}')}\n\n{body}"
-    elif body and role == "tool":
-        name = _str(author.get("name"))
-        body = f"{note(f'Tool output: {name}' if name else 'Tool output')}\n\n{body}"
-    elif body and role not in ("user", "assistant", "system"):
-        author_name = role or "an unknown author"
-        body = f"{note(f'From {author_name}')}\n\n{body}"
-    extra = attachments.notes()
-    return NodeText("\n\n".join([body, *extra]) if body else "\n\n".join(extra), unknown)
+    if role == "tool":
+        return _tool_output(kind, content, metadata, files)
+    if role == "assistant":
+        if recipient not in ("", "all"):
+            call = ToolCallPart("", recipient, _tool_input(kind, content))
+            return NodeContent((call,))
+        if kind == "thoughts":
+            thought = _thoughts(content)
+            return NodeContent((ReasoningPart(thought),) if thought else ())
+        if kind == "reasoning_recap":
+            return NodeContent(seconds=_recap_seconds(content, metadata))
+        if message.get("channel") == "analysis" and kind == "text":
+            out = _Builder(files, {})
+            _parts(content, out)
+            text = "\n\n".join(p.text for p in out.finish() if isinstance(p, TextPart))
+            return NodeContent((ReasoningPart(text),) if text.strip() else ())
+    out = _Builder(files, metadata)
+    if role not in ("user", "assistant", "system"):
+        out.note(f"From {role or 'an unknown author'}")
+    unknown = _shown(kind, content, out)
+    parts = out.finish()
+    if role not in ("user", "assistant", "system") and len(parts) == 1:
+        parts = ()  # only the "From …" note: nothing was said
+    return NodeContent(parts, unknown=unknown)
 
 
 def context_text(message: Mapping[str, Any]) -> str:

@@ -6,10 +6,14 @@ Kibitz messages like this:
 
 - Nodes without a message, hidden nodes (`metadata.is_visually_hidden_from_conversation`,
   system messages, custom-instruction context) and empty placeholders are not turns: their
-  children hang from the nearest turn above. Custom instructions and system text become the
-  conversation's system prompt.
-- One reply that used tools (assistant code → tool output → assistant text, in a chain
-  without branches) becomes one assistant turn, with notes saying which tool ran.
+  children hang from the nearest turn above. Hidden system text becomes the conversation's
+  system prompt. The user's custom instructions (`user_editable_context`, or any node marked
+  `is_user_system_message`) are account settings that ChatGPT adds to every conversation:
+  they are left out unless asked for (`keep_instructions`), then kept as the system prompt.
+- The nodes of one reply, in a chain without branches (thoughts, the reasoning recap, tool
+  calls and their output, the answer), become ONE assistant message whose parts keep their
+  order: reasoning (timed by the recap), tool_call, tool_result (paired with its call by the
+  tool's name), images the tools made, text.
 - Branches (edited questions, regenerated replies) stay branches; `current_node` picks
   the current one.
 """
@@ -19,22 +23,36 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kibitz.core.store import ImportedConversation, ImportedMessage
 from kibitz.core.transfer.chatgpt_content import (
     CONTEXT_TYPES,
-    NodeText,
+    NodeContent,
     context_text,
-    render_message,
+    node_content,
 )
+from kibitz.core.transfer.chatgpt_files import NO_FILES, ExportFiles
 from kibitz.core.transfer.errors import ImportFileError
-from kibitz.core.types import MessageStatus, Role, as_parts
+from kibitz.core.types import (
+    FilePart,
+    ImagePart,
+    MessageStatus,
+    Part,
+    ReasoningPart,
+    Role,
+    ToolCallPart,
+    ToolResultPart,
+    ToolStatus,
+)
 
 UID_PREFIX = "chatgpt:"
+CALL_PREFIX = "chatgpt-"  # + the node's id: the made-up id of a tool call (the same every import)
 _MAX_TIME = 95_000_000_000.0  # seconds: about the year 5000 (and never NaN or infinity)
-_ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT, "tool": Role.TOOL}
+# A tool's output is part of the reply that called it; another author (a plugin, a critic)
+# is shown like a tool: a note, not sent.
+_ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT, "tool": Role.ASSISTANT}
 _REPLY_ROLES = (Role.ASSISTANT, Role.TOOL)
 # finish_details.type -> (status, the finish_reason Kibitz stores)
 _FINISH = {
@@ -51,15 +69,76 @@ class _Turn:
     role: Role
     parent: int | None
     created_at: float | None
-    texts: list[str]
     last: Mapping[str, Any]  # the last node's message (status, finish, time)
     model: str | None = None
+    parts: list[Part] = field(default_factory=list)
+    calls: dict[str, ToolCallPart] = field(default_factory=dict)  # by id
+    unanswered: list[str] = field(default_factory=list)  # call ids, oldest first
+
+    def take(self, key: str, node: NodeContent, tool: str) -> None:
+        """Add what node `key` holds; `tool` names the tool whose output it is, if any."""
+        for part in node.parts:
+            if isinstance(part, ToolCallPart):
+                part = replace(part, id=CALL_PREFIX + key)
+                self.calls[part.id] = part
+                self.unanswered.append(part.id)
+            elif isinstance(part, ToolResultPart):
+                paired = self._pair(key, part, tool)
+                if paired is None:
+                    continue
+                part = paired
+            self.parts.append(part)
+        if node.seconds is not None:
+            self._timed(node.seconds)
+
+    def _pair(self, key: str, result: ToolResultPart, tool: str) -> ToolResultPart | None:
+        """The result with the id of the call it answers: the last unanswered call of the
+        same tool, else the last unanswered call. More output of a tool that already
+        answered (a page, then the quote found in it) joins that answer (None)."""
+        named = [c for c in self.unanswered if self.calls[c].name == tool]
+        if named or self.unanswered:
+            chosen = (named or self.unanswered)[-1]
+            self.unanswered.remove(chosen)
+            return replace(result, tool_call_id=chosen)
+        at = self._last_result()
+        if at is not None:
+            earlier = self.parts[at]
+            assert isinstance(earlier, ToolResultPart)
+            call = self.calls.get(earlier.tool_call_id)
+            if call is None or call.name == tool or not tool:
+                error = earlier.is_error or result.is_error
+                content = "\n\n".join(t for t in (earlier.content, result.content) if t.strip())
+                status = ToolStatus.ERROR if error else ToolStatus.OK
+                self.parts[at] = replace(earlier, content=content, is_error=error, status=status)
+                return None
+        return replace(result, tool_call_id=CALL_PREFIX + key)  # its call is not in the export
+
+    def _last_result(self) -> int | None:
+        """Where the last part is a tool result, or one followed only by its images."""
+        for at in range(len(self.parts) - 1, -1, -1):
+            part = self.parts[at]
+            if isinstance(part, ToolResultPart):
+                return at
+            if not isinstance(part, ImagePart):
+                return None
+        return None
+
+    def _timed(self, seconds: float) -> None:
+        """A reasoning recap: how long the reasoning before it took."""
+        for at in range(len(self.parts) - 1, -1, -1):
+            part = self.parts[at]
+            if isinstance(part, ReasoningPart) and part.seconds is None:
+                self.parts[at] = replace(part, seconds=seconds)
+                return
+        # The thoughts were not exported (or empty): ChatGPT still showed "Thought for 8s".
+        self.parts.append(ReasoningPart("", seconds))
 
 
 @dataclass
 class ConvertedConversation:
     conversation: ImportedConversation
     unknown_types: list[str] = field(default_factory=list)
+    instructions_left_out: bool = False  # it had custom instructions, not kept
 
 
 def _time(value: Any) -> float | None:
@@ -69,9 +148,31 @@ def _time(value: Any) -> float | None:
     return float(value) if 0 < value < _MAX_TIME else None
 
 
+def _is_instructions(message: Mapping[str, Any]) -> bool:
+    metadata = message.get("metadata")
+    content = message.get("content")
+    kind = content.get("content_type") if isinstance(content, Mapping) else None
+    marked = isinstance(metadata, Mapping) and metadata.get("is_user_system_message") is True
+    return marked or kind == "user_editable_context"
+
+
+def _plain_text(message: Mapping[str, Any]) -> str:
+    """The text a hidden message carries (strings of its parts, or its text)."""
+    content = message.get("content")
+    if not isinstance(content, Mapping):
+        return ""
+    parts = content.get("parts")
+    if isinstance(parts, list):
+        return "\n".join(p for p in parts if isinstance(p, str)).strip()
+    text = content.get("text")
+    return text.strip() if isinstance(text, str) else ""
+
+
 def _is_hidden(message: Mapping[str, Any]) -> bool:
     metadata = message.get("metadata")
     if isinstance(metadata, Mapping) and metadata.get("is_visually_hidden_from_conversation"):
+        return True
+    if _is_instructions(message):
         return True
     content = message.get("content")
     kind = content.get("content_type") if isinstance(content, Mapping) else None
@@ -109,7 +210,12 @@ def _uid(data: Mapping[str, Any]) -> str:
 class _TreeReader:
     """Walks one mapping and collects turns; kept small so each step can be read alone."""
 
-    def __init__(self, mapping: Mapping[str, Any], where: str) -> None:
+    def __init__(
+        self, mapping: Mapping[str, Any], where: str, files: ExportFiles, keep_instructions: bool
+    ) -> None:
+        self.files = files
+        self.keep_instructions = keep_instructions
+        self.instructions_left_out = False
         self.nodes: dict[str, Mapping[str, Any]] = {}
         for key, node in mapping.items():
             if not isinstance(node, Mapping):
@@ -119,7 +225,7 @@ class _TreeReader:
         self.turn_of: dict[str, int | None] = {}  # node id -> the turn it shows in (or above)
         self.context: list[str] = []
         self.unknown: list[str] = []
-        self.rendered: dict[str, NodeText] = {}  # showing nodes only
+        self.rendered: dict[str, NodeContent] = {}  # showing nodes only
 
     def parent_of(self, key: str) -> str | None:
         parent = self.nodes[key].get("parent")
@@ -165,8 +271,8 @@ class _TreeReader:
             above[key] = parent if parent is None or shows.get(parent) else above.get(parent)
             shows[key] = False
             if isinstance(message, Mapping) and not _is_hidden(message):
-                rendered = render_message(message)
-                if rendered.text:
+                rendered = node_content(message, self.files)
+                if rendered.shows():
                     self.rendered[key] = rendered
                     shows[key] = True
             target = above[key]
@@ -186,9 +292,7 @@ class _TreeReader:
             if not isinstance(message, Mapping):
                 continue
             if _is_hidden(message):
-                text = context_text(message) or self._system_text(message)
-                if text and text not in self.context:
-                    self.context.append(text)
+                self._context(message)
                 continue
             rendered = self.rendered.get(key)
             if rendered is None:
@@ -196,29 +300,38 @@ class _TreeReader:
             if rendered.unknown:
                 self.unknown.append(rendered.unknown)
             shown_above[key] = key
-            self._add(key, above, message, rendered.text, fan_out)
+            self._add(key, above, message, rendered, fan_out)
 
-    def _system_text(self, message: Mapping[str, Any]) -> str:
-        author = message.get("author")
-        if not isinstance(author, Mapping) or author.get("role") != "system":
-            return ""
-        return render_message(message).text.strip()
+    def _context(self, message: Mapping[str, Any]) -> None:
+        """Hidden context: custom instructions (kept only when asked) and system text."""
+        if _is_instructions(message):
+            text = context_text(message) or _plain_text(message)
+            if text and not self.keep_instructions:
+                self.instructions_left_out = True
+                return
+        else:
+            author = message.get("author")
+            is_system = isinstance(author, Mapping) and author.get("role") == "system"
+            text = _plain_text(message) if is_system else ""
+        if text and text not in self.context:
+            self.context.append(text)
 
     def _add(
         self,
         key: str,
         above: str | None,
         message: Mapping[str, Any],
-        text: str,
+        content: NodeContent,
         fan_out: dict[str, int],
     ) -> None:
         author = message.get("author")
         role_name = author.get("role") if isinstance(author, Mapping) else None
-        # An unknown author (a plugin, a critic) is shown like a tool: a note, not sent.
         role = _ROLES.get(role_name, Role.TOOL) if isinstance(role_name, str) else Role.TOOL
+        tool = author.get("name") if isinstance(author, Mapping) else None
+        tool = tool if isinstance(tool, str) and role_name == "tool" else ""
         metadata = message.get("metadata")
         model = metadata.get("model_slug") if isinstance(metadata, Mapping) else None
-        model = model if isinstance(model, str) and role is Role.ASSISTANT else None
+        model = model if isinstance(model, str) and role_name == "assistant" else None
         parent_turn = None if above is None else self.turn_of[above]
         if (
             parent_turn is not None
@@ -227,14 +340,14 @@ class _TreeReader:
             and fan_out.get(above or "", 0) == 1
         ):
             turn = self.turns[parent_turn]  # the same reply goes on: a tool ran, or it resumed
-            turn.texts.append(text)
+            turn.take(key, content, tool)
             turn.last = message
             turn.model = model or turn.model
             self.turn_of[key] = parent_turn
             return
-        self.turns.append(
-            _Turn(role, parent_turn, _time(message.get("create_time")), [text], message, model)
-        )
+        turn = _Turn(role, parent_turn, _time(message.get("create_time")), message, model)
+        turn.take(key, content, tool)
+        self.turns.append(turn)
         self.turn_of[key] = len(self.turns) - 1
 
     def current_turn(self, current_node: Any) -> int | None:
@@ -249,14 +362,25 @@ class _TreeReader:
         return len(self.turns) - 1 if self.turns else None
 
 
-def convert_conversation(data: Any, where: str, now: float) -> ConvertedConversation:
-    """The ChatGPT conversation `data` as an ImportedConversation; `where` names it in errors."""
+def convert_conversation(
+    data: Any,
+    where: str,
+    now: float,
+    *,
+    files: ExportFiles = NO_FILES,
+    keep_instructions: bool = False,
+) -> ConvertedConversation:
+    """The ChatGPT conversation `data` as an ImportedConversation; `where` names it in errors.
+
+    `files` are the export's own files (images and documents are imported from there);
+    `keep_instructions` keeps the user's custom instructions as the system prompt.
+    """
     if not isinstance(data, Mapping):
         raise ImportFileError(where, "is not a conversation object")
     mapping = data.get("mapping")
     if not isinstance(mapping, Mapping):
         raise ImportFileError(where, "has no message tree (its “mapping” is missing)")
-    reader = _TreeReader(mapping, where)
+    reader = _TreeReader(mapping, where, files, keep_instructions)
     reader.read()
     created = _time(data.get("create_time"))
     updated = _time(data.get("update_time"))
@@ -273,7 +397,7 @@ def convert_conversation(data: Any, where: str, now: float) -> ConvertedConversa
             ImportedMessage(
                 parent=turn.parent,
                 role=turn.role,
-                parts=as_parts("\n\n".join(turn.texts)),
+                parts=tuple(turn.parts),
                 created_at=at,
                 updated_at=max(at, _time(turn.last.get("create_time")) or at),
                 status=status,
@@ -283,6 +407,7 @@ def convert_conversation(data: Any, where: str, now: float) -> ConvertedConversa
             )
         )
     title = data.get("title")
+    digests = {p.blob for t in reader.turns for p in t.parts if isinstance(p, ImagePart | FilePart)}
     conversation = ImportedConversation(
         uid=_uid(data),
         title=" ".join(title.split()) if isinstance(title, str) else "",
@@ -291,5 +416,6 @@ def convert_conversation(data: Any, where: str, now: float) -> ConvertedConversa
         messages=tuple(messages),
         current_leaf=reader.current_turn(data.get("current_node")),
         system_prompt="\n\n".join(reader.context) or None,
+        blobs=files.blobs(digests) if digests else {},
     )
-    return ConvertedConversation(conversation, reader.unknown)
+    return ConvertedConversation(conversation, reader.unknown, reader.instructions_left_out)

@@ -126,7 +126,7 @@ def export_json_file(
         raise _write_error(target, e) from e
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            write_json(f, _with_messages(store, conversations, progress))
+            write_json(f, _with_messages(store, conversations, progress), store.blob)
         os.replace(temp, target)
     except OSError as e:
         Path(temp).unlink(missing_ok=True)
@@ -140,4 +140,4 @@ def export_json_file(
 
 def write_json_stream(store: Store, conversations: Sequence[Conversation], out: TextIO) -> int:
     """The JSON export written to an open text stream (the CLI's stdout)."""
-    return write_json(out, _with_messages(store, conversations, None))
+    return write_json(out, _with_messages(store, conversations, None), store.blob)

@@ -3,91 +3,58 @@
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from kibitz.core.store import ImportedConversation, ImportedMessage
 from kibitz.core.transfer.errors import ImportFileError, conversation_label
+from kibitz.core.transfer.fields import NUMBER, Fields
 from kibitz.core.transfer.json_export import FORMAT_NAME, FORMAT_VERSION
-from kibitz.core.types import MessageStatus, RequestParams, Role, Usage, as_parts
-
-_NUMBER = (int, float)
-_MAX_NUMBER = 95_000_000_000.0  # seconds: about the year 5000
+from kibitz.core.transfer.kibitz_parts import Blobs, read_parts
+from kibitz.core.types import (
+    MessageStatus,
+    Part,
+    RequestParams,
+    Role,
+    Usage,
+    as_parts,
+    text_of,
+)
 
 
 def is_kibitz_document(document: Any) -> bool:
     return isinstance(document, Mapping) and document.get("format") == FORMAT_NAME
 
 
-class _Fields:
-    """Typed reads of one JSON object that fail with an error naming the field and where."""
-
-    def __init__(self, data: Any, where: str) -> None:
-        if not isinstance(data, Mapping):
-            raise ImportFileError(where, "is not a JSON object")
-        self.data = data
-        self.where = where
-
-    def checked(self, name: str, kinds: tuple[type, ...], expected: str, optional: bool) -> Any:
-        """The field's value if it is one of `kinds` (or null, when `optional`)."""
-        value = self.data.get(name)
-        if isinstance(value, kinds) and not isinstance(value, bool) and _in_range(value):
-            return value
-        if optional and value is None:
-            return None
-        raise ImportFileError(
-            self.where, f"“{name}” should be {expected}" + (" or null" if optional else "")
-        )
-
-    def text(self, name: str) -> str:
-        return str(self.checked(name, (str,), "text", optional=False))
-
-    def text_or_none(self, name: str) -> str | None:
-        value = self.checked(name, (str,), "text", optional=True)
-        return None if value is None else str(value)
-
-    def number(self, name: str) -> float:
-        return float(self.checked(name, _NUMBER, "a number", optional=False))
-
-    def number_or_none(self, name: str) -> float | None:
-        value = self.checked(name, _NUMBER, "a number", optional=True)
-        return None if value is None else float(value)
-
-    def integer(self, name: str, default: int | None = None) -> int:
-        if default is not None and name not in self.data:
-            return default
-        return int(self.checked(name, (int,), "a whole number", optional=False))
-
-    def integer_or_none(self, name: str) -> int | None:
-        value = self.checked(name, (int,), "a whole number", optional=True)
-        return None if value is None else int(value)
-
-
-def _in_range(value: Any) -> bool:
-    """Numbers SQLite and the clock can hold: no NaN or infinity (Python's JSON reads them),
-    integers within 64 bits, times before the year 5000."""
-    if isinstance(value, float):
-        return math.isfinite(value) and abs(value) < _MAX_NUMBER
-    if isinstance(value, int):
-        return abs(value) < 2**63
-    return True
-
-
 def _usage(value: Any, where: str) -> Usage | None:
     if value is None:
         return None
-    fields = _Fields(value, f"{where}, usage")
+    fields = Fields(value, f"{where}, usage")
     return Usage(
         fields.integer("prompt_tokens", 0),
         fields.integer("completion_tokens", 0),
         fields.integer("total_tokens", 0),
+        fields.integer("reasoning_tokens", 0),  # since version 2
     )
 
 
-def _message(data: Any, where: str) -> tuple[int, int | None, ImportedMessage]:
-    fields = _Fields(data, where)
+def _parts(fields: Fields, version: int, blobs: Blobs) -> tuple[Part, ...]:
+    """Version 2 lists the parts (`content` is their text, for scripts); version 1 had only
+    `content`. A hand-made file may give either, but both must then agree."""
+    if version < 2 or "parts" not in fields.data:
+        return as_parts(fields.text("content"))
+    parts = read_parts(fields.data["parts"], fields.where, blobs)
+    content = fields.text_or_none("content")
+    if content is not None and content != text_of(parts):
+        raise fields.fail("“content” is not the text of its “parts”")
+    return parts
+
+
+def _message(
+    data: Any, where: str, version: int, blobs: Blobs
+) -> tuple[int, int | None, ImportedMessage]:
+    fields = Fields(data, where)
     message_id = fields.integer("id")
     where = f"{where.rsplit(',', 1)[0]}, message {message_id}"
     fields.where = where
@@ -105,7 +72,7 @@ def _message(data: Any, where: str) -> tuple[int, int | None, ImportedMessage]:
     message = ImportedMessage(
         parent=None,  # set once the tree is ordered
         role=role,
-        parts=as_parts(fields.text("content")),
+        parts=_parts(fields, version, blobs),
         created_at=fields.number("created_at"),
         updated_at=fields.number_or_none("updated_at"),
         status=status,
@@ -149,10 +116,10 @@ def _tree_order(
 
 _PARAM_KINDS: dict[str, tuple[type, ...]] = {
     "model": (str,),
-    "temperature": _NUMBER,
-    "top_p": _NUMBER,
-    "presence_penalty": _NUMBER,
-    "frequency_penalty": _NUMBER,
+    "temperature": NUMBER,
+    "top_p": NUMBER,
+    "presence_penalty": NUMBER,
+    "frequency_penalty": NUMBER,
     "max_tokens": (int,),
     "seed": (int,),
     "n": (int,),
@@ -163,7 +130,7 @@ _PARAM_KINDS: dict[str, tuple[type, ...]] = {
 
 def _params(value: Any, where: str) -> RequestParams:
     """Request parameters, each of the type the request needs (they are sent as stored)."""
-    fields = _Fields(value, f"{where}, params")
+    fields = Fields(value, f"{where}, params")
     for name, kinds in _PARAM_KINDS.items():
         fields.checked(name, kinds, f"of type {'/'.join(k.__name__ for k in kinds)}", True)
     stop = value.get("stop")
@@ -174,17 +141,23 @@ def _params(value: Any, where: str) -> RequestParams:
     return RequestParams.from_mapping(value)
 
 
-def convert_conversation(data: Any, index: int, source: str) -> ImportedConversation:
-    """One conversation of a Kibitz export; ImportFileError names what is wrong, and where."""
+def convert_conversation(
+    data: Any, index: int, source: str, version: int = FORMAT_VERSION
+) -> ImportedConversation:
+    """One conversation of a Kibitz export of format `version`; ImportFileError names what
+    is wrong, and where."""
     where = f"{source}: {conversation_label(index, data)}"
-    fields = _Fields(data, where)
+    fields = Fields(data, where)
     uid = fields.text("uid")
     if not uid:
         raise ImportFileError(where, "“uid” is empty")
     raw_messages = data.get("messages")
     if not isinstance(raw_messages, list):
         raise ImportFileError(where, "“messages” should be a list")
-    parsed = [_message(m, f"{where}, message {i + 1}") for i, m in enumerate(raw_messages)]
+    blobs: Blobs = {}
+    parsed = [
+        _message(m, f"{where}, message {i + 1}", version, blobs) for i, m in enumerate(raw_messages)
+    ]
     ordered = _tree_order(parsed, where)
     position = {message_id: i for i, (message_id, _, _) in enumerate(ordered)}
     messages = tuple(
@@ -206,12 +179,14 @@ def convert_conversation(data: Any, index: int, source: str) -> ImportedConversa
         provider=fields.text_or_none("provider"),
         pinned=bool(data.get("pinned", False)),
         deleted_at=fields.number_or_none("deleted_at"),
+        blobs=blobs,
     )
 
 
-def check_version(document: Mapping[str, Any], source: str) -> None:
+def check_version(document: Mapping[str, Any], source: str) -> int:
+    """The document's format version, if this Kibitz reads it (1 and 2)."""
     version = document.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ImportFileError(source, "the Kibitz export has no format version")
     if version > FORMAT_VERSION:
         raise ImportFileError(
@@ -220,3 +195,4 @@ def check_version(document: Mapping[str, Any], source: str) -> None:
             f"this one reads up to {FORMAT_VERSION})",
             hint="Nothing was imported. Update Kibitz, then import the file again.",
         )
+    return version

@@ -1,7 +1,8 @@
 """Markdown rendering of one conversation: YAML front matter, then a section per turn.
 
 Message text is written verbatim, so the code fences a model wrote survive exactly; a fence
-a reply left open (it was cut off mid-code) is closed, or it would swallow the rest.
+a reply left open (it was cut off mid-code) is closed, or it would swallow the rest. Each
+message's reasoning, files and tool calls are laid out by markdown_parts.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from kibitz.core.transfer.fences import close_open_fence
+from kibitz.core.transfer.markdown_parts import message_markdown
 from kibitz.core.types import Conversation, Message, MessageId, MessageStatus, Role
 
 _HEADINGS = {
@@ -103,8 +105,7 @@ def _turn(message: Message, level: str) -> list[str]:
     heading = _HEADINGS[message.role]
     if message.role is Role.ASSISTANT and message.model:
         heading += f" ({message.model})"
-    body = close_open_fence(message.content.rstrip()) or "*(no text)*"
-    parts = [f"{level} {heading}\n\n{body}"]
+    parts = [f"{level} {heading}\n\n{message_markdown(message.parts)}"]
     if message.status not in (MessageStatus.COMPLETE, MessageStatus.STREAMING):
         note = f"> *Reply {message.status.value}"
         note += f": {message.error}*" if message.error else "*"

@@ -197,11 +197,12 @@ def test_kibitz_export_errors_name_the_field(
 
 
 def test_a_newer_kibitz_format(other_store: Store, tmp_path: Path) -> None:
-    text = json.dumps({"format": "kibitz-export", "version": 2, "conversations": []})
+    text = json.dumps({"format": "kibitz-export", "version": 3, "conversations": []})
     error = rejected(other_store, write(tmp_path / "new.json", text))
     assert error.problem == (
-        "it was written by a newer Kibitz (format version 2; this one reads up to 1)"
+        "it was written by a newer Kibitz (format version 3; this one reads up to 2)"
     )
+    assert error.hint == "Nothing was imported. Update Kibitz, then import the file again."
 
 
 def test_a_missing_file_is_an_os_error(store: Store, tmp_path: Path) -> None:

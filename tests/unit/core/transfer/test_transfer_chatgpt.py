@@ -18,7 +18,17 @@ from tests.support.chatgpt_export import (
 
 from kibitz.core.store import Store
 from kibitz.core.transfer import ImportProgress, conversation_to_markdown, import_file
-from kibitz.core.types import Conversation, Message, MessageStatus, Role
+from kibitz.core.types import (
+    Conversation,
+    Message,
+    MessageStatus,
+    ReasoningPart,
+    Role,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    ToolStatus,
+)
 
 
 def rich_conversation() -> ChatGPTConversation:
@@ -34,12 +44,8 @@ def rich_conversation() -> ChatGPTConversation:
     )  # fmt: skip
     chat.image_question("What does this chart show?", "sales-q3.png")
     chat.assistant("", finish=None)  # an empty placeholder the app writes before the reply
-    chat.content(
-        "assistant", {"content_type": "thoughts", "thoughts": [
-            {"summary": "Reading the chart", "content": "Bars by month."}
-        ]}, metadata={"model_slug": "o3"},
-    )  # fmt: skip
-    chat.content("assistant", {"content_type": "reasoning_recap", "content": "Thought for 8s"})
+    chat.thoughts(("Reading the chart", "Bars by month."), model="o3")
+    chat.reasoning_recap(8, model="o3")
     chat.code_call("import pandas as pd\nprint(pd.__version__)")
     chat.tool_output("2.2.1")
     chat.assistant("Sales peak in **August**.", model="o3")
@@ -65,15 +71,17 @@ def rich_conversation() -> ChatGPTConversation:
     return chat
 
 
-def import_one(store: Store, tmp_path: Path, chat: ChatGPTConversation) -> Conversation:
+def import_one(
+    store: Store, tmp_path: Path, chat: ChatGPTConversation, **options: Any
+) -> Conversation:
     path = write_conversations_json(tmp_path / "conversations.json", [chat.to_json()])
-    report = import_file(store, path)
+    report = import_file(store, path, **options)
     assert len(report.imported) == 1, report
     return store.get_conversation(report.imported[0])
 
 
 def test_every_content_type(store: Store, tmp_path: Path) -> None:
-    conversation = import_one(store, tmp_path, rich_conversation())
+    conversation = import_one(store, tmp_path, rich_conversation(), keep_instructions=True)
     assert conversation.uid == "chatgpt:conv-rich"
     assert conversation.title == "Plotting sales"
     assert conversation.system_prompt == (
@@ -82,43 +90,55 @@ def test_every_content_type(store: Store, tmp_path: Path) -> None:
     turns = store.branch(conversation.id)
     assert [t.role for t in turns] == [Role.USER, Role.ASSISTANT, Role.USER, Role.ASSISTANT]
     question, reply, follow_up, answer = turns
-    assert question.content == ("*[Image: sales-q3.png (602×149)]*\n\nWhat does this chart show?")
-    # The reply's reasoning, tool run and text are one turn, in order, with notes.
-    assert reply.content == (
-        "> **Reasoning**\n>\n> *Reading the chart*\n>\n> Bars by month.\n\n"
-        "*[Thought for 8s]*\n\n"
-        "*[Tool call: python]*\n\n```python\nimport pandas as pd\nprint(pd.__version__)\n```\n\n"
-        "*[Tool output: python]*\n\n```\n2.2.1\n```\n\n"
-        "Sales peak in **August**."
+    # No file in the export: the image is named in a note.
+    assert question.parts == (
+        TextPart("*[Image: sales-q3.png (602×149)]*"),
+        TextPart("What does this chart show?"),
     )
+    # The reply's reasoning, tool run and text are one message, in order; the answer alone
+    # is its text.
+    (call,) = [p for p in reply.parts if isinstance(p, ToolCallPart)]
+    assert reply.parts == (
+        ReasoningPart("**Reading the chart**\n\nBars by month.", seconds=8.0),
+        call,
+        ToolResultPart(call.id, "2.2.1"),
+        TextPart("Sales peak in **August**."),
+    )
+    assert (call.name, json.loads(call.arguments)) == (
+        "python",
+        {"code": "import pandas as pd\nprint(pd.__version__)"},
+    )
+    assert call.id.startswith("chatgpt-")
+    assert reply.content == "Sales peak in **August**."
     assert (reply.model, reply.status, reply.finish_reason) == (
         "o3",
         MessageStatus.COMPLETE,
         "stop",
     )
     assert follow_up.content == "Find a source for that"
-    assert answer.content.split("\n\n") == [
-        "*[Tool call: browser]*",
-        '```\nsearch("august retail sales")\n```',
-        "*[Tool output: browser]*",
-        "> August sales rose 4%.\n> — [Retail report](<https://example.com/retail>)",
-        "*[Tool output: browser]*",
-        "> **Error** (BrowserError)\n> Timed out",
-        "*[Kept from ChatGPT: content of type “sonic\\_hologram”]*",
-        '```json\n{"content_type": "sonic_hologram", "payload": {"x": 1}}\n```',
-        "The report confirms it.",
-    ]
+    (search,) = [p for p in answer.parts if isinstance(p, ToolCallPart)]
+    assert (search.name, json.loads(search.arguments)) == (
+        "browser",
+        {"code": 'search("august retail sales")'},
+    )
+    # The browser's page, the quote found in it and its error answer the one call.
+    assert answer.parts == (
+        search,
+        ToolResultPart(
+            search.id,
+            "August sales rose 4%.\n\n— Retail report <https://example.com/retail>\n\n"
+            "BrowserError: Timed out",
+            is_error=True,
+            status=ToolStatus.ERROR,
+        ),
+        TextPart("*[Kept from ChatGPT: content of type “sonic\\_hologram”]*"),
+        TextPart('```json\n{"content_type": "sonic_hologram", "payload": {"x": 1}}\n```'),
+        TextPart("The report confirms it."),
+    )
     assert (answer.status, answer.finish_reason) == (MessageStatus.LENGTH, "length")
     # Timestamps come from the export: each turn from its first node.
     assert question.created_at == 1_718_000_015.0
     assert conversation.created_at == 1_718_000_000.0
-
-
-def test_unknown_types_are_reported(store: Store, tmp_path: Path) -> None:
-    path = write_conversations_json(tmp_path / "c.json", [rich_conversation().to_json()])
-    report = import_file(store, path)
-    assert report.unknown_types == ("sonic_hologram",)
-    assert report.kind == "chatgpt"
 
 
 def branched() -> ChatGPTConversation:
@@ -200,24 +220,20 @@ def test_an_unfinished_reply_and_unknown_authors(store: Store, tmp_path: Path) -
 
 
 def test_tool_output_directly_after_a_question(store: Store, tmp_path: Path) -> None:
+    """Output of a tool whose call is not in the export begins the reply it belongs to."""
     chat = ChatGPTConversation("Dalle", conversation_id="conv-dalle")
     chat.user("Draw a cat")
-    chat.content(
-        "tool",
-        {"content_type": "multimodal_text", "parts": [{
-            "content_type": "image_asset_pointer", "asset_pointer": "sediment://file_1",
-            "width": 1024, "height": 1024, "metadata": {"dalle": {"prompt": "A cat, ink"}},
-        }]},
-        name="dalle.text2im",
-    )  # fmt: skip
+    chat.generated_image("A cat, ink", file_id="file_1")
     chat.assistant("Here is your cat.")
     conversation = import_one(store, tmp_path, chat)
-    _, image, text = store.branch(conversation.id)
-    assert image.role is Role.TOOL
-    assert image.content == (
-        "*[Tool output: dalle.text2im]*\n\n*[Generated image (1024×1024): A cat, ink]*"
-    )
-    assert text.role is Role.ASSISTANT, "a reply after a tool turn is its own turn"
+    question, reply = store.branch(conversation.id)
+    assert reply.role is Role.ASSISTANT
+    result, text = reply.parts
+    assert isinstance(result, ToolResultPart)
+    assert result.content == "[Generated image (1024×1024): A cat, ink]"
+    assert result.tool_call_id.startswith("chatgpt-"), "its own id: no call to pair with"
+    assert text == TextPart("Here is your cat.")
+    assert reply.content == "Here is your cat."
 
 
 def test_attachments_that_are_not_images(store: Store, tmp_path: Path) -> None:
@@ -357,9 +373,12 @@ def test_odd_values_anywhere_never_crash_the_import() -> None:
 def test_an_imported_conversation_exports_to_markdown_pandoc_reads(
     store: Store, tmp_path: Path
 ) -> None:
-    """Notes, quotes, tool output and reasoning survive the trip to Markdown and pandoc."""
+    """Reasoning, tool calls, their output and notes survive the trip to Markdown and pandoc;
+    the custom instructions (left out by default) appear nowhere."""
     conversation = import_one(store, tmp_path, rich_conversation())
     text = conversation_to_markdown(conversation, store.all_messages(conversation.id))
+    assert "About me" not in text
+    assert "## System" not in text
     source = tmp_path / "rich.md"
     source.write_text(text, encoding="utf-8")
     result = subprocess.run(
@@ -370,12 +389,14 @@ def test_an_imported_conversation_exports_to_markdown_pandoc_reads(
     blocks = json.loads(result.stdout)["blocks"]
     kinds = [b["t"] for b in blocks]
     code = [b["c"][1] for b in blocks if b["t"] == "CodeBlock"]
-    assert code == [
-        "import pandas as pd\nprint(pd.__version__)",
-        "2.2.1",
-        'search("august retail sales")',
-        '{"content_type": "sonic_hologram", "payload": {"x": 1}}',
-    ]
-    # The reasoning, the quoted source, the error, and the note that the reply hit its limit.
-    assert kinds.count("BlockQuote") == 4
-    assert [b["c"][0] for b in blocks if b["t"] == "Header"] == [1, 2, 2, 2, 2, 2]
+    assert [json.loads(c) for c in code[:4:2]] == [
+        {"code": "import pandas as pd\nprint(pd.__version__)"},
+        {"code": 'search("august retail sales")'},
+    ], "each call's arguments, as JSON"
+    assert code[1] == "2.2.1"
+    assert code[3].startswith("August sales rose 4%.")
+    assert code[4] == '{"content_type": "sonic_hologram", "payload": {"x": 1}}'
+    html = [b["c"][1] for b in blocks if b["t"] == "RawBlock"]
+    assert html == ["<details>", "<summary>", "</summary>", "</details>"], "one folded reasoning"
+    assert kinds.count("BlockQuote") == 1, "the note that the reply hit its limit"
+    assert [b["c"][0] for b in blocks if b["t"] == "Header"] == [1, 2, 2, 2, 2]

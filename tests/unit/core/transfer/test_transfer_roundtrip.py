@@ -112,7 +112,7 @@ def test_the_file_is_one_conversation_per_line(store: Store, tmp_path: Path) -> 
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(chosen) + 2
     document = json.loads("\n".join(lines))
-    assert (document["format"], document["version"]) == (FORMAT_NAME, 1)
+    assert (document["format"], document["version"]) == (FORMAT_NAME, 2)
     assert [c["id"] for c in document["conversations"]] == [c.id for c in chosen]
     out = io.StringIO()
     assert write_json_stream(store, chosen, out) == len(chosen)
