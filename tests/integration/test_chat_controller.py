@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from kibitz.core.errors import Action
 from kibitz.core.secrets import MemorySecretStore
 from kibitz.core.settings import Settings
 from kibitz.core.store import Store
 from kibitz.core.types import MessageStatus, Role
-from kibitz.ui.chat_controller import CONTINUE_PROMPT, ChatController
+from kibitz.ui.chat_controller import ChatController
 from kibitz.ui.notify import Notice
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.views.chat_view import ChatView
@@ -152,7 +153,7 @@ async def test_failure_shows_inline_and_retry_makes_a_sibling(
     assert widget is not None
     assert widget.error_card.isVisibleTo(widget)
     fake_openai.script(Reply(text="Now it works."))
-    pane.view.error_action_requested.emit(failed.id, "retry")
+    pane.view.error_action_requested.emit(failed.id, Action.RETRY)
     await pane.until_idle()
     retried = pane.store.branch(conversation_id)[-1]
     assert retried.id != failed.id
@@ -202,8 +203,14 @@ async def test_continue_after_a_length_cut(pane: Pane, fake_openai: FakeOpenAI) 
     assert cut.status is MessageStatus.LENGTH
     pane.view.continue_requested.emit(cut.id)
     await pane.until_idle()
+    # One answer: the continuation joins the reply, in the store and on screen.
     branch = pane.store.branch(conversation_id)
-    assert [m.content for m in branch[-2:]] == [CONTINUE_PROMPT, "rt, done."]
+    assert [m.content for m in branch] == ["write a lot", "cut short, done."]
+    assert branch[-1].id == cut.id
+    assert branch[-1].status is MessageStatus.COMPLETE
+    widget = pane.view.message_widget(cut.id)
+    assert widget is not None
+    assert "cut short, done." in widget.plain_text()
     await pane.close()
 
 
@@ -224,7 +231,7 @@ async def test_no_key_shows_the_error_on_the_reply(
     assert reply.error is not None
     assert reply.error.startswith("no_api_key")
     assert fake_openai.chat_requests == []
-    pane.view.error_action_requested.emit(reply.id, "set_key")
+    pane.view.error_action_requested.emit(reply.id, Action.SET_KEY)
     assert requested == ["set_key"]
     await pane.close()
 
