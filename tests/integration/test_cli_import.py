@@ -148,6 +148,81 @@ def test_progress_line_on_a_terminal(basedir: Path, tmp_path: Path) -> None:
     assert text.endswith(
         "% (300 conversations)\x1b[K\r\x1b[K"
         "kibitz: Imported 300 conversations from big.zip (ChatGPT export).\r\n"
+        "  Your ChatGPT custom instructions were left out; --keep-instructions keeps them as "
+        "each conversation's system prompt.\r\n"
     )
     with Store.open(database(basedir)) as store:
         assert len(store.list_conversations()) == 300
+
+
+def instructed(count: int) -> list[dict[str, object]]:
+    out = []
+    for n in range(count):
+        chat = ChatGPTConversation(f"Chat {n}", 1_718_000_000.0 + n * 60, conversation_id=f"i{n}")
+        chat.hidden_system()
+        chat.custom_instructions("I live in Lisbon.", "Answer in one line.")
+        chat.user(f"Question {n}")
+        chat.assistant(f"Answer {n}")
+        out.append(chat.to_json())
+    return out
+
+
+def test_custom_instructions_are_left_out_unless_kept(basedir: Path, tmp_path: Path) -> None:
+    path = write_export_zip(tmp_path / "chatgpt.zip", instructed(2))
+    code, _, messages = kibitz(basedir, "import", str(path))
+    assert code == 0
+    assert messages == [
+        "kibitz: Imported 2 conversations from chatgpt.zip (ChatGPT export).",
+        "  Your ChatGPT custom instructions were left out; --keep-instructions keeps them as "
+        "each conversation's system prompt.",
+    ]
+    assert [s.conversation.system_prompt for s in stored(basedir)] == [None, None]
+    code, out, _ = kibitz(basedir, "export", "1")
+    assert code == 0
+    assert "Lisbon" not in out, "not in the Markdown export either"
+
+    kept = tmp_path / "kept"
+    code, _, messages = kibitz(kept, "import", "--keep-instructions", str(path))
+    assert (code, messages) == (
+        0,
+        ["kibitz: Imported 2 conversations from chatgpt.zip (ChatGPT export)."],
+    )
+    prompt = "About me:\nI live in Lisbon.\n\nHow to respond:\nAnswer in one line."
+    assert [s.conversation.system_prompt for s in stored(kept)] == [prompt, prompt]
+    code, out, _ = kibitz(kept, "export", "1")
+    assert f"## System\n\n{prompt}\n" in out
+
+
+def test_a_reply_with_reasoning_and_a_tool_run_round_trips(basedir: Path, tmp_path: Path) -> None:
+    """ChatGPT's thoughts, recap, code run and answer: one message with parts, which the JSON
+    export carries to another data folder and back out unchanged."""
+    chat = ChatGPTConversation("Pi", conversation_id="pi", model="o3")
+    chat.user("What is pi to five places?")
+    chat.thoughts(("Computing", "Use math.pi."))
+    chat.reasoning_recap(3)
+    chat.code_call("import math\nprint(round(math.pi, 5))")
+    chat.tool_output("3.14159")
+    chat.assistant("3.14159")
+    source = write_export_zip(tmp_path / "chatgpt.zip", [chat.to_json()])
+    assert kibitz(basedir, "import", str(source))[0] == 0
+    first = tmp_path / "first.json"
+    assert kibitz(basedir, "export", "--format", "json", "--out", str(first))[0] == 0
+    (reply,) = [
+        m for m in json.loads(first.read_text(encoding="utf-8"))["conversations"][0]["messages"]
+        if m["role"] == "assistant"
+    ]  # fmt: skip
+    assert reply["content"] == "3.14159"
+    assert [p["type"] for p in reply["parts"]] == ["reasoning", "tool_call", "tool_result", "text"]
+    assert reply["parts"][0] == {"type": "reasoning", "text": "**Computing**\n\nUse math.pi.",
+                                 "seconds": 3.0}  # fmt: skip
+    assert reply["parts"][2]["tool_call_id"] == reply["parts"][1]["id"]
+
+    elsewhere = tmp_path / "elsewhere"
+    assert kibitz(elsewhere, "import", str(first))[0] == 0
+    again = tmp_path / "again.json"
+    assert kibitz(elsewhere, "export", "--format", "json", "--out", str(again))[0] == 0
+
+    def conversations(path: Path) -> object:
+        return json.loads(path.read_text(encoding="utf-8"))["conversations"]
+
+    assert conversations(again) == conversations(first)

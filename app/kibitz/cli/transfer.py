@@ -121,7 +121,9 @@ def run_import(context: CliContext, args: argparse.Namespace) -> int:
     path = Path(args.path)
     line = _ProgressLine(sys.stderr, path.name) if sys.stderr.isatty() else None
     try:
-        report = import_file(context.store, path, progress=line)
+        report = import_file(
+            context.store, path, progress=line, keep_instructions=args.keep_instructions
+        )
     finally:
         if line is not None:
             line.clear()
@@ -133,5 +135,10 @@ def run_import(context: CliContext, args: argparse.Namespace) -> int:
     if report.unknown_types:
         kinds = ", ".join(report.unknown_types)
         lines.append(f"Content Kibitz does not know ({kinds}) was kept as notes.")
+    if report.instructions_left_out:
+        lines.append(
+            "Your ChatGPT custom instructions were left out; --keep-instructions keeps them "
+            "as each conversation's system prompt."
+        )
     say(*lines)
     return EXIT_OK

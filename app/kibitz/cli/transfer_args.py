@@ -67,3 +67,9 @@ def add_transfer_commands(
     )
     imp.add_argument("path", metavar="PATH", help="the .zip, .json or extracted export folder")
     imp.add_argument("--json", action="store_true", help="print the result as JSON")
+    imp.add_argument(
+        "--keep-instructions",
+        action="store_true",
+        help="ChatGPT: keep your custom instructions as each conversation's system prompt "
+        "(left out by default: they are account settings, not part of a conversation)",
+    )

@@ -1,5 +1,8 @@
 """Import and export in the app: File menu, the list's Export…, and files dropped on the window.
 
+File → Import… asks for the file and whether ChatGPT's custom instructions are kept (the
+Import dialog); a dropped file is imported at once, leaving them out.
+
 The work runs on the I/O executor through the task runner; progress and results go to the
 notice bar. Imported conversations reach the sidebar through the store's listeners, like
 any other change. The transfer code itself loads on first use: the window's first frame
@@ -18,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QStandardPaths, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
 from kibitz.core.errors import KibitzError, StoreError
 from kibitz.core.store import Store
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 
     from kibitz.core.transfer import ImportProgress, ImportReport
     from kibitz.ui.views.export_dialog import ExportChoice, ExportDialog
+    from kibitz.ui.views.import_dialog import ImportChoice, ImportDialog
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +88,9 @@ class TransferActions(QObject):
             QStandardPaths.StandardLocation.DocumentsLocation
         )
         self.export_folder = Path(documents or Path.home()) / "Kibitz export"
+        # What the Import dialog offers next time (dropped files never keep instructions).
+        self.import_folder = Path.home()
+        self.keep_instructions = False
         self._progressed.connect(self._on_progressed)
         self.watch_drops(window)
 
@@ -115,23 +122,37 @@ class TransferActions(QObject):
 
     # -- import -------------------------------------------------------------------------------
 
-    def choose_import(self) -> None:
-        dialog = QFileDialog(self._window, "Import conversations")
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-        dialog.setNameFilters(["ChatGPT or Kibitz export (*.zip *.json)", "All files (*)"])
-        dialog.setAccessibleName("Import conversations")
-        dialog.fileSelected.connect(lambda path: self.import_paths([Path(path)]))
+    def choose_import(self) -> ImportDialog:
+        """The Import dialog: the file, and whether ChatGPT's custom instructions are kept."""
+        from kibitz.ui.views.import_dialog import ImportDialog
+
+        dialog = ImportDialog(
+            self._window, folder=self.import_folder, keep_instructions=self.keep_instructions
+        )
+        dialog.chosen.connect(self._on_import_dialog_chosen)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
+        return dialog
 
-    def import_paths(self, paths: Sequence[Path]) -> asyncio.Task[None] | None:
-        """Import each file in turn, off the UI thread, telling the user how it goes."""
+    def _on_import_dialog_chosen(self, choice: ImportChoice) -> None:
+        self.keep_instructions = choice.keep_instructions
+        self.import_folder = choice.path if choice.path.is_dir() else choice.path.parent
+        self.import_paths([choice.path], keep_instructions=choice.keep_instructions)
+
+    def import_paths(
+        self, paths: Sequence[Path], *, keep_instructions: bool = False
+    ) -> asyncio.Task[None] | None:
+        """Import each file in turn, off the UI thread, telling the user how it goes.
+
+        `keep_instructions`: a ChatGPT export's custom instructions become each
+        conversation's system prompt (left out by default).
+        """
         if self._runner.running(IMPORT_TASK):
             self._notify(Notice("An import is already running; try again when it is done."))
             return None
-        return self._runner.start(IMPORT_TASK, self._import(list(paths)))
+        return self._runner.start(IMPORT_TASK, self._import(list(paths), keep_instructions))
 
-    async def _import(self, paths: list[Path]) -> None:
+    async def _import(self, paths: list[Path], keep_instructions: bool) -> None:
         import asyncio
 
         loop = asyncio.get_running_loop()
@@ -139,7 +160,7 @@ class TransferActions(QObject):
             self._importing = path
             self._last_drawn = 0.0
             self._notify(Notice(f"Importing {path.name}…", timeout_ms=0))
-            work = functools.partial(self._import_one, path)
+            work = functools.partial(self._import_one, path, keep_instructions)
             try:
                 report = await loop.run_in_executor(self._executor, work)
             except KibitzError as e:
@@ -159,13 +180,15 @@ class TransferActions(QObject):
                 self._importing = None
             self._report(report)
 
-    def _import_one(self, path: Path) -> ImportReport:
+    def _import_one(self, path: Path, keep_instructions: bool) -> ImportReport:
         """On the worker thread, through a second connection: the sidebar and the open chat
         keep reading the store while the import's transaction runs."""
         from kibitz.core.transfer import import_file
 
         with self._store.companion() as own:
-            return import_file(own, path, progress=self._progressed.emit)
+            return import_file(
+                own, path, progress=self._progressed.emit, keep_instructions=keep_instructions
+            )
 
     def _on_progressed(self, progress: ImportProgress) -> None:
         path = self._importing
@@ -186,6 +209,10 @@ class TransferActions(QObject):
         text = report.summary() + "."
         if report.unknown_types:
             text += " Content of unknown kinds was kept as notes."
+        if report.instructions_left_out:
+            text += (
+                " Your ChatGPT custom instructions were left out (File → Import… can keep them)."
+            )
         first = report.imported[0] if report.imported else None
         self._notify(
             Notice(

@@ -25,6 +25,7 @@ from kibitz.ui.notify import Notice
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.transfer_actions import TransferActions
 from kibitz.ui.views.export_dialog import ExportDialog
+from kibitz.ui.views.import_dialog import KEEP_INSTRUCTIONS, ImportDialog
 from kibitz.ui.views.sidebar_delegate import SidebarListView
 
 
@@ -39,11 +40,13 @@ def window(tmp_path: Path, qtbot: QtBot) -> Iterator[MainWindow]:
             yield main
 
 
-def chatgpt_zip(path: Path, titles: list[str]) -> Path:
+def chatgpt_zip(path: Path, titles: list[str], *, instructions: bool = False) -> Path:
     data = []
     for n, title in enumerate(titles):
-        chat = ChatGPTConversation(title, 1_718_000_000.0 + n, conversation_id=f"conv-{n}")
+        chat = ChatGPTConversation(title, 1_718_000_000.0 + n, conversation_id=f"conv-{title}")
         chat.hidden_system()
+        if instructions:
+            chat.custom_instructions("I am a botanist.", "Use Latin names.")
         chat.user(f"Question about {title}")
         chat.assistant(f"Answer about {title}")
         data.append(chat.to_json())
@@ -110,11 +113,7 @@ def test_export_dialog_controls(window: MainWindow, qtbot: QtBot, tmp_path: Path
     dialog = window.transfer.choose_export()
     assert not dialog.one.isEnabled(), "no conversation open: only all of them"
     assert dialog.every.isChecked()
-    unnamed = [type(w).__name__ for w in dialog.findChildren(QWidget) if w.isVisible()
-               and w.metaObject().className() in ("QRadioButton", "QCheckBox", "QLineEdit",
-                                                   "QPushButton")
-               and not w.accessibleName()]  # fmt: skip
-    assert unnamed == []
+    assert unnamed_controls(dialog) == []
     dialog.json.setChecked(True)
     assert not dialog.branches.isEnabled(), "JSON holds every branch anyway"
     chosen: list[object] = []
@@ -130,6 +129,78 @@ def test_export_dialog_controls(window: MainWindow, qtbot: QtBot, tmp_path: Path
     assert dialog.problem.text() == f"{a_file} is a file: choose a folder."
     assert chosen == []
     dialog.reject()
+
+
+def unnamed_controls(dialog: QWidget) -> list[str]:
+    return [
+        type(w).__name__
+        for w in dialog.findChildren(QWidget)
+        if w.isVisible()
+        and w.metaObject().className() in ("QRadioButton", "QCheckBox", "QLineEdit", "QPushButton")
+        and not w.accessibleName()
+    ]
+
+
+def test_import_dialog_controls(window: MainWindow, tmp_path: Path) -> None:
+    dialog = window.transfer.choose_import()
+    assert isinstance(dialog, ImportDialog)
+    assert dialog.isVisible()
+    assert unnamed_controls(dialog) == []
+    assert dialog.keep_instructions.text() == (
+        "Keep my ChatGPT custom instructions as each conversation's system prompt"
+    )
+    assert not dialog.keep_instructions.isChecked(), "off by default"
+    chosen: list[object] = []
+    dialog.chosen.connect(chosen.append)
+    dialog.import_button.click()
+    assert dialog.isVisible()
+    assert dialog.problem.text() == "Choose a file to import."
+    missing = tmp_path / "missing.zip"
+    dialog.path.setText(str(missing))
+    dialog.import_button.click()
+    assert dialog.problem.text() == f"{missing} does not exist."
+    assert chosen == []
+    dialog.reject()
+
+
+async def import_with_dialog(window: MainWindow, path: Path, *, keep: bool | None) -> object:
+    """Import `path` through File → Import…'s dialog, ticking the box when `keep` says so."""
+    dialog = window.transfer.choose_import()
+    if keep is not None:
+        dialog.keep_instructions.setChecked(keep)
+    dialog.path.setText(str(path))
+    finished = asyncio.ensure_future(next_emission(window.transfer.import_finished))
+    dialog.import_button.click()
+    assert not dialog.isVisible()
+    report = await finished
+    await settle()
+    return report
+
+
+@pytest.mark.asyncio
+async def test_the_import_dialog_keeps_custom_instructions_only_when_asked(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    store = window._store
+    left_out = chatgpt_zip(tmp_path / "a.zip", ["Ferns"], instructions=True)
+    report = await import_with_dialog(window, left_out, keep=None)
+    assert isinstance(report, ImportReport)
+    assert report.instructions_left_out == 1
+    (fern,) = report.imported
+    assert store.get_conversation(fern).system_prompt is None
+
+    kept = chatgpt_zip(tmp_path / "b.zip", ["Mosses"], instructions=True)
+    report = await import_with_dialog(window, kept, keep=True)
+    assert isinstance(report, ImportReport)
+    (moss,) = report.imported
+    assert store.get_conversation(moss).system_prompt == (
+        "About me:\nI am a botanist.\n\nHow to respond:\nUse Latin names."
+    )
+    assert sidebar_titles(window) == ["Alpha", "Ferns", "Mosses"]
+    again = window.transfer.choose_import()
+    assert again.keep_instructions.isChecked(), "the last choice is offered again"
+    assert again.keep_instructions.text() == KEEP_INSTRUCTIONS
+    again.reject()
 
 
 @pytest.mark.asyncio
@@ -219,7 +290,10 @@ async def test_progress_is_shown_while_importing(window: MainWindow, tmp_path: P
     texts = [n.text for n in notices]
     assert texts[0] == "Importing big.zip…"
     assert any(t.startswith("Importing big.zip… Reading ") for t in texts[1:-1]), texts
-    assert texts[-1] == "Imported 400 conversations from big.zip (ChatGPT export)."
+    assert texts[-1] == (
+        "Imported 400 conversations from big.zip (ChatGPT export). Your ChatGPT custom "
+        "instructions were left out (File → Import… can keep them)."
+    )
     await settle()
     assert len(sidebar_titles(window)) == 401, "the window's list follows the store"
 

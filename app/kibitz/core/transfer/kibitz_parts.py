@@ -43,7 +43,10 @@ def _data(fields: Fields, blobs: Blobs) -> tuple[str, int]:
         # Line breaks are allowed (some tools wrap base64); anything else must be base64.
         data = base64.b64decode("".join(text.split()), validate=True)
     except ValueError as e:  # binascii.Error, or text that is not ASCII
-        raise fields.fail(f"“data” is not base64: {e}") from None
+        reason = str(e)
+        raise fields.fail(
+            f"“data” is not valid base64 ({reason[:1].lower()}{reason[1:]})"
+        ) from None
     digest = blob_digest(data)
     blobs[digest] = data
     return digest, len(data)

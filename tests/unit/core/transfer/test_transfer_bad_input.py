@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from tests.support.chatgpt_export import ChatGPTConversation, write_export_zip
-from transfer_helpers import fill, snapshot, write
+from transfer_helpers import PDF, PNG, fill, snapshot, with_every_part, write
 
-from kibitz.core.store import Store
+from kibitz.core.store import Store, blob_digest
 from kibitz.core.transfer import ImportFileError, export_json_file, import_file
 
 
@@ -208,3 +208,64 @@ def test_a_newer_kibitz_format(other_store: Store, tmp_path: Path) -> None:
 def test_a_missing_file_is_an_os_error(store: Store, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         import_file(store, tmp_path / "nowhere.zip")
+
+
+def test_bad_parts_name_the_message_and_the_part(
+    store: Store, other_store: Store, tmp_path: Path
+) -> None:
+    with_every_part(store)
+    document = kibitz_export(store, tmp_path)
+    assert document["version"] == 2
+    question, reply = document["conversations"][0]["messages"]  # type: ignore[index]
+    where = "bad.json: conversation 1 (“Every part”)"
+    asked, answered = f"{where}, message {question['id']}", f"{where}, message {reply['id']}"
+    known = "text, reasoning, image, file, tool_call, tool_result"
+    cases = [
+        ((1, "parts"), "text", answered, "“parts” should be a list"),
+        ((1, "parts", 0), "reasoning", f"{answered}, part 1", "is not a JSON object"),
+        ((1, "parts", 0, "type"), "video", f"{answered}, part 1",
+         f"unknown part type “video” (Kibitz knows {known})"),
+        ((1, "parts", 0, "type"), None, f"{answered}, part 1", "“type” should be text"),
+        ((1, "parts", 0, "text"), None, f"{answered}, part 1", "“text” should be text"),
+        ((1, "parts", 0, "seconds"), -1, f"{answered}, part 1", "“seconds” should not be negative"),
+        ((1, "parts", 0, "seconds"), "4s", f"{answered}, part 1",
+         "“seconds” should be a number or null"),
+        ((0, "parts", 1, "data"), "not base64!", f"{asked}, part 2",
+         "“data” is not valid base64 (only base64 data is allowed)"),
+        ((0, "parts", 1, "data"), "QUJ", f"{asked}, part 2",
+         "“data” is not valid base64 (incorrect padding)"),
+        ((0, "parts", 1, "data"), "Ωmega", f"{asked}, part 2",
+         "“data” is not valid base64 (string argument should contain only ASCII characters)"),
+        ((0, "parts", 1, "data"), None, f"{asked}, part 2", "“data” should be text"),
+        ((0, "parts", 1, "name"), 3, f"{asked}, part 2", "“name” should be text"),
+        ((0, "parts", 1, "width"), -5, f"{asked}, part 2", "“width” should not be negative"),
+        ((0, "parts", 1, "height"), 1.5, f"{asked}, part 2",
+         "“height” should be a whole number or null"),
+        ((0, "parts", 2, "mime_type"), None, f"{asked}, part 3", "“mime_type” should be text"),
+        ((0, "parts", 2, "text"), 5, f"{asked}, part 3", "“text” should be text or null"),
+        ((1, "parts", 1, "arguments"), {"path": "x"}, f"{answered}, part 2",
+         "“arguments” should be text"),
+        ((1, "parts", 1, "id"), None, f"{answered}, part 2", "“id” should be text"),
+        ((1, "parts", 1, "server"), 1, f"{answered}, part 2", "“server” should be text or null"),
+        ((1, "parts", 2, "status"), "maybe", f"{answered}, part 3",
+         "“status” should be one of ok, error, denied"),
+        ((1, "parts", 2, "is_error"), "yes", f"{answered}, part 3",
+         "“is_error” should be true or false"),
+        ((1, "parts", 2, "content"), None, f"{answered}, part 3", "“content” should be text"),
+        ((1, "content"), "Something else", answered, "“content” is not the text of its “parts”"),
+        ((1, "usage", "reasoning_tokens"), "many", f"{answered}, usage",
+         "“reasoning_tokens” should be a whole number"),
+    ]  # fmt: skip
+    for keys, value, expected_where, problem in cases:
+        broken = json.loads(json.dumps(document))
+        target = broken["conversations"][0]["messages"]
+        *path, last = keys
+        for key in path:
+            target = target[key]
+        target[last] = value
+        error = rejected(other_store, write(tmp_path / "bad.json", json.dumps(broken)))
+        assert (error.where, error.problem) == (expected_where, problem), keys
+    # The message before the bad one had good files: none of them was stored either.
+    assert len(snapshot(other_store)) == 0
+    assert not other_store.has_blob(blob_digest(PNG))
+    assert not other_store.has_blob(blob_digest(PDF))

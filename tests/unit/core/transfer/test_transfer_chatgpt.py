@@ -16,10 +16,18 @@ from tests.support.chatgpt_export import (
     write_export_zip,
 )
 
-from kibitz.core.store import Store
-from kibitz.core.transfer import ImportProgress, conversation_to_markdown, import_file
+from kibitz.core.store import Store, blob_digest
+from kibitz.core.transfer import (
+    ImportFileError,
+    ImportProgress,
+    conversation_to_markdown,
+    import_file,
+)
 from kibitz.core.types import (
     Conversation,
+    ConversationId,
+    FilePart,
+    ImagePart,
     Message,
     MessageStatus,
     ReasoningPart,
@@ -226,7 +234,7 @@ def test_tool_output_directly_after_a_question(store: Store, tmp_path: Path) -> 
     chat.generated_image("A cat, ink", file_id="file_1")
     chat.assistant("Here is your cat.")
     conversation = import_one(store, tmp_path, chat)
-    question, reply = store.branch(conversation.id)
+    _, reply = store.branch(conversation.id)
     assert reply.role is Role.ASSISTANT
     result, text = reply.parts
     assert isinstance(result, ToolResultPart)
@@ -400,3 +408,256 @@ def test_an_imported_conversation_exports_to_markdown_pandoc_reads(
     assert html == ["<details>", "<summary>", "</summary>", "</details>"], "one folded reasoning"
     assert kinds.count("BlockQuote") == 1, "the note that the reply hit its limit"
     assert [b["c"][0] for b in blocks if b["t"] == "Header"] == [1, 2, 2, 2, 2]
+
+
+def test_a_reasoning_turn_becomes_one_assistant_message(store: Store, tmp_path: Path) -> None:
+    """Thoughts, the recap, two tool runs (one failing) and the answer, as a 2025 export
+    has them: one message, its parts in order, each result with its call's id."""
+    chat = ChatGPTConversation("Primes", conversation_id="conv-primes", model="gpt-5-thinking")
+    chat.user("How many primes are below 1000?")
+    chat.thoughts(
+        ("Counting primes", "A sieve is quickest."),
+        ("Checking", "Run it, then check the count."),
+    )
+    chat.reasoning_recap(12)
+    code = chat.code_call("print(len(sieve(1000))", channel="commentary")
+    chat.tool_output("SyntaxError: '(' was never closed", status="failed_with_in_kernel_exception")
+    chat.json_call("container.exec", {"cmd": ["python3", "-c", "print(168)"]})
+    chat.tool_text("168\n", name="container.exec")
+    chat.assistant("There are **168**.", model="gpt-5-thinking")
+    conversation = import_one(store, tmp_path, chat)
+    asked, reply = store.branch(conversation.id)
+    assert asked.content == "How many primes are below 1000?"
+    assert reply.role is Role.ASSISTANT
+    assert reply.model == "gpt-5-thinking"
+    run, shell = (p for p in reply.parts if isinstance(p, ToolCallPart))
+    assert reply.parts == (
+        ReasoningPart(
+            "**Counting primes**\n\nA sieve is quickest.\n\n**Checking**\n\n"
+            "Run it, then check the count.",
+            seconds=12.0,
+        ),
+        run,
+        ToolResultPart(run.id, "SyntaxError: '(' was never closed", True, ToolStatus.ERROR),
+        shell,
+        ToolResultPart(shell.id, "168\n"),
+        TextPart("There are **168**."),
+    )
+    assert (run.name, json.loads(run.arguments)) == ("python", {"code": "print(len(sieve(1000))"})
+    # A JSON object sent to a tool is kept as it was sent.
+    assert (shell.name, shell.arguments) == (
+        "container.exec",
+        '{"cmd": ["python3", "-c", "print(168)"]}',
+    )
+    assert run.id == f"chatgpt-{code}", "made from the node's id: the same on every import"
+    assert run.id != shell.id
+    assert reply.content == "There are **168**.", "the answer only: no reasoning, no tools"
+    assert reply.reasoning.startswith("**Counting primes**")
+
+
+def test_a_recap_without_thoughts_still_says_how_long(store: Store, tmp_path: Path) -> None:
+    chat = ChatGPTConversation("Quick", conversation_id="conv-quick")
+    chat.user("Hi")
+    chat.thoughts()  # exported empty, as ChatGPT often does
+    chat.reasoning_recap(4)
+    chat.assistant("Hello!")
+    conversation = import_one(store, tmp_path, chat)
+    _, reply = store.branch(conversation.id)
+    assert reply.parts == (ReasoningPart("", seconds=4.0), TextPart("Hello!"))
+    markdown = conversation_to_markdown(conversation, store.branch(conversation.id))
+    assert "<details>" not in markdown, "nothing to fold"
+
+
+def test_results_find_their_calls_by_tool_name(store: Store, tmp_path: Path) -> None:
+    chat = ChatGPTConversation("Two tools", conversation_id="conv-two")
+    chat.user("Weather and time?")
+    chat.json_call("web.run", {"search_query": [{"q": "weather Lisbon"}]})
+    chat.code_call("import datetime\nprint(datetime.date.today())")
+    chat.tool_output("2025-06-15")  # python answers first
+    chat.tool_text("Sunny, 24 °C", name="web.run")
+    chat.content(
+        "tool", {"content_type": "text", "parts": ["(a second page)"]}, name="web.run"
+    )  # more output from a tool that already answered: it joins that answer
+    chat.assistant("Sunny; it is 15 June.")
+    conversation = import_one(store, tmp_path, chat)
+    _, reply = store.branch(conversation.id)
+    web, python, python_result, web_result, text = reply.parts
+    assert isinstance(web, ToolCallPart)
+    assert isinstance(python, ToolCallPart)
+    assert python_result == ToolResultPart(python.id, "2025-06-15")
+    assert web_result == ToolResultPart(web.id, "Sunny, 24 °C\n\n(a second page)")
+    assert text == TextPart("Sunny; it is 15 June.")
+
+
+def test_the_analysis_channel_is_reasoning(store: Store, tmp_path: Path) -> None:
+    chat = ChatGPTConversation("Channels", conversation_id="conv-channels")
+    chat.user("Why?")
+    chat.node(
+        "assistant", {"content_type": "text", "parts": ["Thinking it over."]}, channel="analysis"
+    )
+    chat.assistant("Because.")
+    conversation = import_one(store, tmp_path, chat)
+    _, reply = store.branch(conversation.id)
+    assert reply.parts == (ReasoningPart("Thinking it over."), TextPart("Because."))
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"chart" * 100
+WEBP = b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"cat" * 50
+PDF = b"%PDF-1.4\n" + b"report" * 200
+
+
+def with_files() -> ChatGPTConversation:
+    chat = ChatGPTConversation("Files", conversation_id="conv-files")
+    chat.image_question("What does this chart show?", "sales-q3.png", file_id="file_00000000aa11")
+    chat.assistant("Growth.")
+    chat.file_question("Summarise", "report.pdf", "application/pdf", len(PDF), file_id="file-pdf9")
+    chat.assistant("It says growth.")
+    chat.file_question("And this?", "lost.docx", "application/msword", 2048, file_id="file-gone")
+    chat.json_call("dalle.text2im", {"prompt": "A cat, ink"})
+    chat.generated_image("A cat, ink", file_id="file-cat7")
+    chat.assistant("Here is your cat.")
+    return chat
+
+
+EXPORT_FILES = {
+    "file_00000000aa11-sales-q3.png": PNG,
+    "user-abc/file-pdf9-report.pdf": PDF,
+    "dalle-generations/file-cat7-5e1f.dat": WEBP,  # an image stored as .dat
+    "file-unrelated-notes.txt": b"not named by any message",
+}
+
+
+def check_files(store: Store, cid: ConversationId) -> None:
+    chart_question, _, pdf_question, _, lost_question, cat_reply = store.branch(cid)
+    chart, text = chart_question.parts  # the image's note is gone: its bytes are here
+    assert text == TextPart("What does this chart show?")
+    assert isinstance(chart, ImagePart)
+    assert (chart.name, chart.mime_type, chart.size, chart.width, chart.height) == (
+        "sales-q3.png", "image/png", len(PNG), 602, 149,
+    )  # fmt: skip
+    assert store.blob(chart.blob) == PNG
+    question_text, document = pdf_question.parts
+    assert question_text == TextPart("Summarise")
+    assert document == FilePart(blob_digest(PDF), "report.pdf", "application/pdf", len(PDF))
+    assert store.blob(document.blob) == PDF
+    # Not in the export: named in a note, as before.
+    assert lost_question.parts == (
+        TextPart("And this?"),
+        TextPart("*[Attachment: lost.docx (application/msword, 2.0 KB)]*"),
+    )
+    call, result, cat, text = cat_reply.parts
+    assert isinstance(call, ToolCallPart)
+    assert (call.name, call.arguments) == ("dalle.text2im", '{"prompt": "A cat, ink"}')
+    assert result == ToolResultPart(call.id, "Generated image: A cat, ink")
+    assert isinstance(cat, ImagePart)
+    assert (cat.name, cat.mime_type, cat.width) == ("5e1f.dat", "image/webp", 1024)
+    assert store.blob(cat.blob) == WEBP
+    assert text == TextPart("Here is your cat.")
+    assert not store.has_blob(blob_digest(b"not named by any message"))
+
+
+def test_images_and_files_come_from_the_zip(store: Store, tmp_path: Path) -> None:
+    path = write_export_zip(tmp_path / "export.zip", [with_files().to_json()], files=EXPORT_FILES)
+    (cid,) = import_file(store, path).imported
+    check_files(store, cid)
+    markdown = conversation_to_markdown(store.get_conversation(cid), store.branch(cid))
+    assert "## User\n\n🖼 sales-q3.png (602×149, 508 bytes)\n\nWhat does this" in markdown
+    assert "📎 report.pdf (1.2 KB)" in markdown
+    assert "🖼 5e1f.dat (1024×1024, 166 bytes)" in markdown
+
+
+@pytest.mark.parametrize("form", ["folder", "beside-json", "one-conversation"])
+def test_images_and_files_beside_an_extracted_export(
+    store: Store, tmp_path: Path, form: str
+) -> None:
+    folder = tmp_path / "extracted"
+    for name, data in EXPORT_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    data = with_files().to_json()
+    if form == "one-conversation":
+        path = folder / "one.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+    else:
+        path = write_conversations_json(folder / "conversations.json", [data])
+    (cid,) = import_file(store, folder if form == "folder" else path).imported
+    check_files(store, cid)
+
+
+def test_without_the_files_images_are_named(store: Store, tmp_path: Path) -> None:
+    path = write_export_zip(tmp_path / "export.zip", [with_files().to_json()])
+    (cid,) = import_file(store, path).imported
+    chart_question, _, pdf_question, _, _, cat_reply = store.branch(cid)
+    assert chart_question.parts == (
+        TextPart("*[Image: sales-q3.png (602×149)]*"),
+        TextPart("What does this chart show?"),
+    )
+    assert pdf_question.parts[1] == TextPart("*[Attachment: report.pdf (application/pdf, 1.2 KB)]*")
+    _, result, _ = cat_reply.parts
+    assert isinstance(result, ToolResultPart)
+    assert result.content == "[Generated image (1024×1024): A cat, ink]"
+
+
+def test_a_damaged_image_in_the_zip_imports_nothing(store: Store, tmp_path: Path) -> None:
+    path = write_export_zip(tmp_path / "export.zip", [with_files().to_json()], files=EXPORT_FILES)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("user-abc/file-pdf9-report.pdf")
+    start = info.header_offset + 30 + len(info.filename) + 10
+    data[start : start + 20] = bytes(20)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImportFileError) as caught:
+        import_file(store, path)
+    assert caught.value.where == "export.zip › user-abc/file-pdf9-report.pdf"
+    assert caught.value.problem.startswith("it is damaged in the archive")
+    assert store.list_conversations() == []
+    assert not store.has_blob(blob_digest(PNG)), "not even the good image before it"
+
+
+def instructed(conversation_id: str, *, as_system_text: bool = False) -> ChatGPTConversation:
+    chat = ChatGPTConversation("Plants", conversation_id=conversation_id)
+    chat.hidden_system("You are helping in a Project about plants.")
+    if as_system_text:  # the older shape: a system message marked as the user's own
+        chat.node(
+            "system", {"content_type": "text", "parts": ["Call me Ana. Be brief."]},
+            metadata={"is_user_system_message": True}, create_time=False,
+        )  # fmt: skip
+    else:
+        chat.custom_instructions("Call me Ana.", "Be brief.")
+    chat.user("Is a fern a plant?")
+    chat.assistant("Yes.")
+    return chat
+
+
+@pytest.mark.parametrize("as_system_text", [False, True])
+def test_custom_instructions_are_left_out_unless_kept(
+    store: Store, tmp_path: Path, as_system_text: bool
+) -> None:
+    chat = instructed("conv-left-out", as_system_text=as_system_text)
+    path = write_conversations_json(tmp_path / "conversations.json", [chat.to_json()])
+    report = import_file(store, path)
+    assert report.instructions_left_out == 1
+    left_out = store.get_conversation(report.imported[0])
+    # Other hidden system text belongs to the conversation and stays.
+    assert left_out.system_prompt == "You are helping in a Project about plants."
+    assert [m.content for m in store.branch(left_out.id)] == ["Is a fern a plant?", "Yes."]
+    markdown = conversation_to_markdown(left_out, store.branch(left_out.id))
+    assert "Ana" not in markdown
+
+    chat = instructed("conv-kept", as_system_text=as_system_text)
+    path = write_conversations_json(tmp_path / "conversations.json", [chat.to_json()])
+    report = import_file(store, path, keep_instructions=True)
+    assert report.instructions_left_out == 0
+    kept = store.get_conversation(report.imported[0])
+    instructions = (
+        "Call me Ana. Be brief."
+        if as_system_text
+        else "About me:\nCall me Ana.\n\nHow to respond:\nBe brief."
+    )
+    assert kept.system_prompt == f"You are helping in a Project about plants.\n\n{instructions}"
+    assert [m.content for m in store.branch(kept.id)] == ["Is a fern a plant?", "Yes."]
+
+
+def test_conversations_without_instructions_report_none(store: Store, tmp_path: Path) -> None:
+    path = write_conversations_json(tmp_path / "c.json", sample_export(2))
+    assert import_file(store, path).instructions_left_out == 0

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from transfer_helpers import CODE_REPLY, CUT_REPLY, fill, front_matter
+from transfer_helpers import CODE_REPLY, CUT_REPLY, PDF, PNG, fill, front_matter, with_every_part
 
 from kibitz.core.store import Store
 from kibitz.core.transfer import (
@@ -19,7 +20,14 @@ from kibitz.core.transfer import (
     export_markdown,
 )
 from kibitz.core.transfer.fences import open_fence
-from kibitz.core.types import ConversationId
+from kibitz.core.types import (
+    ConversationId,
+    FilePart,
+    ImagePart,
+    ReasoningPart,
+    Role,
+    TextPart,
+)
 
 
 def markdown(store: Store, name: str, *, all_branches: bool = False) -> str:
@@ -164,3 +172,125 @@ def test_pandoc_converts_the_export_cleanly(store: Store, tmp_path: Path) -> Non
     assert code[1][1] == "def unfinished(x):\n    return"
     last = blocks[-1]
     assert last["t"] == "BlockQuote", "the note after the cut block is text, not code"
+
+
+EVERY_PART_REPLY = """## Assistant (o3)
+
+<details><summary>Thinking</summary>
+
+Look at the chart first.
+
+</details>
+
+**Tool call** `fs__read` (server files)
+
+```json
+{
+  "path": "notes.pdf"
+}
+```
+
+**Result**
+
+```
+naïve café
+```
+
+**Tool call** `shell`
+
+```json
+{
+  "cmd": "rm -rf /"
+}
+```
+
+**Result** (not run: the call was denied)
+
+**Tool call** `web`
+
+```
+{"q": ·
+```
+
+**Result** (error)
+
+```
+bad arguments
+```
+
+<details><summary>Thinking</summary>
+
+Then the notes.
+
+</details>
+
+A chart and notes.
+
+🖼 again.png (776 bytes)
+""".replace("·", "")  # the arguments end in a space, kept as they came
+
+
+def test_reasoning_files_and_tools(store: Store) -> None:
+    conversation = with_every_part(store)
+    text = conversation_to_markdown(conversation, store.branch(conversation.id))
+    assert (
+        "## User\n\nWhat is in these?\n\n🖼 chart 1.png (640×480, 776 bytes)\n\n"
+        "📎 notes.pdf (532 bytes)\n\nSecond paragraph.\n\n"
+    ) in text
+    assert text.endswith(EVERY_PART_REPLY)
+    for data in (PNG, PDF):
+        encoded = base64.b64encode(data).decode("ascii")
+        assert encoded[:24] not in text, "no file's bytes in the Markdown"
+    assert "naïve café\n```" in text, "a tool's output is shown; a file's extracted text is not"
+    assert text.count("naïve café") == 1
+
+
+def test_reasoning_cannot_break_out_of_its_block(store: Store) -> None:
+    conversation = store.create_conversation("Sly")
+    question = store.add_message(conversation.id, None, Role.USER, "Hi")
+    store.add_message(
+        conversation.id, question.id, Role.ASSISTANT,
+        [
+            ReasoningPart("Close it early: </DETAILS> and\n```python\nnever closed"),
+            ReasoningPart("", seconds=3.0),  # timed, nothing to show: no empty block
+            ImagePart(store.put_blob(b"x"), "*bold* [link](x).png", "image/png", 2048),
+            FilePart(store.put_blob(b"y"), "big.bin", "application/octet-stream", 5 * 2**20),
+            TextPart("Answer"),
+        ],
+    )  # fmt: skip
+    text = conversation_to_markdown(store.get_conversation(conversation.id),
+                                    store.branch(conversation.id))  # fmt: skip
+    assert text.endswith(
+        "<details><summary>Thinking</summary>\n\n"
+        "Close it early: &lt;/DETAILS> and\n```python\nnever closed\n```\n\n</details>\n\n"
+        "🖼 \\*bold\\* \\[link\\](x).png (2.0 KB)\n\n📎 big.bin (5.0 MB)\n\nAnswer\n"
+    )
+    assert text.count("<details>") == 1
+
+
+@pytest.mark.skipif(PANDOC is None, reason="pandoc is not installed (apt-get install pandoc)")
+def test_pandoc_reads_reasoning_files_and_tools(store: Store, tmp_path: Path) -> None:
+    conversation = with_every_part(store)
+    source = tmp_path / "parts.md"
+    source.write_text(
+        conversation_to_markdown(conversation, store.all_messages(conversation.id)),
+        encoding="utf-8",
+    )
+    assert PANDOC is not None
+    result = subprocess.run(
+        [PANDOC, "--fail-if-warnings", "-f", "markdown", "-t", "json", str(source)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    blocks = json.loads(result.stdout)["blocks"]
+    html = [b["c"][1] for b in blocks if b["t"] == "RawBlock"]
+    assert html == ["<details>", "<summary>", "</summary>", "</details>"] * 2
+    code = [b["c"] for b in blocks if b["t"] == "CodeBlock"]
+    assert [c[0][1] for c in code] == [["json"], [], ["json"], [], []]
+    assert json.loads(code[0][1]) == {"path": "notes.pdf"}
+    assert code[3][1] == '{"q": '
+    # Inside the folded block: the summary, then the reasoning as Markdown paragraphs.
+    start = next(i for i, b in enumerate(blocks) if b["t"] == "RawBlock")
+    assert [b["t"] for b in blocks[start : start + 6]] == [
+        "RawBlock", "RawBlock", "Plain", "RawBlock", "Para", "RawBlock"
+    ]  # fmt: skip

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
-from transfer_helpers import fill, snapshot
+from transfer_helpers import PDF, PNG, fill, snapshot, with_every_part
 
-from kibitz.core.store import Store
+from kibitz.core.store import Store, blob_digest
 from kibitz.core.transfer import (
     FORMAT_NAME,
     ExportWriteError,
@@ -18,7 +22,15 @@ from kibitz.core.transfer import (
     import_file,
     write_json_stream,
 )
-from kibitz.core.types import MessageStatus, Usage
+from kibitz.core.types import (
+    FilePart,
+    ImagePart,
+    MessageStatus,
+    TextPart,
+    ToolResultPart,
+    ToolStatus,
+    Usage,
+)
 
 
 def test_round_trip_into_an_empty_data_folder(
@@ -139,3 +151,132 @@ def test_an_export_is_replaced_only_when_complete(store: Store, tmp_path: Path) 
     with pytest.raises(ExportWriteError) as caught:
         export_json_file(store, chosen, tmp_path)
     assert caught.value.detail == f"{tmp_path} is a folder"
+
+
+def document_of(path: Path) -> dict[str, Any]:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document
+
+
+def test_every_part_type_round_trips_with_its_bytes(
+    store: Store, other_store: Store, tmp_path: Path
+) -> None:
+    conversation = with_every_part(store)
+    first = export_json_file(store, [conversation], tmp_path / "first.json")
+    document = document_of(first)
+    question, reply = document["conversations"][0]["messages"]
+    # The interface scripts rely on: role and content (the answer only), then the parts.
+    assert (reply["role"], reply["content"]) == ("assistant", "A chart and notes.")
+    assert question["content"] == "What is in these?\n\nSecond paragraph."
+    assert question["parts"][1] == {
+        "type": "image", "name": "chart 1.png", "mime_type": "image/png",
+        "width": 640, "height": 480, "data": base64.b64encode(PNG).decode("ascii"),
+    }  # fmt: skip
+    assert question["parts"][2] == {
+        "type": "file", "name": "notes.pdf", "mime_type": "application/pdf",
+        "text": "naïve café", "data": base64.b64encode(PDF).decode("ascii"),
+    }  # fmt: skip
+    assert reply["parts"][:3] == [
+        {"type": "reasoning", "text": "Look at the chart first.", "seconds": 4.5},
+        {"type": "tool_call", "id": "call_1", "name": "fs__read",
+         "arguments": '{"path": "notes.pdf"}', "server": "files", "tool": "read"},
+        {"type": "tool_result", "tool_call_id": "call_1", "content": "naïve café",
+         "is_error": False, "status": "ok"},
+    ]  # fmt: skip
+    assert reply["parts"][4]["status"] == "denied"
+    assert reply["parts"][7] == {"type": "reasoning", "text": "Then the notes."}
+    assert reply["usage"] == {
+        "prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150,
+        "reasoning_tokens": 30,
+    }  # fmt: skip
+
+    report = import_file(other_store, first)
+    assert len(report.imported) == 1
+    assert snapshot(other_store) == snapshot(store), "the same messages and parts"
+    (copy,) = other_store.list_conversations()
+    digests = {
+        p.blob
+        for m in other_store.all_messages(copy.id)
+        for p in m.parts
+        if isinstance(p, ImagePart | FilePart)
+    }
+    assert len(digests) == 2
+    for digest in digests:
+        assert other_store.blob(digest) == store.blob(digest), "byte-identical files"
+    # And out again: the very same conversations (same ids too, in an empty data folder).
+    second = export_json_file(other_store, [copy], tmp_path / "second.json")
+    assert document_of(second)["conversations"] == document["conversations"]
+
+
+def test_a_version_1_file_still_imports(other_store: Store, tmp_path: Path) -> None:
+    """What Kibitz wrote before parts: content only, usage without reasoning tokens."""
+    message = {
+        "id": 1, "parent_id": None, "role": "user", "content": "Hello **there**",
+        "status": "complete", "created_at": 1_700_000_000.5, "updated_at": 1_700_000_000.5,
+        "model": None, "finish_reason": None, "usage": None, "error": None, "choice_index": 0,
+    }  # fmt: skip
+    reply = {
+        **message, "id": 2, "parent_id": 1, "role": "assistant", "content": "Hi.",
+        "model": "gpt-4o", "usage": {"prompt_tokens": 3, "completion_tokens": 2,
+                                     "total_tokens": 5},
+    }  # fmt: skip
+    empty = {**message, "id": 3, "parent_id": 2, "content": ""}
+    conversation = {
+        "id": 7, "uid": "old-uid", "title": "Old", "created_at": 1_700_000_000.0,
+        "updated_at": 1_700_000_001.0, "pinned": False, "deleted_at": None,
+        "system_prompt": None, "params": {}, "provider": None, "current_leaf_id": 3,
+        "messages": [message, reply, empty],
+    }  # fmt: skip
+    path = tmp_path / "v1.json"
+    path.write_text(
+        json.dumps({"format": FORMAT_NAME, "version": 1, "conversations": [conversation]}),
+        encoding="utf-8",
+    )
+    (cid,) = import_file(other_store, path).imported
+    question, answer, nothing = other_store.branch(cid)
+    assert question.parts == (TextPart("Hello **there**"),)
+    assert answer.parts == (TextPart("Hi."),)
+    assert answer.usage == Usage(3, 2, 5, reasoning_tokens=0)
+    assert nothing.parts == ()
+
+
+def test_a_file_made_by_hand_may_give_parts_without_content(
+    other_store: Store, tmp_path: Path
+) -> None:
+    data = base64.b64encode(PNG).decode("ascii")
+    wrapped = "\n".join(data[i : i + 76] for i in range(0, len(data), 76))  # MIME-style lines
+    message = {
+        "id": 1, "parent_id": None, "role": "user", "status": "complete",
+        "created_at": 1_700_000_000.0,
+        "parts": [{"type": "image", "name": "a.png", "mime_type": "image/png", "data": wrapped},
+                  {"type": "tool_result", "tool_call_id": "x", "content": "", "is_error": True}],
+    }  # fmt: skip
+    conversation = {"uid": "hand", "title": "By hand", "created_at": 1_700_000_000.0,
+                    "updated_at": 1_700_000_000.0, "messages": [message]}  # fmt: skip
+    path = tmp_path / "hand.json"
+    path.write_text(
+        json.dumps({"format": FORMAT_NAME, "version": 2, "conversations": [conversation]}),
+        encoding="utf-8",
+    )
+    (cid,) = import_file(other_store, path).imported
+    (stored,) = other_store.all_messages(cid)
+    image, result = stored.parts
+    assert isinstance(image, ImagePart)
+    assert (image.size, image.width, other_store.blob(image.blob)) == (len(PNG), None, PNG)
+    assert result == ToolResultPart("x", "", is_error=True, status=ToolStatus.ERROR)
+
+
+def test_a_missing_blob_stops_the_export_and_says_where(store: Store, tmp_path: Path) -> None:
+    conversation = with_every_part(store)
+    # Damage the database as a failing disk could (a plain connection checks no foreign key).
+    with closing(sqlite3.connect(tmp_path / "data" / "kibitz.sqlite3")) as conn, conn:
+        conn.execute("DELETE FROM blobs WHERE sha256 = ?", (blob_digest(PDF),))
+    target = tmp_path / "all.json"
+    with pytest.raises(ExportWriteError) as caught:
+        export_json_file(store, [conversation], target)
+    assert caught.value.headline == "A stored file is missing"
+    assert caught.value.detail == (
+        f"conversation {conversation.id} (“Every part”), message 1: blob {blob_digest(PDF)}"
+    )
+    assert not target.exists()

@@ -11,11 +11,18 @@ from typing import Any
 from kibitz.core.store import Store
 from kibitz.core.types import (
     Conversation,
+    FilePart,
+    ImagePart,
     Message,
     MessageId,
     MessageStatus,
+    ReasoningPart,
     RequestParams,
     Role,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    ToolStatus,
     Usage,
 )
 
@@ -88,6 +95,42 @@ def fill(store: Store) -> dict[str, Conversation]:
             ("trip", trip), ("code", code), ("failed", failed), ("gone", gone), ("empty", empty)
         )
     }  # fmt: skip
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 3  # not a real image: bytes are bytes
+PDF = b"%PDF-1.7\n" + "naïve café\n".encode() * 40 + b"\x00\xff\xfe"
+
+
+def with_every_part(store: Store) -> Conversation:
+    """A conversation whose messages hold parts of all six types, files included."""
+    conversation = store.create_conversation("Every part", system_prompt="Be exact.")
+    image, document = store.put_blob(PNG), store.put_blob(PDF)
+    question = store.add_message(
+        conversation.id, None, Role.USER,
+        [
+            TextPart("What is in these?"),
+            ImagePart(image, "chart 1.png", "image/png", len(PNG), 640, 480),
+            FilePart(document, "notes.pdf", "application/pdf", len(PDF), "naïve café"),
+            TextPart("Second paragraph."),
+        ],
+    )  # fmt: skip
+    store.add_message(
+        conversation.id, question.id, Role.ASSISTANT,
+        [
+            ReasoningPart("Look at the chart first.", seconds=4.5),
+            ToolCallPart("call_1", "fs__read", '{"path": "notes.pdf"}', "files", "read"),
+            ToolResultPart("call_1", "naïve café"),
+            ToolCallPart("call_2", "shell", '{"cmd": "rm -rf /"}'),
+            ToolResultPart("call_2", "", is_error=True, status=ToolStatus.DENIED),
+            ToolCallPart("call_3", "web", '{"q": '),  # cut off: not valid JSON, kept as is
+            ToolResultPart("call_3", "bad arguments", is_error=True, status=ToolStatus.ERROR),
+            ReasoningPart("Then the notes."),
+            TextPart("A chart and notes."),
+            ImagePart(image, "again.png", "image/png", len(PNG)),  # the same bytes, stored once
+        ],
+        model="o3", usage=Usage(100, 50, 150, reasoning_tokens=30), finish_reason="stop",
+    )  # fmt: skip
+    return store.get_conversation(conversation.id)
 
 
 @dataclass(frozen=True)
