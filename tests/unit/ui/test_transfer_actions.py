@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 from tests.support.chatgpt_export import ChatGPTConversation, generated_export, write_export_zip
 from tests.support.main_window import shown_window
@@ -25,7 +25,7 @@ from kibitz.ui.notify import Notice
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.transfer_actions import TransferActions
 from kibitz.ui.views.export_dialog import ExportDialog
-from kibitz.ui.views.import_dialog import KEEP_INSTRUCTIONS, ImportDialog
+from kibitz.ui.views.import_dialog import KEEP_INSTRUCTIONS, ImportChoice, ImportDialog
 from kibitz.ui.views.sidebar_delegate import SidebarListView
 
 
@@ -161,6 +161,30 @@ def test_import_dialog_controls(window: MainWindow, tmp_path: Path) -> None:
     assert dialog.problem.text() == f"{missing} does not exist."
     assert chosen == []
     dialog.reject()
+
+
+def test_enter_in_the_dialogs_fields_imports_or_exports(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Enter where the path is typed presses Import (Export), not Cancel or Choose…."""
+    existing = tmp_path / "export.zip"
+    existing.write_bytes(b"PK")
+    importing = ImportDialog(window, folder=tmp_path, keep_instructions=True)
+    importing.open()
+    chosen: list[object] = []
+    importing.chosen.connect(chosen.append)
+    qtbot.keyClicks(importing.path, str(existing))
+    qtbot.keyClick(importing.path, Qt.Key.Key_Return)
+    assert chosen == [ImportChoice(existing, keep_instructions=True)]
+    assert not importing.isVisible()
+
+    exporting = ExportDialog(window, conversation=None, total=1, folder=tmp_path / "out")
+    exporting.open()
+    exporting.chosen.connect(chosen.append)
+    qtbot.keyClick(exporting.folder, Qt.Key.Key_Return)
+    assert len(chosen) == 2
+    assert not exporting.isVisible()
+    assert window.findChild(QFileDialog) is None, "no file chooser opened"
 
 
 async def import_with_dialog(window: MainWindow, path: Path, *, keep: bool | None) -> object:

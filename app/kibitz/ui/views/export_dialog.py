@@ -99,7 +99,6 @@ class ExportDialog(QDialog):
             "Export", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.export_button.setAccessibleName("Export")
-        self.export_button.setDefault(True)
         self.problem = QLabel()
         self.problem.setAccessibleName("Export problem")
         self.problem.setWordWrap(True)
@@ -120,6 +119,9 @@ class ExportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
+        # Enter exports. Set once the buttons are in the dialog: before, the dialog cannot
+        # know of it and the first auto-default button would take Enter.
+        self.export_button.setDefault(True)
 
         self.json.toggled.connect(self._on_json_toggled)
         self.browse.clicked.connect(self._on_browse_clicked)

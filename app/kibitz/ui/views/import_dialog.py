@@ -73,7 +73,6 @@ class ImportDialog(QDialog):
             "Import", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.import_button.setAccessibleName("Import")
-        self.import_button.setDefault(True)
         self.problem = QLabel()
         self.problem.setAccessibleName("Import problem")
         self.problem.setWordWrap(True)
@@ -85,6 +84,9 @@ class ImportDialog(QDialog):
         layout.addWidget(self.keep_instructions)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
+        # Enter imports. Set once the buttons are in the dialog: before, the dialog cannot
+        # know of it and the first auto-default button (Cancel) would take Enter.
+        self.import_button.setDefault(True)
 
         self.browse.clicked.connect(self._on_browse_clicked)
         self.buttons.accepted.connect(self._on_buttons_accepted)
