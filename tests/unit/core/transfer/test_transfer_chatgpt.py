@@ -345,19 +345,26 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return out
 
 
-def test_odd_values_anywhere_never_crash_the_import() -> None:
+def test_odd_values_anywhere_never_crash_the_import(tmp_path: Path) -> None:
     """Exports vary by year and by feature: any field of any type may surprise. Each such
-    file is either imported or refused with an ImportFileError, never a crash."""
+    file is either imported or refused with an ImportFileError, never a crash. The files
+    of the export are there too, so image and attachment lookups are fuzzed as well."""
     import copy
     import random
 
+    from kibitz.core.transfer.chatgpt_files import export_files
     from kibitz.core.transfer.chatgpt_import import convert_conversation
     from kibitz.core.transfer.errors import ImportFileError
 
+    for name, data in EXPORT_FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    files = export_files(tmp_path)
+    makers = (branched, rich_conversation, with_files, reasoning_turn)
     refused = 0
-    for seed in range(400):
+    for seed in range(600):
         rng = random.Random(seed)
-        data = (rich_conversation() if seed % 2 else branched()).to_json()
+        data = makers[seed % len(makers)]().to_json()
         spots = _paths(data)
         for _ in range(rng.randint(1, 4)):
             *parents, last = rng.choice(spots)
@@ -369,10 +376,37 @@ def test_odd_values_anywhere_never_crash_the_import() -> None:
             except (KeyError, IndexError, TypeError):
                 continue  # an earlier change removed this spot
         try:
-            convert_conversation(data, f"seed {seed}", 1.0)
+            converted = convert_conversation(
+                data, f"seed {seed}", 1.0, files=files, keep_instructions=seed % 2 == 0
+            )
         except ImportFileError:
             refused += 1
-    assert 0 < refused < 200, "most odd values are tolerated; a broken tree is refused"
+            continue
+        parts = [p for m in converted.conversation.messages for p in m.parts]
+        named = {p.blob for p in parts if isinstance(p, ImagePart | FilePart)}
+        assert set(converted.conversation.blobs) == named, "every file a part names is there"
+    assert 0 < refused < 300, "most odd values are tolerated; a broken tree is refused"
+
+
+def reasoning_turn() -> ChatGPTConversation:
+    chat = ChatGPTConversation("Reasoning", conversation_id="conv-reasoning")
+    chat.user("Compute")
+    chat.thoughts(("Plan", "Run code."))
+    chat.reasoning_recap(5)
+    chat.json_call("container.exec", {"cmd": ["ls"]})
+    chat.tool_text("a b", name="container.exec")
+    chat.code_call("1/0")
+    chat.tool_output("ZeroDivisionError", status="failed_with_in_kernel_exception")
+    chat.node("assistant", {"content_type": "text", "parts": ["hmm"]}, channel="analysis")
+    chat.content(
+        "tool",
+        {"content_type": "computer_output", "screenshot": {
+            "content_type": "image_asset_pointer", "asset_pointer": "sediment://file-cat7",
+            "width": 10, "height": 10}, "state": {"title": "Page", "url": "https://x"}},
+        name="computer.do",
+    )  # fmt: skip
+    chat.assistant("Done.")
+    return chat
 
 
 @pytest.mark.skipif(
