@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
@@ -18,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from kibitz.core.errors import Action, RateLimitError
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, Message, MessageStatus, Role, Usage
+from kibitz.ui.views import chat_view
 from kibitz.ui.views.chat_view import INITIAL_ROWS, REPAINT_MS, ChatView
 from kibitz.ui.views.message_widget import MessageWidget
 
@@ -91,6 +91,19 @@ def _visible_ids(view: ChatView) -> list[int]:
         if widget.isVisible() and bottom.y() >= area.top() and top.y() <= area.bottom():
             out.append(widget.message_id)
     return out
+
+
+def _count_message_widgets(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the messages ChatView makes a MessageWidget for from now on, in order."""
+    made: list[int] = []
+
+    class CountedMessageWidget(MessageWidget):
+        def __init__(self, message: Message, *args: Any, **kwargs: Any) -> None:
+            made.append(message.id)
+            super().__init__(message, *args, **kwargs)
+
+    monkeypatch.setattr(chat_view, "MessageWidget", CountedMessageWidget)
+    return made
 
 
 def _conversation(store: Store) -> tuple[ConversationId, list[Message]]:
@@ -209,15 +222,14 @@ def test_streaming_repaints_at_most_every_50_ms_and_ends_with_the_full_reply(
     renders: list[float] = []
     widget.text_rendered.connect(lambda: renders.append(time.monotonic()))
     started = time.monotonic()
-    _stream(qtbot, view, reply, REPLY, chunk=7, every_ms=2)
-    qtbot.waitUntil(lambda: len(renders) > 0 and time.monotonic() - renders[-1] > 0.1)
+    _stream(qtbot, view, reply, REPLY, chunk=7, every_ms=2)  # 308 appends
+    # The last repaint catches up: the reply ends with "That is all. " 40 times.
+    qtbot.waitUntil(lambda: widget.plain_text().count("That is all.") == 40, timeout=30_000)
     elapsed = time.monotonic() - started
-    gaps = [b - a for a, b in itertools.pairwise(renders)]
-    assert len(renders) <= elapsed * 1000 / REPAINT_MS + 2
-    # Repaints start >= 50 ms apart; they end a little less regularly (each takes its time).
-    assert statistics.median(gaps) >= (REPAINT_MS - 2) / 1000
+    # Repaints start at least REPAINT_MS apart, so there are at most that many in the time the
+    # stream took, however long a loaded machine makes it (painting each append: 308).
+    assert len(renders) <= elapsed * 1000 / REPAINT_MS + 2, (len(renders), elapsed)
     assert len(renders) >= 3  # it did paint along the way, not only at the end
-    assert "That is all." in widget.plain_text()  # the last repaint caught up
     writer.append(REPLY)
     writer.finish(MessageStatus.COMPLETE, "stop", Usage(10, 500, 510))
     view.finish_reply(store.get_message(reply.id))
@@ -278,20 +290,23 @@ def test_errors_show_inline_with_an_action_and_a_countdown(qtbot: QtBot, store: 
 
 
 def test_long_conversation_opens_at_the_end_with_few_widgets(
-    qtbot: QtBot, long_store: Store, long_db: tuple[Path, ConversationId, list[int]]
+    qtbot: QtBot,
+    long_store: Store,
+    long_db: tuple[Path, ConversationId, list[int]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, cid, ids = long_db
     view = _view(qtbot, long_store)
-    started = time.perf_counter()
+    made = _count_message_widgets(monkeypatch)
     view.show_conversation(cid)
     view.grab()
-    elapsed = time.perf_counter() - started
     widgets = view.message_widgets()
-    assert len(widgets) <= INITIAL_ROWS + 20  # a page may load to fill the screen, no more
+    # The work of opening, counted: messages rendered into widgets (the time it takes is
+    # bench_chat_view.py's). A page may load to fill the screen, no more.
+    assert len(made) == len(widgets) <= INITIAL_ROWS + 20
     assert widgets[-1].message_id == ids[-1]
     assert ids[-1] in _visible_ids(view)
     assert "Answer 999." in widgets[-1].plain_text()
-    assert elapsed < 2.0  # generous: the benchmark holds the real target
 
 
 def test_scrolling_up_loads_older_messages_without_jumping(
