@@ -315,11 +315,12 @@ def _tool_input(kind: str, content: Mapping[str, Any]) -> str:
         parts = content.get("parts")
         pieces = parts if isinstance(parts, list) else [content.get("text")]
         text, key = "\n".join(p for p in pieces if isinstance(p, str)), "text"
-    try:
-        if isinstance(json.loads(text), dict):
-            return text.strip()
-    except ValueError:
-        pass
+    if text.lstrip().startswith("{"):  # code rarely is: spare it a failing parse
+        try:
+            if isinstance(json.loads(text), dict):
+                return text.strip()
+        except ValueError:
+            pass
     return json.dumps({key: text}, ensure_ascii=False) if text else "{}"
 
 

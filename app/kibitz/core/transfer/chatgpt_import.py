@@ -170,14 +170,16 @@ def _plain_text(message: Mapping[str, Any]) -> str:
 
 def _is_hidden(message: Mapping[str, Any]) -> bool:
     metadata = message.get("metadata")
-    if isinstance(metadata, Mapping) and metadata.get("is_visually_hidden_from_conversation"):
-        return True
-    if _is_instructions(message):
+    if isinstance(metadata, Mapping) and (
+        metadata.get("is_visually_hidden_from_conversation")
+        or metadata.get("is_user_system_message") is True
+    ):
         return True
     content = message.get("content")
     kind = content.get("content_type") if isinstance(content, Mapping) else None
     author = message.get("author")
     role = author.get("role") if isinstance(author, Mapping) else None
+    # Context types include the custom instructions (user_editable_context).
     return (isinstance(kind, str) and kind in CONTEXT_TYPES) or role == "system"
 
 
