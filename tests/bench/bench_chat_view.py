@@ -9,7 +9,12 @@ tests/bench/bench_chat_view.py [--size 50000] [--runs 7]` (offscreen without a D
    longest event-loop stall (gaps between ticks of a 1 ms timer, beyond its interval), and the
    cost of one repaint at 10% and at 90% of the reply. Baseline, in the same run: the same feed
    into a bare QTextBrowser re-rendering everything with setHtml(markdown(text)) per repaint.
-2. Opening: time from show_conversation() to the first paint of the view's viewport for a
+2. Reasoning: --size characters of reasoning, then --size of answer, at the same pace, into
+   the reply's reasoning section (open, under "Thinking…") and then its answer (the reasoning
+   folded): the same CPU and stall figures, and one repaint at 10% and 90% of the reasoning
+   and of the answer that follows it. Baselines, in the same run: the answer alone (1.) and
+   the bare QTextBrowser re-rendering reasoning and answer so far per repaint.
+3. Opening: time from show_conversation() to the first paint of the view's viewport for a
    2,000-message conversation, median of --runs (the HTML cache cleared each time, so every
    run renders its messages), next to switching between two short conversations.
 """
@@ -17,7 +22,9 @@ tests/bench/bench_chat_view.py [--size 50000] [--runs 7]` (offscreen without a D
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import random
 import re
 import statistics
 import sys
@@ -29,12 +36,20 @@ from pathlib import Path
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from bench_render import make_reply
+from bench_render import _paragraph, make_reply
 from PySide6.QtCore import QElapsedTimer, QEvent, QEventLoop, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QTextBrowser, QWidget
 
 from kibitz.core.store import Store
-from kibitz.core.types import ConversationId, MessageStatus, Role, Usage
+from kibitz.core.types import (
+    ConversationId,
+    Message,
+    MessageStatus,
+    ReasoningPart,
+    Role,
+    TextPart,
+    Usage,
+)
 from kibitz.ui.views import message_html
 from kibitz.ui.views.chat_view import ChatView
 
@@ -163,7 +178,20 @@ def _stream_into_baseline(text: str, *, probe: bool) -> tuple[float, tuple[float
     return result
 
 
-def bench_streaming(directory: Path, size: int) -> None:
+Figures = tuple[float, tuple[float, float, int]]  # CPU share, LoopProbe.summary()
+
+
+def _report(rows: list[tuple[str, Figures]]) -> None:
+    width = max(len(label) for label, _ in rows) + 1
+    for label, (share, (worst, p999, over)) in rows:
+        print(
+            f"  {label + ':':<{width}} main-thread CPU {share:6.1%} of one core;"
+            f" loop stalls: longest {worst:5.1f} ms, 99.9th percentile {p999:5.1f} ms, {over} over"
+            f" {STALL_TARGET_MS:.0f} ms"
+        )
+
+
+def bench_streaming(directory: Path, size: int) -> Figures:
     text = make_reply(size)
     seconds = len(text) / CHUNK * EVERY_MS / 1000
     print(
@@ -175,15 +203,7 @@ def bench_streaming(directory: Path, size: int) -> None:
     _, stall, _ = _stream_into_view(store, text, probe=True)
     b_cpu, _ = _stream_into_baseline(text, probe=False)
     _, b_stall = _stream_into_baseline(text, probe=True)
-    for label, share, (worst, p999, over) in (
-        ("ChatView", cpu, stall),
-        ("baseline", b_cpu, b_stall),
-    ):
-        print(
-            f"  {label}: main-thread CPU {share:6.1%} of one core; loop stalls: longest"
-            f" {worst:5.1f} ms, 99.9th percentile {p999:5.1f} ms, {over} over"
-            f" {STALL_TARGET_MS:.0f} ms"
-        )
+    _report([("ChatView", (cpu, stall)), ("baseline", (b_cpu, b_stall))])
     print(
         f"  {'PASS' if cpu <= CPU_TARGET else 'MISS'} CPU <= {CPU_TARGET:.0%};"
         f" {'PASS' if stall[0] <= STALL_TARGET_MS else 'MISS'} no stall over"
@@ -191,6 +211,7 @@ def bench_streaming(directory: Path, size: int) -> None:
     )
     repaint_cost(store, text)
     store.close()
+    return cpu, stall
 
 
 def repaint_cost(store: Store, text: str) -> None:
@@ -244,6 +265,131 @@ def repaint_cost(store: Store, text: str) -> None:
     )
     view.close()
     browser.close()
+
+
+def make_reasoning(size: int, seed: int = 11) -> str:
+    """What a model thinks out loud: paragraphs of prose, now and then a short list."""
+    rng = random.Random(seed)
+    paragraphs: list[str] = []
+    while sum(len(p) + 2 for p in paragraphs) < size:
+        paragraphs.append(_paragraph(rng))
+        if rng.random() < 0.15:
+            paragraphs.append("\n".join(f"- {_paragraph(rng)[:90]}" for _ in range(3)))
+    return "\n\n".join(paragraphs)[:size] + "\n"
+
+
+def _stream_reasoning_into_view(
+    store: Store, reasoning: str, answer: str, *, probe: bool
+) -> tuple[Figures, bool]:
+    conv = store.create_conversation("Reasoning")
+    user = store.add_message(conv.id, None, Role.USER, "Think it through, then answer.")
+    view = ChatView(store)
+    view.resize(1000, 800)
+    view.show()
+    view.show_conversation(conv.id)
+    writer = store.begin_reply(conv.id, user.id, model="bench")
+    reply = store.get_message(writer.message_id)
+    view.begin_reply(reply)
+    sent = [0]
+
+    def sink(chunk: str) -> None:
+        # The reasoning first, then the answer, as a server sends them.
+        start = sent[0]
+        sent[0] += len(chunk)
+        split = max(0, min(len(chunk), len(reasoning) - start))
+        if split:
+            view.append_reply_reasoning(reply.id, chunk[:split])
+        if split < len(chunk):
+            view.append_reply_text(reply.id, chunk[split:])
+
+    figures = feed(reasoning + answer, sink, probe=probe)
+    widget = view.message_widget(reply.id)
+
+    def words(text: str) -> str:
+        return " ".join(re.findall(r"[A-Za-z]{3,}", text))
+
+    shown = (
+        widget is not None
+        and words(answer).endswith(words(widget.plain_text())[-40:])
+        and not widget.reasoning_section.expanded
+        and words(widget.reasoning_section.plain_text())[-40:] == words(reasoning)[-40:]
+    )
+    writer.finish(MessageStatus.COMPLETE, "stop", Usage(1, 1, 2))
+    view.close()
+    view.deleteLater()
+    return figures, shown
+
+
+def bench_reasoning(directory: Path, size: int, answer_only: Figures) -> None:
+    reasoning, answer = make_reasoning(size), make_reply(size)
+    seconds = (len(reasoning) + len(answer)) / CHUNK * EVERY_MS / 1000
+    print(
+        f"\n== streaming {len(reasoning):,} characters of reasoning, then {len(answer):,} of"
+        f" answer, at {CHUNK * 1000 // EVERY_MS:,} chars/s ({seconds:.0f} s per run, 4 runs)"
+    )
+    store = _new_store(directory, "reasoning")
+    (cpu, _), shown = _stream_reasoning_into_view(store, reasoning, answer, probe=False)
+    (_, stall), _ = _stream_reasoning_into_view(store, reasoning, answer, probe=True)
+    whole = reasoning + "\n\n" + answer
+    b_cpu, _ = _stream_into_baseline(whole, probe=False)
+    _, b_stall = _stream_into_baseline(whole, probe=True)
+    _report(
+        [
+            ("ChatView, reasoning + answer", (cpu, stall)),
+            ("ChatView, the answer alone", answer_only),
+            ("baseline, reasoning + answer", (b_cpu, b_stall)),
+        ]
+    )
+    print(
+        f"  {'PASS' if cpu <= CPU_TARGET else 'MISS'} CPU <= {CPU_TARGET:.0%};"
+        f" {'PASS' if stall[0] <= STALL_TARGET_MS else 'MISS'} no stall over"
+        f" {STALL_TARGET_MS:.0f} ms; the reasoning and the whole answer shown, folded: {shown}"
+    )
+    reasoning_repaint_cost(store, reasoning, answer)
+    store.close()
+
+
+def reasoning_repaint_cost(store: Store, reasoning: str, answer: str) -> None:
+    """One repaint of a reply (+100 characters) as the view makes it (MessageWidget
+    .set_message of the model's row): at 10% and 90% of the reasoning, open and streaming,
+    then of the answer under the folded reasoning."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    conv = store.create_conversation("Cost")
+    user = store.add_message(conv.id, None, Role.USER, "q")
+    message = store.add_message(
+        conv.id, user.id, Role.ASSISTANT, "", status=MessageStatus.STREAMING
+    )
+    view = ChatView(store)
+    view.resize(1000, 800)
+    view.show()
+    view.show_conversation(conv.id)
+    widget = view.message_widget(message.id)
+    assert widget is not None
+
+    def timed(text: str, parts: Callable[[str], tuple[ReasoningPart | TextPart, ...]]) -> str:
+        marks = {int(len(text) * 0.1): "10%", int(len(text) * 0.9): "90%"}
+        results: dict[str, list[float]] = {name: [] for name in marks.values()}
+        end = 0
+        while end < len(text):
+            end = min(len(text), end + CHUNK)
+            label = next((n for at, n in marks.items() if at <= end < at + CHUNK * 20), None)
+            row: Message = dataclasses.replace(message, parts=parts(text[:end]))
+            started = time.perf_counter()
+            widget.set_message(row)
+            app.processEvents()  # layout and paint
+            if label is not None:
+                results[label].append((time.perf_counter() - started) * 1000)
+        early, late = (statistics.median(results[k]) for k in ("10%", "90%"))
+        return f"{early:5.2f} ms at 10%, {late:5.2f} ms at 90% (ratio {late / early:.2f})"
+
+    thinking = timed(reasoning, lambda so_far: (ReasoningPart(so_far),))
+    assert widget.reasoning_section.expanded
+    answering = timed(answer, lambda so_far: (ReasoningPart(reasoning, 25.0), TextPart(so_far)))
+    assert not widget.reasoning_section.expanded
+    print(f"  one repaint, reasoning (open):             {thinking}")
+    print(f"  one repaint, answer (the reasoning folded): {answering}; flat is ~1")
+    view.close()
 
 
 class _FirstPaint(QObject):
@@ -310,14 +456,17 @@ def bench_open(app: QApplication, directory: Path, runs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", type=int, default=50_000, help="reply size in characters")
+    parser.add_argument(
+        "--size", type=int, default=50_000, help="reply (and reasoning) size in characters"
+    )
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     app = QApplication(sys.argv[:1])
     print(f"platform: {app.platformName()}")
     with tempfile.TemporaryDirectory() as tmp:
         bench_open(app, Path(tmp), args.runs)
-        bench_streaming(Path(tmp), args.size)
+        answer_only = bench_streaming(Path(tmp), args.size)
+        bench_reasoning(Path(tmp), args.size, answer_only)
 
 
 if __name__ == "__main__":

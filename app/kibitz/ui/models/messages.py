@@ -325,12 +325,18 @@ class MessageListModel(QAbstractListModel):
 
         False when the reply is not on the branch shown (an n>1 alternative).
         """
-        if message.id not in self._rows:
+        cid = self._conversation_id
+        if message.id not in self._rows and message.conversation_id == cid and cid is not None:
             last = self._messages[-1].id if self._messages else None
-            if message.conversation_id == self._conversation_id and last == message.parent_id:
+            if last == message.parent_id:
                 self.add_message(message)
             else:
-                self.reload()
+                # Not seen yet (its Changes are on the way from another thread), or not on
+                # the branch shown (an n>1 alternative): the store says which.
+                try:
+                    self._follow(cid, (message.id,))
+                except StoreError:
+                    log.exception("could not read reply %s", message.id)
         row = self._rows.get(message.id)
         if row is None:
             return False

@@ -243,15 +243,21 @@ class ReasoningHeader(QAbstractButton):
 class _ReasoningBody(QWidget):
     """The reasoning text, indented behind a thin rule, so it reads apart from the answer."""
 
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # Growing while the reasoning streams must repaint only the new strip, not the text
+        # already shown (the text view, the section and the message do the same).
+        self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         palette = self.palette()
         base = palette.color(QPalette.ColorRole.Base)
         text = palette.color(QPalette.ColorRole.Text)
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(mix(base, text, 0.2 if palette_is_dark(palette) else 0.16))
-        painter.drawRoundedRect(QRectF(_RULE_X, 2, 2, max(0, self.height() - 4)), 1, 1)
+        # To the bottom edge: a strip added below continues it without a seam.
+        painter.drawRect(QRectF(_RULE_X, 2, 2, max(0, self.height() - 2)))
 
 
 class ReasoningSection(QWidget):
@@ -264,6 +270,7 @@ class ReasoningSection(QWidget):
         super().__init__(parent)
         self.setObjectName("reasoningSection")
         self.setAccessibleName("Reasoning")
+        self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self._dark = dark
         self._source = ""  # the reasoning known so far
         self._shown: str | None = None  # what the text view holds (None: nothing yet)
