@@ -1,10 +1,9 @@
-"""Stopping a stream (task cancelled, iterator closed) hangs up on the server at once."""
+"""Stopping a stream (task cancelled, iterator closed) hangs up on the server in mid-reply."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 
 import pytest
 
@@ -12,17 +11,18 @@ from kibitz.core.chat import ChatClient, Delta, ProviderConfig, build_request, s
 from kibitz.core.types import RequestParams
 from tests.support.fake_openai import FakeOpenAI, Fault, Reply
 
-# 200 word pieces, 20 ms apart: four seconds if nobody stops it.
-SLOW = Reply(words=200, delay=0.02)
+# 600 word pieces, 100 ms apart: a minute if nobody stops it.
+SLOW = Reply(words=600, delay=0.1)
 REQUEST = build_request([("user", "tell me a long story")], RequestParams(model="m"))
+# Half the slow reply: a client that hangs up sooner than the server would have finished did
+# hang up, however loaded the machine (the time it takes is tests/bench/bench_stream.py's).
+HANG_UP_S = 30.0
 
 
-async def hung_up_within(server: FakeOpenAI, seconds: float) -> float:
-    """Wait (off the loop) until the server saw the client hang up; the time it took."""
-    started = time.monotonic()
-    seen = await asyncio.to_thread(server.wait_for_disconnects, 1, seconds)
-    assert seen, f"the server did not see the connection close within {seconds}s"
-    return time.monotonic() - started
+async def assert_hung_up(server: FakeOpenAI) -> None:
+    """Wait (off the loop) until the server saw the client hang up in mid-reply."""
+    seen = await asyncio.to_thread(server.wait_for_disconnects, 1, HANG_UP_S)
+    assert seen, f"the server did not see the connection close within {HANG_UP_S:g} s"
 
 
 @pytest.mark.asyncio
@@ -40,13 +40,13 @@ async def test_cancelling_the_task_closes_the_connection(
                 first_text.set()
 
     task = asyncio.create_task(consume())
-    await asyncio.wait_for(first_text.wait(), 5)
+    await asyncio.wait_for(first_text.wait(), 30)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
 
-    assert await hung_up_within(fake_openai, 3.0) < 1.0
-    assert 0 < len(received) < 200
+    await assert_hung_up(fake_openai)
+    assert 0 < len(received) < 600
 
 
 @pytest.mark.asyncio
@@ -60,7 +60,7 @@ async def test_aclose_closes_the_connection(
             if isinstance(event, Delta):
                 break
         await events.aclose()
-        assert await hung_up_within(fake_openai, 3.0) < 1.0
+        await assert_hung_up(fake_openai)
 
 
 @pytest.mark.asyncio
@@ -72,28 +72,28 @@ async def test_breaking_out_inside_aclosing_closes_the_connection(
         async for event in events:
             if isinstance(event, Delta):
                 break
-    assert await hung_up_within(fake_openai, 3.0) < 1.0
+    await assert_hung_up(fake_openai)
 
 
 @pytest.mark.asyncio
 async def test_cancelling_during_a_stall_closes_the_connection(
     fake_openai: FakeOpenAI, provider: ProviderConfig
 ) -> None:
-    fake_openai.script(Fault.stall(after=3, seconds=30))
+    fake_openai.script(Fault.stall(after=3, seconds=60))
     first_text = asyncio.Event()
 
     async def consume() -> None:
-        async for event in stream_chat(provider, REQUEST, stall_timeout=60):
+        async for event in stream_chat(provider, REQUEST, stall_timeout=120):
             if isinstance(event, Delta):
                 first_text.set()
 
     task = asyncio.create_task(consume())
-    await asyncio.wait_for(first_text.wait(), 5)
+    await asyncio.wait_for(first_text.wait(), 30)
     await asyncio.sleep(0.05)  # well inside the server's silence
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await hung_up_within(fake_openai, 3.0) < 1.0
+    await assert_hung_up(fake_openai)
 
 
 @pytest.mark.asyncio
@@ -108,7 +108,7 @@ async def test_cancelling_during_a_retry_pause_sends_nothing_more(
             retrying.set()
 
     task = asyncio.create_task(consume())
-    await asyncio.wait_for(retrying.wait(), 5)
+    await asyncio.wait_for(retrying.wait(), 30)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -64,7 +64,7 @@ class Outcome:
 # The slow ones first: they set the pace of the whole module.
 CASES: dict[str, Case] = {
     "stall": Case(
-        (Fault.stall(after=20, seconds=30, text=ANSWER),),
+        (Fault.stall(after=20, seconds=120, text=ANSWER),),
         settings=ONE_RETRY + "stall_timeout_s = 5\n",
     ),
     "server_error_forever": Case(
@@ -298,7 +298,9 @@ def test_stall_gives_up_after_the_configured_timeout(outcomes: dict[str, Outcome
         status=MessageStatus.INTERRUPTED,
         text=reply.content,
     )
-    assert 5.0 <= outcome.seconds < 15.0
+    # Gave up after the 5 s without waiting out the server's 120 s of silence; the rest is for
+    # start-up, which six CLIs starting at once on a loaded machine can stretch a lot.
+    assert 5.0 <= outcome.seconds < 60.0
 
 
 def test_stream_ending_without_finish_reason(outcomes: dict[str, Outcome]) -> None:

@@ -179,11 +179,13 @@ async def test_a_server_that_does_not_answer_times_out_quickly(
     fake_openai: FakeOpenAI, provider: ProviderConfig
 ) -> None:
     fake_openai.models_status = 404
-    fake_openai.script(Reply(header_delay=5.0))
+    # The server would answer after a minute; the check gives up after its 0.5 s (30 s: a
+    # bound for a hang, which no load reaches).
+    fake_openai.script(Reply(header_delay=60.0))
     report = await server_models.check_connection(provider, "gpt-4o-mini", timeout=0.5)
     assert not report.ok
     assert isinstance(report.error, errors.ApiTimeoutError)
-    assert report.elapsed_ms < 3000
+    assert report.elapsed_ms < 30_000
 
 
 @pytest.mark.asyncio
