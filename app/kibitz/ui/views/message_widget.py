@@ -82,8 +82,8 @@ class MessageWidget(QWidget):
             # Nothing painted by size (no bubble): a taller reply repaints only its new part.
             self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
             self._bubble.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
-        self._reasoning = ReasoningSection(dark=dark, parent=self)
-        self._reasoning.hide()
+        # Made when a reply first has reasoning: most messages never need one.
+        self._reasoning: ReasoningSection | None = None
         self._text = MessageTextView(self._bubble)
         bubble_layout = QVBoxLayout(self._bubble)
         bubble_layout.setContentsMargins(*(_BUBBLE_PADDING if is_user else (0, 0, 0, 0)))
@@ -108,7 +108,6 @@ class MessageWidget(QWidget):
             header.addWidget(self._progress)
             header.addStretch(1)
             layout.addLayout(header)
-            layout.addWidget(self._reasoning)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         if is_user:
@@ -122,8 +121,6 @@ class MessageWidget(QWidget):
         self._text.copied.connect(self.copy_done)
         self._text.link_opened.connect(self.link_activated)
         self._text.rendered.connect(self.text_rendered)
-        self._reasoning.copied.connect(self.copy_done)
-        self._reasoning.link_opened.connect(self.link_activated)
         self._error.action_clicked.connect(self._on_error_action_clicked)
         self._flash_timer = QTimer(self)
         self._flash_timer.setSingleShot(True)
@@ -194,6 +191,20 @@ class MessageWidget(QWidget):
 
     @property
     def reasoning_section(self) -> ReasoningSection:
+        return self._section()
+
+    def _section(self) -> ReasoningSection:
+        """The reasoning section, made (hidden, below the header line) on first use."""
+        if self._reasoning is None:
+            section = ReasoningSection(dark=self._dark, parent=self)
+            section.hide()
+            section.set_width(self._width)
+            section.copied.connect(self.copy_done)
+            section.link_opened.connect(self.link_activated)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(1, section)  # after the "Assistant · model" line
+            self._reasoning = section
         return self._reasoning
 
     def plain_text(self) -> str:
@@ -229,8 +240,9 @@ class MessageWidget(QWidget):
             elif self._shown_text != message.content:
                 self._show_final_text(message.content)
             if message.reasoning:
-                self._reasoning.settle(message.reasoning, reasoning_seconds(message.parts))
-        self._reasoning.setVisible(bool(message.reasoning) and message.role is Role.ASSISTANT)
+                self._section().settle(message.reasoning, reasoning_seconds(message.parts))
+        if self._reasoning is not None or message.reasoning:
+            self._section().setVisible(bool(message.reasoning) and message.role is Role.ASSISTANT)
         self.set_siblings(sibling)
         self._update_chrome()
 
@@ -330,10 +342,10 @@ class MessageWidget(QWidget):
         reasoning, answer = message.reasoning, message.content
         if reasoning and not answer:
             self._end_retry_wait()
-            self._reasoning.stream(reasoning)
+            self._section().stream(reasoning)
         elif reasoning:
             # The answer has started: the reasoning folds to "Thought for 12 s".
-            self._reasoning.settle(reasoning, reasoning_seconds(message.parts))
+            self._section().settle(reasoning, reasoning_seconds(message.parts))
         if answer or self._text.document().characterCount() > 1:
             self.stream_text(answer)
 
@@ -369,7 +381,8 @@ class MessageWidget(QWidget):
         if dark == self._dark:
             return
         self._dark = dark
-        self._reasoning.set_dark(dark)
+        if self._reasoning is not None:
+            self._reasoning.set_dark(dark)
         if not self._streaming and self._message.role is not Role.USER:
             self._shown_text = None
             self._show_final_text(self._message.content)
@@ -398,7 +411,8 @@ class MessageWidget(QWidget):
             self._text.set_layout_width(int(width * _BUBBLE_SHARE) - left - right, shrink=True)
         else:
             self._text.set_layout_width(width)
-            self._reasoning.set_width(width)
+            if self._reasoning is not None:
+                self._reasoning.set_width(width)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
