@@ -124,8 +124,13 @@ def query(basedir: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3
 
 
 def messages(basedir: Path) -> list[sqlite3.Row]:
-    """Every stored message, oldest first."""
-    return query(basedir, "SELECT * FROM messages ORDER BY id")
+    """Every stored message, oldest first, with `content`: the text of its text parts (the
+    store's message_text view, what Message.content holds)."""
+    return query(
+        basedir,
+        "SELECT m.*, t.content AS content FROM messages m JOIN message_text t ON t.id = m.id"
+        " ORDER BY m.id",
+    )
 
 
 def replies(basedir: Path) -> list[sqlite3.Row]:

@@ -79,15 +79,13 @@ def test_file_import_then_open_it_from_the_list_and_go_on(
     assert "Traceback" not in app.output, app.output
 
     axolotl = next(c for c in stored(basedir) if c.conversation.uid == "chatgpt:axolotl")
-    # The follow-up went on from the current branch (the regenerated reply), and the custom
-    # instructions became the conversation's system prompt.
+    # The follow-up went on from the current branch (the regenerated reply); ChatGPT's custom
+    # instructions are account settings, left out unless the import dialog is told to keep them.
     assert [m.content for m in axolotl.branch] == [
         "Can axolotls regrow limbs?",
         "Yes: limbs, and even parts of the heart.",
         "And their gills?",
         axolotl.branch[-1].content,
     ]
-    assert axolotl.conversation.system_prompt == (
-        "About me:\nI keep an aquarium.\n\nHow to respond:\nBe brief."
-    )
+    assert axolotl.conversation.system_prompt is None
     assert len(axolotl.messages) == 5, "the first reply is kept as a branch"
