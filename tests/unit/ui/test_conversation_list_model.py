@@ -114,7 +114,7 @@ def test_a_stored_rename_is_shown_in_place(qtbot: QtBot, store: Store, clock: Cl
     # Rows are editable (the sidebar's title editor); the rename itself is stored by the
     # sidebar's controller, and the model follows the store.
     assert model.flags(model.index(row)) & Qt.ItemFlag.ItemIsEditable
-    with qtbot.waitSignal(model.dataChanged, timeout=1000):
+    with qtbot.waitSignal(model.dataChanged, timeout=10_000):
         store.set_title(ids[0], "Trip plans")
     assert model.index(row).data(Qt.ItemDataRole.DisplayRole) == "Trip plans"
     # Renaming leaves the activity order alone.
@@ -175,7 +175,7 @@ def test_changes_made_on_another_thread_arrive_on_the_ui_thread(
     worker.join()
     # Queued to the model's thread: nothing changed until the event loop runs.
     assert model.rowCount() == 2
-    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=2000)
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=10_000)
     assert seen_on == [threading.main_thread()]
     assert titles(model)[0] == "From a worker"
 

@@ -84,14 +84,14 @@ def test_grab_fires_on_the_key_and_survives_numlock(qtbot: QtBot, other_client: 
     backend.grab(parse_combination("ctrl+alt+space"))
     try:
         press("ctrl+alt+space")
-        qtbot.waitUntil(lambda: pressed == [1], timeout=3000)
+        qtbot.waitUntil(lambda: pressed == [1], timeout=10_000)
         # The keys went to us, not to whoever has the focus: another client cannot take them.
         assert grab_as(other_client, "ctrl+alt+space") is not None
         # With NumLock on the modifier mask has Mod2 too: grabbed as well, so it still fires.
         press("Num_Lock")
         try:
             press("ctrl+alt+space")
-            qtbot.waitUntil(lambda: pressed == [1, 1], timeout=3000)
+            qtbot.waitUntil(lambda: pressed == [1, 1], timeout=10_000)
         finally:
             press("Num_Lock")
         press("ctrl+alt+b")  # not ours
@@ -128,14 +128,14 @@ def test_service_reports_and_follows_the_setting(
     try:
         assert service.status().state is HotkeyState.ACTIVE
         assert service.status_text() == "Active: Ctrl+Alt+Space"
-        with qtbot.waitSignal(service.activated, timeout=3000):
+        with qtbot.waitSignal(service.activated, timeout=10_000):
             press("ctrl+alt+space")
 
         # Changed in settings: the old keys are let go, the new ones grabbed at once.
         holder.update(holder().with_value("ui.hotkey", "ctrl+shift+k"))
         assert service.status_text() == "Active: Ctrl+Shift+K"
         assert grab_as(other_client, "ctrl+alt+space") is None
-        with qtbot.waitSignal(service.activated, timeout=3000):
+        with qtbot.waitSignal(service.activated, timeout=10_000):
             press("ctrl+shift+k")
 
         # Another client has the new choice: a status that says so, and nothing crashes.

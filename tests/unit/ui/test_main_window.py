@@ -63,5 +63,5 @@ def test_deleting_the_open_conversation_leaves_it(window: MainWindow, qtbot: QtB
     for conversation_id in ids:
         window.sidebar.conversation_selected.emit(conversation_id)
         window._store.delete([conversation_id])
-    qtbot.waitUntil(lambda: window.chat.conversation_id is None, timeout=2000)
+    qtbot.waitUntil(lambda: window.chat.conversation_id is None, timeout=10_000)
     assert window.welcome.isVisible()

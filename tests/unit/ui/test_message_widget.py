@@ -298,7 +298,7 @@ def test_a_retry_pause_counts_down_and_ends_when_text_arrives(qtbot: QtBot, stor
     assert card.headline == "The server is rate-limiting requests"
     assert card.action_text == ""  # a pause, nothing for the user to do
     assert card.countdown_text == "Retrying in 3 s…"
-    qtbot.waitUntil(lambda: card.countdown_text == "Retrying in 2 s…", timeout=2500)
+    qtbot.waitUntil(lambda: card.countdown_text == "Retrying in 2 s…", timeout=10_000)
     widget.stream_text("Here it comes")
     assert not card.isVisibleTo(widget)
 

@@ -64,7 +64,7 @@ def make_sidebar(qtbot: QtBot, store: Store, notices: list[Notice]) -> Sidebar:
     sidebar.resize(260, 520)
     sidebar.show()
     sidebar.activateWindow()
-    qtbot.waitUntil(sidebar.isActiveWindow, timeout=2000)  # keys and focus need it
+    qtbot.waitUntil(sidebar.isActiveWindow, timeout=10_000)  # keys and focus need it
     return sidebar
 
 
@@ -118,7 +118,7 @@ def test_header_controls_are_named_and_new_chat_asks_for_one(
         "Conversations",
     ]
     assert sidebar.sizeHint().width() == 260
-    with qtbot.waitSignal(sidebar.new_chat_requested, timeout=1000):
+    with qtbot.waitSignal(sidebar.new_chat_requested, timeout=10_000):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
@@ -137,7 +137,7 @@ def test_clicking_a_conversation_selects_it(
     sidebar = make_sidebar(qtbot, store, notices)
     _, _, view = parts(sidebar)
     assert shown(view) == ["Third", "Second", "First"]
-    with qtbot.waitSignal(sidebar.conversation_selected, timeout=1000) as picked:
+    with qtbot.waitSignal(sidebar.conversation_selected, timeout=10_000) as picked:
         click_row(qtbot, view, 1)
     assert picked.args == [ids[1]]
     assert sidebar.current_conversation_id() == ids[1]
@@ -215,7 +215,7 @@ def test_selection_survives_an_import_that_resets_the_list(
             for i in range(100):
                 store.create_conversation(f"Imported {i}", created_at=start + 2 * i + 1)
         assert resets == [True]
-        qtbot.waitUntil(lambda: view.currentIndex().data() == "Old 50", timeout=1000)
+        qtbot.waitUntil(lambda: view.currentIndex().data() == "Old 50", timeout=10_000)
     assert view.model().rowCount() == 200
     assert view.selectionModel().isSelected(view.currentIndex())
     assert sidebar.current_conversation_id() == ids[50]
@@ -277,7 +277,7 @@ def test_esc_cancels_a_rename_without_reaching_the_window(
     assert isinstance(editor, QLineEdit)
     qtbot.keyClicks(editor, "Lost")
     qtbot.keyClick(editor, Qt.Key.Key_Escape)
-    qtbot.waitUntil(view.hasFocus, timeout=1000)
+    qtbot.waitUntil(view.hasFocus, timeout=10_000)
     assert stops == []
     assert store.get_conversation(ids[0]).title == "Keep me"
     assert shown(view) == ["Keep me"]
@@ -361,10 +361,12 @@ def test_search_waits_for_a_pause_in_typing(
     searches: list[str] = []
     sidebar.search_model.modelReset.connect(lambda: searches.append(sidebar.search_model.query))
     qtbot.keyClicks(field, "lisb")
+    typed = time.monotonic()
     qtbot.wait(SEARCH_DEBOUNCE_MS * 2 // 3)
-    assert searches == []  # not one search per keystroke, nor before the pause
-    assert shown(view) == ["Trip"]  # still the conversation list
-    qtbot.waitUntil(lambda: searches == ["lisb"], timeout=2000)
+    if time.monotonic() - typed < SEARCH_DEBOUNCE_MS / 1000:  # unless load stretched the wait
+        assert searches == []  # not one search per keystroke, nor before the pause
+        assert shown(view) == ["Trip"]  # still the conversation list
+    qtbot.waitUntil(lambda: searches == ["lisb"], timeout=10_000)
     assert view.accessibleName() == "Search results"
     hit = view.model().index(0, 0)
     assert hit.data() == "Trip"
@@ -409,7 +411,7 @@ def test_esc_in_the_field_clears_the_search_before_anyone_else_hears_it(
     _, field, view = parts(sidebar)
     field.setFocus()
     qtbot.keyClicks(field, "nothing matches this")
-    qtbot.waitUntil(lambda: view.accessibleName() == "Search results", timeout=2000)
+    qtbot.waitUntil(lambda: view.accessibleName() == "Search results", timeout=10_000)
     assert view.model().rowCount() == 0
     assert view.placeholder() == "No messages match “nothing matches this”"
     qtbot.keyClick(field, Qt.Key.Key_Escape)
@@ -458,7 +460,7 @@ def test_the_current_hit_stays_when_a_rename_re_runs_the_search(
     assert view.currentIndex().data() == "Trip"
     store.set_title(a, "Portugal")
     assert shown(view) == ["Food", "Portugal"]
-    qtbot.waitUntil(lambda: view.currentIndex().data() == "Portugal", timeout=1000)
+    qtbot.waitUntil(lambda: view.currentIndex().data() == "Portugal", timeout=10_000)
     assert view.selectionModel().isSelected(view.currentIndex())
 
 
@@ -575,7 +577,7 @@ def test_screenshots_light_dark_and_search(
 
     field.setFocus()
     qtbot.keyClicks(field, "lisbon tram")
-    qtbot.waitUntil(lambda: view.accessibleName() == "Search results", timeout=2000)
+    qtbot.waitUntil(lambda: view.accessibleName() == "Search results", timeout=10_000)
     assert view.model().rowCount() == len(store.search("lisbon tram"))
     assert sidebar.grab().save(str(SCREENSHOTS / "sidebar-search.png"))
 

@@ -59,7 +59,7 @@ def sidebar(qtbot: QtBot, store: Store, notices: list[Notice]) -> Sidebar:
     sidebar.resize(260, 520)
     sidebar.show()
     sidebar.activateWindow()
-    qtbot.waitUntil(sidebar.isActiveWindow, timeout=2000)
+    qtbot.waitUntil(sidebar.isActiveWindow, timeout=10_000)
     return sidebar
 
 
@@ -117,7 +117,7 @@ def test_a_rename_the_store_refuses_is_told_and_retried(
     [cid] = seed(store, "Old name")
     with read_only(store):
         rename_with_f2(qtbot, sidebar, cid, "New name")
-        qtbot.waitUntil(lambda: len(notices) == 1, timeout=2000)
+        qtbot.waitUntil(lambda: len(notices) == 1, timeout=10_000)
         assert_told(notices[0], "rename “Old name” to “New name”")
         assert store.get_conversation(cid).title == "Old name"
         assert shown(list_view(sidebar)) == ["Old name"]
@@ -193,7 +193,7 @@ def test_a_locked_database_is_told(
     [cid] = seed(store, "Busy")
     with locked(store):
         rename_with_f2(qtbot, sidebar, cid, "Renamed")
-        qtbot.waitUntil(lambda: len(notices) == 1, timeout=2000)
+        qtbot.waitUntil(lambda: len(notices) == 1, timeout=10_000)
     assert_told(notices[0], "rename “Busy” to “Renamed”", LOCKED)
     assert store.get_conversation(cid).title == "Busy"
 
@@ -211,7 +211,7 @@ def test_a_rename_is_tidied_and_an_unchanged_title_writes_nothing(
     qtbot.wait(50)
     assert changes == []
     rename_with_f2(qtbot, sidebar, cid, "  Lisbon\n  in   May ")
-    qtbot.waitUntil(lambda: store.get_conversation(cid).title == "Lisbon in May", timeout=2000)
+    qtbot.waitUntil(lambda: store.get_conversation(cid).title == "Lisbon in May", timeout=10_000)
     assert notices == []
 
 
@@ -233,9 +233,9 @@ def test_the_window_wires_delete_undo_and_ctrl_z(tmp_path: Path, qtbot: QtBot) -
     paths = resolve_paths(tmp_path / "home").ensure()
     with Store.open(paths.database) as store, shown_window(qtbot, store, paths) as window:
         ids = seed(store, "Alpha", "Beta")
-        qtbot.waitUntil(lambda: len(window.sidebar.conversation_model.ids()) == 2, timeout=2000)
+        qtbot.waitUntil(lambda: len(window.sidebar.conversation_model.ids()) == 2, timeout=10_000)
         window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow, timeout=2000)  # shortcuts need it
+        qtbot.waitUntil(window.isActiveWindow, timeout=10_000)  # shortcuts need it
         view = list_view(window.sidebar)
         window.sidebar.select_conversation(ids[0])
         view.setFocus()
@@ -253,7 +253,7 @@ def test_the_window_wires_delete_undo_and_ctrl_z(tmp_path: Path, qtbot: QtBot) -
             assert isinstance(editor, QLineEdit)
             editor.setText("Gamma")
             qtbot.keyClick(editor, Qt.Key.Key_Return)
-            qtbot.waitUntil(lambda: window.notices.current is not None, timeout=2000)
+            qtbot.waitUntil(lambda: window.notices.current is not None, timeout=10_000)
         told = window.notices.current
         assert told is not None
         assert told.text.startswith("Could not rename “")
