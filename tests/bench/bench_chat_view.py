@@ -17,6 +17,10 @@ tests/bench/bench_chat_view.py [--size 50000] [--runs 7]` (offscreen without a D
 3. Opening: time from show_conversation() to the first paint of the view's viewport for a
    2,000-message conversation, median of --runs (the HTML cache cleared each time, so every
    run renders its messages), next to switching between two short conversations.
+4. Huge content: a MessageWidget made and painted (grab) for a 2 MB line without spaces and a
+   200 KB code block (test_message_widget.py checks what keeps their layout linear; the time
+   is here): median of 3 against the 15 s the test once allowed (52 s and over two minutes
+   before the fixes), next to a one-line message (the baseline).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from kibitz.core.types import (
 )
 from kibitz.ui.views import message_html
 from kibitz.ui.views.chat_view import ChatView
+from kibitz.ui.views.message_widget import MessageWidget
 
 CPU_TARGET = 0.15
 STALL_TARGET_MS = 16.0
@@ -454,6 +459,43 @@ def bench_open(app: QApplication, directory: Path, runs: int) -> None:
     store.close()
 
 
+HUGE_TARGET_S = 15.0
+
+
+def _time_widget(store: Store, content: str) -> float:
+    conversation = store.create_conversation("Huge")
+    user = store.add_message(conversation.id, None, Role.USER, "q")
+    message = store.add_message(conversation.id, user.id, Role.ASSISTANT, content)
+    message_html.clear_cache()
+    started = time.perf_counter()
+    widget = MessageWidget(message, (0, 1), width=640)
+    widget.resize(640, 400)
+    widget.show()
+    widget.grab()
+    took = time.perf_counter() - started
+    widget.close()
+    widget.deleteLater()
+    return took
+
+
+def bench_huge(directory: Path) -> None:
+    print("\n== huge content in one message (made and painted)")
+    store = _new_store(directory, "huge")
+    cases = [
+        ("one line (baseline)", "Just a line."),
+        ("a 2 MB line without spaces", "x" * 2_000_000),
+        ("a 200 KB code block", "```python\n" + "value = compute(1)  # note\n" * 7_700 + "```\n"),
+    ]
+    worst = 0.0
+    for label, content in cases:
+        median = statistics.median(_time_widget(store, content) for _ in range(3))
+        if label != cases[0][0]:
+            worst = max(worst, median)
+        print(f"  {label:<28} median {median * 1000:8.1f} ms")
+    print(f"  {'PASS' if worst < HUGE_TARGET_S else 'MISS'} slowest < {HUGE_TARGET_S:.0f} s")
+    store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -467,6 +509,7 @@ def main() -> None:
         bench_open(app, Path(tmp), args.runs)
         answer_only = bench_streaming(Path(tmp), args.size)
         bench_reasoning(Path(tmp), args.size, answer_only)
+        bench_huge(Path(tmp))
 
 
 if __name__ == "__main__":
