@@ -48,6 +48,14 @@ start_xvfb() {
 }
 start_xvfb
 
+# Qt warns when the locale is not UTF-8, and Qt warnings fail tests: a LANG or LC_ALL naming a
+# locale this machine has not generated (de_DE.UTF-8 without the locales package) leaves "C"
+# with ASCII. Then the run uses C.UTF-8, which every glibc has; a working locale is kept.
+if command -v locale >/dev/null 2>&1 && [ "$(locale charmap 2>/dev/null)" != "UTF-8" ]; then
+  kibitz_log "the locale is not UTF-8 ($(locale charmap 2>/dev/null)): running with LC_ALL=C.UTF-8"
+  export LC_ALL=C.UTF-8
+fi
+
 # Private per-run state: the runtime dir holds single-instance sockets and locks.
 export XDG_RUNTIME_DIR="$work/runtime"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
