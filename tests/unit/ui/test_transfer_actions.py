@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -295,8 +297,9 @@ async def test_a_bad_file_is_reported_and_imports_nothing(
     assert missing is not None
     await missing
     assert window.notices.current is not None
+    # The system's own words for the error, in the user's language (Qt sets the locale).
     assert window.notices.current.text == (
-        "gone.zip could not be read: No such file or directory. Nothing was imported."
+        f"gone.zip could not be read: {os.strerror(errno.ENOENT)}. Nothing was imported."
     )
 
 
