@@ -268,4 +268,7 @@ async def test_ctrl_r_regenerates_and_alt_arrows_switch_versions(
     assert current() == "First answer."
     pane.controller.step_last_reply(1)
     assert current() == "Second answer."
+    # The reply's own ‹ arrow: the view says which way, the controller switches.
+    pane.view.sibling_step_requested.emit(second.id, -1)
+    assert current() == "First answer."
     await pane.close()

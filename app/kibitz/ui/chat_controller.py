@@ -76,7 +76,7 @@ class ChatController(QObject):
         view.regenerate_requested.connect(self.regenerate)
         view.edit_requested.connect(self.edit)
         view.continue_requested.connect(self.continue_reply)
-        view.sibling_requested.connect(self.switch_branch)
+        view.sibling_step_requested.connect(self.step_version)
         view.error_action_requested.connect(self._on_view_error_action_requested)
         runner.finished.connect(self._on_runner_finished)
 
@@ -177,10 +177,13 @@ class ChatController(QObject):
     def step_last_reply(self, delta: int) -> None:
         """The previous (-1) or next (+1) version of the last reply (Alt+Left, Alt+Right)."""
         last = self._last_reply()
-        if last is None:
-            return
-        ids = [m.id for m in self._store.siblings(last.id)]
-        index = ids.index(last.id) + delta if last.id in ids else -1
+        if last is not None:
+            self.step_version(last.id, delta)
+
+    def step_version(self, message_id: int, delta: int) -> None:
+        """The previous (-1) or next (+1) version of a message (its ‹ › arrows)."""
+        ids = [m.id for m in self._store.siblings(MessageId(message_id))]
+        index = ids.index(MessageId(message_id)) + delta if message_id in ids else -1
         if 0 <= index < len(ids):
             self.switch_branch(ids[index])
 

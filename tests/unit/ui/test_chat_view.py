@@ -144,7 +144,7 @@ def test_column_is_centred_and_readable(qtbot: QtBot, store: Store) -> None:
 
 
 def test_sibling_navigation_switches_to_the_right_version(qtbot: QtBot, store: Store) -> None:
-    cid, (user, first) = _conversation(store)
+    cid, (user, _first) = _conversation(store)
     second = store.add_message(cid, user.id, Role.ASSISTANT, "Second")
     store.add_message(cid, user.id, Role.ASSISTANT, "Third", make_current=False)
     store.select_branch(second.id)
@@ -153,13 +153,14 @@ def test_sibling_navigation_switches_to_the_right_version(qtbot: QtBot, store: S
     reply = view.message_widgets()[1]
     assert reply.message_id == second.id
     assert "2/3" in reply.footer_text()
-    with qtbot.waitSignal(view.sibling_requested) as back:
+    # The view only says which way; the controller finds the version and switches to it.
+    with qtbot.waitSignal(view.sibling_step_requested) as back:
         qtbot.mouseClick(_button(reply, "Previous version"), Qt.MouseButton.LeftButton)
-    assert back.args == [first.id]
-    with qtbot.waitSignal(view.sibling_requested) as forward:
+    assert back.args == [second.id, -1]
+    with qtbot.waitSignal(view.sibling_step_requested) as forward:
         qtbot.mouseClick(_button(reply, "Next version"), Qt.MouseButton.LeftButton)
+    assert forward.args == [second.id, 1]
     third = store.siblings(second.id)[2]
-    assert forward.args == [third.id]
     # The controller switches the branch; the view follows on reload, keeping the user's turn.
     kept = view.message_widgets()[0]
     store.select_branch(third.id)

@@ -57,7 +57,7 @@ class ChatView(QWidget):
     regenerate_requested = Signal(int)
     edit_requested = Signal(int)
     continue_requested = Signal(int)
-    sibling_requested = Signal(int)
+    sibling_step_requested = Signal(int, int)  # message id, -1 (‹) or +1 (›)
     error_action_requested = Signal(int, object)  # message id, Action
     copy_done = Signal(str)
     link_activated = Signal(QUrl)
@@ -413,13 +413,7 @@ class ChatView(QWidget):
         self._grow_down(self._viewport_height(), PAGE_ROWS)
 
     def _on_message_sibling_step_requested(self, message_id: int, delta: int) -> None:
-        siblings = self._store.siblings(MessageId(message_id))
-        ids = [m.id for m in siblings]
-        if message_id not in ids:
-            return
-        index = ids.index(MessageId(message_id)) + delta
-        if 0 <= index < len(ids):
-            self.sibling_requested.emit(int(ids[index]))
+        self.sibling_step_requested.emit(message_id, delta)
 
     # -- scrolling ----------------------------------------------------------------------------
 
