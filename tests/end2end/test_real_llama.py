@@ -239,3 +239,49 @@ async def test_settings_test_connection_and_model_list(llama: LlamaServer) -> No
     assert unknown.ok
     assert unknown.model_listed is False
     assert "does not list no-such-model" in unknown.describe()
+
+
+@pytest.mark.asyncio
+async def test_the_engine_continues_a_cut_off_reply_into_the_same_reply(
+    llama: LlamaServer, tmp_path: Path
+) -> None:
+    """The conversation engine against the real server: a reply cut at the length limit and
+    then continued stays one reply (one row, its text grown), with no extra user turn."""
+    from kibitz.core.conversation.engine import ConversationEngine
+    from kibitz.core.conversation.events import TurnEnded
+    from kibitz.core.secrets import MemorySecretStore
+    from kibitz.core.settings import ProviderProfile, Settings
+    from kibitz.core.store import Store
+
+    settings = (
+        Settings()
+        .with_value("defaults.model", llama.model)
+        .with_value("defaults.temperature", 0.0)
+        .with_value("chat.auto_title", False)
+        .with_profile(ProviderProfile("llama", kind="llamacpp", base_url=llama.url))
+        .with_value("providers.active", "llama")
+    )
+    with Store.open(tmp_path / "kibitz.sqlite3") as store:
+        engine = ConversationEngine(store, lambda: settings, MemorySecretStore(), env={})
+        conversation = engine.new_conversation("A story")
+        turn = engine.send(
+            conversation.id,
+            "Write a long story about a dragon.",
+            overrides=RequestParams(max_tokens=6),
+        )
+        ends = [e async for e in turn.run() if isinstance(e, TurnEnded)]
+        assert ends[0].failure is None
+        (cut,) = [m for m in store.all_messages(conversation.id) if m.role.value == "assistant"]
+        assert cut.status is MessageStatus.LENGTH
+        assert cut.content
+        more = engine.continue_reply(cut.id, overrides=RequestParams(max_tokens=12))
+        ends = [e async for e in more.run() if isinstance(e, TurnEnded)]
+        await engine.aclose()
+        assert ends[0].failure is None
+        messages = store.all_messages(conversation.id)
+        assert [m.role.value for m in messages] == ["user", "assistant"]
+        grown = store.get_message(cut.id)
+        assert grown.content.startswith(cut.content)
+        assert len(grown.content) > len(cut.content)
+        assert grown.status in (MessageStatus.COMPLETE, MessageStatus.LENGTH)
+        print(f"cut: {cut.content!r}\ncontinued: {grown.content!r}")
