@@ -22,6 +22,7 @@ from kibitz.ui.views.chat_view import ChatView
 from kibitz.ui.views.composer import Composer
 from tests.integration.chat_support import TEST_KEY
 from tests.support.fake_openai import FakeOpenAI, Fault, Reply
+from tests.support.store_faults import READ_ONLY, TOLD, read_only
 
 # A plain asyncio loop, not qasync: the widgets need no Qt event processing here, and a
 # qasync loop's socket notifiers for the fake server's connections must not outlive the test.
@@ -271,4 +272,31 @@ async def test_ctrl_r_regenerates_and_alt_arrows_switch_versions(
     # The reply's own ‹ arrow: the view says which way, the controller switches.
     pane.view.sibling_step_requested.emit(second.id, -1)
     assert current() == "First answer."
+    await pane.close()
+
+
+@pytest.mark.asyncio
+async def test_a_store_that_refuses_the_question_keeps_it_and_says_so(
+    pane: Pane, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.script(Reply(text="Now it works."))
+    conversation = pane.store.create_conversation("Full disk")
+    pane.controller.open_conversation(conversation.id)
+    pane.composer.set_text("keep me")
+    with read_only(pane.store):
+        pane.controller.send("keep me")
+    # Nothing sent, nothing lost: the text is still in the composer, the user is told why.
+    assert pane.store.branch(conversation.id) == []
+    assert pane.composer.text == "keep me"
+    assert not pane.controller.busy
+    (notice,) = pane.notices
+    headline, hint = TOLD[READ_ONLY]
+    assert notice.text == f"Could not send your message. {headline}: {READ_ONLY}. {hint}"
+    assert (notice.kind, notice.action_text) == ("error", "Retry")
+    # Once the store takes writes again, Retry sends it.
+    assert notice.on_action is not None
+    notice.on_action()
+    await pane.until_idle()
+    assert [m.content for m in pane.store.branch(conversation.id)] == ["keep me", "Now it works."]
+    assert pane.composer.text == ""
     await pane.close()

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from kibitz.core.conversation.engine import ConversationEngine, Turn
-from kibitz.core.errors import Action
+from kibitz.core.errors import Action, StoreError
 from kibitz.core.secrets import SecretStore
 from kibitz.core.settings import Settings
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, Message, MessageId, Role
-from kibitz.ui.notify import Notice, Notify
+from kibitz.ui.notify import Notice, Notify, error_notice
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.views.chat_view import ChatView
 from kibitz.ui.views.composer import Composer
@@ -121,12 +121,17 @@ class ChatController(QObject):
         if self.busy:
             return
         # The engine stores the message before anything else happens: from here on the text
-        # cannot be lost, so the composer may let go of it.
-        if self._editing is not None:
-            editing, self._editing = self._editing, None
-            turn = self.engine.edit(editing.id, text)
-        else:
-            turn = self.engine.send(self._ensure_conversation(text), text)
+        # cannot be lost, so the composer may let go of it. If the store refuses it (a full
+        # disk, a read-only folder), the text stays in the composer and the user is told.
+        try:
+            if self._editing is not None:
+                turn = self.engine.edit(self._editing.id, text)
+            else:
+                turn = self.engine.send(self._ensure_conversation(text), text)
+        except StoreError as exc:
+            self._notify(error_notice(exc, "send your message", retry=lambda: self.send(text)))
+            return
+        self._editing = None
         self._composer.clear()
         self._view.reload()
         self._start(turn)
@@ -136,13 +141,16 @@ class ChatController(QObject):
 
     def regenerate(self, message_id: int) -> None:
         """A new sibling reply to the same question (a failed reply is answered again)."""
-        message = self._store.get_message(MessageId(message_id))
         if self.busy:
             return
-        if message.role is Role.ASSISTANT and message.parent_id is not None:
-            self._start(self.engine.regenerate(message.id))
-        elif message.role is Role.USER:
-            self._start(self.engine.reply_to(message.id))
+        try:
+            message = self._store.get_message(MessageId(message_id))
+            if message.role is Role.ASSISTANT and message.parent_id is not None:
+                self._start(self.engine.regenerate(message.id))
+            elif message.role is Role.USER:
+                self._start(self.engine.reply_to(message.id))
+        except StoreError as exc:
+            self._notify(error_notice(exc, "ask for a new reply"))
 
     def edit(self, message_id: int) -> None:
         """Put a user message back in the composer; sending it starts a new branch."""
@@ -165,7 +173,11 @@ class ChatController(QObject):
         """After a reply was cut at the length limit: the model goes on, in the same reply."""
         if self.busy:
             return
-        self._start(self.engine.continue_reply(MessageId(message_id)))
+        try:
+            self._start(self.engine.continue_reply(MessageId(message_id)))
+        except StoreError as exc:
+            self._notify(error_notice(exc, "continue the reply"))
+            return
         self._view.reload()
 
     def regenerate_last(self) -> None:
@@ -199,7 +211,11 @@ class ChatController(QObject):
     def switch_branch(self, message_id: int) -> None:
         if self.busy:
             return
-        self._store.select_branch(MessageId(message_id))
+        try:
+            self._store.select_branch(MessageId(message_id))
+        except StoreError as exc:
+            self._notify(error_notice(exc, "show that version"))
+            return
         self._view.reload()
 
     def _ensure_conversation(self, first_text: str) -> ConversationId:
