@@ -51,6 +51,10 @@ def cli_env(
     return env
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @dataclass(frozen=True)
 class CliResult:
     args: tuple[str, ...]
@@ -174,6 +178,9 @@ class LiveCli:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            # Ctrl+C as at a terminal, whatever the test run inherited: a shell runs background
+            # jobs with SIGINT ignored, and Python then never raises KeyboardInterrupt.
+            preexec_fn=_default_sigint,
         )
         live = cls(proc, time.monotonic())
         for target in (live._read_stdout, live._read_stderr):
