@@ -14,9 +14,10 @@ from kibitz.core.settings import ProviderProfile, Settings
 from kibitz.core.types import RequestParams
 from tests.integration.chat_support import FAST_RETRY, TEST_KEY, Runner
 from tests.support.fake_openai import FakeOpenAI, Replay
+from tests.support.recordings import RECORDINGS
 
 API_VERSION = "2024-10-21"
-AZURE_FIXTURE = Path("/work/shared/fixtures/azure/01_azure_prompt_filter_preamble_abridged.sse")
+AZURE_FIXTURE = RECORDINGS / "azure" / "01_azure_prompt_filter_preamble_abridged.sse"
 
 
 def azure_settings(endpoint: str, deployment: str | None = "chat-4o") -> Settings:

@@ -13,8 +13,8 @@ from kibitz.core.chat import Delta
 from kibitz.core.types import Usage
 from tests.integration.chat_support import Runner
 from tests.support.fake_openai import FakeOpenAI, Replay
+from tests.support.recordings import RECORDINGS as FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures")
 RECORDINGS = sorted(
     p
     for d in ("sse", "sse/with-usage", "openai-2026", "azure")

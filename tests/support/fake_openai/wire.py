@@ -1,6 +1,6 @@
 """Wire format of the fake server: chunks, SSE framing per server dialect, error bodies, headers.
 
-Shapes are copied from the recordings in /work/shared/fixtures (OpenAI 2024 and 2026, Azure)
+Shapes are copied from the recordings in tests/fixtures/recordings (OpenAI 2024 and 2026, Azure)
 and from what llama.cpp and LiteLLM are known to send.
 
 Reasoning, and where each server's shape was seen (public recordings and server sources):

@@ -10,8 +10,8 @@ from typing import Any
 from kibitz.core.chat import Delta, Finished, Started, UsageReport
 from kibitz.core.chat.streaming import ChunkTranslator
 from kibitz.core.types import Usage
+from tests.support.recordings import RECORDINGS as FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures")
 
 
 def chunks(path: Path) -> list[Any]:

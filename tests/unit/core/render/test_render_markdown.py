@@ -22,8 +22,8 @@ from kibitz.core.render import (
     RenderTheme,
 )
 from kibitz.core.render.normalize import normalize_markdown
+from tests.support.recordings import RECORDINGS as FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures")
 
 
 def render(text: str, theme: RenderTheme = LIGHT_THEME) -> list[RenderedBlock]:
