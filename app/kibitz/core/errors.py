@@ -151,6 +151,29 @@ class DatabaseRecoveredError(StoreError):
         )
 
 
+# -- attachments -------------------------------------------------------------------------------
+
+
+class AttachmentError(KibitzError):
+    """A file the user attached cannot be sent: missing, unreadable, unsupported, too big, or
+    a PDF with no text. Raised before anything is stored or sent; `path` names the file."""
+
+    code = "attachment"
+    default_headline = "The file cannot be attached"
+    default_hint = "Check the file, or attach another one."
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        headline: str | None = None,
+        hint: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(detail, headline=headline, hint=hint)
+        self.path = path
+
+
 # -- the network and the server ----------------------------------------------------------------
 
 
@@ -219,6 +242,18 @@ class BadRequestError(ApiError):
                 f"Change or clear the {param} parameter for this model "
                 "(Settings or the conversation's parameters) and send again."
             )
+
+
+class ImagesNotSupportedError(ApiError):
+    """The server or model refused the images of a request (a text-only model)."""
+
+    code = "images_not_supported"
+    action = Action.CHOOSE_MODEL
+    default_headline = "This model does not accept images"
+    default_hint = (
+        "Pick a model that sees images (a vision model), or remove the images and send again; "
+        "your message and its attachments are kept."
+    )
 
 
 class RateLimitError(ApiError):
