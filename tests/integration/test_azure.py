@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kibitz.core.chat import ChatClient, ProviderConfig, build_request

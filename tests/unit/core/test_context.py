@@ -86,7 +86,8 @@ def test_counts_match_openais_published_examples() -> None:
 
 
 def test_counts_match_real_server_usage() -> None:
-    # Recorded live traffic (tests/fixtures/recordings/openai-2026/chat_completions_interactions.json):
+    # Recorded live traffic
+    # (tests/fixtures/recordings/openai-2026/chat_completions_interactions.json):
     # the same two messages sent to gpt-3.5-turbo (cassette entry 29) and gpt-5.1 (entry 0)
     # came back with prompt_tokens 34 and 33.
     messages = [

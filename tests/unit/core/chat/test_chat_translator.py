@@ -7,11 +7,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from tests.support.recordings import RECORDINGS as FIXTURES
+
 from kibitz.core.chat import Delta, Finished, Started, UsageReport
 from kibitz.core.chat.streaming import ChunkTranslator
 from kibitz.core.types import Usage
-from tests.support.recordings import RECORDINGS as FIXTURES
-
 
 
 def chunks(path: Path) -> list[Any]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 import pytest
+from tests.support.recordings import RECORDINGS as FIXTURES
 
 from kibitz.core.render import (
     DARK_THEME,
@@ -22,8 +23,6 @@ from kibitz.core.render import (
     RenderTheme,
 )
 from kibitz.core.render.normalize import normalize_markdown
-from tests.support.recordings import RECORDINGS as FIXTURES
-
 
 
 def render(text: str, theme: RenderTheme = LIGHT_THEME) -> list[RenderedBlock]:
