@@ -12,11 +12,18 @@ Written by hand from public descriptions of the format, read but not copied:
   `finish_details` {"type": "stop", "stop_tokens": [...]}, `multimodal_text` parts with
   `image_asset_pointer` and `metadata.attachments`, `execution_output` from the tool named
   "python" with `aggregate_result`, `reasoning_recap` with a `content` string, `thoughts`
-  with a list of `summary`/`content`, `create_time` null on context nodes.
+  with a list of `summary`/`content`, `create_time` null on context nodes;
+- the files beside conversations.json: uploads named `file-<id>-<original name>` (older
+  exports) or `file_<id>-<name>` (pointed at by `sediment://file_<id>`), generated images in
+  `dalle-generations/`, some images kept as `.dat`.
+
+A conversation given a file's bytes (`data=`) records it in `files`, by its path in the
+archive; pass them to write_export_zip or write_export_folder.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import uuid
@@ -25,6 +32,29 @@ from pathlib import Path
 from typing import Any
 
 ROOT = "client-created-root"
+
+
+def image_bytes(width: int = 64, height: int = 48, color: str = "red", kind: str = "PNG") -> bytes:
+    """A real image file (PNG, JPEG, WEBP, GIF: Pillow's format names), decodable by anyone."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, kind)
+    return out.getvalue()
+
+
+def pdf_bytes(color: str = "white") -> bytes:
+    """A real one-page PDF (Pillow writes it: a page holding an image)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 160), color).save(out, "PDF")
+    return out.getvalue()
+
+
+def _pointer(file_id: str) -> str:
+    # Uploads since 2025 are `file_…` behind sediment://; older ones `file-…` behind file-service.
+    return f"sediment://{file_id}" if file_id.startswith("file_") else f"file-service://{file_id}"
 
 
 class ChatGPTConversation:
@@ -48,6 +78,7 @@ class ChatGPTConversation:
         }
         self.last = ROOT
         self.current: str | None = None
+        self.files: dict[str, bytes] = {}  # what the archive holds for it, by path
 
     # -- nodes --------------------------------------------------------------------------------
 
@@ -155,32 +186,39 @@ class ChatGPTConversation:
         width: int = 602,
         height: int = 149,
         file_id: str | None = None,
+        data: bytes | None = None,
+        mime_type: str = "image/png",
+        stored_as: str | None = None,
+        text_first: bool = False,
     ) -> str:
+        """A question with an uploaded image; with `data`, the archive holds it under
+        `stored_as` (default `<file id>-<file name>`)."""
         file_id = file_id or f"file_{uuid.uuid4().hex[:24]}"
+        size = 10556 if data is None else len(data)
+        if data is not None:
+            self.files[stored_as or f"{file_id}-{file_name}"] = data
+        pointer = {
+            "content_type": "image_asset_pointer",
+            "asset_pointer": _pointer(file_id),
+            "size_bytes": size,
+            "width": width,
+            "height": height,
+            "fovea": None,
+            "metadata": {"dalle": None, "sanitized": True},
+        }
         return self.node(
             "user",
             {
                 "content_type": "multimodal_text",
-                "parts": [
-                    {
-                        "content_type": "image_asset_pointer",
-                        "asset_pointer": f"sediment://{file_id}",
-                        "size_bytes": 10556,
-                        "width": width,
-                        "height": height,
-                        "fovea": None,
-                        "metadata": {"dalle": None, "sanitized": True},
-                    },
-                    text,
-                ],
+                "parts": [text, pointer] if text_first else [pointer, text],
             },
             metadata={
                 "attachments": [
                     {
                         "id": file_id,
-                        "size": 10556,
+                        "size": size,
                         "name": file_name,
-                        "mime_type": "image/png",
+                        "mime_type": mime_type,
                         "width": width,
                         "height": height,
                         "source": "local",
@@ -190,9 +228,20 @@ class ChatGPTConversation:
         )
 
     def file_question(
-        self, text: str, file_name: str, mime_type: str, size: int, *, file_id: str
+        self,
+        text: str,
+        file_name: str,
+        mime_type: str,
+        size: int = 0,
+        *,
+        file_id: str,
+        data: bytes | None = None,
     ) -> str:
-        """A question with an uploaded document: named in `metadata.attachments` only."""
+        """A question with an uploaded document: named in `metadata.attachments` only; with
+        `data`, the archive holds it as `<file id>-<file name>`."""
+        if data is not None:
+            self.files[f"{file_id}-{file_name}"] = data
+            size = len(data)
         attachment = {"id": file_id, "name": file_name, "mime_type": mime_type, "size": size}
         return self.user(text, metadata={"attachments": [attachment]})
 
@@ -230,7 +279,20 @@ class ChatGPTConversation:
         """A tool's answer as plain text (container.exec, canmore, web.run)."""
         return self.node("tool", {"content_type": "text", "parts": [text]}, name=name)
 
-    def generated_image(self, prompt: str, *, file_id: str, name: str = "dalle.text2im") -> str:
+    def generated_image(
+        self,
+        prompt: str,
+        *,
+        file_id: str,
+        name: str = "dalle.text2im",
+        data: bytes | None = None,
+        stored_as: str | None = None,
+    ) -> str:
+        """An image the tool made; with `data`, the archive holds it in dalle-generations/
+        (default `<file id>-<uuid>.webp`)."""
+        if data is not None:
+            path = stored_as or f"dalle-generations/{file_id}-{uuid.uuid4()}.webp"
+            self.files[path] = data
         return self.node(
             "tool",
             {
@@ -238,7 +300,7 @@ class ChatGPTConversation:
                 "parts": [
                     {
                         "content_type": "image_asset_pointer",
-                        "asset_pointer": f"sediment://{file_id}",
+                        "asset_pointer": _pointer(file_id),
                         "width": 1024,
                         "height": 1024,
                         "metadata": {"dalle": {"prompt": prompt}},
@@ -307,6 +369,23 @@ def write_conversations_json(path: Path, conversations: list[dict[str, Any]]) ->
     # ChatGPT writes the whole array on one line, with non-ASCII text escaped.
     path.write_text(json.dumps(conversations), encoding="utf-8")
     return path
+
+
+def archive_files(*chats: ChatGPTConversation) -> dict[str, bytes]:
+    """Every file the conversations were given, by its path in the archive."""
+    return {name: data for chat in chats for name, data in chat.files.items()}
+
+
+def write_export_folder(
+    folder: Path, conversations: list[dict[str, Any]], files: dict[str, bytes] | None = None
+) -> Path:
+    """An export as the user unpacked it: conversations.json and the files beside it."""
+    for name, data in (files or {}).items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_conversations_json(folder / "conversations.json", conversations)
+    return folder
 
 
 def write_export_zip(

@@ -49,8 +49,9 @@ def add_transfer_commands(
     export.add_argument(
         "--out",
         metavar="PATH",
-        help="Markdown: a folder (one file per conversation); JSON: a file or a folder. "
-        "Default: stdout (Markdown only for a single conversation)",
+        help="Markdown: a folder (one file per conversation, its images and files in a "
+        "folder of the same name beside it); JSON: a file or a folder. Default: stdout "
+        "(Markdown only for a single conversation, attachments named in words)",
     )
     export.add_argument(
         "--all-branches",

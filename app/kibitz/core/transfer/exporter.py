@@ -16,6 +16,7 @@ from kibitz.core.transfer.errors import ExportWriteError
 from kibitz.core.transfer.filenames import export_filename
 from kibitz.core.transfer.json_export import write_json
 from kibitz.core.transfer.markdown_export import conversation_to_markdown
+from kibitz.core.transfer.markdown_files import ConversationFiles
 from kibitz.core.types import Conversation, ConversationId, Message
 from kibitz.core.words import count_of
 
@@ -56,6 +57,16 @@ def _write_error(path: Path, error: OSError) -> ExportWriteError:
     return ExportWriteError(f"{path}: {reason}")
 
 
+def _missing_file(conversation: Conversation, error: NotFoundError) -> ExportWriteError:
+    title = " ".join(conversation.title.split())[:60] or "Untitled"
+    return ExportWriteError(
+        f"conversation {conversation.id} (“{title}”): {error.detail}",
+        headline="A stored file is missing",
+        hint="The export stopped: the database no longer holds this image or file. Export "
+        "the other conversations by id, and report this with the log file.",
+    )
+
+
 def export_markdown(
     store: Store,
     conversations: Sequence[Conversation],
@@ -64,9 +75,11 @@ def export_markdown(
     all_branches: bool = False,
     progress: ExportProgress | None = None,
 ) -> list[Path]:
-    """One `YYYY-MM-DD title (uid8).md` per conversation in `folder` (made if missing).
+    """One `YYYY-MM-DD title (uid8).md` per conversation in `folder` (made if missing), and
+    beside it a folder of the same name holding its images and files, which it links.
 
-    A file of the same name is replaced: exporting again updates the earlier export.
+    A file of the same name is replaced: exporting again updates the earlier export. The
+    paths returned are the .md files'.
     """
     if folder.exists() and not folder.is_dir():
         raise ExportWriteError(
@@ -83,8 +96,17 @@ def export_markdown(
         messages = store.all_messages(conversation.id) if all_branches else None
         if messages is None:
             messages = store.branch(conversation.id) if conversation.current_leaf_id else []
-        text = conversation_to_markdown(conversation, messages, all_branches=all_branches)
         path = folder / export_filename(conversation, ".md", taken)
+        files = ConversationFiles(folder, path.stem)
+        text = conversation_to_markdown(
+            conversation, messages, all_branches=all_branches, link=files.link
+        )
+        try:
+            files.write(store.blob)
+        except NotFoundError as e:
+            raise _missing_file(conversation, e) from e
+        except OSError as e:
+            raise _write_error(Path(e.filename) if e.filename else files.folder, e) from e
         try:
             # newline="\n": the same bytes on every OS, so exports compare and sync cleanly.
             with path.open("w", encoding="utf-8", newline="\n") as f:

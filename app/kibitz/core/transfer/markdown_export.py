@@ -2,7 +2,8 @@
 
 Message text is written verbatim, so the code fences a model wrote survive exactly; a fence
 a reply left open (it was cut off mid-code) is closed, or it would swallow the rest. Each
-message's reasoning, files and tool calls are laid out by markdown_parts.
+message's reasoning, files and tool calls are laid out by markdown_parts; images and files
+are linked when the caller wrote them beside the document (see markdown_files).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from kibitz.core.transfer.fences import close_open_fence
-from kibitz.core.transfer.markdown_parts import message_markdown
+from kibitz.core.transfer.markdown_parts import AttachmentLink, message_markdown
 from kibitz.core.types import Conversation, Message, MessageId, MessageStatus, Role
 
 _HEADINGS = {
@@ -101,11 +102,11 @@ def _front_matter(conversation: Conversation, branch: Sequence[Message]) -> str:
     return "\n".join(lines)
 
 
-def _turn(message: Message, level: str) -> list[str]:
+def _turn(message: Message, level: str, link: AttachmentLink | None) -> list[str]:
     heading = _HEADINGS[message.role]
     if message.role is Role.ASSISTANT and message.model:
         heading += f" ({message.model})"
-    parts = [f"{level} {heading}\n\n{message_markdown(message.parts)}"]
+    parts = [f"{level} {heading}\n\n{message_markdown(message.parts, link)}"]
     if message.status not in (MessageStatus.COMPLETE, MessageStatus.STREAMING):
         note = f"> *Reply {message.status.value}"
         note += f": {message.error}*" if message.error else "*"
@@ -121,7 +122,10 @@ def _excerpt(text: str) -> str:
 
 
 def _other_branches(
-    messages: Sequence[Message], current: Sequence[Message], by_id: dict[MessageId, Message]
+    messages: Sequence[Message],
+    current: Sequence[Message],
+    by_id: dict[MessageId, Message],
+    link: AttachmentLink | None,
 ) -> list[str]:
     """Each branch other than the current one, from where it leaves what is already shown."""
     shown = {m.id for m in current}
@@ -138,19 +142,25 @@ def _other_branches(
             where = f"Another version after: “{_excerpt(path[fork].content)}”"
         parts.append(f"### Branch {number}\n\n*{where}*")
         for message in path[fork + 1 :]:
-            parts.extend(_turn(message, "####"))
+            parts.extend(_turn(message, "####", link))
         shown.update(m.id for m in path)
     return parts
 
 
 def conversation_to_markdown(
-    conversation: Conversation, messages: Sequence[Message], *, all_branches: bool = False
+    conversation: Conversation,
+    messages: Sequence[Message],
+    *,
+    all_branches: bool = False,
+    link: AttachmentLink | None = None,
 ) -> str:
     """The conversation as a Markdown document.
 
     `messages` is the current branch, or every message (any order); the current branch
     (root to the current leaf) comes first. With `all_branches`, every other branch
     follows under "Other branches", each from the point where it leaves the ones above.
+    `link` gives the relative URL of each image and file the caller writes beside the
+    document (ConversationFiles.link); without it they are named in words.
     """
     by_id = {m.id: m for m in messages}
     leaf = _current_leaf(conversation, messages)
@@ -160,7 +170,7 @@ def conversation_to_markdown(
     if conversation.system_prompt and conversation.system_prompt.strip():
         parts.append(f"## System\n\n{close_open_fence(conversation.system_prompt.strip())}")
     for message in branch:
-        parts.extend(_turn(message, "##"))
+        parts.extend(_turn(message, "##", link))
     if all_branches:
-        parts.extend(_other_branches(messages, branch, by_id))
+        parts.extend(_other_branches(messages, branch, by_id, link))
     return "\n\n".join(parts) + "\n"

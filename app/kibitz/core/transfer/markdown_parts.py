@@ -3,8 +3,10 @@
 - text: verbatim (a code fence left open is closed); consecutive text parts read as one;
 - reasoning: a `<details><summary>Thinking</summary>` block before what follows it, folded
   in Obsidian, GitHub and pandoc's HTML;
-- images and files: their name and size ("🖼 chart.png (602×149, 10 KB)", "📎 notes.pdf
-  (12 KB)"); their bytes stay in the store (the JSON export carries them);
+- images and files: linked where the export wrote them (`![chart.png](…/chart.png)`,
+  `[notes.pdf](…/notes.pdf)`, see markdown_files); a document with nowhere to link to
+  (Markdown on stdout) names them in words instead (`*[image: chart.png, 602×149]*`,
+  `*[file: notes.pdf, 12 KB]*`): it never links to a file that does not exist;
 - a tool call: its name, then its arguments as a JSON code block; a tool result: its
   status, then its output as a code block.
 """
@@ -13,10 +15,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from kibitz.core.transfer.fences import close_open_fence, fenced
-from kibitz.core.transfer.markdown_text import escape, file_size, inline_code
+from kibitz.core.transfer.markdown_text import escape, file_size, inline_code, note
 from kibitz.core.types import (
     TEXT_SEPARATOR,
     FilePart,
@@ -30,6 +32,8 @@ from kibitz.core.types import (
 )
 
 EMPTY = "*(no text)*"
+# Where the export put an image's or a file's bytes: the relative URL to link them by.
+AttachmentLink = Callable[[ImagePart | FilePart], str]
 # The reasoning is model output: a "</details>" in it would end the block early.
 _DETAILS_END = re.compile(r"</(details)", re.IGNORECASE)
 
@@ -42,15 +46,20 @@ def _reasoning(part: ReasoningPart) -> str:
     return f"<details><summary>Thinking</summary>\n\n{text}\n\n</details>"
 
 
-def _image(part: ImagePart) -> str:
-    details = [file_size(part.size)]
+def _image(part: ImagePart, link: AttachmentLink | None) -> str:
+    name = " ".join(part.name.split()) or "image"
+    if link is not None:
+        return f"![{escape(name)}]({link(part)})"
     if part.width and part.height:
-        details.insert(0, f"{part.width}×{part.height}")
-    return f"🖼 {escape(part.name) or 'image'} ({', '.join(details)})"
+        return note(f"image: {name}, {part.width}×{part.height}")
+    return note(f"image: {name}, {file_size(part.size)}")
 
 
-def _file(part: FilePart) -> str:
-    return f"📎 {escape(part.name) or 'file'} ({file_size(part.size)})"
+def _file(part: FilePart, link: AttachmentLink | None) -> str:
+    name = " ".join(part.name.split()) or "file"
+    if link is not None:
+        return f"[{escape(name)}]({link(part)})"
+    return note(f"file: {name}, {file_size(part.size)}")
 
 
 def _arguments(text: str) -> str:
@@ -85,7 +94,7 @@ def _tool_result(part: ToolResultPart) -> str:
     return f"{head}\n\n{fenced(part.content)}" if part.content.strip() else head
 
 
-def _blocks(parts: Sequence[Part]) -> Iterator[str]:
+def _blocks(parts: Sequence[Part], link: AttachmentLink | None) -> Iterator[str]:
     texts: list[str] = []
     for part in parts:
         if isinstance(part, TextPart):
@@ -97,9 +106,9 @@ def _blocks(parts: Sequence[Part]) -> Iterator[str]:
         if isinstance(part, ReasoningPart):
             yield _reasoning(part)
         elif isinstance(part, ImagePart):
-            yield _image(part)
+            yield _image(part, link)
         elif isinstance(part, FilePart):
-            yield _file(part)
+            yield _file(part, link)
         elif isinstance(part, ToolCallPart):
             yield _tool_call(part)
         else:
@@ -108,6 +117,10 @@ def _blocks(parts: Sequence[Part]) -> Iterator[str]:
         yield close_open_fence(TEXT_SEPARATOR.join(texts).rstrip())
 
 
-def message_markdown(parts: Sequence[Part]) -> str:
-    """The message's parts as Markdown blocks; EMPTY when none shows anything."""
-    return "\n\n".join(block for block in _blocks(parts) if block) or EMPTY
+def message_markdown(parts: Sequence[Part], link: AttachmentLink | None = None) -> str:
+    """The message's parts as Markdown blocks; EMPTY when none shows anything.
+
+    `link` gives the relative URL of each image and file written beside the document;
+    without it they are named in words.
+    """
+    return "\n\n".join(block for block in _blocks(parts, link) if block) or EMPTY

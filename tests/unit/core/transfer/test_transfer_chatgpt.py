@@ -595,9 +595,9 @@ def test_images_and_files_come_from_the_zip(store: Store, tmp_path: Path) -> Non
     (cid,) = import_file(store, path).imported
     check_files(store, cid)
     markdown = conversation_to_markdown(store.get_conversation(cid), store.branch(cid))
-    assert "## User\n\n🖼 sales-q3.png (602×149, 508 bytes)\n\nWhat does this" in markdown
-    assert "📎 report.pdf (1.2 KB)" in markdown
-    assert "🖼 5e1f.dat (1024×1024, 166 bytes)" in markdown
+    assert "## User\n\n*[image: sales-q3.png, 602×149]*\n\nWhat does this" in markdown
+    assert "*[file: report.pdf, 1.2 KB]*" in markdown
+    assert "*[image: 5e1f.dat, 1024×1024]*" in markdown
 
 
 @pytest.mark.parametrize("form", ["folder", "beside-json", "one-conversation"])

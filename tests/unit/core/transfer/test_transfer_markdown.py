@@ -226,7 +226,7 @@ Then the notes.
 
 A chart and notes.
 
-🖼 again.png (776 bytes)
+*[image: again.png, 776 bytes]*
 """.replace("·", "")  # the arguments end in a space, kept as they came
 
 
@@ -234,8 +234,8 @@ def test_reasoning_files_and_tools(store: Store) -> None:
     conversation = with_every_part(store)
     text = conversation_to_markdown(conversation, store.branch(conversation.id))
     assert (
-        "## User\n\nWhat is in these?\n\n🖼 chart 1.png (640×480, 776 bytes)\n\n"
-        "📎 notes.pdf (532 bytes)\n\nSecond paragraph.\n\n"
+        "## User\n\nWhat is in these?\n\n*[image: chart 1.png, 640×480]*\n\n"
+        "*[file: notes.pdf, 532 bytes]*\n\nSecond paragraph.\n\n"
     ) in text
     assert text.endswith(EVERY_PART_REPLY)
     for data in (PNG, PDF):
@@ -263,7 +263,7 @@ def test_reasoning_cannot_break_out_of_its_block(store: Store) -> None:
     assert text.endswith(
         "<details><summary>Thinking</summary>\n\n"
         "Close it early: &lt;/DETAILS> and\n```python\nnever closed\n```\n\n</details>\n\n"
-        "🖼 \\*bold\\* \\[link\\](x).png (2.0 KB)\n\n📎 big.bin (5.0 MB)\n\nAnswer\n"
+        "*[image: \\*bold\\* \\[link\\](x).png, 2.0 KB]*\n\n*[file: big.bin, 5.0 MB]*\n\nAnswer\n"
     )
     assert text.count("<details>") == 1
 
