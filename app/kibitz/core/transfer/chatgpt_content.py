@@ -6,7 +6,7 @@ exports quoted in public repositories (see tests/support/chatgpt_export.py for t
 - `text` and `multimodal_text` have `parts`: strings, or objects such as
   `image_asset_pointer` (`asset_pointer`, `width`, `height`, `metadata.dalle.prompt`) and
   `audio_transcription`; `metadata.attachments` lists uploaded files (`id`, `name`,
-  `mime_type`, `size`);
+  `mime_type`, or `mimeType` in some exports, `size`, and an image's `width`, `height`);
 - the assistant's reasoning: `thoughts` (a list of `summary` and `content`), then
   `reasoning_recap` (`content` "Thought for 38s", `metadata.finished_duration_sec`); the
   `analysis` channel is reasoning too;
@@ -17,9 +17,10 @@ exports quoted in public repositories (see tests/support/chatgpt_export.py for t
   `tether_browsing_display` (`result`), `tether_quote` (`url`, `title`, `text`),
   `system_error` (`name`, `text`), `computer_output` (`screenshot`), or text and images.
 
-Images and files become image and file parts when the export holds their bytes (see
-chatgpt_files); otherwise a short note names them. Content of a kind not known here is
-kept as a note with whatever text it carries, never dropped or fatal.
+Images and files become image and file parts, where they appear in the message, when the
+export holds their bytes (see chatgpt_files); an uploaded text file keeps its text, which is
+what a later request sends. Otherwise a short note names them. Content of a kind not known
+here is kept as a note with whatever text it carries, never dropped or fatal.
 """
 
 from __future__ import annotations
@@ -79,6 +80,18 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
+def _mime_type(attachment: Mapping[str, Any]) -> str:
+    return _str(attachment.get("mime_type")) or _str(attachment.get("mimeType"))
+
+
+def _image_part(found: FoundFile, described: Mapping[str, Any]) -> ImagePart:
+    """The image's part: its size as its header gives it, else as the export describes it."""
+    width, height = found.width, found.height
+    if width is None or height is None:
+        width, height = _int(described.get("width")), _int(described.get("height"))
+    return ImagePart(found.digest, found.name, found.mime_type, found.size, width, height)
+
+
 class _Builder:
     """Parts of one message: consecutive strings are pieces of one text, notes and files
     stand apart."""
@@ -115,9 +128,7 @@ class _Builder:
         return found
 
     def find(self, pointer: str, attachment: Mapping[str, Any]) -> FoundFile | None:
-        return self.files.find(
-            pointer, _str(attachment.get("name")), _str(attachment.get("mime_type"))
-        )
+        return self.files.find(pointer, _str(attachment.get("name")), _mime_type(attachment))
 
     def finish(self) -> tuple[Part, ...]:
         for file_id, item in self.attachments.items():
@@ -132,15 +143,15 @@ class _Builder:
         found = self.find(file_id, item) if file_id else None
         if found is not None:
             if found.mime_type.startswith("image/"):
-                width, height = _int(item.get("width")), _int(item.get("height"))
-                self.add(ImagePart(found.digest, found.name, found.mime_type, found.size,
-                                   width, height))  # fmt: skip
+                self.add(_image_part(found, item))
             else:
-                self.add(FilePart(found.digest, found.name, found.mime_type, found.size))
+                self.add(
+                    FilePart(found.digest, found.name, found.mime_type, found.size, found.text)
+                )
             return
         name = _str(item.get("name")) or file_id or "unnamed file"
         size = item.get("size")
-        details = [_str(item.get("mime_type"))]
+        details = [_mime_type(item)]
         if isinstance(size, int | float) and not isinstance(size, bool) and size > 0:
             details.append(file_size(size))
         described = ", ".join(d for d in details if d)
@@ -163,8 +174,7 @@ def _image(part: Mapping[str, Any], out: _Builder) -> tuple[bool, str]:
     if found is None:
         name = _str(attachment.get("name")) or pointer or "image"
         return False, _image_description(part, name)
-    width, height = _int(part.get("width")), _int(part.get("height"))
-    out.add(ImagePart(found.digest, found.name, found.mime_type, found.size, width, height))
+    out.add(_image_part(found, part))
     prompt = _str(_dict(_dict(part.get("metadata")).get("dalle")).get("prompt"))
     return True, f"Generated image: {prompt}" if prompt else ""
 

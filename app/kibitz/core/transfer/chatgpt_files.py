@@ -19,24 +19,22 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kibitz.core.store import blob_digest
 from kibitz.core.transfer.errors import ImportFileError
+from kibitz.core.transfer.file_facts import (
+    UNKNOWN_TYPE,
+    decoded_text,
+    image_size,
+    is_text_type,
+    sniffed_type,
+)
 
 # The id at the start of an exported file's name, and a pointer's id (after "://").
 _FILE_ID = re.compile(r"file[-_][A-Za-z0-9]+")
 _FOLDER_DEPTH = 3  # how deep an extracted export's folders are searched
-# Magic numbers of the image types ChatGPT stores (for `.dat` files and names without one).
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"%PDF-", "application/pdf"),
-)
-UNKNOWN_TYPE = "application/octet-stream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,21 +43,16 @@ class FoundFile:
     name: str  # the file's name without the id in front of it
     mime_type: str
     size: int
+    sniffed: bool = False  # the type is the bytes' own (a magic number), not a name's guess
+    width: int | None = None  # an image's, from its header
+    height: int | None = None
+    text: str | None = None  # a text file's contents
 
 
 def file_id(pointer: str) -> str | None:
     """The id a pointer or an attachment names (`file-…` or `file_…`), if any."""
     tail = pointer.split("://", 1)[-1].split("?", 1)[0].strip()
     return tail if _FILE_ID.fullmatch(tail) else None
-
-
-def _sniffed(data: bytes) -> str | None:
-    for magic, mime in _MAGIC:
-        if data.startswith(magic):
-            return mime
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 def _own_name(member: str, ident: str) -> str:
@@ -106,18 +99,20 @@ class ExportFiles:
 
     def find(self, pointer: str, name: str = "", mime_type: str = "") -> FoundFile | None:
         """The file a pointer names, if the export holds it; `name` and `mime_type` (from
-        the message's attachments) are preferred to what the file's own name suggests."""
+        the message's attachments) are preferred to what the file's own name suggests, but
+        not to the type its bytes show."""
         ident = file_id(pointer)
         if ident is None:
             return None
         if ident not in self._found:
-            self._found[ident] = self._load(ident)
+            self._found[ident] = self._load(ident, mime_type)
         found = self._found[ident]
-        if found is None or not (name or mime_type):
-            return found
-        return FoundFile(found.digest, name or found.name, mime_type or found.mime_type, found.size)
+        if found is None:
+            return None
+        mime = found.mime_type if found.sniffed else mime_type or found.mime_type
+        return replace(found, name=name or found.name, mime_type=mime)
 
-    def _load(self, ident: str) -> FoundFile | None:
+    def _load(self, ident: str, claimed_type: str) -> FoundFile | None:
         member = self._lookup(ident)
         if member is None:
             return None
@@ -125,9 +120,17 @@ class ExportFiles:
         digest = blob_digest(data)
         self._by_digest[digest] = member
         name = _own_name(member, ident)
-        guessed = mimetypes.guess_type(name, strict=False)[0]
-        mime = guessed if guessed and not name.endswith(".dat") else _sniffed(data)
-        return FoundFile(digest, name, mime or UNKNOWN_TYPE, len(data))
+        sniffed = sniffed_type(data)
+        guessed = None if name.endswith(".dat") else mimetypes.guess_type(name, strict=False)[0]
+        mime = sniffed or claimed_type or guessed or UNKNOWN_TYPE
+        found = FoundFile(digest, name, mime, len(data), sniffed is not None)
+        if mime.startswith("image/"):
+            size = image_size(data)
+            if size is not None:
+                found = replace(found, width=size[0], height=size[1])
+        elif is_text_type(mime):
+            found = replace(found, text=decoded_text(data))
+        return found
 
     def read(self, member: str) -> bytes:
         try:
