@@ -238,6 +238,11 @@ def _unreadable(mime_type: str, exc: Exception) -> AttachmentError:
 
 
 def _orientation(im: Image.Image) -> int:
+    """The EXIF orientation still to apply to the decoded pixels (1: none)."""
+    if im.format == "TIFF":
+        # Pillow turns TIFFs itself as it decodes them (since 6.2): turning again would
+        # rotate twice.
+        return 1
     try:
         value = im.getexif().get(_ORIENTATION_TAG, 1)
     except _DECODE_FAILURES:
@@ -247,6 +252,13 @@ def _orientation(im: Image.Image) -> int:
 
 def _upright_size(im: Image.Image) -> tuple[int, int]:
     width, height = im.size
+    if im.format == "TIFF":
+        # Pillow 11 reports a TIFF's turned size as soon as it is opened, older ones only
+        # once it is loaded: turn the size here unless Pillow already has.
+        tags = getattr(im, "tag_v2", {})
+        stored = (tags.get(256), tags.get(257))
+        turns = tags.get(_ORIENTATION_TAG, 1) in (5, 6, 7, 8)
+        return (height, width) if turns and stored == (width, height) else (width, height)
     # Orientations 5 to 8 turn the picture a quarter: its sides swap.
     return (height, width) if _orientation(im) >= 5 else (width, height)
 
@@ -258,15 +270,16 @@ def _upright_frame(
     (scaling first turns fewer pixels); with the colour profile that still fits its pixels."""
     from PIL import Image
 
-    width, height = im.size
+    if im.format in ("JPEG", "MPO") and max(im.size) > max_side:
+        # The JPEG decoder can scale by 1/2, 1/4, 1/8 as it decodes; keep a margin of twice
+        # the target so LANCZOS still has pixels to work with.
+        scale = 2 * max_side / max(im.size)
+        im.draft(im.mode, (round(im.width * scale), round(im.height * scale)))
+    source_mode = im.mode
+    frame = _plain_mode(im)  # decodes; a TIFF can change its size here (see _upright_size)
+    width, height = frame.size
     scale = min(1.0, max_side / max(width, height))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    if im.format in ("JPEG", "MPO") and scale < 1:
-        # The JPEG decoder can scale by 1/2, 1/4, 1/8 as it decodes; keep a margin over the
-        # target so LANCZOS still has pixels to work with.
-        im.draft(im.mode, (size[0] * 2, size[1] * 2))
-    source_mode = im.mode
-    frame = _plain_mode(im)
     if frame.size != size:
         frame = frame.resize(size, Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
     method = _transpose_table().get(orientation)
