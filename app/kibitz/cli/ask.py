@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass, field
 
 from kibitz.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliContext, say
+from kibitz.core.attachments import Attachment
 from kibitz.core.conversation.engine import ConversationEngine, Turn, turn_options
 from kibitz.core.conversation.events import (
     ReasoningStreamed,
@@ -19,7 +20,7 @@ from kibitz.core.conversation.events import (
     TextStreamed,
     TurnEnded,
 )
-from kibitz.core.errors import AuthError, KibitzError, NotFoundError
+from kibitz.core.errors import AttachmentError, AuthError, KibitzError, NotFoundError
 from kibitz.core.secrets import KeyringSecretStore
 from kibitz.core.types import Conversation, MessageId, MessageStatus, RequestParams
 
@@ -178,18 +179,50 @@ def _fail(error: KibitzError, saved: str) -> int:
     return EXIT_FAILED
 
 
+def _read_attachments(paths: list[str]) -> list[Attachment]:
+    """Every --attach file, read and checked before anything is stored or sent."""
+    if not paths:
+        return []  # Pillow and pypdf stay unloaded
+    from kibitz.core.attachments.reading import read_attachment
+
+    return [read_attachment(path) for path in paths]
+
+
 def run(context: CliContext, args: argparse.Namespace) -> int:
     prompt = _read_prompt(args)
-    if not prompt:
+    try:
+        attachments = _read_attachments(args.attach)
+    except AttachmentError as error:
+        say(*error.lines())
+        return EXIT_USAGE
+    if not prompt and not attachments:
         say("Nothing to ask.", 'Give the question as arguments (kibitz ask "...") or on stdin.')
         return EXIT_USAGE
     engine = ConversationEngine(context.store, lambda: context.settings, KeyringSecretStore())
-    conversation = _conversation(engine, args, prompt)
     # --no-stream asks for the whole reply in one response (for servers or proxies that
     # mishandle SSE); stall detection then gives way to the request timeout.
     options = dataclasses.replace(turn_options(context.settings), stream=not args.no_stream)
+    try:
+        # Before a new conversation is made for a message that could not go.
+        engine.check_attachments(
+            prompt,
+            attachments,
+            conversation_id=args.conversation,
+            overrides=_cli_params(args),
+            options=options,
+        )
+    except AttachmentError as error:
+        say(*error.lines())
+        return EXIT_USAGE
+    conversation = _conversation(engine, args, prompt or attachments[0].name)
     # The question is committed before anything can fail on the network or the keyring.
-    turn = engine.send(conversation.id, prompt, overrides=_cli_params(args), options=options)
+    turn = engine.send(
+        conversation.id,
+        prompt,
+        attachments=attachments,
+        overrides=_cli_params(args),
+        options=options,
+    )
     # Folded into the hint line: the contract is one or two lines per failure.
     saved = f"Your question is saved in conversation {conversation.id}."
     printer = _Printer(stream=not args.no_stream, reasoning=args.show_reasoning)

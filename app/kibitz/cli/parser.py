@@ -120,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--no-stream", action="store_true", help="wait for the whole reply, then print it"
     )
+    ask.add_argument(
+        "-a",
+        "--attach",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="send an image (PNG, JPEG, WebP, GIF, ...), a text file or a PDF with the "
+        "question; repeat for several",
+    )
 
     lst = sub.add_parser("list", parents=common, help="list stored conversations")
     lst.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from . import wire
+from . import vision, wire
 from .script import (
     HttpFault,
     Replay,
@@ -262,8 +262,12 @@ class _Handler(BaseHTTPRequestHandler):
         model = str(body.get("model") or "")
         if step is None and fake.strict_models and model not in fake.models:
             step = HttpFault(404, _model_not_found(model))
+        images = vision.images_in(body)
+        if step is None and images and model in fake.text_only_models:
+            status, refusal = vision.refusal(fake.text_only_models[model])
+            step = HttpFault(status, refusal)
         if step is None:
-            step = Reply(dialect=default_dialect)
+            step = Reply(dialect=default_dialect, text=vision.describe(images) if images else None)
         if isinstance(step, HttpFault):
             self._http_fault(step, body)
         elif isinstance(step, Replay):

@@ -38,6 +38,8 @@ class FakeOpenAI:
         self.required_key: str | None = None
         self.models: list[str] = list(DEFAULT_MODELS)
         self.strict_models = False  # unknown model -> 404 model_not_found
+        # Models that see no images, and the dialect of their refusal (vision.refusal).
+        self.text_only_models: dict[str, str] = {}
         self.models_status = 200  # e.g. 404: a server without GET /models
         self.azure_deployments: list[str] | None = None  # None: any deployment name answers
         self.connections_opened = 0
@@ -108,6 +110,7 @@ class FakeOpenAI:
             self.required_key = None
             self.models = list(DEFAULT_MODELS)
             self.strict_models = False
+            self.text_only_models = {}
             self.models_status = 200
             self.azure_deployments = None
 

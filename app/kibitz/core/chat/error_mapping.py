@@ -26,6 +26,7 @@ from kibitz.core.errors import (
     AuthError,
     BadRequestError,
     ContextTooLongError,
+    ImagesNotSupportedError,
     KibitzError,
     MalformedResponseError,
     ModelNotFoundError,
@@ -53,6 +54,17 @@ _CONTEXT_WORDS = (
     "context window",
     "prompt is too long",
     "too many tokens",
+)
+# How servers say a model takes no images (matched lower-cased, whatever the status: llama.cpp
+# has answered 500, OpenRouter 404).
+_NO_IMAGE_WORDS = (
+    "image_url is only supported by certain models",  # OpenAI, Azure
+    "image input is not supported",  # llama.cpp without an mmproj
+    "does not support image",  # Ollama: "this model does not support image input"
+    "does not support vision",
+    "is not a multimodal model",  # vLLM
+    "support image input",  # OpenRouter: "No endpoints found that support image input"
+    "into go struct field message.messages.content of type string",  # Ollama before 0.1.33
 )
 _PARAM_PATTERNS = (
     re.compile(r"Unsupported (?:parameter|value): '([\w.]+)'"),
@@ -196,6 +208,8 @@ def error_from_response(
         return QuotaExceededError(detail, status=status)
     if _is_context(fields):
         return ContextTooLongError(detail, status=status)
+    if any(words in fields.message.lower() for words in _NO_IMAGE_WORDS):
+        return ImagesNotSupportedError(detail, status=status)
     if code == "DeploymentNotFound":  # Azure: the deployment in the URL does not exist
         return ModelNotFoundError(
             detail,

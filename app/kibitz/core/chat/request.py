@@ -19,7 +19,7 @@ class ChatTurn:
     """One message to send, for callers that hold no stored `Message` (the CLI, tests)."""
 
     role: Role
-    content: str
+    content: str | list[dict[str, Any]]  # a list: text and image_url parts
 
 
 TurnLike = ChatTurn | Message | tuple[Role | str, str]
@@ -66,7 +66,7 @@ def build_request(
             headline="No model is chosen",
             hint="Pick a model in Settings or in this conversation's parameters, then send again.",
         )
-    wire: list[dict[str, str]] = []
+    wire: list[dict[str, Any]] = []
     if system_prompt and system_prompt.strip():
         wire.append({"role": Role.SYSTEM.value, "content": system_prompt})
     for item in messages:

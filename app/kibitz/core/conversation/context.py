@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeAlias, TypeVar
 
 from kibitz.core import errors
 from kibitz.core.models import EncodingName, context_window, encoding_for
-from kibitz.core.types import Message
+from kibitz.core.types import ImagePart, Message, PartType
+
+_ATTACHED = (PartType.IMAGE, PartType.FILE)
 
 if TYPE_CHECKING:
     from kibitz.core.conversation.tokenizer import TokenCounter
@@ -39,14 +41,14 @@ class MessageLike(Protocol):
     def role(self) -> str: ...
 
     @property
-    def content(self) -> str: ...
+    def content(self) -> object: ...  # text, or a list of content parts
 
 
 ChatItem: TypeAlias = "MessageLike | tuple[str, str]"
 M = TypeVar("M", bound="MessageLike | tuple[str, str]")
 
 
-def _parts(item: ChatItem) -> tuple[str, str]:
+def _parts(item: ChatItem) -> tuple[str, object]:
     if isinstance(item, tuple):
         return item[0], item[1]
     return str(item.role), item.content
@@ -74,7 +76,36 @@ def count_tokens(text: str, model: str) -> int:
 
 def message_tokens(item: ChatItem, model: str) -> int:
     role, content = _parts(item)
-    return TOKENS_PER_MESSAGE + count_tokens(role, model) + count_tokens(content, model)
+    return TOKENS_PER_MESSAGE + count_tokens(role, model) + _content_tokens(item, content, model)
+
+
+# An image whose size is unknown here (already turned into a data: URL) is counted as a
+# 1024x1024 one at high detail.
+_UNKNOWN_IMAGE_TOKENS = 765
+
+
+def _content_tokens(item: object, content: object, model: str) -> int:
+    """The text's tokens, plus documents' text and images' estimates for messages that carry
+    them (OpenAI's tile rule, an estimate for other servers)."""
+    if isinstance(item, Message) and any(p.type in _ATTACHED for p in item.parts):
+        from kibitz.core.attachments.images import estimate_image_tokens
+        from kibitz.core.attachments.wire import message_text
+
+        images = sum(
+            estimate_image_tokens(p.width or 1024, p.height or 1024)
+            for p in item.parts
+            if isinstance(p, ImagePart)
+        )
+        return count_tokens(message_text(item.parts), model) + images
+    if isinstance(content, list):
+        total = 0
+        for piece in content:
+            if isinstance(piece, dict) and piece.get("type") == "text":
+                total += count_tokens(str(piece.get("text", "")), model)
+            else:
+                total += _UNKNOWN_IMAGE_TOKENS
+        return total
+    return count_tokens(str(content), model)
 
 
 def count_messages(messages: Sequence[ChatItem], model: str) -> int:

@@ -21,6 +21,8 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequen
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kibitz.core.attachments import Attachment, AttachmentKind
+from kibitz.core.conversation.attachments import check_fits
 from kibitz.core.conversation.events import (
     ReasoningStreamed,
     ReplyFinished,
@@ -38,12 +40,15 @@ from kibitz.core.store import Store
 from kibitz.core.types import (
     Conversation,
     ConversationId,
+    FilePart,
+    ImagePart,
     Message,
     MessageId,
     MessageStatus,
     Part,
     RequestParams,
     Role,
+    as_parts,
 )
 
 if TYPE_CHECKING:
@@ -136,13 +141,20 @@ class ConversationEngine:
         conversation_id: ConversationId,
         content: str | Sequence[Part],
         *,
+        attachments: Sequence[Attachment | ImagePart | FilePart] = (),
         overrides: RequestParams | None = None,
         options: TurnOptions | None = None,
     ) -> Turn:
-        """A new user message under the conversation's current leaf, and its reply."""
+        """A new user message under the conversation's current leaf, and its reply.
+
+        `attachments` (new files, or the stored parts of a message being re-sent) go in the
+        same message; an AttachmentError is raised before anything is stored if the message
+        could not be sent whole.
+        """
         conversation = self._live(conversation_id)
+        parts = self._question_parts(conversation, content, attachments, overrides, options)
         question = self.store.add_message(
-            conversation_id, conversation.current_leaf_id, Role.USER, content
+            conversation_id, conversation.current_leaf_id, Role.USER, parts
         )
         return self._turn(question, overrides, options)
 
@@ -151,15 +163,18 @@ class ConversationEngine:
         message_id: MessageId,
         content: str | Sequence[Part],
         *,
+        attachments: Sequence[Attachment | ImagePart | FilePart] = (),
         overrides: RequestParams | None = None,
         options: TurnOptions | None = None,
     ) -> Turn:
         """Edit-and-resend: the new text becomes a sibling of the user message (the old branch
-        stays), and is answered."""
+        stays), and is answered. Pass the attachments to keep (the old message's parts)."""
         old = self.store.get_message(message_id)
         if old.role is not Role.USER:
             raise ValueError(f"message {message_id} is not the user's")
-        question = self.store.add_message(old.conversation_id, old.parent_id, Role.USER, content)
+        conversation = self.store.get_conversation(old.conversation_id)
+        parts = self._question_parts(conversation, content, attachments, overrides, options)
+        question = self.store.add_message(old.conversation_id, old.parent_id, Role.USER, parts)
         return self._turn(question, overrides, options)
 
     def regenerate(
@@ -205,6 +220,64 @@ class ConversationEngine:
             continuing=reply_id,
             overrides=overrides or RequestParams(),
             options=options,
+        )
+
+    def check_attachments(
+        self,
+        content: str | Sequence[Part],
+        attachments: Sequence[Attachment | ImagePart | FilePart],
+        *,
+        conversation_id: ConversationId | None = None,
+        overrides: RequestParams | None = None,
+        options: TurnOptions | None = None,
+    ) -> None:
+        """Raise AttachmentError if a message with these attachments could not be sent whole
+        (to this conversation, or to a new one): for callers that would otherwise make a new
+        conversation for a message that cannot go."""
+        settings = self._settings()
+        if conversation_id is None:
+            params = settings.defaults.to_request_params()
+        else:
+            params = self.params_for(self.store.get_conversation(conversation_id), RequestParams())
+        params = params.merged(overrides or RequestParams())
+        check_fits(as_parts(content), attachments, params, options or turn_options(settings))
+
+    def _question_parts(
+        self,
+        conversation: Conversation,
+        content: str | Sequence[Part],
+        attachments: Sequence[Attachment | ImagePart | FilePart],
+        overrides: RequestParams | None,
+        options: TurnOptions | None,
+    ) -> str | Sequence[Part]:
+        """The parts of a user message: its text, then its attachments, their bytes stored."""
+        if not attachments:
+            return content
+        params = self.params_for(conversation, overrides or RequestParams())
+        check_fits(
+            as_parts(content),
+            attachments,
+            params,
+            options or turn_options(self._settings()),
+        )
+        stored = [
+            a if not isinstance(a, Attachment) else self._store_attachment(a) for a in attachments
+        ]
+        return (*as_parts(content), *stored)
+
+    def _store_attachment(self, attachment: Attachment) -> ImagePart | FilePart:
+        blob = self.store.put_blob(attachment.data)
+        if attachment.kind is AttachmentKind.IMAGE:
+            return ImagePart(
+                blob,
+                attachment.name,
+                attachment.mime_type,
+                attachment.size,
+                attachment.width,
+                attachment.height,
+            )
+        return FilePart(
+            blob, attachment.name, attachment.mime_type, attachment.size, attachment.text
         )
 
     def _live(self, conversation_id: ConversationId) -> Conversation:
@@ -258,13 +331,16 @@ class ConversationEngine:
         for message in rows.new_rows():
             yield ReplyStarted(message)
         try:
-            prepared = prepare_request(
-                self.store,
-                turn.continuing or turn.parent_id,
-                params,
-                options,
-                provider=provider,
-                continuing=turn.continuing is not None,
+            # Off the event loop's thread: images are read, turned upright and scaled here.
+            prepared = await self._run_blocking(
+                lambda: prepare_request(
+                    self.store,
+                    turn.continuing or turn.parent_id,
+                    params,
+                    options,
+                    provider=provider,
+                    continuing=turn.continuing is not None,
+                )
             )
         except KibitzError as exc:
             rows.end_all(exc)
@@ -395,6 +471,7 @@ def turn_options(settings: Settings) -> TurnOptions:
         max_retries=chat.max_retries,
         unknown_context_window=chat.unknown_context_window,
         reserve_tokens=chat.context_reserve_tokens,
+        image_detail=chat.image_detail,
     )
 
 

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from kibitz.core.attachments.wire import has_attachments, user_content
 from kibitz.core.chat import ChatTurn, ProviderConfig, build_request
 from kibitz.core.conversation import context
 from kibitz.core.store import Store
@@ -38,6 +39,7 @@ class TurnOptions:
     reserve_tokens: int = 2048  # room kept for the reply when trimming history
     stream: bool = True  # False asks for the whole reply at once (no SSE)
     max_prompt_tokens: int | None = None  # a tighter cap than the window ("Trim history")
+    image_detail: str | None = None  # sent as image_url.detail (auto, low, high)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,15 @@ class PreparedRequest:
     body: dict[str, Any]
     dropped_messages: int  # oldest messages left out to fit the context window
     prompt_tokens: int  # our estimate
+
+
+def _with_attachments(
+    store: Store, turn: Message | ChatTurn, options: TurnOptions
+) -> Message | ChatTurn:
+    """A user message with images or documents as the API takes it (the blobs read here)."""
+    if not isinstance(turn, Message) or turn.role is not Role.USER or not has_attachments(turn):
+        return turn
+    return ChatTurn(Role.USER, user_content(turn, store.blob, detail=options.image_detail))
 
 
 def sendable(message: Message) -> bool:
@@ -97,7 +108,9 @@ def prepare_request(
         turns, dropped, tokens = list(trimmed.kept), trimmed.dropped_count, trimmed.tokens
         if dropped:
             log.info("left out the %d oldest messages to fit %d tokens", dropped, window)
-    # After trimming, which must keep the reply being continued (the newest turn).
+    # After trimming, which must keep the reply being continued (the newest turn), and which
+    # keeps or drops a message together with its attachments.
+    turns = [_with_attachments(store, t, options) for t in turns]
     body = build_request([*turns, *instruction], params, stream=options.stream)
     if extra:
         body["extra_body"] = extra

@@ -37,6 +37,7 @@ ProviderKind = Literal[
 Theme = Literal["system", "light", "dark"]
 SendKey = Literal["enter", "ctrl+enter"]
 QuickAskPrefill = Literal["none", "clipboard", "selection"]
+ImageDetail = Literal["auto", "low", "high"]
 
 # n > 1 asks for several alternative replies in one request. The API allows up to 128; past a
 # handful they cannot be compared side by side and they multiply the cost, so the UI stops at 8.
@@ -351,6 +352,13 @@ class ChatSettings:
             min=256,
             max=10_000_000,
             unit="tokens",
+        ),
+    )
+    image_detail: ImageDetail = field(
+        default="auto",
+        metadata=meta(
+            "How closely the model looks at images: low is cheaper (a fixed 85 tokens an "
+            "image on OpenAI), high reads small print, auto lets the server choose."
         ),
     )
 

@@ -14,6 +14,7 @@ from kibitz.core.errors import (
     AuthError,
     BadRequestError,
     ContextTooLongError,
+    ImagesNotSupportedError,
     ModelNotFoundError,
     QuotaExceededError,
     RateLimitError,
@@ -229,3 +230,51 @@ def test_error_fields_of_odd_bodies() -> None:
     assert error_fields(None).message == ""
     assert error_fields("[1, 2]").message == "[1, 2]"
     assert error_fields({"error": {"message": "m", "param": "top_p"}}).param == "top_p"
+
+
+# Wordings of real servers refusing images for a text-only model (the first as OpenAI and Azure
+# send it, with its param; the others as llama.cpp, Ollama, vLLM and OpenRouter do).
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (
+            400,
+            openai_body(
+                "Invalid content type. image_url is only supported by certain models.",
+                "invalid_request_error",
+                None,
+                "messages.[1].content.[1].type",
+            ),
+        ),
+        (
+            500,
+            json.dumps(
+                {
+                    "error": {
+                        "code": 500,
+                        "message": "image input is not supported - hint: if this is "
+                        "unexpected, you may need to provide the mmproj",
+                        "type": "server_error",
+                    }
+                }
+            ),
+        ),
+        (
+            400,
+            openai_body("this model does not support image input", "invalid_request_error", None),
+        ),
+        (400, json.dumps({"object": "error", "message": "Qwen3-8B is not a multimodal model"})),
+        (
+            404,
+            json.dumps(
+                {"error": {"message": "No endpoints found that support image input", "code": 404}}
+            ),
+        ),
+    ],
+)
+def test_a_refusal_of_images_says_the_model_takes_none(status: int, body: str) -> None:
+    error = error_from_response(status, json.loads(body))
+    assert isinstance(error, ImagesNotSupportedError)
+    assert error.headline == "This model does not accept images"
+    assert error.action is Action.CHOOSE_MODEL
+    assert not error.retryable  # the same request would be refused again
