@@ -15,13 +15,18 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QWidget
 from pytestqt.qtbot import QtBot
-from tests.support.chatgpt_export import ChatGPTConversation, generated_export, write_export_zip
+from tests.support.chatgpt_export import (
+    ChatGPTConversation,
+    generated_export,
+    image_bytes,
+    write_export_zip,
+)
 from tests.support.main_window import shown_window
 
 from kibitz.core.paths import resolve_paths
 from kibitz.core.store import Store
 from kibitz.core.transfer import ImportReport, read_export
-from kibitz.core.types import ConversationId, Role
+from kibitz.core.types import ConversationId, ImagePart, Role, TextPart
 from kibitz.ui.main_window import MainWindow
 from kibitz.ui.notify import Notice
 from kibitz.ui.tasks import TaskRunner
@@ -361,3 +366,26 @@ async def test_export_markdown_then_json(window: MainWindow, tmp_path: Path) -> 
     assert [c.title for c in parsed.conversations] == ["Alpha"]
     assert json.loads(target.read_text(encoding="utf-8"))["format"] == "kibitz-export"
     assert ConversationId(alpha) == window.sidebar.conversation_model.ids()[0]
+
+
+@pytest.mark.asyncio
+async def test_markdown_export_writes_images_beside_it(tmp_path: Path, qtbot: QtBot) -> None:
+    """The window exports through the same core function as the CLI: images come along."""
+    paths = resolve_paths(tmp_path / "home").ensure()
+    png = image_bytes(64, 48, "red")
+    with Store.open(paths.database) as store:
+        conversation = store.create_conversation("Photo")
+        part = ImagePart(store.put_blob(png), "red square.png", "image/png", len(png), 64, 48)
+        store.add_message(conversation.id, None, Role.USER, [TextPart("What is it?"), part])
+        with shown_window(qtbot, store, paths) as window:
+            dialog = window.transfer.choose_export(conversation.id)
+            folder = tmp_path / "exported"
+            dialog.folder.setText(str(folder))
+            finished = asyncio.ensure_future(next_emission(window.transfer.export_finished))
+            dialog.export_button.click()
+            assert await finished == folder
+    (markdown,) = folder.glob("*.md")
+    stem = markdown.name.removesuffix(".md")
+    assert (folder / stem / "red square.png").read_bytes() == png
+    link = stem.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    assert f"![red square.png]({link}/red%20square.png)" in markdown.read_text(encoding="utf-8")

@@ -66,8 +66,9 @@ def image_size(data: bytes) -> tuple[int, int] | None:
 
     try:
         with warnings.catch_warnings():
-            # Only the header is read: a huge image costs nothing here.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Only the header is read: a huge image costs nothing here, and what Pillow says
+            # of a damaged one (corrupt EXIF, truncated data) changes nothing either.
+            warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
                 turned = image.getexif().get(_ORIENTATION) in _QUARTER_TURNS
