@@ -2,14 +2,18 @@
 
 An export's metadata is a claim (ChatGPT keeps images as `….dat`, names lie, some records
 have no type at all); the bytes are the file. They decide the type when they carry a magic
-number, and an image's width and height when its header can be read. Pillow and
-charset-normalizer load on the first file that needs them, never for an export without any.
+number, and an image's width and height when its header can be read. Sizes and text come
+from core.attachments, so an imported file reads as the same file attached in the composer
+would; Pillow and charset-normalizer load on the first file that needs them.
 """
 
 from __future__ import annotations
 
-import io
 import warnings
+
+from kibitz.core.attachments import documents, images
+from kibitz.core.attachments.reading import DOCUMENT_LIMIT
+from kibitz.core.errors import AttachmentError
 
 UNKNOWN_TYPE = "application/octet-stream"
 # Magic numbers of the types a chat export stores as files (images, and PDFs).
@@ -36,12 +40,8 @@ _TEXT_TYPES = frozenset(
         "application/x-python-code",
     }
 )
-# A document's text goes to the model with every later request; past this a text file is
-# kept as a file (its bytes stored) without text, rather than filling the context window.
-TEXT_BYTES = 1 << 20
-# EXIF orientations that turn an image a quarter: shown as height x width.
-_QUARTER_TURNS = frozenset({5, 6, 7, 8})
-_ORIENTATION = 0x0112
+# Past this a text file is kept as a file without text, as the composer refuses to send it.
+TEXT_BYTES = DOCUMENT_LIMIT
 
 
 def sniffed_type(data: bytes) -> str | None:
@@ -61,34 +61,19 @@ def is_text_type(mime_type: str) -> bool:
 
 def image_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) as the image is shown (EXIF orientation applied), read from its
-    header only; None when Pillow cannot read it."""
-    from PIL import Image, UnidentifiedImageError
-
+    header only; None when it cannot be read."""
     try:
         with warnings.catch_warnings():
             # Only the header is read: a huge image costs nothing here, and what Pillow says
             # of a damaged one (corrupt EXIF, truncated data) changes nothing either.
             warnings.simplefilter("ignore")
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-                turned = image.getexif().get(_ORIENTATION) in _QUARTER_TURNS
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
+            width, height = images.image_size(data)
+    except AttachmentError:
         return None
-    if width <= 0 or height <= 0:
-        return None
-    return (height, width) if turned else (width, height)
+    return (width, height) if width > 0 and height > 0 else None
 
 
 def decoded_text(data: bytes) -> str | None:
-    """A text file's words: UTF-8 (with or without a BOM), else the encoding detected; None
-    for bytes that are not text, or too many to send."""
-    if len(data) > TEXT_BYTES or b"\x00" in data:
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    return None if best is None else str(best)
+    """A text file's words, decoded as the composer decodes an attached one; None for bytes
+    that are not text, or too many to send."""
+    return None if len(data) > TEXT_BYTES else documents.decode_text(data)
