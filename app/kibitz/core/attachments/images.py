@@ -162,8 +162,7 @@ def image_for_sending(
             frame, icc = _upright_frame(im, orientation, max_side)
         except _DECODE_FAILURES as exc:
             raise _unreadable(mime_type, exc) from None
-    photo = fmt in ("JPEG", "MPO", "WEBP")
-    return _encode_within(frame, icc, photo=photo, max_bytes=max_bytes)
+    return _encode_within(frame, icc, photo=_is_lossy(data, fmt), max_bytes=max_bytes)
 
 
 def thumbnail_png(data: bytes, max_side: int) -> bytes:
@@ -286,6 +285,24 @@ def _upright_frame(
     if method is not None:
         frame = frame.transpose(method)
     return frame, _profile_for(im, source_mode, frame.mode)
+
+
+def _is_lossy(data: bytes, fmt: str) -> bool:
+    """Whether the image was stored lossily (a photo, best re-encoded as JPEG) rather than
+    losslessly (a screenshot or drawing, best kept as PNG). A WebP can be either: its
+    RIFF chunks say, "VP8 " for lossy and "VP8L" for lossless."""
+    if fmt in ("JPEG", "MPO"):
+        return True
+    if fmt != "WEBP":
+        return False
+    offset = 12  # after "RIFF", the file size and "WEBP"
+    while offset + 8 <= len(data):
+        kind = data[offset : offset + 4]
+        if kind in (b"VP8 ", b"VP8L"):
+            return kind == b"VP8 "
+        size = int.from_bytes(data[offset + 4 : offset + 8], "little")
+        offset += 8 + size + (size & 1)
+    return False
 
 
 def _plain_mode(im: Image.Image) -> Image.Image:
