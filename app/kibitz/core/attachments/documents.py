@@ -30,7 +30,10 @@ _BOMS = (
 # and SUB (the end-of-file mark of old DOS files). A NUL or more than a stray few of the others
 # means a binary that happened to decode.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x19\x1c-\x1f\x7f\x80-\x9f]")
-_MAX_CONTROL_SHARE = 0.001
+# Bytes that are valid UTF-8 (or carry a BOM) are almost surely text, so a terminal capture's
+# few backspaces pass; a guessed encoding decodes anything, so there the bar is higher.
+_MAX_CONTROL_SHARE = 0.01
+_MAX_CONTROL_SHARE_GUESSED = 0.001
 
 # charset-normalizer often ranks several single-byte encodings equally clean for Western text,
 # and then picks among them by language, which on short text is a guess: "crème" came back as
@@ -66,24 +69,26 @@ def decode_text(data: bytes) -> str | None:
     The text is returned verbatim except for CRLF line ends, which become LF, and a byte
     order mark, which is dropped.
     """
-    text = _decode(data)
-    if text is None or not _is_text(text):
+    text, guessed = _decode(data)
+    share = _MAX_CONTROL_SHARE_GUESSED if guessed else _MAX_CONTROL_SHARE
+    if text is None or not _is_text(text, share):
         return None
     return text.replace("\r\n", "\n")
 
 
-def _decode(data: bytes) -> str | None:
+def _decode(data: bytes) -> tuple[str | None, bool]:
+    """The decoded text (None if it does not decode), and whether its encoding was guessed."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(encoding)
+                return data.decode(encoding), False
             except UnicodeDecodeError:
-                return None
+                return None, False
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), False
     except UnicodeDecodeError:
         pass
-    return _decode_guessed(data)
+    return _decode_guessed(data), True
 
 
 def _decode_guessed(data: bytes) -> str | None:
@@ -106,11 +111,11 @@ def _decode_guessed(data: bytes) -> str | None:
         return None
 
 
-def _is_text(text: str) -> bool:
+def _is_text(text: str, max_control_share: float) -> bool:
     if "\x00" in text:
         return False
     controls = len(_CONTROL.findall(text))
-    return controls <= len(text) * _MAX_CONTROL_SHARE
+    return controls <= len(text) * max_control_share
 
 
 # pypdf raises its own errors for most damage, but a malformed file can also surface as one of

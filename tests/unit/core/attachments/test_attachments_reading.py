@@ -414,3 +414,12 @@ def test_importing_attachments_loads_no_heavy_library() -> None:
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout.splitlines()[-1]) == []
+
+
+def test_a_few_control_characters_do_not_make_text_binary() -> None:
+    # A terminal capture: backspaces and a bell among ordinary lines.
+    capture = ("$ make\n" + "compiling module\n" * 100 + "pro\x08\x08\x08done\x07\n").encode()
+    assert attachment_from_bytes(capture, "typescript").text == capture.decode()
+    # Mostly control characters is a binary, even when it is valid UTF-8.
+    with pytest.raises(AttachmentError):
+        attachment_from_bytes(bytes(range(1, 32)) * 50, "blob")
