@@ -112,6 +112,17 @@ def identify_image(data: bytes) -> ImageInfo | None:
     return ImageInfo(mime, width, height, animated)
 
 
+# ISO media brands of HEIF pictures (iPhones save photos as HEIC): images Pillow cannot read.
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
+
+
+def unreadable_image_kind(data: bytes) -> str | None:
+    """The name of a common image format Pillow cannot decode ("HEIC"), if `data` is one."""
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "HEIC"
+    return None
+
+
 def has_image_signature(head: bytes) -> bool:
     """Whether `head` (a file's first bytes) begins like an image; its header is parsed, no
     pixels are decoded."""
@@ -128,7 +139,8 @@ def has_image_signature(head: bytes) -> bool:
 
 
 def image_size(data: bytes) -> tuple[int, int]:
-    """Width and height as displayed (EXIF orientation applied), from the header alone."""
+    """Width and height as displayed (EXIF orientation applied), from the header alone.
+    Raises AttachmentError when `data` is no image."""
     with _open_or_refuse(data) as im:
         return _upright_size(im)
 

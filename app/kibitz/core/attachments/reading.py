@@ -139,6 +139,14 @@ def _classify(data: bytes, name: str, path: str | None, mime_hint: str | None) -
         raise _too_big(name, path, len(data), DOCUMENT_LIMIT)
     text = documents.decode_text(data)
     if text is None:
+        known = images.unreadable_image_kind(data)
+        if known is not None:
+            raise _refusal(
+                name,
+                path,
+                f"{name} is a {known} image, which Kibitz cannot read.",
+                hint="Convert it to JPEG or PNG first (most photo apps can export it so).",
+            )
         raise _refusal(
             name, path, f"{name} is not a text file, image or PDF.", hint=_NOT_SUPPORTED_HINT
         )

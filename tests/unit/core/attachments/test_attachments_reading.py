@@ -270,13 +270,21 @@ def test_a_binary_is_refused(tmp_path: Path, kind: str) -> None:
     assert error.detail == f"thing.{kind} is not a text file, image or PDF."
 
 
-def test_an_image_format_pillow_cannot_read_is_refused() -> None:
+def test_an_image_format_pillow_cannot_read_is_refused_by_name() -> None:
     heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(400)
     with pytest.raises(AttachmentError) as caught:
         attachment_from_bytes(heic, "IMG_2001.HEIC")
-    assert caught.value.detail == "IMG_2001.HEIC is not a text file, image or PDF."
+    assert caught.value.detail == "IMG_2001.HEIC is a HEIC image, which Kibitz cannot read."
+    assert "JPEG or PNG" in caught.value.hint
     assert caught.value.headline == "IMG_2001.HEIC cannot be attached"
     assert caught.value.path is None
+
+
+def test_an_unknown_format_is_refused_as_such() -> None:
+    mp4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(400)
+    with pytest.raises(AttachmentError) as caught:
+        attachment_from_bytes(mp4, "clip.mp4")
+    assert caught.value.detail == "clip.mp4 is not a text file, image or PDF."
 
 
 # -- paths that cannot be read -----------------------------------------------------------------
