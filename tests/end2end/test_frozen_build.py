@@ -25,7 +25,10 @@ REPO = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT_S = 600
 SMOKE_TIMEOUT_S = 180
 MB = 1024 * 1024
-BUDGET_MB = 150  # the budget for the Linux bundle
+# The first release's budget was 150 MB (144 MB measured); attachments added Pillow (8 MB: the
+# image libraries its core module links, after build.spec leaves out FreeType, HarfBuzz, AVIF
+# and Tk) and pypdf with charset-normalizer (1 MB in the archive): 154 MB measured.
+BUDGET_MB = 160
 
 
 @dataclass(frozen=True)
