@@ -99,7 +99,8 @@ def run_smoke_test(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, report: SmokeReport, base: Path) -> int:
-    if not _check_display(report) or not _check_tokens(report):
+    checks = (_check_display, _check_tokens, _check_attachments)
+    if not all(check(report) for check in checks):
         return EXIT_FAILED
     keyring = _check_keyring(report, allow_missing=args.smoke_allow_no_keyring)
     if keyring is None and not args.smoke_allow_no_keyring:
@@ -170,6 +171,47 @@ def _check_tokens(report: SmokeReport) -> bool:
         return False
     report.ok("token counting (o200k_base and cl100k_base)")
     return True
+
+
+def _check_attachments(report: SmokeReport) -> bool:
+    """Pillow and pypdf work from the bundle: an image is read, turned into what is sent and a
+    thumbnail; a PDF without text is refused, which takes pypdf reading it."""
+    import io
+
+    from PIL import Image
+    from pypdf import PdfWriter
+
+    from kibitz.core.attachments.images import image_for_sending, thumbnail_png
+    from kibitz.core.attachments.reading import attachment_from_bytes, read_attachment
+    from kibitz.core.errors import AttachmentError
+
+    picture = io.BytesIO()
+    Image.new("RGB", (3000, 1000), "teal").save(picture, "JPEG")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "photo.jpg")
+        path.write_bytes(picture.getvalue())
+        image = read_attachment(path)
+    sent, mime = image_for_sending(image.data, image.mime_type)
+    with Image.open(io.BytesIO(sent)) as scaled:
+        size = scaled.size
+    thumb = thumbnail_png(image.data, 64)
+    if (image.width, image.height) != (3000, 1000) or size != (2048, 683) or not thumb:
+        report.fail(
+            f"attachments: a 3000x1000 JPEG was read as {image.width}x{image.height}, "
+            f"sent as {size[0]}x{size[1]} {mime}"
+        )
+        return False
+    blank = io.BytesIO()
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.write(blank)
+    try:
+        attachment_from_bytes(blank.getvalue(), "scan.pdf")
+    except AttachmentError:
+        report.ok("attachments: an image read, scaled and thumbnailed; a PDF without text refused")
+        return True
+    report.fail("attachments: a PDF with no text was accepted")
+    return False
 
 
 # -- the keyring ------------------------------------------------------------------------------
