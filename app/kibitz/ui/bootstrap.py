@@ -150,6 +150,8 @@ def run_gui(
             loop.run_until_complete(runner.shutdown())
             loop.run_until_complete(desktop.aclose())
             loop.run_until_complete(window.chat.aclose())
+            # No more thumbnails; the copies of files opened in other applications go.
+            window.media.shutdown()
             # Last garbage while the loop still runs: an abandoned HTTP body stream (an async
             # generator) must be closed by the loop, not by a collection after it is gone.
             collector.stop()

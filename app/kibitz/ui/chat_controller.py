@@ -3,7 +3,8 @@
 The view and the composer only emit signals; this controller hands each intent to the
 conversation engine (kibitz.core.conversation), which stores and streams, and turns the
 engine's events into view updates. It writes nothing to the store itself but the choice of
-branch a user makes.
+branch a user makes. Attachments are read into the composer by its AttachmentIntake, opened
+from the chat by its AttachmentOpener; drafts are kept by a DraftKeeper when given a store.
 """
 
 from __future__ import annotations
@@ -19,15 +20,21 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from kibitz.core.conversation.engine import ConversationEngine, Turn
-from kibitz.core.errors import Action, StoreError
+from kibitz.core.drafts import DraftStore, conversation_key
+from kibitz.core.errors import Action, AttachmentError, ImagesNotSupportedError, StoreError
 from kibitz.core.secrets import SecretStore
 from kibitz.core.settings import Settings
 from kibitz.core.store import Store
-from kibitz.core.types import ConversationId, Message, MessageId, Role
+from kibitz.core.types import ConversationId, FilePart, ImagePart, Message, MessageId, Role
+from kibitz.ui.attachments.intake import AttachmentIntake
+from kibitz.ui.attachments.media import MediaServices
+from kibitz.ui.attachments.opening import AttachmentOpener
+from kibitz.ui.controllers.draft_keeper import DraftKeeper
 from kibitz.ui.notify import Notice, Notify, error_notice
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.views.chat_view import ChatView
 from kibitz.ui.views.composer import Composer
+from kibitz.ui.views.message_attachments import attachment_parts
 
 if TYPE_CHECKING:
     from kibitz.core.conversation.events import TurnEvent
@@ -41,6 +48,8 @@ class ChatController(QObject):
     conversation_opened = Signal(object)  # ConversationId | None
     busy_changed = Signal(bool)
     setup_requested = Signal(str)  # an Action value: the window opens the right page
+    # A model that takes no images refused them: the conversation's own model setting opens.
+    model_choice_requested = Signal(object)  # ConversationId
 
     def __init__(
         self,
@@ -52,7 +61,13 @@ class ChatController(QObject):
         settings: Callable[[], Settings],
         secrets: SecretStore,
         executor: Executor,
+        *,
+        media: MediaServices | None = None,
+        drafts: DraftStore | None = None,
     ) -> None:
+        """`media`: the windows' shared attachment services (without: this controller's
+        own, thumbnails not cached on disk); `drafts`: where unsent drafts are kept (without:
+        the composer's text goes with it from one conversation to the next)."""
         super().__init__(view)
         self._store = store
         self._view = view
@@ -70,6 +85,15 @@ class ChatController(QObject):
         self._editing: Message | None = None
         self._trim_to: int | None = None  # prompt-token cap after "Trim history"
         self._prompt_tokens: dict[ConversationId, int] = {}  # our estimate of the last request
+        self.media = media if media is not None else MediaServices(store, None, self)
+        composer.set_thumbnails(self.media.thumbnails)
+        self.intake = AttachmentIntake(composer, self.media.jobs, notify, self)
+        self.opener = AttachmentOpener(self.media, notify, self)
+        self.drafts = (
+            DraftKeeper(composer, drafts, self.media.jobs, notify, self)
+            if drafts is not None
+            else None
+        )
         composer.send_requested.connect(self.send)
         composer.stop_requested.connect(self.stop)
         composer.edit_last_requested.connect(self._on_composer_edit_last_requested)
@@ -78,7 +102,10 @@ class ChatController(QObject):
         view.continue_requested.connect(self.continue_reply)
         view.sibling_step_requested.connect(self.step_version)
         view.error_action_requested.connect(self._on_view_error_action_requested)
+        view.attachment_opened.connect(self._on_view_attachment_opened)
         runner.finished.connect(self._on_runner_finished)
+        if self.drafts is not None:
+            self._restore_draft(None)  # the new-chat composer's draft from last time
 
     @property
     def conversation_id(self) -> ConversationId | None:
@@ -100,6 +127,8 @@ class ChatController(QObject):
         if conversation_id == self._conversation and message_id is None:
             return
         self.stop()
+        if self.drafts is not None:
+            self.drafts.leave()
         self._conversation = conversation_id
         self._cancel_edit()
         if message_id is not None and conversation_id is not None:
@@ -108,6 +137,8 @@ class ChatController(QObject):
         self._view.show_conversation(conversation_id)
         if message_id is not None:
             self._view.scroll_to_message(message_id)
+        if self.drafts is not None:
+            self._restore_draft(conversation_id)
         self.conversation_opened.emit(conversation_id)
         if focus_composer:
             self._composer.focus_input()
@@ -118,20 +149,36 @@ class ChatController(QObject):
     # -- intents --------------------------------------------------------------------------------
 
     def send(self, text: str) -> None:
-        if self.busy:
+        """Send `text` with the composer's attachments (either may be empty, not both)."""
+        if self.busy or self._composer.reading:
+            return
+        attachments = self._composer.attachments
+        if not text.strip() and not attachments:
             return
         # The engine stores the message before anything else happens: from here on the text
         # cannot be lost, so the composer may let go of it. If the store refuses it (a full
-        # disk, a read-only folder), the text stays in the composer and the user is told.
+        # disk, a read-only folder), or the attachments cannot go (a file too big for the
+        # model's window), text and attachments stay in the composer and the user is told.
         try:
             if self._editing is not None:
-                turn = self.engine.edit(self._editing.id, text)
+                turn = self.engine.edit(self._editing.id, text, attachments=attachments)
             else:
-                turn = self.engine.send(self._ensure_conversation(text), text)
+                if self._conversation is None and attachments:
+                    # Checked before a conversation is made for a message that cannot go.
+                    self.engine.check_attachments(text, attachments)
+                title = text or ", ".join(a.name for a in attachments)
+                turn = self.engine.send(
+                    self._ensure_conversation(title), text, attachments=attachments
+                )
+        except AttachmentError as exc:
+            self._notify(error_notice(exc, "send your message"))
+            return
         except StoreError as exc:
             self._notify(error_notice(exc, "send your message", retry=lambda: self.send(text)))
             return
         self._editing = None
+        if self.drafts is not None:
+            self.drafts.sent(conversation_key(turn.conversation_id))
         self._composer.clear()
         self._view.reload()
         self._start(turn)
@@ -159,7 +206,14 @@ class ChatController(QObject):
             return
         self._editing = message
         self._composer.set_text(message.content)
+        # Its images and files come along (as stored); removing a chip leaves that one out.
+        self._composer.set_attachments(attachment_parts(message.parts))
+        if self.drafts is not None:
+            self.drafts.set_editing(message.id)
         self._composer.focus_input()
+        self._notify_editing()
+
+    def _notify_editing(self) -> None:
         self._notify(
             Notice(
                 "Editing a message: sending it starts a new branch; the old one is kept.",
@@ -168,6 +222,27 @@ class ChatController(QObject):
                 timeout_ms=0,
             )
         )
+
+    def _restore_draft(self, conversation_id: ConversationId | None) -> None:
+        """This conversation's unsent draft back in the composer; if it was an edit of a
+        message that is still there, still an edit."""
+        assert self.drafts is not None
+        draft = self.drafts.enter(conversation_key(conversation_id))
+        if draft.editing is None or conversation_id is None:
+            return
+        try:
+            message = self._store.get_message(draft.editing)
+        except StoreError:
+            message = None
+        if (
+            message is not None
+            and message.role is Role.USER
+            and message.conversation_id == conversation_id
+        ):
+            self._editing = message
+            self._notify_editing()
+        else:
+            self.drafts.set_editing(None)
 
     def continue_reply(self, message_id: int) -> None:
         """After a reply was cut at the length limit: the model goes on, in the same reply."""
@@ -299,7 +374,11 @@ class ChatController(QObject):
 
     def _on_view_error_action_requested(self, message_id: int, action: Action) -> None:
         message = self._store.get_message(MessageId(message_id))
-        if action is Action.RETRY:
+        images_refused = (message.error or "").startswith(f"{ImagesNotSupportedError.code}:")
+        if action is Action.CHOOSE_MODEL and images_refused:
+            # Another model for this conversation, not another default for every chat.
+            self.model_choice_requested.emit(message.conversation_id)
+        elif action is Action.RETRY:
             self.regenerate(message_id)
         elif action is Action.TRIM_HISTORY:
             # The server counted more than we did: send about half of what went last time.
@@ -308,6 +387,9 @@ class ChatController(QObject):
             self.regenerate(message_id)
         else:
             self.setup_requested.emit(action.value)
+
+    def _on_view_attachment_opened(self, part: ImagePart | FilePart) -> None:
+        self.opener.open(part, self._view.window())
 
     def _on_composer_edit_last_requested(self) -> None:
         if self._conversation is None:
@@ -319,6 +401,8 @@ class ChatController(QObject):
 
     def _on_edit_cancelled(self) -> None:
         self._cancel_edit()
+        if self.drafts is not None:
+            self.drafts.set_editing(None)
         self._composer.clear()
 
     def _cancel_edit(self) -> None:

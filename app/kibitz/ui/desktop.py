@@ -27,6 +27,7 @@ from kibitz.ui.main_window import MainWindow
 from kibitz.ui.notify import Notice
 from kibitz.ui.quick_ask import QuickAskWindow
 from kibitz.ui.tray import TrayIcon, show_window, tray_available
+from kibitz.ui.views.composer import ComposerValue
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class DesktopPresence(QObject):
         self._window = window
         self._settings = settings
         self._basedir = basedir
-        self.quick = QuickAskWindow(store, settings, secrets, executor)
+        self.quick = QuickAskWindow(store, settings, secrets, executor, media=window.media)
         self.hotkeys = HotkeyService(settings, parent=self)
         self.tray = TrayIcon(window, store, settings, parent=self)
         self.server = InstanceServer(lock, paths.data_dir, parent=self)
@@ -63,6 +64,7 @@ class DesktopPresence(QObject):
         )
         self.quick.open_requested.connect(self._on_quick_open_requested)
         self.quick.setup_requested.connect(self._on_quick_setup_requested)
+        self.quick.model_choice_requested.connect(self._on_quick_model_choice_requested)
         self.quick.reply_finished.connect(window.refresh_conversation)
         self.quick.composer.typing_started.connect(lambda: executor.submit(warm_up, settings))
         self.tray.new_chat_requested.connect(self._on_tray_new_chat_requested)
@@ -105,8 +107,17 @@ class DesktopPresence(QObject):
 
     # -- slots ------------------------------------------------------------------------------------
 
-    def _on_quick_open_requested(self, conversation: ConversationId | None, draft: str) -> None:
-        self._window.open_conversation(conversation, draft)
+    def _on_quick_open_requested(
+        self,
+        conversation: ConversationId | None,
+        draft: str,
+        attachments: tuple[ComposerValue, ...] = (),
+    ) -> None:
+        self._window.open_conversation(conversation, draft, attachments)
+
+    def _on_quick_model_choice_requested(self, conversation: ConversationId) -> None:
+        self._window.open_conversation(conversation)
+        self._window.choose_model(conversation)
 
     def _on_quick_setup_requested(self, action: str) -> None:
         del action  # the window's setup pane connects a server or takes a key

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -18,12 +18,15 @@ from PySide6.QtWidgets import (
 )
 
 from kibitz import APP_NAME
+from kibitz.core.drafts import DraftStore
 from kibitz.core.errors import Action, KibitzError
 from kibitz.core.paths import AppPaths
 from kibitz.core.secrets import SessionSecretStore
 from kibitz.core.store import Store
 from kibitz.core.types import ChangeKind, Changes, ConversationId, MessageId
 from kibitz.ui.app_settings import SettingsHolder
+from kibitz.ui.attachments.drops import FileDrops
+from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.chat_controller import ChatController
 from kibitz.ui.controllers.sidebar_controller import SidebarController
 from kibitz.ui.notify import Notice, NoticeBar
@@ -33,11 +36,12 @@ from kibitz.ui.setup_controller import SetupController
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.transfer_actions import TransferActions
 from kibitz.ui.views.chat_view import ChatView
-from kibitz.ui.views.composer import Composer
+from kibitz.ui.views.composer import Composer, ComposerValue
 from kibitz.ui.views.sidebar import Sidebar
 from kibitz.ui.views.welcome import WelcomePane
 
 _COLUMN_WIDTH = 800  # the composer lines up with the chat view's readable column
+DRAFTS = "drafts"  # under the data folder
 
 
 class MainWindow(QMainWindow):
@@ -63,7 +67,9 @@ class MainWindow(QMainWindow):
         self.sidebar_controller = SidebarController(
             store, self.sidebar, self.notices.show_notice, self
         )
-        self.chat_view = ChatView(store)
+        # Attachments: the worker, thumbnails (cached on disk), shared with quick ask.
+        self.media = MediaServices(store, paths.cache_dir, self)
+        self.chat_view = ChatView(store, thumbnails=self.media.thumbnails)
         self.composer = Composer()
         self.welcome = WelcomePane()
         self._stack = QStackedWidget()
@@ -102,7 +108,14 @@ class MainWindow(QMainWindow):
             settings,
             secrets,
             executor,
+            media=self.media,
+            drafts=DraftStore(paths.data_dir / DRAFTS, load_blob=store.blob),
         )
+        # Files dropped on the conversation (or the welcome pane) attach; exports import.
+        self.file_drops = FileDrops(self)
+        for target in (self.chat_view, self.welcome):
+            self.file_drops.watch(target)
+        self.file_drops.dropped.connect(self.chat.intake.add_paths)
         self.setup = SetupController(
             self.welcome, settings, secrets, runner, executor, self.notices.show_notice
         )
@@ -156,6 +169,7 @@ class MainWindow(QMainWindow):
         )
         self.chat.conversation_opened.connect(self._on_chat_conversation_opened)
         self.chat.setup_requested.connect(self._on_chat_setup_requested)
+        self.chat.model_choice_requested.connect(self.choose_model)
         self.setup.setup_needed.connect(self._on_setup_setup_needed)
         self.setup.connected.connect(self.composer.focus_input)
         self._store.add_listener(self._on_store_changed)
@@ -243,9 +257,22 @@ class MainWindow(QMainWindow):
         self.chat.new_chat()
         self.composer.focus_input()
 
-    def open_conversation(self, conversation_id: ConversationId | None, draft: str = "") -> None:
+    def choose_model(self, conversation_id: ConversationId) -> None:
+        """The conversation's settings, at its model: one that takes images, say."""
+        dialog = self.settings_windows.open_conversation_settings(conversation_id)
+        from kibitz.ui.settings.conversation_page import ConversationSettingsDialog
+
+        if isinstance(dialog, ConversationSettingsDialog):
+            dialog.focus_field("model")
+
+    def open_conversation(
+        self,
+        conversation_id: ConversationId | None,
+        draft: str = "",
+        attachments: Sequence[ComposerValue] = (),
+    ) -> None:
         """Bring the window up on a conversation (a quick-ask hand-off); `draft` goes into the
-        composer, after any text already there."""
+        composer, after any text already there, and `attachments` after its own."""
         was_visible = self.isVisible()
         if self.isMinimized():
             self.showNormal()
@@ -262,6 +289,8 @@ class MainWindow(QMainWindow):
         if draft.strip():
             mine = self.composer.text.rstrip()
             self.composer.set_text(f"{mine}\n\n{draft}" if mine else draft)
+        if attachments:
+            self.composer.add_attachments(attachments)
         self.composer.focus_input()
 
     def refresh_conversation(self, conversation_id: ConversationId) -> None:
@@ -346,6 +375,8 @@ class MainWindow(QMainWindow):
             self._splitter.restoreState(splitter)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.chat.drafts is not None:
+            self.chat.drafts.flush()  # now: the app may be quitting
         self._geometry.setValue("window/geometry", self.saveGeometry())
         self._geometry.setValue("window/splitter", self._splitter.saveState())
         self._geometry.sync()

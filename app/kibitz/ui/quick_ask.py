@@ -3,7 +3,9 @@
 It is the chat pane in small: the same Composer, ChatView and ChatController as the main
 window (so a reply streams, renders, fails and retries exactly as there), its own TaskRunner
 (a quick-ask reply never cancels the main window's). Every exchange is an ordinary stored
-conversation; "Open in Kibitz" (Ctrl+Enter) hands it, and any unsent text, to the main window.
+conversation; "Open in Kibitz" (Ctrl+Enter) hands it, and any unsent text and attachments, to
+the main window. Files and images are attached as in the window: pasted, dropped on the panel,
+or chosen with the paperclip.
 Built once after the main window's first frame and kept hidden, so summoning it only shows it.
 """
 
@@ -23,6 +25,8 @@ from kibitz.core.secrets import SecretStore
 from kibitz.core.settings import Settings
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId
+from kibitz.ui.attachments.drops import FileDrops
+from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.chat_controller import ChatController
 from kibitz.ui.notify import Notice, NoticeBar
 from kibitz.ui.tasks import TaskRunner
@@ -40,10 +44,13 @@ Prefill = Literal["none", "clipboard", "selection"]
 
 
 class QuickAskWindow(QWidget):
-    """Summon with `summon()`; emits `open_requested(conversation id or None, draft)`."""
+    """Summon with `summon()`; emits `open_requested(conversation id or None, draft,
+    attachments)`."""
 
-    open_requested = Signal(object, str)  # ConversationId | None, unsent text
+    # ConversationId | None, unsent text, the unsent attachments (a tuple)
+    open_requested = Signal(object, str, object)
     setup_requested = Signal(str)  # an Action value, as ChatController.setup_requested
+    model_choice_requested = Signal(object)  # ConversationId, as ChatController's
     reply_finished = Signal(object)  # ConversationId: a reply ended (complete or not)
 
     def __init__(
@@ -53,7 +60,10 @@ class QuickAskWindow(QWidget):
         secrets: SecretStore,
         executor: Executor,
         parent: QWidget | None = None,
+        *,
+        media: MediaServices | None = None,
     ) -> None:
+        """`media`: the main window's attachment services (shared thumbnails and worker)."""
         super().__init__(parent)
         self.setObjectName("QuickAsk")
         self.setWindowTitle(TITLE)
@@ -68,8 +78,9 @@ class QuickAskWindow(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         self._settings = settings
         self.runner = TaskRunner(self)
+        self.media = media if media is not None else MediaServices(store, None, self)
         self.composer = Composer()
-        self.chat_view = ChatView(store)
+        self.chat_view = ChatView(store, thumbnails=self.media.thumbnails)
         self.chat_view.hide()
         self.notices = NoticeBar()
         self.chat = ChatController(
@@ -81,12 +92,18 @@ class QuickAskWindow(QWidget):
             settings,
             secrets,
             executor,
+            media=self.media,
         )
+        self.file_drops = FileDrops(self)
+        for target in (self, self.chat_view):
+            self.file_drops.watch(target)
+        self.file_drops.dropped.connect(self.chat.intake.add_paths)
         self._build()
         self._add_actions()
         self.chat.conversation_opened.connect(self._on_chat_conversation_opened)
         self.chat.busy_changed.connect(self._on_chat_busy_changed)
         self.chat.setup_requested.connect(self._on_chat_setup_requested)
+        self.chat.model_choice_requested.connect(self._on_chat_model_choice_requested)
         self.runner.failed.connect(self._on_runner_failed)
         self._prepare()
 
@@ -166,7 +183,7 @@ class QuickAskWindow(QWidget):
         if self.isVisible() and self.isActiveWindow():
             self.composer.focus_input()
             return
-        if not self.composer.text.strip() and not self.chat.busy:
+        if not self.composer.text.strip() and not self.composer.chips() and not self.chat.busy:
             if self.chat.conversation_id is not None:
                 self.chat.new_chat()
             self._prefill()
@@ -185,12 +202,13 @@ class QuickAskWindow(QWidget):
     def open_in_kibitz(self) -> None:
         conversation = self.chat.conversation_id
         draft = self.composer.text
-        if conversation is None and not draft.strip():
+        attachments = self.composer.attachments  # those still being read stay behind
+        if conversation is None and not draft.strip() and not attachments:
             return
         self.composer.clear()
         self.hide()
         log.info("quick ask: continuing conversation %s in the main window", conversation)
-        self.open_requested.emit(conversation, draft)
+        self.open_requested.emit(conversation, draft, attachments)
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -238,6 +256,10 @@ class QuickAskWindow(QWidget):
     def _on_chat_setup_requested(self, action: str) -> None:
         self.hide()
         self.setup_requested.emit(action)
+
+    def _on_chat_model_choice_requested(self, conversation_id: ConversationId) -> None:
+        self.hide()
+        self.model_choice_requested.emit(conversation_id)
 
     def _on_runner_failed(self, _key: str, error: KibitzError) -> None:
         self.notices.show_notice(Notice(" ".join(error.lines()), kind="error"))

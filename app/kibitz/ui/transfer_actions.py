@@ -1,7 +1,8 @@
 """Import and export in the app: File menu, the list's Export…, and files dropped on the window.
 
 File → Import… asks for the file and whether ChatGPT's custom instructions are kept (the
-Import dialog); a dropped file is imported at once, leaving them out.
+Import dialog); a dropped export is imported at once, leaving them out (other dropped files
+attach to the message being written: see kibitz.ui.attachments.mime).
 
 The work runs on the I/O executor through the task runner; progress and results go to the
 notice bar. Imported conversations reach the sidebar through the store's listeners, like
@@ -27,6 +28,7 @@ from kibitz.core.errors import KibitzError, StoreError
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId
 from kibitz.core.words import count_of
+from kibitz.ui.attachments.mime import export_paths
 from kibitz.ui.notify import Notice, Notify
 from kibitz.ui.tasks import TaskRunner
 
@@ -41,17 +43,13 @@ log = logging.getLogger(__name__)
 
 IMPORT_TASK = "transfer:import"
 EXPORT_TASK = "transfer:export"
-IMPORTABLE = (".zip", ".json")
 _PROGRESS_INTERVAL_S = 0.1  # redraw the notice at most this often
 
 
 def importable_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:
-    """The local .zip and .json files a drag carries (others are left to the widget below)."""
-    mime = event.mimeData()
-    if not mime.hasUrls():
-        return []
-    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-    return [p for p in paths if p.suffix.lower() in IMPORTABLE]
+    """The exports a drag carries: .zip files, and .json files that are a Kibitz or ChatGPT
+    export. Other files are left to the widget below, which attaches them."""
+    return export_paths(event.mimeData())
 
 
 def _error_text(error: KibitzError) -> str:

@@ -139,6 +139,12 @@ class ConversationSettingsDialog(QDialog):
         context.settings.changed.connect(self._on_settings_changed)
         self.reload()
 
+    def focus_field(self, name: str) -> None:
+        """Put the cursor in one parameter's field (the model, after a model refused images)."""
+        editor = self.editors.get(name)
+        if editor is not None:
+            editor.input_widget().setFocus(Qt.FocusReason.OtherFocusReason)
+
     # -- display -------------------------------------------------------------------------------
 
     def _on_settings_changed(self, _settings: Settings) -> None:

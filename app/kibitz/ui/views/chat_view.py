@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWi
 from kibitz.core.errors import KibitzError
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, Message, MessageId, MessageStatus
+from kibitz.ui.attachments.thumbnails import ThumbnailLoader
 from kibitz.ui.models.messages import MessageListModel, MessageRole
 from kibitz.ui.views.message_parts import palette_is_dark
 from kibitz.ui.views.message_widget import MessageWidget
@@ -61,10 +62,19 @@ class ChatView(QWidget):
     error_action_requested = Signal(int, object)  # message id, Action
     copy_done = Signal(str)
     link_activated = Signal(QUrl)
+    attachment_opened = Signal(object)  # ImagePart | FilePart of a message, clicked
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        parent: QWidget | None = None,
+        *,
+        thumbnails: ThumbnailLoader | None = None,
+    ) -> None:
+        """`thumbnails`: where messages' images get their thumbnails (None: placeholders)."""
         super().__init__(parent)
         self._store = store
+        self._thumbnails = thumbnails
         self._model = MessageListModel(store, self)
         self._dark = palette_is_dark(self.palette())
         self._widgets: dict[MessageId, MessageWidget] = {}
@@ -366,6 +376,7 @@ class ChatView(QWidget):
             self._model.sibling_position(message.id),
             dark=self._dark,
             width=self._column.width(),
+            thumbnails=self._thumbnails,
             parent=self._column,
         )
         widget.regenerate_requested.connect(self.regenerate_requested)
@@ -374,6 +385,7 @@ class ChatView(QWidget):
         widget.error_action_requested.connect(self.error_action_requested)
         widget.copy_done.connect(self.copy_done)
         widget.link_activated.connect(self.link_activated)
+        widget.attachment_opened.connect(self.attachment_opened)
         widget.sibling_step_requested.connect(self._on_message_sibling_step_requested)
         self._widgets[message.id] = widget
         error = self._errors.get(message.id)

@@ -1,18 +1,38 @@
-"""The composer: where the user writes; Enter sends, Shift+Enter breaks the line, Esc stops."""
+"""The composer: where the user writes; Enter sends, Shift+Enter breaks the line, Esc stops.
+
+Attachments show as chips above the text (an image as its thumbnail, a file with its name and
+size, each with ×). The composer only shows them and says what the user offered: files from
+the paperclip, a paste or a drop, image data pasted; a controller reads them (off the UI
+thread) and hands back chips to fill.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from collections.abc import Iterable
+
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
+
+from kibitz.core.attachments import Attachment, AttachmentKind
+from kibitz.core.types import FilePart, ImagePart
+from kibitz.ui.attachments.mime import local_paths, pasted_image
+from kibitz.ui.attachments.thumbnails import ThumbnailLoader, side_for
+from kibitz.ui.views.attachment_chip import CHIP_HEIGHT, AttachmentChip
+from kibitz.ui.views.flow_layout import FlowLayout
+from kibitz.ui.views.glyphs import paperclip_icon
+from kibitz.ui.views.message_parts import mix
+
+ComposerValue = Attachment | ImagePart | FilePart
 
 _MIN_LINES = 1
 _MAX_LINES = 10
@@ -20,7 +40,11 @@ _SPINNER = "◐◓◑◒"
 
 
 class ComposerEdit(QPlainTextEdit):
-    """A plain-text editor that grows with its text, up to a limit."""
+    """A plain-text editor that grows with its text, up to a limit. Files and image data
+    pasted or dropped into it are offered as attachments instead of inserted as text."""
+
+    files_offered = Signal(list)  # list[Path]
+    image_offered = Signal(object)  # PastedImage
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,14 +69,45 @@ class ComposerEdit(QPlainTextEdit):
         extra = int(self.document().documentMargin() * 2) + margins.top() + margins.bottom()
         self.setFixedHeight(int(lines * line_height) + extra)
 
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        if local_paths(source) or pasted_image(source) is not None:
+            return True
+        return super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        paths = local_paths(source)
+        if paths:
+            self.files_offered.emit(paths)
+            return
+        image = pasted_image(source)
+        if image is not None:
+            self.image_offered.emit(image)
+            return
+        super().insertFromMimeData(source)
+
+
+class _ComposerItem:
+    """A chip in the composer and what it stands for (None while the file is being read)."""
+
+    __slots__ = ("chip", "value")
+
+    def __init__(self, chip: AttachmentChip, value: ComposerValue | None) -> None:
+        self.chip = chip
+        self.value = value
+
 
 class Composer(QWidget):
-    """Emits `send_requested(text)`; the controller clears it once the text is stored."""
+    """Emits `send_requested(text)`, the attachments being in `attachments`; the controller
+    clears it once the message is stored."""
 
     send_requested = Signal(str)
     stop_requested = Signal()
     edit_last_requested = Signal()  # Up in an empty composer
     typing_started = Signal()  # the first keystroke: a hint to warm up the HTTP client
+    attach_requested = Signal()  # the paperclip: the controller asks which files
+    files_offered = Signal(list)  # list[Path]: pasted or dropped
+    image_offered = Signal(object)  # PastedImage: image data pasted
+    contents_changed = Signal()  # text or attachments changed (the draft follows)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +127,21 @@ class Composer(QWidget):
         self._send.setToolTip("Send (Enter)")
         self._send.setDefault(False)
         self._send.setAutoDefault(False)
+        self._attach = QToolButton()
+        self._attach.setObjectName("AttachButton")
+        self._attach.setAccessibleName("Attach files")
+        self._attach.setToolTip("Attach images or files (or paste, or drop them here)")
+        self._attach.setAutoRaise(True)
+        self._attach.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self._attach.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._attach.clicked.connect(self.attach_requested)
+        self._items: list[_ComposerItem] = []
+        self._thumbnails: ThumbnailLoader | None = None
+        self._chips = QWidget()
+        self._chips.setObjectName("ComposerAttachments")
+        self._chips.setAccessibleName("Attachments")
+        self._chip_flow = FlowLayout(self._chips, spacing=8)
+        self._chips.hide()
         self._status = QLabel()
         self._status.setObjectName("ComposerStatus")
         self._status.setAccessibleName("Reply status")
@@ -84,10 +154,17 @@ class Composer(QWidget):
 
         box = QFrame()
         box.setObjectName("ComposerBox")
-        row = QHBoxLayout(box)
-        row.setContentsMargins(12, 8, 8, 8)
+        inside = QVBoxLayout(box)
+        inside.setContentsMargins(10, 8, 8, 8)
+        inside.setSpacing(8)
+        inside.addWidget(self._chips)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        row.addWidget(self._attach, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self._edit, 1)
         row.addWidget(self._send, 0, Qt.AlignmentFlag.AlignBottom)
+        inside.addLayout(row)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 4, 0, 12)
         column.setSpacing(4)
@@ -96,8 +173,12 @@ class Composer(QWidget):
         self._send.clicked.connect(self._on_send_button_clicked)
         self._edit.textChanged.connect(self._update_send_enabled)
         self._edit.textChanged.connect(self._on_edit_text_changed)
+        self._edit.textChanged.connect(self.contents_changed)
+        self._edit.files_offered.connect(self.files_offered)
+        self._edit.image_offered.connect(self.image_offered)
         self._typed = False
         self._update_send_enabled()
+        self._paint_paperclip()
 
     # -- state the controller sets --------------------------------------------------------------
 
@@ -112,7 +193,122 @@ class Composer(QWidget):
         self._edit.setTextCursor(cursor)
 
     def clear(self) -> None:
+        """Empty the text and remove every attachment."""
         self._edit.clear()
+        self.set_attachments(())
+
+    # -- attachments ----------------------------------------------------------------------------
+
+    def set_thumbnails(self, loader: ThumbnailLoader) -> None:
+        """Where image chips get their thumbnails from."""
+        self._thumbnails = loader
+
+    @property
+    def attachments(self) -> tuple[ComposerValue, ...]:
+        """What goes with the message: the attachments read so far, in the order shown."""
+        return tuple(item.value for item in self._items if item.value is not None)
+
+    @property
+    def reading(self) -> bool:
+        """Some attachment is still being read: Send waits for it."""
+        return any(item.value is None for item in self._items)
+
+    def chips(self) -> list[AttachmentChip]:
+        return [item.chip for item in self._items]
+
+    def attachment_names(self) -> list[str]:
+        return [item.chip.name for item in self._items]
+
+    def add_reading(self, name: str, *, image: bool) -> AttachmentChip:
+        """A chip for a file being read; `fill` or `withdraw` it once that is done."""
+        chip = self._add_chip(name, image=image, size=None, mime_type="")
+        chip.set_reading(True)
+        self._items.append(_ComposerItem(chip, None))
+        self._attachments_changed()
+        return chip
+
+    def fill(self, chip: AttachmentChip, value: ComposerValue) -> None:
+        """The file behind `chip` has been read (nothing happens if it was removed meanwhile)."""
+        item = self._item_of(chip)
+        if item is None:
+            return
+        item.value = value
+        chip.set_file(value.name, value.size, value.mime_type, image=_is_image(value))
+        self._load_thumbnail(item)
+        self._attachments_changed()
+
+    def withdraw(self, chip: AttachmentChip) -> None:
+        """The file behind `chip` could not be read: its chip goes (the others stay)."""
+        item = self._item_of(chip)
+        if item is not None:
+            self._remove(item)
+
+    def set_attachments(self, values: Iterable[ComposerValue]) -> None:
+        """Show these attachments instead of the ones shown (an edited message's, a draft's)."""
+        for item in self._items:
+            self._drop_chip(item)
+        self._items.clear()
+        self.add_attachments(values)
+
+    def add_attachments(self, values: Iterable[ComposerValue]) -> None:
+        """Add attachments already read, after those shown (handed over from quick ask)."""
+        for value in values:
+            chip = self._add_chip(
+                value.name, image=_is_image(value), size=value.size, mime_type=value.mime_type
+            )
+            item = _ComposerItem(chip, value)
+            self._items.append(item)
+            self._load_thumbnail(item)
+        self._attachments_changed()
+
+    def _add_chip(
+        self, name: str, *, image: bool, size: int | None, mime_type: str
+    ) -> AttachmentChip:
+        chip = AttachmentChip(
+            name, image=image, size=size, mime_type=mime_type, removable=True, parent=self._chips
+        )
+        chip.remove_clicked.connect(lambda: self._on_chip_remove_clicked(chip))
+        self._chip_flow.addWidget(chip)
+        chip.show()
+        return chip
+
+    def _item_of(self, chip: AttachmentChip) -> _ComposerItem | None:
+        return next((item for item in self._items if item.chip is chip), None)
+
+    def _remove(self, item: _ComposerItem) -> None:
+        self._items.remove(item)
+        self._drop_chip(item)
+        self._attachments_changed()
+
+    def _drop_chip(self, item: _ComposerItem) -> None:
+        self._chip_flow.removeWidget(item.chip)
+        item.chip.hide()
+        item.chip.deleteLater()
+
+    def _load_thumbnail(self, item: _ComposerItem) -> None:
+        value, chip = item.value, item.chip
+        if self._thumbnails is None or value is None or not _is_image(value):
+            return
+        side = side_for(CHIP_HEIGHT, self.devicePixelRatioF())
+        if isinstance(value, ImagePart):
+            self._thumbnails.request_blob(
+                value.blob, side, chip, chip.set_thumbnail, chip.set_broken
+            )
+        elif isinstance(value, Attachment):
+            self._thumbnails.request_bytes(
+                value.data, side, chip, chip.set_thumbnail, chip.set_broken
+            )
+
+    def _attachments_changed(self) -> None:
+        self._chips.setVisible(bool(self._items))
+        self._update_send_enabled()
+        self.contents_changed.emit()
+
+    def _on_chip_remove_clicked(self, chip: AttachmentChip) -> None:
+        item = self._item_of(chip)
+        if item is not None:
+            self._remove(item)
+            self.focus_input()
 
     def focus_input(self) -> None:
         self._edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -172,7 +368,7 @@ class Composer(QWidget):
         if key == Qt.Key.Key_Escape and self._busy:
             self.stop_requested.emit()
             return True
-        if key == Qt.Key.Key_Up and not self.text and not mods:
+        if key == Qt.Key.Key_Up and not self.text and not self._items and not mods:
             self.edit_last_requested.emit()
             return True
         return False
@@ -184,10 +380,10 @@ class Composer(QWidget):
             self._send_text()
 
     def _send_text(self) -> None:
-        if self._busy:
+        if self._busy or self.reading:
             return  # Enter while streaming does not queue a second question
         text = self.text.strip()
-        if text:
+        if text or self._items:
             self.send_requested.emit(text)
 
     def _on_edit_text_changed(self) -> None:
@@ -196,8 +392,27 @@ class Composer(QWidget):
             self.typing_started.emit()
 
     def _update_send_enabled(self) -> None:
-        self._send.setEnabled(self._busy or bool(self.text.strip()))
+        ready = bool(self.text.strip()) or bool(self._items)
+        self._send.setEnabled(self._busy or (ready and not self.reading))
+
+    def _paint_paperclip(self) -> None:
+        palette = self.palette()
+        colour = mix(
+            palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text), 0.6
+        )
+        self._attach.setIcon(paperclip_icon(colour, 20, self.devicePixelRatioF()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._paint_paperclip()
 
     def _on_spinner_timeout(self) -> None:
         self._spin_step += 1
         self.set_status(self._status_text)
+
+
+def _is_image(value: ComposerValue) -> bool:
+    if isinstance(value, Attachment):
+        return value.kind is AttachmentKind.IMAGE
+    return isinstance(value, ImagePart)

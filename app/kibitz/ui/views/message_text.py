@@ -60,6 +60,10 @@ class MessageTextView(QTextBrowser):
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self.setAccessibleName("Message text")
+        # Read-only text takes no drops; files dropped on it reach the chat view, which
+        # attaches them (a drop is delivered to the widget that took the drag's enter).
+        self.setAcceptDrops(False)
+        self.viewport().setAcceptDrops(False)
         # A 2 MB line or a long code line wraps instead of widening the column.
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         doc = self.document()

@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kibitz.core.errors import Action, CancelledByUserError, KibitzError
 from kibitz.core.types import Message, MessageStatus, Role
+from kibitz.ui.attachments.thumbnails import ThumbnailLoader
+from kibitz.ui.views.message_attachments import MessageAttachments, attachment_parts
 from kibitz.ui.views.message_parts import (
     Bubble,
     ErrorCard,
@@ -53,6 +55,7 @@ class MessageWidget(QWidget):
     copy_done = Signal(str)
     link_activated = Signal(QUrl)
     text_rendered = Signal()
+    attachment_opened = Signal(object)  # ImagePart | FilePart: clicked
 
     def __init__(
         self,
@@ -61,10 +64,14 @@ class MessageWidget(QWidget):
         *,
         dark: bool = False,
         width: int = 600,
+        thumbnails: ThumbnailLoader | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._message = message
+        self._thumbnails = thumbnails
+        # Made for a message with images or files: most have none.
+        self._attachments: MessageAttachments | None = None
         self._dark = dark
         self._shown_text: str | None = None
         # The failure reported live (its own hint), preferred to the stored "code: headline".
@@ -108,7 +115,7 @@ class MessageWidget(QWidget):
             header.addWidget(self._progress)
             header.addStretch(1)
             layout.addLayout(header)
-        row = QHBoxLayout()
+        row = self._bubble_row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         if is_user:
             row.addStretch(1)
@@ -190,6 +197,10 @@ class MessageWidget(QWidget):
         return self._error
 
     @property
+    def attachments_view(self) -> MessageAttachments | None:
+        return self._attachments
+
+    @property
     def reasoning_section(self) -> ReasoningSection:
         return self._section()
 
@@ -243,8 +254,27 @@ class MessageWidget(QWidget):
                 self._section().settle(message.reasoning, reasoning_seconds(message.parts))
         if self._reasoning is not None or message.reasoning:
             self._section().setVisible(bool(message.reasoning) and message.role is Role.ASSISTANT)
+        self._show_attachments(message)
         self.set_siblings(sibling)
         self._update_chrome()
+
+    def _show_attachments(self, message: Message) -> None:
+        """A user's images and files above their words; a reply's below its answer."""
+        parts = attachment_parts(message.parts)
+        if self._attachments is None:
+            if not parts:
+                return
+            is_user = message.role is Role.USER
+            view = MessageAttachments(parts, self._thumbnails, align_right=is_user, parent=self)
+            view.opened.connect(self.attachment_opened)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            row = layout.indexOf(self._bubble_row)
+            layout.insertWidget(row if is_user else row + 1, view)
+            self._attachments = view
+        else:
+            self._attachments.set_parts(parts)
+        self._attachments.setVisible(bool(parts))
 
     def set_siblings(self, sibling: tuple[int, int]) -> None:
         """Where this message stands among its versions: (index, count)."""
