@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Literal
 
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QClipboard, QCloseEvent, QCursor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
@@ -102,6 +102,8 @@ class QuickAskWindow(QWidget):
         self._add_actions()
         self.chat.conversation_opened.connect(self._on_chat_conversation_opened)
         self.chat.busy_changed.connect(self._on_chat_busy_changed)
+        # Chips (and lines of text) make the compact panel taller: after the layout saw them.
+        self.composer.contents_changed.connect(lambda: QTimer.singleShot(0, self._fit_height))
         self.chat.setup_requested.connect(self._on_chat_setup_requested)
         self.chat.model_choice_requested.connect(self._on_chat_model_choice_requested)
         self.runner.failed.connect(self._on_runner_failed)
@@ -242,8 +244,15 @@ class QuickAskWindow(QWidget):
         if not self.chat_view.isHidden():
             self.setFixedHeight(min(ANSWER_HEIGHT, limit))
         else:
-            self._column.activate()
-            self.setFixedHeight(min(self._column.sizeHint().height(), limit))
+            column = self._column
+            column.activate()
+            # Attachment chips wrap into rows: ask for the height at the panel's width.
+            wanted = (
+                column.totalHeightForWidth(self.width())
+                if column.hasHeightForWidth()
+                else column.sizeHint().height()
+            )
+            self.setFixedHeight(min(max(wanted, column.sizeHint().height()), limit))
 
     def _on_chat_conversation_opened(self, conversation_id: ConversationId | None) -> None:
         self.chat_view.setVisible(conversation_id is not None)

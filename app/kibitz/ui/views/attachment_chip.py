@@ -165,7 +165,7 @@ class AttachmentChip(QWidget):
             self.fontMetrics().horizontalAdvance(self.details),
         )
         narrowest, widest = FILE_CHIP_WIDTHS
-        width = 8 + _ICON + 10 + text + (_REMOVE_ROOM if self.remove_button is not None else 14)
+        width = 8 + _ICON + 10 + text + 6 + (_REMOVE_ROOM if self.remove_button is not None else 14)
         return QSize(max(narrowest, min(widest, width)), CHIP_HEIGHT)
 
     def minimumSizeHint(self) -> QSize:
@@ -281,7 +281,7 @@ class AttachmentChip(QWidget):
                 label,
                 _ICON,
                 self.devicePixelRatioF(),
-                paper=mix(base, QColor(255, 255, 255), 0.6),
+                paper=mix(base, QColor(255, 255, 255), 0.85),
                 edge=mix(base, text, 0.3),
             )
             painter.drawPixmap(icon_box.topLeft(), page)

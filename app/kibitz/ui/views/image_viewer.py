@@ -32,6 +32,7 @@ from PySide6.QtGui import (
     QColor,
     QGuiApplication,
     QImage,
+    QKeyEvent,
     QKeySequence,
     QPainter,
     QPaintEvent,
@@ -344,6 +345,14 @@ class ImageViewer(QWidget):
             event.accept()
             return True
         return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Esc also when the window is not the active one (its shortcut needs that), as
+        # right after the save dialog closes on some window managers.
+        if event.key() == Qt.Key.Key_Escape:
+            self.close()
+            return
+        super().keyPressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
