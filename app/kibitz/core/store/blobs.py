@@ -18,10 +18,27 @@ def insert_blob(conn: sqlite3.Connection, digest: str, data: bytes, now: float) 
     """Store `data` under `digest` unless it is there already (same bytes, same key)."""
     if blob_digest(data) != digest:
         raise ValueError(f"blob {digest[:12]}…: its bytes do not match their SHA-256")
+    # Stored again: its time is renewed, so a clean-up between this and the message that will
+    # name it (sendings store the bytes first) leaves it alone (see UNUSED_GRACE_S).
     conn.execute(
-        "INSERT OR IGNORE INTO blobs (sha256, size, data, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO blobs (sha256, size, data, created_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at",
         (digest, len(data), data, now),
     )
+
+
+# Bytes stored this recently are kept even when no message names them yet.
+UNUSED_GRACE_S = 3600.0
+
+
+def delete_unused_blobs(conn: sqlite3.Connection, now: float) -> int:
+    """Delete the bytes no message part names (and that were not just stored); how many."""
+    cur = conn.execute(
+        "DELETE FROM blobs WHERE created_at < ? AND sha256 NOT IN"
+        " (SELECT blob FROM message_parts WHERE blob IS NOT NULL)",
+        (now - UNUSED_GRACE_S,),
+    )
+    return cur.rowcount
 
 
 class BlobsMixin(StoreBase):
@@ -49,8 +66,4 @@ class BlobsMixin(StoreBase):
     def drop_unused_blobs(self) -> int:
         """Delete the blobs no message part names any more (after a purge); how many went."""
         with self._db.write() as conn:
-            cur = conn.execute(
-                "DELETE FROM blobs WHERE sha256 NOT IN"
-                " (SELECT blob FROM message_parts WHERE blob IS NOT NULL)"
-            )
-            return cur.rowcount
+            return delete_unused_blobs(conn, self._now())

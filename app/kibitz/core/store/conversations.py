@@ -11,6 +11,7 @@ from typing import Any
 
 from kibitz.core.errors import NotFoundError, StoreError
 from kibitz.core.store.base import StoreBase, chunked, placeholders, unique
+from kibitz.core.store.blobs import delete_unused_blobs
 from kibitz.core.types import (
     ChangeKind,
     Changes,
@@ -220,8 +221,5 @@ class ConversationsMixin(StoreBase):
                     tuple(part),
                 )
             if ids:  # images and files no other message uses go with them
-                conn.execute(
-                    "DELETE FROM blobs WHERE sha256 NOT IN"
-                    " (SELECT blob FROM message_parts WHERE blob IS NOT NULL)"
-                )
+                delete_unused_blobs(conn, self._now())
             return self._emit(Changes(ChangeKind.PURGED, tuple(ids)))

@@ -15,6 +15,7 @@ from PIL import Image
 from store_helpers import FakeClock
 
 from kibitz.core.store import Store, blob_digest
+from kibitz.core.store.blobs import UNUSED_GRACE_S
 from kibitz.core.types import ConversationId, FilePart, ImagePart, Role, TextPart
 
 UNDO_WINDOW = 30 * 86400.0  # what a caller passes as purge_deleted(older_than=...)
@@ -101,9 +102,12 @@ def test_bytes_a_conversation_still_in_the_trash_uses_stay(
     assert shown_bytes(store, newer) == RED
 
 
-def test_the_same_bytes_can_come_back_after_a_purge(store: Store, db_path: Path) -> None:
+def test_the_same_bytes_can_come_back_after_a_purge(
+    store: Store, db_path: Path, clock: FakeClock
+) -> None:
     cid = with_parts(store, "first", image(store, BLUE, "blue.png"))
     store.delete([cid])
+    clock.advance(UNUSED_GRACE_S + 1)
     store.purge_deleted()
     assert stored_digests(db_path) == set()
     again = with_parts(store, "second", image(store, BLUE, "blue again.png"))
@@ -111,9 +115,29 @@ def test_the_same_bytes_can_come_back_after_a_purge(store: Store, db_path: Path)
     assert stored_digests(db_path) == {blob_digest(BLUE)}
 
 
-def test_drop_unused_blobs_takes_bytes_no_part_names(store: Store, db_path: Path) -> None:
+def test_drop_unused_blobs_takes_bytes_no_part_names(
+    store: Store, db_path: Path, clock: FakeClock
+) -> None:
     with_parts(store, "used", image(store, RED, "red.png"))
     store.put_blob(GREEN)  # stored, never used by a message
+    clock.advance(UNUSED_GRACE_S + 1)
     assert store.drop_unused_blobs() == 1
     assert store.drop_unused_blobs() == 0
     assert stored_digests(db_path) == {blob_digest(RED)}
+
+
+def test_bytes_just_stored_for_a_message_not_yet_written_survive_a_clean_up(
+    store: Store, db_path: Path, clock: FakeClock
+) -> None:
+    # A send stores the bytes first, then the message naming them: a purge in between
+    # (another window, the CLI) must not take them.
+    store.put_blob(GREEN)
+    clock.advance(UNUSED_GRACE_S / 2)
+    assert store.drop_unused_blobs() == 0
+    clock.advance(UNUSED_GRACE_S / 2 + 1)
+    store.put_blob(GREEN)  # stored again: its grace starts again
+    assert store.drop_unused_blobs() == 0
+    with_parts(store, "now used", image(store, GREEN, "green.png"))
+    clock.advance(2 * UNUSED_GRACE_S)
+    assert store.drop_unused_blobs() == 0
+    assert stored_digests(db_path) == {blob_digest(GREEN)}

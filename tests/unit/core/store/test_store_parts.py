@@ -10,6 +10,7 @@ from store_helpers import FakeClock
 
 from kibitz.core.errors import NotFoundError
 from kibitz.core.store import Store, blob_digest
+from kibitz.core.store.blobs import UNUSED_GRACE_S
 from kibitz.core.types import (
     FilePart,
     ImagePart,
@@ -105,7 +106,7 @@ def test_purge_keeps_the_index_whole_and_drops_unused_blobs(store: Store, clock:
         (TextPart("purge me"), image, FilePart(only_gone, "b.pdf", "application/pdf", 3)),
     )
     store.delete([gone.id])
-    clock.advance(10)
+    clock.advance(UNUSED_GRACE_S + 1)  # past the grace of bytes just stored
     store.purge_deleted()
     _fts_is_consistent(store)
     assert store.search("purge") == []
