@@ -162,6 +162,21 @@ async def test_appearance_choices_apply_live(dialog: SettingsDialog, rig: Rig) -
 
 
 @pytest.mark.asyncio
+async def test_image_detail_is_chosen_beside_the_parameters(
+    dialog: SettingsDialog, rig: Rig
+) -> None:
+    detail = editor(dialog, PARAMETERS, "chat.image_detail").input_widget()
+    assert isinstance(detail, QComboBox)
+    assert [detail.itemData(i) for i in range(detail.count())] == ["auto", "low", "high"]
+    assert detail.currentData() == "auto"
+    assert "small print" in detail.itemText(detail.findData("high"))
+    detail.setCurrentIndex(detail.findData("low"))
+    detail.activated.emit(detail.currentIndex())
+    assert rig.holder().chat.image_detail == "low"
+    assert rig.saved().chat.image_detail == "low"
+
+
+@pytest.mark.asyncio
 async def test_enter_in_a_field_presses_no_button(dialog: SettingsDialog) -> None:
     from PySide6.QtWidgets import QPushButton
 

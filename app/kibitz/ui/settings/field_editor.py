@@ -38,6 +38,7 @@ _LABELS = {
     "chat.auto_title": "Name new conversations automatically",
     "chat.context_reserve_tokens": "Room kept for the reply",
     "chat.unknown_context_window": "Context window of unknown models",
+    "chat.image_detail": "Image detail",
     "ui.font_size": "Text size",
     "ui.send_key": "Send with",
     "ui.close_to_tray": "Closing the window keeps Kibitz in the tray",
@@ -66,6 +67,11 @@ _PATH_CHOICE_LABELS = {
         "medium": "Medium",
         "high": "High",
         "xhigh": "Extra high",
+    },
+    "chat.image_detail": {
+        "auto": "Auto (the server chooses)",
+        "low": "Low (cheaper, a rough look)",
+        "high": "High (reads small print)",
     },
 }
 STOP_FIELDS = 4

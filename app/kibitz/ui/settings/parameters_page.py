@@ -12,7 +12,11 @@ from kibitz.ui.settings.field_editor import FieldEditor
 from kibitz.ui.settings.form_page import SettingsForm
 from kibitz.ui.settings.model_picker import ModelEditor
 
-PARAMETER_PATHS = tuple(f"defaults.{f.name}" for f in dataclasses.fields(RequestDefaults))
+# How images are looked at is sent with every request too, so it is set beside the parameters.
+PARAMETER_PATHS = (
+    *(f"defaults.{f.name}" for f in dataclasses.fields(RequestDefaults)),
+    "chat.image_detail",
+)
 
 
 def max_tokens_error(model: str | None, value: int | None) -> InvalidSettingError | None:
