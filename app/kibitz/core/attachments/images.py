@@ -154,10 +154,12 @@ def image_for_sending(
 ) -> tuple[bytes, str]:
     """The bytes and MIME type to put in a `data:` URL for the image `data`.
 
-    An upright PNG, JPEG, WebP or GIF within both limits is returned as it is (the same
-    object), animated GIFs included. Otherwise the first frame is turned upright, scaled to
-    `max_side`, and encoded so it is under `max_bytes`. `mime_type` is what the image was
-    stored as; the bytes themselves decide, since a name or a paste can say the wrong type.
+    An upright PNG, JPEG, WebP or still GIF within both limits, carrying no metadata beyond
+    its orientation, is returned as it is (the same object). Otherwise the first frame is
+    turned upright, scaled to `max_side`, and encoded so it is under `max_bytes`, without the
+    EXIF (a phone photo's GPS position and camera serial stay on this machine; servers take
+    still images only). `mime_type` is what the image was stored as; the bytes themselves
+    decide, since a name or a paste can say the wrong type.
     """
     with _open_or_refuse(data) as im:
         orientation = _orientation(im)
@@ -168,6 +170,8 @@ def image_for_sending(
             and orientation == 1
             and max(im.size) <= max_side
             and len(data) <= max_bytes
+            and not getattr(im, "is_animated", False)
+            and not _carries_metadata(im)
         ):
             return data, sendable
         try:
@@ -259,6 +263,15 @@ def _orientation(im: Image.Image) -> int:
     except _DECODE_FAILURES:
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _carries_metadata(im: Image.Image) -> bool:
+    """Whether the image holds EXIF beyond its orientation (where, when, with what camera)."""
+    try:
+        tags = set(im.getexif())
+    except _DECODE_FAILURES:
+        return True  # unreadable EXIF: re-encoding drops it along with whatever it hides
+    return bool(tags - {_ORIENTATION_TAG})
 
 
 def _upright_size(im: Image.Image) -> tuple[int, int]:
