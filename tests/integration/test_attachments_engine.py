@@ -14,13 +14,19 @@ from PIL import Image
 from kibitz.core.attachments import Attachment, AttachmentKind
 from kibitz.core.conversation.engine import ConversationEngine
 from kibitz.core.conversation.events import TurnEnded
-from kibitz.core.errors import AttachmentError, ImagesNotSupportedError
+from kibitz.core.errors import (
+    Action,
+    AttachmentError,
+    ContextTooLongError,
+    ImagesNotSupportedError,
+)
 from kibitz.core.secrets import MemorySecretStore
 from kibitz.core.store import Store
 from kibitz.core.types import FilePart, ImagePart, MessageStatus, Role, TextPart
 from tests.integration.chat_support import TEST_KEY
 from tests.integration.test_conversation_engine import OPTIONS, replies, run, settings_for
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.fake_openai.script import Fault
 from tests.support.fake_openai.vision import images_in
 
 
@@ -207,6 +213,33 @@ def test_a_file_too_big_for_the_model_is_refused_before_anything_is_stored(
     with pytest.raises(AttachmentError):
         engine.check_attachments("Summarise", [big], conversation_id=conversation.id)
     assert fake_openai.chat_requests == []
+
+
+@pytest.mark.asyncio
+async def test_a_server_with_a_smaller_window_than_assumed_names_the_file_it_overflowed(
+    engine: ConversationEngine, fake_openai: FakeOpenAI
+) -> None:
+    # Kibitz's own check passed (the model's window is larger than this server's context):
+    # the server's refusal names the file, and says what helps, not "trim the oldest messages".
+    fake_openai.script(Fault.context_length("llama.cpp"))
+    conversation = engine.store.create_conversation("t")
+    notes = document("notes.txt", "word " * 300)
+    events = await run(engine.send(conversation.id, "Summarise", attachments=[notes]))
+    end = events[-1]
+    assert isinstance(end, TurnEnded)
+    assert isinstance(end.failure, ContextTooLongError)
+    assert end.failure.headline == "The question with notes.txt is too long for this model"
+    assert "shorter part of the file" in end.failure.hint
+    assert end.failure.action is Action.CHOOSE_MODEL
+    question, reply = engine.store.branch(conversation.id)
+    assert any(isinstance(p, FilePart) for p in question.parts)
+    assert reply.status is MessageStatus.ERROR
+    assert reply.error is not None
+    assert "notes.txt" in reply.error
+    # Without attachments the server's refusal keeps its own advice.
+    fake_openai.script(Fault.context_length("llama.cpp"))
+    events = await run(engine.send(conversation.id, "And a plain question"))
+    assert events[-1].failure.headline == "The conversation is too long for this model"  # type: ignore[attr-defined]
 
 
 @pytest.mark.asyncio

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from kibitz.core.attachments import Attachment, AttachmentKind
 from kibitz.core.conversation import context
 from kibitz.core.conversation.prepare import TurnOptions
-from kibitz.core.errors import AttachmentError
+from kibitz.core.errors import Action, AttachmentError, ContextTooLongError, KibitzError
 from kibitz.core.types import FilePart, ImagePart, Part, RequestParams, text_of
 
 
@@ -55,3 +55,24 @@ def check_fits(
         hint="Attach a shorter part of it, or pick a model with a larger context window.",
         path=biggest.name,
     )
+
+
+def explain_too_long(error: KibitzError, question: Sequence[Part]) -> KibitzError:
+    """A server's "too long" for a question carrying files names them: trimming older messages
+    cannot help when the files alone overflow a window smaller than Kibitz assumed (a local
+    server started with a small context)."""
+    if not isinstance(error, ContextTooLongError):
+        return error
+    files = [p.name for p in question if isinstance(p, FilePart | ImagePart)]
+    if not files:
+        return error
+    named = files[0] if len(files) == 1 else f"{len(files)} attached files"
+    explained = ContextTooLongError(
+        error.detail,
+        headline=f"The question with {named} is too long for this model",
+        hint="Attach a shorter part of the file, pick a model with a larger context window, "
+        "or start the local server with a larger context (llama.cpp: --ctx-size).",
+        status=error.status,
+    )
+    explained.action = Action.CHOOSE_MODEL
+    return explained

@@ -310,6 +310,8 @@ class ConversationEngine:
     # -- running a turn ---------------------------------------------------------------------------
 
     async def _run(self, turn: Turn) -> AsyncGenerator[TurnEvent, None]:
+        from kibitz.core.chat import Failed
+
         conversation = self.store.get_conversation(turn.conversation_id)
         params = self.params_for(conversation, turn.overrides)
         settings = self._settings()
@@ -343,6 +345,7 @@ class ConversationEngine:
                 )
             )
         except KibitzError as exc:
+            exc = self._explained(exc, turn)
             rows.end_all(exc)
             async for event in self._ended(rows, exc, first.message_id):
                 yield event
@@ -354,6 +357,8 @@ class ConversationEngine:
         try:
             async with contextlib.aclosing(self._stream(client, prepared, options)) as stream:
                 async for received in stream:
+                    if isinstance(received, Failed):
+                        received = Failed(self._explained(received.error, turn))
                     failure = _record(rows, received) or failure
                     for message in rows.new_rows():
                         yield ReplyStarted(message)
@@ -370,6 +375,15 @@ class ConversationEngine:
         rows.end_open()
         async for event in self._ended(rows, failure, first.message_id):
             yield event
+
+    def _explained(self, error: KibitzError, turn: Turn) -> KibitzError:
+        """`error`, told in terms of the question's attachments where they are the cause."""
+        from kibitz.core.conversation.attachments import explain_too_long
+        from kibitz.core.errors import ContextTooLongError
+
+        if not isinstance(error, ContextTooLongError):
+            return error
+        return explain_too_long(error, self.store.get_message(turn.parent_id).parts)
 
     def _stream(
         self, client: ChatClient, prepared: PreparedRequest, options: TurnOptions
