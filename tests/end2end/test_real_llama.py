@@ -36,7 +36,7 @@ from kibitz.core.chat import (
     build_request,
 )
 from kibitz.core.errors import ContextTooLongError
-from kibitz.core.types import MessageStatus, RequestParams
+from kibitz.core.types import FilePart, ImagePart, MessageStatus, RequestParams
 from tests.integration.cli_support import cli_env, run_cli, stored
 
 LLAMA_PYTHON = os.environ.get("KIBITZ_LLAMA_PYTHON", "")
@@ -285,3 +285,63 @@ async def test_the_engine_continues_a_cut_off_reply_into_the_same_reply(
         assert len(grown.content) > len(cut.content)
         assert grown.status in (MessageStatus.COMPLETE, MessageStatus.LENGTH)
         print(f"cut: {cut.content!r}\ncontinued: {grown.content!r}")
+
+
+def test_cli_attached_text_file_reaches_the_server_and_its_size_counts(
+    llama: LlamaServer, basedir: Path, tmp_path: Path
+) -> None:
+    """A text file goes inside the question: a short one is answered; one that fills more than
+    the server's 2,048-token context (while Kibitz assumes 8,192 for a model it does not know)
+    is refused by the server itself, so its text reached the server, and the refusal names
+    the file. The question stays stored with its file either way."""
+    short = tmp_path / "note.txt"
+    short.write_text("The secret word is PELICAN.\n", encoding="utf-8")
+    long = tmp_path / "long log.txt"
+    long.write_text(
+        "".join(f"{i}: the quick brown fox jumps over the lazy dog.\n" for i in range(300)),
+        encoding="utf-8",
+    )
+    env = cli_env(base_url=llama.url, key=KEY)
+    answered = run_cli(
+        ["--basedir", str(basedir), "ask", "-m", llama.model, "--temperature", "0",
+         "--max-tokens", "8", "-a", str(short), "What is the secret word?"],
+        env=env,
+    )  # fmt: skip
+    assert answered.returncode == 0, answered.describe()
+    refused = run_cli(
+        ["--basedir", str(basedir), "ask", "-m", llama.model, "--max-tokens", "8",
+         "-a", str(long), "What is the secret word?"],
+        env=env,
+    )  # fmt: skip
+    assert refused.returncode == 1, refused.describe()
+    assert "The question with long log.txt is too long for this model" in refused.stderr
+    assert "2048" in refused.stderr  # the server's own words, with its context size
+    first, second = stored(basedir)
+    assert first.replies[0].status in (MessageStatus.COMPLETE, MessageStatus.LENGTH)
+    assert second.replies[0].status is MessageStatus.ERROR
+    for conversation, name in ((first, "note.txt"), (second, "long log.txt")):
+        (file,) = [p for p in conversation.branch[0].parts if isinstance(p, FilePart)]
+        assert file.name == name
+
+
+def test_cli_attached_image_is_taken_by_a_text_only_llama_cpp_python(
+    llama: LlamaServer, basedir: Path, tmp_path: Path
+) -> None:
+    """What llama-cpp-python does with an image for a text-only model: it takes the request and
+    leaves the image out (the C++ llama-server refuses instead; tests/integration covers that
+    wording). No vision model can be fetched here, so Kibitz's image parts are checked against
+    this server's parser only: the request is well-formed and answered, and the question keeps
+    its image."""
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), "red").save(tmp_path / "red.png")
+    result = run_cli(
+        ["--basedir", str(basedir), "ask", "-m", llama.model, "--temperature", "0",
+         "--max-tokens", "8", "-a", str(tmp_path / "red.png"), "What colour is this image?"],
+        env=cli_env(base_url=llama.url, key=KEY),
+    )  # fmt: skip
+    assert result.returncode == 0, result.describe()
+    (conversation,) = stored(basedir)
+    (image,) = [p for p in conversation.branch[0].parts if isinstance(p, ImagePart)]
+    assert (image.name, image.width, image.height) == ("red.png", 64, 48)
+    assert conversation.replies[0].status in (MessageStatus.COMPLETE, MessageStatus.LENGTH)
