@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from kibitz import APP_NAME
-from kibitz.core.drafts import DraftStore
+from kibitz.core.drafts import DraftStore, conversation_key
 from kibitz.core.errors import Action, KibitzError
 from kibitz.core.paths import AppPaths
 from kibitz.core.secrets import SessionSecretStore
@@ -42,6 +42,7 @@ from kibitz.ui.views.welcome import WelcomePane
 
 _COLUMN_WIDTH = 800  # the composer lines up with the chat view's readable column
 DRAFTS = "drafts"  # under the data folder
+_HOUSEKEEPING_DELAY_MS = 10_000  # after start-up, when nobody waits on the store
 
 
 class MainWindow(QMainWindow):
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self._splitter.setSizes([270, 930])
         self.setCentralWidget(self._splitter)
 
+        self._drafts = DraftStore(paths.data_dir / DRAFTS, load_blob=store.blob)
         self.chat = ChatController(
             store,
             self.chat_view,
@@ -109,7 +111,7 @@ class MainWindow(QMainWindow):
             secrets,
             executor,
             media=self.media,
-            drafts=DraftStore(paths.data_dir / DRAFTS, load_blob=store.blob),
+            drafts=self._drafts,
         )
         # Files dropped on the conversation (or the welcome pane) attach; exports import.
         self.file_drops = FileDrops(self)
@@ -303,8 +305,15 @@ class MainWindow(QMainWindow):
         self.notices.show_notice(Notice(" ".join(error.lines()), timeout_ms=0, kind="warning"))
 
     def start_background_work(self) -> None:
-        """After the first frame: find out whether setup is needed, look for local servers."""
+        """After the first frame: find out whether setup is needed, look for local servers;
+        a little later, clear out conversations deleted in an earlier session."""
         QTimer.singleShot(0, self.setup.check)
+        QTimer.singleShot(_HOUSEKEEPING_DELAY_MS, self, self.purge_old_deletions)
+
+    def purge_old_deletions(self) -> None:
+        """Conversations deleted over a day ago go for good, with their unsent drafts."""
+        for conversation_id in self.sidebar_controller.purge_old_deletions():
+            self._drafts.discard(conversation_key(conversation_id))
 
     def _show_pane(self, conversation_id: ConversationId | None) -> None:
         self._stack.setCurrentWidget(self.welcome if conversation_id is None else self.chat_view)

@@ -18,6 +18,9 @@ from kibitz.ui.views.sidebar import Sidebar
 log = logging.getLogger(__name__)
 
 _NOTICE_TITLE_CHARS = 40
+# Deleted conversations stay restorable (Undo) for the session; a day later, at the next start,
+# they go for good, with the images and files no other message uses.
+DELETED_KEPT_S = 24 * 3600.0
 
 
 def short_title(title: str) -> str:
@@ -117,6 +120,19 @@ class SidebarController(QObject):
         if reopen is not None:
             self._sidebar.pick_conversation(reopen)
         return True
+
+    def purge_old_deletions(self) -> tuple[ConversationId, ...]:
+        """Remove for good what was deleted over DELETED_KEPT_S ago (Undo cannot reach it any
+        more); the conversations that went. A store that refuses is logged: it is tried again
+        at the next start, and nothing the user sees depends on it."""
+        try:
+            gone = self._store.purge_deleted(older_than=DELETED_KEPT_S).conversation_ids
+        except StoreError as e:
+            log.warning("could not purge deleted conversations: %s", e)
+            return ()
+        if gone:
+            log.info("purged %d conversations deleted over a day ago", len(gone))
+        return tuple(ConversationId(c) for c in gone)
 
     # -- telling ----------------------------------------------------------------------------------
 
