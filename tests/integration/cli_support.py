@@ -78,21 +78,27 @@ def run_cli(
     args: Sequence[str],
     *,
     env: Mapping[str, str],
-    input: str | None = None,
+    input: str | bytes | None = None,
     timeout: float = RUN_TIMEOUT,
 ) -> CliResult:
-    """Run the CLI to the end; whatever happens, it must not print a traceback."""
+    """Run the CLI to the end; whatever happens, it must not print a traceback. `input` is
+    piped on stdin (bytes as they are: an image)."""
+    data = input.encode() if isinstance(input, str) else input
     proc = subprocess.run(
         [*KIBITZ, *args],
         env=dict(env),
-        input=input,
-        stdin=subprocess.DEVNULL if input is None else None,
+        input=data,
+        stdin=subprocess.DEVNULL if data is None else None,
         capture_output=True,
-        text=True,
         timeout=timeout,
         check=False,
     )
-    result = CliResult(tuple(args), proc.returncode, proc.stdout, proc.stderr)
+    result = CliResult(
+        tuple(args),
+        proc.returncode,
+        proc.stdout.decode(errors="replace").replace("\r\n", "\n"),
+        proc.stderr.decode(errors="replace").replace("\r\n", "\n"),
+    )
     assert "Traceback" not in result.stderr, result.describe()
     return result
 

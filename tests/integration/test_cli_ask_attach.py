@@ -104,3 +104,68 @@ def test_a_refused_image_fails_the_command_and_the_question_stays(
     question = conversation.branch[0]
     assert question.content == "What is it?"
     assert any(isinstance(p, ImagePart) for p in question.parts)
+
+
+def test_an_image_piped_on_stdin_is_attached_as_a_pasted_image(
+    basedir: Path, fake_openai: FakeOpenAI
+) -> None:
+    # A screenshot on the clipboard: xclip -selection clipboard -t image/png -o | kibitz ask -a -
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "blue").save(out, "PNG")
+    result = run_cli(
+        ["--basedir", str(basedir), "ask", "-a", "-", "What is in this screenshot?"],
+        env=cli_env(base_url=fake_openai.url),
+        input=out.getvalue(),
+    )
+    assert result.returncode == 0, result.describe()
+    assert result.stdout == "I see 1 image: image/png 64x48.\n"
+    (seen,) = images_in(fake_openai.chat_requests[-1].body)
+    assert seen.size == len(out.getvalue())
+    (conversation,) = stored(basedir)
+    question = conversation.branch[0]
+    assert question.content == "What is in this screenshot?"
+    (image,) = [p for p in question.parts if isinstance(p, ImagePart)]
+    assert (image.name, image.mime_type, image.width, image.height) == (
+        "pasted-image-1.png",
+        "image/png",
+        64,
+        48,
+    )
+
+
+def test_text_piped_with_attach_dash_is_a_file_not_the_question(
+    basedir: Path, fake_openai: FakeOpenAI
+) -> None:
+    result = run_cli(
+        ["--basedir", str(basedir), "ask", "-a", "-", "Summarise"],
+        env=cli_env(base_url=fake_openai.url),
+        input="line one\nline two — déjà vu\n",
+    )
+    assert result.returncode == 0, result.describe()
+    text = fake_openai.chat_requests[-1].body["messages"][-1]["content"]
+    assert text.startswith("Summarise")
+    assert '<file name="stdin.txt">' in text
+    assert "line two — déjà vu" in text
+    (conversation,) = stored(basedir)
+    assert conversation.branch[0].content == "Summarise"
+
+
+def test_attach_dash_twice_or_with_nothing_piped_is_refused_before_anything_is_stored(
+    basedir: Path, fake_openai: FakeOpenAI
+) -> None:
+    twice = run_cli(
+        ["--basedir", str(basedir), "ask", "-a", "-", "-a", "-", "What?"],
+        env=cli_env(base_url=fake_openai.url),
+        input=b"abc",
+    )
+    assert twice.returncode == 2, twice.describe()
+    assert "Only one attachment can come from stdin" in twice.stderr
+    empty = run_cli(
+        ["--basedir", str(basedir), "ask", "-a", "-", "What?"],
+        env=cli_env(base_url=fake_openai.url),
+        input=b"",
+    )
+    assert empty.returncode == 2, empty.describe()
+    assert "stdin" in empty.stderr
+    assert fake_openai.chat_requests == []
+    assert stored(basedir) == []

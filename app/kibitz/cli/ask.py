@@ -24,11 +24,16 @@ from kibitz.core.errors import AttachmentError, AuthError, KibitzError, NotFound
 from kibitz.core.secrets import KeyringSecretStore
 from kibitz.core.types import Conversation, MessageId, MessageStatus, RequestParams
 
+STDIN = "-"  # --attach - : the attachment is what is piped in (xclip -o, wl-paste, curl)
+
 
 def _read_prompt(args: argparse.Namespace) -> str:
-    """The words on the command line, then whatever is piped on stdin."""
+    """The words on the command line, then whatever is piped on stdin (unless stdin is an
+    attachment)."""
     prompt = " ".join(args.prompt).strip()
-    piped = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read().strip()
+    piped = ""
+    if STDIN not in args.attach and sys.stdin is not None and not sys.stdin.isatty():
+        piped = sys.stdin.read().strip()
     return "\n\n".join(part for part in (prompt, piped) if part)
 
 
@@ -185,7 +190,37 @@ def _read_attachments(paths: list[str]) -> list[Attachment]:
         return []  # Pillow and pypdf stay unloaded
     from kibitz.core.attachments.reading import read_attachment
 
-    return [read_attachment(path) for path in paths]
+    if paths.count(STDIN) > 1:
+        raise AttachmentError(
+            "--attach - was given more than once",
+            headline="Only one attachment can come from stdin",
+            hint="Attach the others by their paths.",
+        )
+    return [_read_stdin() if path == STDIN else read_attachment(path) for path in paths]
+
+
+def _read_stdin() -> Attachment:
+    """What is piped in, as a pasted image (pasted-image-1.png) or a file named stdin.*."""
+    import dataclasses
+
+    from kibitz.core.attachments import AttachmentKind
+    from kibitz.core.attachments.reading import attachment_from_bytes, pasted_image_name
+
+    if sys.stdin is None or sys.stdin.isatty():
+        raise AttachmentError(
+            "stdin is a terminal",
+            headline="--attach - reads what is piped in, and nothing is",
+            hint="Pipe an image or file in, for example: "
+            'xclip -selection clipboard -t image/png -o | kibitz ask -a - "What is this?"',
+        )
+    data = sys.stdin.buffer.read()
+    attachment = attachment_from_bytes(data, "stdin")
+    if attachment.kind is AttachmentKind.IMAGE:
+        stem = pasted_image_name(()).rsplit(".", 1)[0]
+        extension = attachment.mime_type.rsplit("/", 1)[-1].replace("jpeg", "jpg")
+        return dataclasses.replace(attachment, name=f"{stem}.{extension}")
+    extension = "pdf" if attachment.mime_type == "application/pdf" else "txt"
+    return dataclasses.replace(attachment, name=f"stdin.{extension}")
 
 
 def run(context: CliContext, args: argparse.Namespace) -> int:

@@ -127,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="PATH",
         help="send an image (PNG, JPEG, WebP, GIF, ...), a text file or a PDF with the "
-        "question; repeat for several",
+        "question; repeat for several; - reads one from stdin (a screenshot: "
+        "xclip -selection clipboard -t image/png -o | kibitz ask -a - QUESTION)",
     )
 
     lst = sub.add_parser("list", parents=common, help="list stored conversations")
