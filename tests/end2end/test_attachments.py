@@ -160,3 +160,38 @@ def test_a_draft_with_an_image_survives_closing_the_app(
     assert isinstance(image, ImagePart)
     assert (image.width, image.height) == (300, 200)
     assert not manifest.exists(), "a sent draft is gone"
+
+
+def test_the_cli_asks_about_the_screenshot_on_the_clipboard(
+    basedir: Path, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """What the README shows: a screenshot tool's copy, read with xclip from the real X
+    clipboard (another process owns it) and piped into `kibitz ask -a -`."""
+    import shlex
+    import shutil
+
+    from tests.integration.cli_support import KIBITZ
+
+    if shutil.which("xclip") is None:
+        pytest.skip("needs xclip: bash tests/run.sh installs it")
+    env = display_env(base_url=fake_openai.url)
+    shot = tmp_path / "shot.png"
+    shot.write_bytes(files.quadrant_png(320, 200))
+    question = "What is on my screen?"
+    with clipboard(env, "image", str(shot)):
+        kibitz = shlex.join([*KIBITZ, "--basedir", str(basedir), "ask", "-a", "-", question])
+        command = f"xclip -selection clipboard -t image/png -o | {kibitz}"
+        proc = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "I see 1 image: image/png 320x200.\n"
+    (chat,) = stored(basedir)
+    (image,) = [p for p in chat.branch[0].parts if isinstance(p, ImagePart)]
+    assert (image.name, image.width, image.height) == ("pasted-image-1.png", 320, 200)
+    assert chat.replies[0].status is MessageStatus.COMPLETE

@@ -16,8 +16,9 @@ KIBITZ_QT_PACKAGES=(libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-shape0 l
 # Commands the test run needs, as command:package, with "a|b" as above (Debian 12 splits dbus
 # into dbus-daemon and dbus-bin; older releases ship one "dbus").
 # The frozen build's test: PyInstaller strips and reads ELF files with binutils; the desktop
-# entry and AppStream file are validated. pandoc reads the Markdown exports back.
-KIBITZ_TEST_COMMANDS=(Xvfb:xvfb xdotool:xdotool gnome-keyring-daemon:gnome-keyring
+# entry and AppStream file are validated. pandoc reads the Markdown exports back. xclip pipes
+# the clipboard's screenshot into `kibitz ask -a -`, as a user does.
+KIBITZ_TEST_COMMANDS=(Xvfb:xvfb xdotool:xdotool xclip:xclip gnome-keyring-daemon:gnome-keyring
   "dbus-run-session:dbus-daemon|dbus" "dbus-daemon:dbus-daemon|dbus" "dbus-send:dbus-bin|dbus"
   strip:binutils objdump:binutils desktop-file-validate:desktop-file-utils appstreamcli:appstream
   pandoc:pandoc)
