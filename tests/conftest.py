@@ -128,5 +128,19 @@ def _collect_qt_garbage_on_the_main_thread() -> Iterator[None]:
     cannot be stopped from another thread"), and a later processEvents then crashed.
     """
     yield
+    if "PySide6.QtGui" in sys.modules:
+        _clear_clipboard()
     if "PySide6.QtCore" in sys.modules:
         gc.collect()
+
+
+def _clear_clipboard() -> None:
+    """Give back what a test put on the clipboard while Python still runs: Qt deletes the
+    clipboard's QMimeData in its own exit handlers, after Python is gone, and deleting a
+    Python-made one then crashed the process (SIGSEGV after "N passed")."""
+    from PySide6.QtGui import QClipboard, QGuiApplication
+
+    app = QGuiApplication.instance()
+    if isinstance(app, QGuiApplication):
+        for mode in (QClipboard.Mode.Clipboard, QClipboard.Mode.Selection):
+            app.clipboard().clear(mode)

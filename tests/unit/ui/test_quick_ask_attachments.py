@@ -89,3 +89,63 @@ def test_open_in_kibitz_hands_the_attachments_to_the_window(
         assert [c.name for c in window.composer.chips()] == ["receipt.png"]
         (handed,) = window.composer.attachments
         assert handed.data == photo.read_bytes()  # type: ignore[union-attr]
+
+
+@pytest.mark.asyncio
+async def test_a_screenshot_pasted_in_quick_ask_is_asked_about(
+    qtbot: QtBot, store: Store, tmp_path: Path
+) -> None:
+    """Ctrl+Alt+Space, Ctrl+V, a question, Enter: the screenshot reaches the server."""
+    from tests.support.fake_openai import FakeOpenAI
+    from tests.support.fake_openai.vision import images_in
+    from tests.unit.ui.attachment_window import TEST_KEY, until
+
+    from kibitz.core.types import ImagePart, MessageStatus, Role
+
+    executor = ThreadPoolExecutor(max_workers=1)
+    with FakeOpenAI() as fake:
+        secrets = MemorySecretStore()
+        secrets.set_key("fake", TEST_KEY)
+        holder = SettingsHolder(fake_settings(fake), tmp_path / "settings.toml")
+        window = QuickAskWindow(store, holder, secrets, executor)
+        qtbot.addWidget(window)
+        try:
+            window.summon()
+            qtbot.waitExposed(window)
+            image = QImage(300, 180, QImage.Format.Format_RGB32)
+            image.fill(QColor(30, 120, 200))
+            mime = QMimeData()
+            mime.setImageData(image)
+            QApplication.clipboard().setMimeData(mime)
+            edit = composer_edit(window)
+            edit.setFocus()
+            qtbot.keyClick(edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+            await until(lambda: len(window.composer.attachments) == 1, "the chip")
+            qtbot.keyClicks(edit, "What is this?")
+            qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+            def answered() -> bool:
+                conversations = store.list_conversations()
+                if not conversations:
+                    return False
+                last = store.branch(conversations[0].id)[-1]
+                return last.role is Role.ASSISTANT and last.status is not MessageStatus.STREAMING
+
+            await until(answered, "the reply")
+        finally:
+            await window.chat.aclose()  # the HTTP client's connections
+            window.close()
+            executor.shutdown(wait=True)
+    (conversation,) = store.list_conversations()
+    question, reply = store.branch(conversation.id)
+    (part,) = [p for p in question.parts if isinstance(p, ImagePart)]
+    assert (part.name, part.mime_type, part.width, part.height) == (
+        "pasted-image-1.png",
+        "image/png",
+        300,
+        180,
+    )
+    (request,) = fake.chat_requests
+    (seen,) = images_in(request.body)
+    assert (seen.mime_type, seen.width, seen.height) == ("image/png", 300, 180)
+    assert reply.content == "I see 1 image: image/png 300x180."
