@@ -19,6 +19,8 @@ class Action(enum.StrEnum):
     CHOOSE_MODEL = "choose_model"
     TRIM_HISTORY = "trim_history"
     SET_KEY = "set_key"
+    SEND_WITHOUT_TOOLS = "send_without_tools"  # the server or model takes no `tools`
+    OPEN_TOOLS = "open_tools"  # Settings -> Tools, at the server that failed
 
 
 class KibitzError(Exception):
@@ -254,6 +256,53 @@ class ImagesNotSupportedError(ApiError):
         "Pick a model that sees images (a vision model), or remove the images and send again; "
         "your message and its attachments are kept."
     )
+
+
+class ToolsNotSupportedError(ApiError):
+    """The server or model refused the `tools` of a request (no function calling there)."""
+
+    code = "tools_not_supported"
+    action = Action.SEND_WITHOUT_TOOLS
+    default_headline = "This model or server does not take tools"
+    default_hint = (
+        "Send again without tools (the toggle in the composer, or `kibitz ask` without "
+        "--tools), or pick a model that can call functions."
+    )
+
+
+# -- tools (MCP servers) -----------------------------------------------------------------------
+
+
+class ToolServerError(KibitzError):
+    """An MCP server could not be started or reached, or stopped answering: `server` names it.
+
+    The detail says exactly what failed (the command that is missing, the URL that refused the
+    connection, the exit status and the last lines of the server's stderr)."""
+
+    code = "tool_server"
+    action = Action.OPEN_TOOLS
+    default_headline = "A tool server could not be started"
+    default_hint = "Check the server's command or URL in Settings → Tools."
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        server: str,
+        headline: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(detail, headline=headline, hint=hint)
+        self.server = server
+
+
+class ToolCallError(KibitzError):
+    """One tool call failed (it raised, timed out, returned an error, or its server failed):
+    the text goes back to the model as the call's error result; the turn goes on."""
+
+    code = "tool_call"
+    default_headline = "The tool call failed"
+    default_hint = "The model was told; it may try another way."
 
 
 class RateLimitError(ApiError):

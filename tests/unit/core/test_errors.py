@@ -22,6 +22,8 @@ def _all_error_classes() -> list[type[errors.KibitzError]]:
 def _make(cls: type[errors.KibitzError]) -> errors.KibitzError:
     if cls is errors.DatabaseRecoveredError:
         return cls("bad header", moved_to=Path("/data/kibitz.sqlite3.corrupt-1"))
+    if cls is errors.ToolServerError:
+        return cls("some detail", server="files")
     return cls("some detail")
 
 

@@ -21,6 +21,7 @@ from .events import (
     Retrying,
     Started,
     StreamEvent,
+    ToolCallDelta,
     UsageReport,
 )
 from .provider import ProviderConfig
@@ -40,6 +41,7 @@ __all__ = [
     "Retrying",
     "Started",
     "StreamEvent",
+    "ToolCallDelta",
     "TurnLike",
     "UsageReport",
     "build_request",

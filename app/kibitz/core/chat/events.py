@@ -1,8 +1,9 @@
 """Typed events a chat stream yields, in the order a consumer sees them.
 
 Each attempt that reaches the server yields `Started` before anything else of that attempt,
-then `ReasoningDelta`s and `Delta`s (interleaved by choice index when n > 1; a choice's
-reasoning usually comes before its text, but a server may interleave them) and a `Finished`
+then `ReasoningDelta`s, `Delta`s and `ToolCallDelta`s (interleaved by choice index when n > 1;
+a choice's reasoning usually comes before its text, but a server may interleave them) and a
+`Finished`
 for each choice as its finish_reason arrives; text a choice held back (what might have been
 the start of a think tag) comes out before its `Finished`, as reasoning or text, never lost.
 A successful stream then ends with at most one `UsageReport` and a
@@ -46,6 +47,23 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of tool call `call_index` of choice `index`, as the server streams it.
+
+    The first piece of a call carries its `id` and function `name` (OpenAI, vLLM); llama.cpp
+    may send a whole call in one piece. `arguments` is the next piece of the JSON arguments
+    string (often split mid-token); the consumer joins the pieces by (index, call_index).
+    Several calls of one choice (parallel calls) have call_index 0, 1, ...
+    """
+
+    call_index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class UsageReport:
     usage: Usage
 
@@ -78,4 +96,6 @@ class Failed:
     error: KibitzError
 
 
-StreamEvent = Started | Delta | ReasoningDelta | UsageReport | Retrying | Finished | Failed
+StreamEvent = (
+    Started | Delta | ReasoningDelta | ToolCallDelta | UsageReport | Retrying | Finished | Failed
+)

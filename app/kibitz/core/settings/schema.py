@@ -38,6 +38,8 @@ Theme = Literal["system", "light", "dark"]
 SendKey = Literal["enter", "ctrl+enter"]
 QuickAskPrefill = Literal["none", "clipboard", "selection"]
 ImageDetail = Literal["auto", "low", "high"]
+McpTransport = Literal["stdio", "http", "sse"]
+ToolPolicy = Literal["ask", "allow", "never"]
 
 # n > 1 asks for several alternative replies in one request. The API allows up to 128; past a
 # handful they cannot be compared side by side and they multiply the cost, so the UI stops at 8.
@@ -398,6 +400,147 @@ class UiSettings:
         validate_section(self)
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_server_name(value: object) -> str | None:
+    if isinstance(value, str) and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
+        return (
+            f"{value!r}: letters, digits, '_', '.' and '-' only (at most 64, starting with a "
+            "letter or digit); the model sees it in tool names"
+        )
+    return None
+
+
+def _check_env_names(value: object) -> str | None:
+    if isinstance(value, tuple):
+        for name in value:
+            if isinstance(name, str) and not _ENV_NAME.match(name):
+                return f"{name!r} is not an environment variable name"
+    return None
+
+
+def _check_header_names(value: object) -> str | None:
+    if isinstance(value, tuple):
+        for name in value:
+            if isinstance(name, str) and not _HEADER_NAME.match(name):
+                return f"header name {name!r} is not a valid HTTP header name"
+    return None
+
+
+def _check_tool_policies(value: object) -> str | None:
+    if isinstance(value, Mapping):
+        for tool, policy in value.items():
+            if policy not in ("ask", "allow", "never"):
+                return f"tool {tool!r}: {policy!r} is not ask, allow or never"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class McpServer:
+    """One MCP server. Its env values and header values are not here: they live in the
+    keyring (kibitz.core.tools.server_secrets), one entry per name listed below."""
+
+    SECTION: ClassVar[str] = "tools.servers"
+
+    name: str = field(
+        metadata=meta(
+            "A name for this server; its tools are told apart by it.",
+            nonempty=True,
+            check=_check_server_name,
+        )
+    )
+    transport: McpTransport = field(
+        default="stdio",
+        metadata=meta(
+            "stdio (a command Kibitz starts), http (streamable HTTP) or sse (the older "
+            "HTTP+SSE transport)."
+        ),
+    )
+    command: str | None = field(default=None, metadata=meta("The program to start (stdio)."))
+    args: tuple[str, ...] = field(default=(), metadata=meta("Its arguments (stdio)."))
+    env_names: tuple[str, ...] = field(
+        default=(),
+        metadata=meta(
+            "Environment variables set for it; their values are kept in the system keyring.",
+            check=_check_env_names,
+        ),
+    )
+    url: str | None = field(
+        default=None, metadata=meta("The server's URL (http, sse).", check=_check_url)
+    )
+    header_names: tuple[str, ...] = field(
+        default=(),
+        metadata=meta(
+            "HTTP headers sent to it; their values are kept in the system keyring.",
+            check=_check_header_names,
+        ),
+    )
+    enabled: bool = field(default=True, metadata=meta("Offer this server's tools to models."))
+    policy: ToolPolicy = field(
+        default="ask",
+        metadata=meta("Whether its tools run without asking (a destructive tool always asks)."),
+    )
+    tool_policies: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({}),
+        metadata=meta(
+            "Per tool (its name on the server): ask, allow or never; overrides the server's.",
+            check=_check_tool_policies,
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        validate_section(self)
+        if self.transport == "stdio" and not (self.command or "").strip():
+            raise InvalidSettingError(
+                f"tools.{self.name}.command", self.command, "a program to start",
+                reason="a stdio server needs a command",
+            )  # fmt: skip
+        if self.transport in ("http", "sse") and self.url is None:
+            raise InvalidSettingError(
+                f"tools.{self.name}.url", None, "an http(s) URL",
+                reason=f"an {self.transport} server needs a URL",
+            )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ToolsSettings:
+    SECTION: ClassVar[str] = "tools"
+
+    servers: tuple[McpServer, ...] = field(
+        default=(), metadata=meta("The MCP servers whose tools models may call.")
+    )
+    allow_read_only: bool = field(
+        default=False,
+        metadata=meta(
+            "Run tools that declare themselves read-only without asking.",
+            label="Allow read-only tools without asking",
+        ),
+    )
+    call_timeout_s: float = field(
+        default=60.0,
+        metadata=meta(
+            "How long one tool call may take before it is stopped and the model told.",
+            min=1,
+            max=3600,
+            unit="s",
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        validate_section(self)
+        names = [s.name for s in self.servers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise InvalidSettingError(
+                "tools.servers", duplicates, "unique server names",
+                reason=f"server names must be unique; used twice: {', '.join(duplicates)}",
+            )  # fmt: skip
+
+    def server(self, name: str) -> McpServer | None:
+        return next((s for s in self.servers if s.name == name), None)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """All settings. Immutable: change one with `with_value` or `dataclasses.replace`."""
@@ -407,6 +550,7 @@ class Settings:
     chat: ChatSettings = field(default_factory=ChatSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     presets: PresetsSettings = field(default_factory=PresetsSettings)
+    tools: ToolsSettings = field(default_factory=ToolsSettings)
 
     def with_value(self, path: str, value: object) -> Settings:
         """Return a copy with one setting changed; the generic setter for the dialog and CLI.
@@ -446,6 +590,19 @@ class Settings:
             self, providers=dataclasses.replace(self.providers, profiles=profiles)
         )
 
+    def with_server(self, server: McpServer) -> Settings:
+        """Add an MCP server, or replace the one with the same name (keeping its place)."""
+        servers = self.tools.servers
+        if any(s.name == server.name for s in servers):
+            servers = tuple(server if s.name == server.name else s for s in servers)
+        else:
+            servers = (*servers, server)
+        return dataclasses.replace(self, tools=dataclasses.replace(self.tools, servers=servers))
+
+    def without_server(self, name: str) -> Settings:
+        servers = tuple(s for s in self.tools.servers if s.name != name)
+        return dataclasses.replace(self, tools=dataclasses.replace(self.tools, servers=servers))
+
     def without_profile(self, name: str) -> Settings:
         profiles = tuple(p for p in self.providers.profiles if p.name != name)
         active = None if self.providers.active == name else self.providers.active
@@ -458,6 +615,7 @@ SECTIONS: Mapping[str, type[Any]] = {
     "chat": ChatSettings,
     "ui": UiSettings,
     "presets": PresetsSettings,
+    "tools": ToolsSettings,
 }
 
 

@@ -26,9 +26,11 @@ from kibitz.core.settings.fields import InvalidSettingError, coerce, field_info,
 from kibitz.core.settings.schema import (
     SCHEMA_VERSION,
     SECTIONS,
+    McpServer,
     Preset,
     ProviderProfile,
     Settings,
+    ToolsSettings,
 )
 
 log = logging.getLogger(__name__)
@@ -152,6 +154,8 @@ def from_dict(data: Mapping[str, Any], warnings: list[str]) -> Settings:
         if name in ("providers", "presets"):
             sections[name] = _named_list(_PROVIDERS if name == "providers" else _PRESETS,
                                          raw, warnings)  # fmt: skip
+        elif name == "tools":
+            sections[name] = _tools(raw, warnings)
         else:
             sections[name] = _section(SECTIONS[name], name, raw, warnings)
     return Settings(**sections)
@@ -227,6 +231,30 @@ def _named_list(spec: _NamedList, raw: Mapping[str, Any], warnings: list[str]) -
         return cls(tuple(records))
 
 
+def _tools(raw: Mapping[str, Any], warnings: list[str]) -> ToolsSettings:
+    """[tools] with its [[tools.servers]]: a bad or repeated server is skipped with a warning,
+    so one mistake loses only itself."""
+    entries = raw.get("servers", [])
+    if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
+        raise _CorruptError("tools.servers should be a list of [[tools.servers]] tables")
+    servers: list[McpServer] = []
+    for i, entry in enumerate(entries):
+        label = f"tools.servers[{i}]"
+        try:
+            server = _section(McpServer, label, entry, warnings)
+        except (InvalidSettingError, TypeError) as exc:  # TypeError: no name at all
+            reason = str(exc) if isinstance(exc, InvalidSettingError) else "it has no name"
+            warnings.append(f"{label} was skipped: {reason}")
+            continue
+        if any(s.name == server.name for s in servers):
+            warnings.append(f"{label} was skipped: a server named {server.name!r} comes earlier")
+            continue
+        servers.append(server)
+    scalars = {k: v for k, v in raw.items() if k != "servers"}
+    rest: ToolsSettings = _section(ToolsSettings, "tools", scalars, warnings)
+    return dataclasses.replace(rest, servers=tuple(servers))
+
+
 def to_dict(settings: Settings) -> dict[str, Any]:
     """The TOML-ready form: schema_version, then only the values that differ from defaults."""
     out: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
@@ -249,8 +277,8 @@ def _changed(obj: Any, default: Any | None) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, ProviderProfile | Preset):
-        return {k: v for k, v in _changed(value, None).items() if v != {}}
+    if isinstance(value, ProviderProfile | Preset | McpServer):
+        return {k: v for k, v in _changed(value, None).items() if v not in ({}, ())}
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     if isinstance(value, Mapping):

@@ -25,6 +25,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.CHOOSE_MODEL: "Choose model",
     Action.TRIM_HISTORY: "Trim history",
     Action.SET_KEY: "Set API key",
+    Action.SEND_WITHOUT_TOOLS: "Send without tools",
+    Action.OPEN_TOOLS: "Open tool settings",
 }
 
 
