@@ -130,6 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
         "question; repeat for several; - reads one from stdin (a screenshot: "
         "xclip -selection clipboard -t image/png -o | kibitz ask -a - QUESTION)",
     )
+    ask.add_argument(
+        "--tools",
+        action="store_true",
+        help="offer the tools of every enabled MCP server (kibitz mcp list); each call is "
+        "shown on stderr and, on a terminal, asked y/N",
+    )
+    ask.add_argument(
+        "--approve",
+        action="append",
+        default=[],
+        metavar="TOOL",
+        help="with --tools: run calls of TOOL without asking (its name, or SERVER/TOOL); "
+        "repeat for several; '*' runs every call",
+    )
 
     lst = sub.add_parser("list", parents=common, help="list stored conversations")
     lst.add_argument("--json", action="store_true", help="print JSON instead of a table")
