@@ -296,6 +296,18 @@ class ToolServerError(KibitzError):
         self.server = server
 
 
+class ToolLoopLimitError(KibitzError):
+    """The model kept calling tools for MAX_TOOL_ROUNDS requests in a row: the turn stops."""
+
+    code = "tool_rounds"
+    action = Action.RETRY
+    default_headline = "Stopped after 10 rounds of tool calls"
+    default_hint = (
+        "The calls and results so far are kept. Ask again to let the model go on, or narrow "
+        "the question."
+    )
+
+
 class ToolCallError(KibitzError):
     """One tool call failed (it raised, timed out, returned an error, or its server failed):
     the text goes back to the model as the call's error result; the turn goes on."""

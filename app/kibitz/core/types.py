@@ -190,10 +190,13 @@ class ToolCallPart:
 
 @dataclass(frozen=True, slots=True)
 class ToolResultPart:
+    """What a call returned (or why it did not run: `status`), as sent back to the model."""
+
     tool_call_id: str
     content: str
     is_error: bool = False
     status: ToolStatus = ToolStatus.OK
+    seconds: float | None = None  # how long the call ran, when it ran
     type: ClassVar[PartType] = PartType.TOOL_RESULT
 
 

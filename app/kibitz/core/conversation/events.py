@@ -6,6 +6,11 @@ first text arrives; a continued reply is announced again), then `ReasoningStream
 `TextStreamed` pieces, `RetryWaiting` between attempts, and `ReplyFinished` once a reply's
 row is final. `TurnEnded` always comes last, with the failure if there was one (shown on the
 reply it names). Every event is yielded after what it reports is stored.
+
+When the model calls tools, its reply row stays open across the requests of the turn: each
+call yields `ToolCallStarted` (the call is stored; approval, if needed, is asked right after),
+`ToolCallRunning` once it may run, and `ToolCallFinished` with its stored result (or why it
+did not run); then the next `RequestStarted` streams into the same reply.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from dataclasses import dataclass
 
 from kibitz.core.conversation.prepare import PreparedRequest
 from kibitz.core.errors import ApiError, KibitzError
-from kibitz.core.types import Message, MessageId
+from kibitz.core.tools import ToolSpec
+from kibitz.core.types import Message, MessageId, ToolCallPart, ToolResultPart
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,33 @@ class RetryWaiting:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    """The model called a tool; the call is stored in the reply. `spec` is None when no
+    enabled server offers that function (the model gets an error result)."""
+
+    message_id: MessageId
+    call: ToolCallPart
+    spec: ToolSpec | None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRunning:
+    """The call was allowed (by a setting or the user) and runs now."""
+
+    message_id: MessageId
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallFinished:
+    """The call's result is stored (ok, error, or denied)."""
+
+    message_id: MessageId
+    call: ToolCallPart
+    result: ToolResultPart
+
+
+@dataclass(frozen=True, slots=True)
 class ReplyFinished:
     """The reply's row as stored at its end (complete, length, interrupted, error, ...)."""
 
@@ -76,6 +109,9 @@ TurnEvent = (
     | ReasoningStreamed
     | TextStreamed
     | RetryWaiting
+    | ToolCallStarted
+    | ToolCallRunning
+    | ToolCallFinished
     | ReplyFinished
     | TurnEnded
 )

@@ -80,6 +80,11 @@ class ReplyRows:
         if writer is not None:
             self._store.set_usage(writer.message_id, self.usage)
 
+    def carry_usage(self) -> None:
+        """A request of a tool round ended: what it cost counts under the next one's usage."""
+        if self.usage is not None:
+            self._usage_before = self.usage
+
     def finish(self, index: int, status: MessageStatus, reason: str | None) -> None:
         usage = self._usage_before if index == 0 else None
         self.writer(index).finish(status, finish_reason=reason, usage=usage)
