@@ -13,6 +13,7 @@ from kibitz.core.chat import (
     RetryPolicy,
     Started,
     StreamEvent,
+    ToolCallDelta,
     UsageReport,
 )
 from kibitz.core.errors import KibitzError
@@ -31,6 +32,15 @@ class StreamResult:
 
     def text(self, index: int = 0) -> str:
         return "".join(e.text for e in self.events if isinstance(e, Delta) and e.index == index)
+
+    def calls(self, index: int = 0) -> list[tuple[str | None, str | None, str]]:
+        """Choice `index`'s tool calls joined as a consumer joins them: (id, name, arguments)."""
+        joined: dict[int, tuple[str | None, str | None, str]] = {}
+        for e in self.events:
+            if isinstance(e, ToolCallDelta) and e.index == index:
+                call_id, name, arguments = joined.get(e.call_index, (None, None, ""))
+                joined[e.call_index] = (call_id or e.id, name or e.name, arguments + e.arguments)
+        return [joined[i] for i in sorted(joined)]
 
     @property
     def failure(self) -> KibitzError | None:

@@ -79,8 +79,21 @@ async def test_recorded_stream(fake_openai: FakeOpenAI, run_chat: Runner, path: 
             assert event.refusal == expected.refusal[event.index]
 
 
-def test_tool_call_recordings_carry_no_text() -> None:
-    # Tool-call deltas are ignored, not turned into text: the oracle agrees there is none.
-    rec = read_recording(FIXTURES / "sse/08_tool_call_single_split_args.sse")
-    assert rec.text[0] == ""
-    assert rec.finish == {0: "tool_calls"}
+@pytest.mark.parametrize(
+    "name", ["sse/09_parallel_tool_calls_two.sse", "sse/with-usage/08_tool_call_single_usage.sse"]
+)
+@pytest.mark.asyncio
+async def test_recorded_tool_calls_arrive_whole(
+    fake_openai: FakeOpenAI, run_chat: Runner, name: str
+) -> None:
+    fake_openai.script(Replay(FIXTURES / name))
+    result = await run_chat()
+
+    calls = result.calls()
+    assert calls
+    assert result.text() == ""
+    for call_id, function, arguments in calls:
+        assert (call_id or "").startswith("call_")
+        assert function
+        assert isinstance(json.loads(arguments), dict)
+    assert result.finished == {0: "tool_calls"}

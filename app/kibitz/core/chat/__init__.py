@@ -6,7 +6,7 @@ Typical use::
     async with ChatClient(provider) as client:
         async with contextlib.aclosing(client.stream(request)) as events:
             async for event in events:
-                ...  # Started, Delta, Finished, UsageReport, Retrying, Failed
+                ...  # Started, Delta, ReasoningDelta, ToolCallDelta, Finished, UsageReport, ...
 
 Importing this package does not import openai; the first request does.
 """

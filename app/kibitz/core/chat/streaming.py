@@ -1,9 +1,8 @@
 """Translating the chunks of one streamed response into events, whatever the server's dialect.
 
 Chunks arrive as the SDK's loosely built objects (it does not validate them), so every field
-is read defensively: Azure's preamble has empty choices, id and model; newer OpenAI models add
-"usage": null and an obfuscation field to every chunk; llama.cpp sends no usage; tool-call
-deltas carry no text and are ignored.
+is read defensively (fields.py): Azure's preamble has empty choices, id and model; newer OpenAI
+models add "usage": null and an obfuscation field to every chunk; llama.cpp sends no usage.
 
 Reasoning comes three ways, per choice: `delta.reasoning_content` (DeepSeek, llama.cpp, vLLM
 before 0.11), `delta.reasoning` (vLLM since, OpenRouter, Ollama) or `<think>…</think>` at the
@@ -11,61 +10,35 @@ start of `delta.content` (think_tags.py). The SDK's types know neither field: th
 from the object's extra attributes. Some vLLM builds send both fields with the same text
 (vllm-project/vllm#29408); it is taken once. OpenRouter's `reasoning_details` repeats
 `reasoning` and is read only when neither field is there.
+
+Tool calls (`delta.tool_calls`, or the legacy `delta.function_call`) become `ToolCallDelta`s,
+numbered per choice in the order the calls begin, whichever way the server pieces them
+(tool_deltas.py). A whole reply (`stream: false`) gives the same events, each call in one
+piece. The finish_reason is passed on as the server sent it: some say "stop" after tool calls
+(older Ollama), so a consumer goes by the deltas, not by the reason.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from kibitz.core.types import Usage
 
 from .events import Delta, Finished, ReasoningDelta, Started, StreamEvent, UsageReport
+from .fields import field_of, int_or_zero, text_of
 from .think_tags import ReasoningTagFilter, ThinkTagSplitter
+from .tool_deltas import ToolCallReader
 
 log = logging.getLogger(__name__)
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-_NO_EXTRAS = object()
-
-
-def _field(obj: Any, name: str) -> Any:
-    """`obj.name` from an SDK model, its pydantic extras, a mapping or any object; else None.
-
-    Read from the instance dict first: getattr of a name a pydantic model lacks raises inside
-    pydantic, and an ABC isinstance per field costs as much; together they made a chunk ten
-    times slower to read (18 us a chunk instead of 3).
-    """
-    if obj is None:
-        return None
-    attrs = getattr(obj, "__dict__", None)
-    if attrs is not None:
-        if name in attrs:
-            return attrs[name]
-        extras = getattr(obj, "__pydantic_extra__", _NO_EXTRAS)
-        if extras is not _NO_EXTRAS:
-            return extras.get(name) if isinstance(extras, dict) else None
-    elif isinstance(obj, dict | Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _text(obj: Any, name: str) -> str:
-    value = _field(obj, name)
-    return value if isinstance(value, str) else ""
 
 
 def reasoning_text(delta: Any) -> str:
     """The reasoning a delta (or a whole message) carries, in whichever field the server used."""
     if getattr(delta, "__pydantic_extra__", None) == {}:
         return ""  # an SDK model with no fields beyond OpenAI's: the common case, kept quick
-    content = _text(delta, "reasoning_content")
-    other = _text(delta, "reasoning")
+    content = text_of(delta, "reasoning_content")
+    other = text_of(delta, "reasoning")
     if content and other and content != other:
         # Never seen from a real server; keep the older name's text rather than double it.
         log.debug("reasoning_content and reasoning differ; using reasoning_content")
@@ -73,16 +46,16 @@ def reasoning_text(delta: Any) -> str:
         return content or other
     # OpenRouter: structured details; "reasoning.text" repeats `reasoning`, "reasoning.summary"
     # (OpenAI models) is the only readable text there is, "reasoning.encrypted" has none.
-    details = _field(delta, "reasoning_details")
+    details = field_of(delta, "reasoning_details")
     if not isinstance(details, list):
         return ""
     parts = []
     for item in details:
-        kind = _text(item, "type")
+        kind = text_of(item, "type")
         if kind == "reasoning.text":
-            parts.append(_text(item, "text"))
+            parts.append(text_of(item, "text"))
         elif kind == "reasoning.summary":
-            parts.append(_text(item, "summary"))
+            parts.append(text_of(item, "summary"))
     return "".join(parts)
 
 
@@ -124,12 +97,14 @@ class ChunkTranslator:
         self.expected_choices = max(1, expected_choices)
         self.request_id = request_id
         self.chunks = 0
-        self.delivered = False  # text or reasoning went to the consumer: never retry after this
+        # Text, reasoning or a tool call went to the consumer: never retry after this.
+        self.delivered = False
         self._started = False
         self._seen: set[int] = set()
         self._finished: set[int] = set()
         self._usage: Usage | None = None
         self._texts: dict[int, _ChoiceText] = {}
+        self._calls: dict[int, ToolCallReader] = {}
 
     @property
     def all_finished(self) -> bool:
@@ -152,23 +127,41 @@ class ChunkTranslator:
             found = self._texts[index] = _ChoiceText()
         return found
 
-    def _read_choice(self, choice: Any, body: Any, out: list[StreamEvent]) -> None:
+    def _read_choice(
+        self, choice: Any, body: Any, out: list[StreamEvent], *, whole: bool = False
+    ) -> None:
         """One choice of a chunk (`body` is its delta) or of a whole reply (its message)."""
-        index = _int(_field(choice, "index"))
+        index = int_or_zero(field_of(choice, "index"))
         self._seen.add(index)
         reasoning = reasoning_text(body)
-        content = _text(body, "content")
+        content = text_of(body, "content")
         if reasoning or content:
             self._emit(self._choice_text(index).read(index, reasoning, content), out)
-        refusal = _text(body, "refusal")
+        refusal = text_of(body, "refusal")
         if refusal:
             self._emit([Delta(refusal, index, True)], out)
-        reason = _field(choice, "finish_reason")
+        tool_calls = field_of(body, "tool_calls")
+        function_call = field_of(body, "function_call")
+        if tool_calls or function_call:
+            self._read_calls(index, tool_calls, function_call, whole, out)
+        reason = field_of(choice, "finish_reason")
         if reason and index not in self._finished:
             self._finished.add(index)
             self._start(None, out)
             self._flush(index, out)  # text held for a tag that never came is the choice's end
             out.append(Finished(str(reason), index))
+
+    def _read_calls(
+        self, index: int, tool_calls: Any, function_call: Any, whole: bool, out: list[StreamEvent]
+    ) -> None:
+        reader = self._calls.get(index)
+        if reader is None:
+            reader = self._calls[index] = ToolCallReader(index)
+        pieces = reader.read(tool_calls, whole=whole) + reader.read_function_call(function_call)
+        if pieces:
+            # Text held back for a tag that may be forming came before the calls: keep the order.
+            self._flush(index, out)
+            self._emit(list(pieces), out)
 
     def _flush(self, index: int, out: list[StreamEvent]) -> None:
         texts = self._texts.pop(index, None)
@@ -179,24 +172,24 @@ class ChunkTranslator:
         """Events for one chunk (usually none or one)."""
         self.chunks += 1
         out: list[StreamEvent] = []
-        model = _field(chunk, "model")
+        model = field_of(chunk, "model")
         if isinstance(model, str) and model:
             self._start(model, out)
-        for choice in _field(chunk, "choices") or ():
-            self._read_choice(choice, _field(choice, "delta"), out)
+        for choice in field_of(chunk, "choices") or ():
+            self._read_choice(choice, field_of(choice, "delta"), out)
         # Some servers repeat usage on every chunk; the last one is the total.
-        self._read_usage(_field(chunk, "usage"))
+        self._read_usage(field_of(chunk, "usage"))
         return out
 
     def feed_completion(self, completion: Any) -> list[StreamEvent]:
         """Events for a whole non-streamed `chat.completion`: it reads as one big chunk."""
         self.chunks += 1
         out: list[StreamEvent] = []
-        model = _field(completion, "model")
+        model = field_of(completion, "model")
         self._start(model if isinstance(model, str) and model else None, out)
-        for choice in _field(completion, "choices") or ():
-            self._read_choice(choice, _field(choice, "message"), out)
-        self._read_usage(_field(completion, "usage"))
+        for choice in field_of(completion, "choices") or ():
+            self._read_choice(choice, field_of(choice, "message"), out, whole=True)
+        self._read_usage(field_of(completion, "usage"))
         return out
 
     def flush(self) -> list[StreamEvent]:
@@ -209,11 +202,11 @@ class ChunkTranslator:
 
     def _read_usage(self, usage: Any) -> None:
         if usage is not None:
-            prompt = _int(_field(usage, "prompt_tokens"))
-            completion = _int(_field(usage, "completion_tokens"))
-            total = _int(_field(usage, "total_tokens")) or prompt + completion
-            details = _field(usage, "completion_tokens_details")
-            reasoning = _int(_field(details, "reasoning_tokens"))
+            prompt = int_or_zero(field_of(usage, "prompt_tokens"))
+            completion = int_or_zero(field_of(usage, "completion_tokens"))
+            total = int_or_zero(field_of(usage, "total_tokens")) or prompt + completion
+            details = field_of(usage, "completion_tokens_details")
+            reasoning = int_or_zero(field_of(details, "reasoning_tokens"))
             self._usage = Usage(prompt, completion, total, reasoning)
 
     def end(self) -> list[StreamEvent]:
