@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kibitz.core.errors import ConfigError
 from kibitz.core.models import model_limits
 from kibitz.core.types import Message, MessageStatus, RequestParams, Role
+
+from .tool_history import assistant_messages, has_tool_parts
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +27,17 @@ class ChatTurn:
 TurnLike = ChatTurn | Message | tuple[Role | str, str]
 
 
-def _turn(item: TurnLike) -> ChatTurn | None:
-    """Normalise one input; None for messages the model should not see."""
+def _wire(item: TurnLike) -> list[dict[str, Any]]:
+    """The wire messages of one input: none for messages the model should not see, several
+    for a reply that holds tool calls (tool_history.py)."""
     if isinstance(item, Message):
         # A failed reply has no text worth sending; an interrupted one keeps its partial text.
-        if item.status is MessageStatus.ERROR or (item.role is Role.ASSISTANT and not item.content):
-            return None
+        if item.status is MessageStatus.ERROR:
+            return []
+        if item.role is Role.ASSISTANT and has_tool_parts(item):
+            return assistant_messages(item.parts)
+        if item.role is Role.ASSISTANT and not item.content:
+            return []
         turn = ChatTurn(item.role, item.content)
     elif isinstance(item, ChatTurn):
         turn = item
@@ -38,10 +45,11 @@ def _turn(item: TurnLike) -> ChatTurn | None:
         role, content = item
         turn = ChatTurn(Role(role), content)
     if turn.role is Role.TOOL:
-        # Tool results need the tool_call_id of a call we never make; sending one is a 400.
-        log.debug("skipping a tool message: tool calls are not supported")
-        return None
-    return turn
+        # Results travel inside the reply that made the call (above); a lone tool message has
+        # no tool_call_id to answer, and sending one is a 400.
+        log.debug("leaving out a tool message that answers no call")
+        return []
+    return [{"role": turn.role.value, "content": turn.content}]
 
 
 def build_request(
@@ -51,13 +59,17 @@ def build_request(
     system_prompt: str | None = None,
     stream: bool = True,
     include_usage: bool = True,
+    tools: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The JSON body for POST /chat/completions; only parameters that are set are sent.
 
     `messages` is the conversation's current branch, oldest first, as stored `Message`s,
     `ChatTurn`s or `(role, content)` pairs. Failed replies (status ERROR), empty assistant
-    messages and tool messages are left out. A non-blank `system_prompt` goes first.
-    For OpenAI's reasoning models (o-series, gpt-5) max_tokens is sent as max_completion_tokens.
+    messages and lone tool messages are left out; a reply holding tool calls goes as the
+    assistant's calls, each followed by its result (tool_history.py). A non-blank
+    `system_prompt` goes first. `tools` (ToolSpec.as_openai_tool() entries) is sent when not
+    empty. For OpenAI's reasoning models (o-series, gpt-5) max_tokens is sent as
+    max_completion_tokens.
     """
     model = (params.model or "").strip()
     if not model:
@@ -70,13 +82,13 @@ def build_request(
     if system_prompt and system_prompt.strip():
         wire.append({"role": Role.SYSTEM.value, "content": system_prompt})
     for item in messages:
-        turn = _turn(item)
-        if turn is not None:
-            wire.append({"role": turn.role.value, "content": turn.content})
+        wire.extend(_wire(item))
     if not wire:
         raise ValueError("build_request needs at least one message")
 
     body: dict[str, Any] = {"model": model, "messages": wire}
+    if tools:
+        body["tools"] = [dict(tool) for tool in tools]
     if params.max_tokens is not None:
         # OpenAI's reasoning models refuse max_tokens; max_completion_tokens means the same.
         limits = model_limits(model)
