@@ -12,18 +12,26 @@ Chat framing follows OpenAI's format: each message costs 3 tokens plus its role 
 and every request 3 more to prime the reply. When the server has reported usage for an
 earlier request of the same branch, `UsageAnchor` lets its exact figure replace our count
 for that prefix.
+
+A stored reply that holds tool calls is counted as the wire messages it expands into (its
+calls, their results, its texts; chat/tool_history.py), so trimming, which keeps or drops a
+stored message whole, never parts a call from its result. The `tools` offered are counted
+roughly, as their JSON.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
 
 from kibitz.core import errors
 from kibitz.core.models import EncodingName, context_window, encoding_for
 from kibitz.core.types import ImagePart, Message, PartType
+
+_TOOL_PARTS = (PartType.TOOL_CALL, PartType.TOOL_RESULT)
 
 _ATTACHED = (PartType.IMAGE, PartType.FILE)
 
@@ -75,8 +83,41 @@ def count_tokens(text: str, model: str) -> int:
 
 
 def message_tokens(item: ChatItem, model: str) -> int:
+    if isinstance(item, Message) and _holds_tool_calls(item):
+        return _tool_round_tokens(item, model)
     role, content = _parts(item)
     return TOKENS_PER_MESSAGE + count_tokens(role, model) + _content_tokens(item, content, model)
+
+
+# A call's framing beyond its name and arguments (its id and type): a guess, OpenAI does not
+# publish how functions are rendered.
+TOKENS_PER_CALL = 3
+
+
+def _holds_tool_calls(message: Message) -> bool:
+    return any(p.type in _TOOL_PARTS for p in message.parts)
+
+
+def _tool_round_tokens(message: Message, model: str) -> int:
+    """A reply with tool calls, as the assistant and tool messages it is sent as."""
+    from kibitz.core.chat.tool_history import assistant_messages
+
+    total = 0
+    for wire in assistant_messages(message.parts):
+        total += TOKENS_PER_MESSAGE + count_tokens(wire["role"], model)
+        total += count_tokens(wire.get("content") or "", model)
+        for call in wire.get("tool_calls") or ():
+            function = call["function"]
+            total += TOKENS_PER_CALL + count_tokens(function["name"], model)
+            total += count_tokens(function["arguments"], model)
+    return total
+
+
+def tools_tokens(tools: Sequence[Mapping[str, Any]], model: str) -> int:
+    """The `tools` of a request, roughly: their JSON (servers render them more tersely)."""
+    if not tools:
+        return 0
+    return count_tokens(json.dumps(list(tools), ensure_ascii=False), model)
 
 
 # An image whose size is unknown here (already turned into a data: URL) is counted as a
@@ -137,11 +178,17 @@ def anchor_from_messages(messages: Sequence[ChatItem]) -> UsageAnchor | None:
     """The anchor given by the newest stored reply that carries usage, if any.
 
     Valid only when that reply's request sent everything before it untrimmed and unchanged
-    (same system prompt); the chat engine knows whether it did.
+    (same system prompt); the chat engine knows whether it did. A reply holding tool calls
+    is passed over: it took several requests, and its usage adds up all their prompts.
     """
     for i in range(len(messages) - 1, 0, -1):
         item = messages[i]
-        if isinstance(item, Message) and item.usage is not None and item.usage.prompt_tokens > 0:
+        if (
+            isinstance(item, Message)
+            and item.usage is not None
+            and item.usage.prompt_tokens > 0
+            and not _holds_tool_calls(item)
+        ):
             return UsageAnchor(covered=i, tokens=item.usage.prompt_tokens)
     return None
 
@@ -179,12 +226,15 @@ def trim_to_fit(
     window: int,
     reserve: int,
     anchor: UsageAnchor | None = None,
+    overhead: int = 0,
 ) -> TrimResult[M]:
     """Drop the oldest turns until the prompt fits in `window - reserve` tokens.
 
     A turn is a user message with the replies that follow it, so no answer is left without
-    its question. System messages and the newest user message (with anything after it) are
-    never dropped. Raises errors.ContextTooLongError when even those do not fit.
+    its question. System messages and the newest user message (with anything after it, such
+    as the tool round in progress) are never dropped. `overhead` is what every request
+    carries beyond its messages (the tools offered). Raises errors.ContextTooLongError when
+    even those do not fit.
 
     With an `anchor`, the server's count for the prefix it covers stands in for ours; once
     part of that prefix is dropped, the difference between the two counts is scaled by the
@@ -197,7 +247,9 @@ def trim_to_fit(
             hint="Lower the reply reserve (or max_tokens) in Settings.",
         )
     costs = [message_tokens(m, model) for m in messages]
-    estimate = _Estimate(costs, anchor if anchor and anchor.applies_to(messages) else None)
+    estimate = _Estimate(
+        costs, anchor if anchor and anchor.applies_to(messages) else None, overhead
+    )
     kept = [True] * len(messages)
     dropped = 0
     for turn in _turns(messages):
@@ -209,7 +261,7 @@ def trim_to_fit(
         dropped += len(turn)
     tokens = estimate.total()
     if tokens > budget:
-        raise _too_long(model, tokens, window, reserve)
+        raise _too_long(model, tokens, window, reserve, with_tools=overhead > 0)
     return TrimResult(
         kept=tuple(m for m, keep in zip(messages, kept, strict=True) if keep),
         dropped_count=dropped,
@@ -236,9 +288,9 @@ def _turns(messages: Sequence[ChatItem]) -> list[list[int]]:
 class _Estimate:
     """The running prompt size while messages are dropped (O(1) per drop)."""
 
-    def __init__(self, costs: list[int], anchor: UsageAnchor | None) -> None:
+    def __init__(self, costs: list[int], anchor: UsageAnchor | None, overhead: int = 0) -> None:
         self._costs = costs
-        self._local = sum(costs) + REPLY_PRIMING_TOKENS
+        self._local = sum(costs) + REPLY_PRIMING_TOKENS + overhead
         self._covered = anchor.covered if anchor else 0
         self._prefix = sum(costs[: self._covered])
         self._prefix_kept = self._prefix
@@ -255,12 +307,16 @@ class _Estimate:
         return self._local + round(self._offset * self._prefix_kept / self._prefix)
 
 
-def _too_long(model: str, tokens: int, window: int, reserve: int) -> errors.ContextTooLongError:
+def _too_long(
+    model: str, tokens: int, window: int, reserve: int, *, with_tools: bool = False
+) -> errors.ContextTooLongError:
+    what = "the system prompt and the tools" if with_tools else "the system prompt"
     err = errors.ContextTooLongError(
-        f"the newest message and the system prompt need about {tokens:,} tokens, but "
+        f"the newest message and {what} need about {tokens:,} tokens, but "
         f"{model} has {window:,} and {reserve:,} are kept for the reply",
         hint="Shorten the message or the system prompt, lower the reply reserve (max_tokens), "
-        "or pick a model with a larger context window.",
+        + ("send without tools, " if with_tools else "")
+        + "or pick a model with a larger context window.",
     )
     err.action = errors.Action.CHOOSE_MODEL  # trimming older messages cannot help here
     return err

@@ -4,19 +4,29 @@ Reasoning parts are never sent back (servers either ignore or refuse them, and t
 tokens); failed replies are left out; a reply being continued goes last, as the assistant's
 prefix where the server can extend it, else followed by a short instruction that is sent but
 never stored.
+
+Tools: the engine passes the `ToolSpec`s to offer with every request of a turn, and asks for
+the next round by passing the reply that holds the round's calls and results as `leaf_id`;
+that reply goes last, as the calls and their results (chat/tool_history.py), and is never
+trimmed away.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kibitz.core.attachments.wire import has_attachments, user_content
 from kibitz.core.chat import ChatTurn, ProviderConfig, build_request
+from kibitz.core.chat.tool_history import has_tool_parts
 from kibitz.core.conversation import context
 from kibitz.core.store import Store
 from kibitz.core.types import Message, MessageId, MessageStatus, RequestParams, Role
+
+if TYPE_CHECKING:
+    from kibitz.core.tools import ToolSpec
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +69,13 @@ def _with_attachments(
 
 
 def sendable(message: Message) -> bool:
-    """Whether a stored message goes into requests: failed replies and empty ones do not."""
+    """Whether a stored message goes into requests: failed replies and empty ones do not (a
+    reply holding tool calls but no text is not empty)."""
     if message.status is MessageStatus.ERROR:
         return False
-    return message.role is not Role.ASSISTANT or bool(message.content)
+    if message.role is not Role.ASSISTANT or message.content:
+        return True
+    return has_tool_parts(message)
 
 
 def prepare_request(
@@ -73,10 +86,12 @@ def prepare_request(
     *,
     provider: ProviderConfig | None = None,
     continuing: bool = False,
+    tools: Sequence[ToolSpec] | None = None,
 ) -> PreparedRequest:
     """The request for the branch ending at `leaf_id`, trimmed to the model's window.
 
     With `continuing`, `leaf_id` is a cut-off reply that the model is asked to extend.
+    `tools` are offered (as `tools`), and then one reply is asked for: `n` is not sent.
     """
     leaf = store.get_message(leaf_id)
     conversation = store.get_conversation(leaf.conversation_id)
@@ -88,8 +103,11 @@ def prepare_request(
     kind = provider.kind if provider is not None else None
     extra: dict[str, Any] = {}
     instruction: list[ChatTurn] = []
-    if continuing:
+    offered = [spec.as_openai_tool() for spec in tools or ()]
+    if continuing or offered:
+        # One reply: a continuation extends one reply, and a tool loop follows one choice.
         params = RequestParams.from_mapping({**params.overridden(), "n": None})
+    if continuing:
         if kind in _CONTINUE_FINAL_KINDS:
             extra = {"continue_final_message": True, "add_generation_prompt": False}
         elif kind not in _PREFILL_KINDS:
@@ -102,16 +120,26 @@ def prepare_request(
         if options.max_prompt_tokens is not None:
             window = min(window, options.max_prompt_tokens + reserve)
         # The server's own prompt_tokens of the last reply beats our estimate for that prefix
-        # (our tokenizer is only a guess for non-OpenAI models).
-        anchor = context.anchor_from_messages(turns)
-        trimmed = context.trim_to_fit(turns, model, window=window, reserve=reserve, anchor=anchor)
+        # (our tokenizer is only a guess for non-OpenAI models). Not with tools: that figure
+        # holds the tools when they were offered then, and they would be counted twice.
+        anchor = None if offered else context.anchor_from_messages(turns)
+        trimmed = context.trim_to_fit(
+            turns,
+            model,
+            window=window,
+            reserve=reserve,
+            anchor=anchor,
+            overhead=context.tools_tokens(offered, model),
+        )
         turns, dropped, tokens = list(trimmed.kept), trimmed.dropped_count, trimmed.tokens
         if dropped:
             log.info("left out the %d oldest messages to fit %d tokens", dropped, window)
     # After trimming, which must keep the reply being continued (the newest turn), and which
     # keeps or drops a message together with its attachments.
     turns = [_with_attachments(store, t, options) for t in turns]
-    body = build_request([*turns, *instruction], params, stream=options.stream)
+    body = build_request(
+        [*turns, *instruction], params, stream=options.stream, tools=offered or None
+    )
     if extra:
         body["extra_body"] = extra
     return PreparedRequest(body, dropped, tokens)
