@@ -35,6 +35,7 @@ from kibitz.core.errors import (
     ServerError,
     StreamInterruptedError,
     StreamStalledError,
+    ToolsNotSupportedError,
 )
 
 from .retry import parse_retry_after
@@ -66,6 +67,27 @@ _NO_IMAGE_WORDS = (
     "support image input",  # OpenRouter: "No endpoints found that support image input"
     "into go struct field message.messages.content of type string",  # Ollama before 0.1.33
 )
+# How servers refuse the `tools` of a request (matched lower-cased, whatever the status:
+# llama.cpp answers 500, OpenRouter and Azure 404). Each wording as reported from the server.
+_NO_TOOLS_WORDS = (
+    # OpenAI, 400: "tools is not supported in this model. For a list of supported models, ..."
+    # (gpt-5-chat-latest; sbintuitions/flexeval#242)
+    "tools is not supported",
+    "'tools' is not supported",  # OpenAI's unsupported_parameter wording, param "tools"
+    # llama.cpp's server without --jinja, 500 (containers/ramalama#988, defilantech/LLMKube#126)
+    "tools param requires --jinja",
+    "unsupported param: tools",  # llama.cpp before --jinja, 500 (ggml-org/llama.cpp#10920)
+    # Ollama, 400: "registry.ollama.ai/library/llama3:8b does not support tools" (ollama/ollama
+    # #6027, #14795; pydantic/pydantic-ai#703)
+    "does not support tools",
+    # vLLM without --enable-auto-tool-choice, 400 (langchain4j/langchain4j#3475)
+    "tool choice requires --enable-auto-tool-choice",
+    # OpenRouter, 404: "No endpoints found that support tool use. ..." (evalstate/fast-agent#122)
+    "support tool use",
+    # Azure OpenAI with an API version before tools, 404 (MicrosoftDocs/azure-docs#118069)
+    "unrecognized request argument supplied: tools",
+)
+_TOOL_PARAMS = ("tools", "tool_choice", "parallel_tool_calls")
 _PARAM_PATTERNS = (
     re.compile(r"Unsupported (?:parameter|value): '([\w.]+)'"),
     re.compile(r"'([\w.]+)' is not supported"),
@@ -210,6 +232,9 @@ def error_from_response(
         return ContextTooLongError(detail, status=status)
     if any(words in fields.message.lower() for words in _NO_IMAGE_WORDS):
         return ImagesNotSupportedError(detail, status=status)
+    refused_tools = _refused_tools(fields, detail, status)
+    if refused_tools is not None:
+        return refused_tools
     if code == "DeploymentNotFound":  # Azure: the deployment in the URL does not exist
         return ModelNotFoundError(
             detail,
@@ -237,6 +262,28 @@ def error_from_response(
     if status is None or status >= 500:
         return ServerError(detail, status=status)
     return ApiError(detail, status=status)
+
+
+def _refused_tools(
+    fields: ErrorFields, detail: str, status: int | None
+) -> ToolsNotSupportedError | None:
+    """The server takes no tools, or refused the ones offered (a 400 naming `tools`: a tool's
+    schema it cannot take); either way, sending without them is the way on."""
+    lowered = fields.message.lower()
+    if any(words in lowered for words in _NO_TOOLS_WORDS):
+        return ToolsNotSupportedError(detail, status=status)
+    root = re.split(r"[.\[]", fields.param or "", maxsplit=1)[0]
+    if root in _TOOL_PARAMS and (status in (400, 422) or status is None):
+        if "not supported" in lowered or fields.code == "unsupported_parameter":
+            return ToolsNotSupportedError(detail, status=status)
+        return ToolsNotSupportedError(
+            detail,
+            status=status,
+            headline="The server refused the tools offered",
+            hint="Send again without tools, or turn off the tool server it names in "
+            "Settings → Tools.",
+        )
+    return None
 
 
 # -- a parameter the model refuses ----------------------------------------------------------------
