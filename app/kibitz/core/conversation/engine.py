@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import itertools
 import logging
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
@@ -35,8 +37,15 @@ from kibitz.core.conversation.events import (
 )
 from kibitz.core.conversation.prepare import PreparedRequest, TurnOptions, prepare_request
 from kibitz.core.conversation.replies import ReplyRows
-from kibitz.core.errors import CancelledByUserError, KibitzError, NotFoundError
+from kibitz.core.conversation.tool_calls import CallCollector, ToolUse, run_round
+from kibitz.core.errors import (
+    CancelledByUserError,
+    KibitzError,
+    NotFoundError,
+    ToolLoopLimitError,
+)
 from kibitz.core.store import Store
+from kibitz.core.tools import MAX_TOOL_ROUNDS, ToolSpec
 from kibitz.core.types import (
     Conversation,
     ConversationId,
@@ -78,9 +87,25 @@ class Turn:
     continuing: MessageId | None = None  # a cut-off reply to extend instead of a new one
     overrides: RequestParams = field(default_factory=RequestParams)
     options: TurnOptions | None = None
+    tools: ToolUse | None = None  # offer these tools (run the tool loop) when set
+
+    def with_tools(self, tools: ToolUse | None) -> Turn:
+        """Offer the tools of `tools` in this turn (None: none); returns the turn."""
+        self.tools = tools
+        return self
 
     def run(self) -> AsyncGenerator[TurnEvent, None]:
         return self.engine._run(self)
+
+
+@dataclass
+class _Request:
+    """What one request of a turn left: its failure, and the tool calls it asked for."""
+
+    rows: ReplyRows
+    calls: CallCollector = field(default_factory=CallCollector)
+    tool_round: bool = False  # choice 0 ended asking for the calls it collected
+    failure: KibitzError | None = None
 
 
 class ConversationEngine:
@@ -310,8 +335,6 @@ class ConversationEngine:
     # -- running a turn ---------------------------------------------------------------------------
 
     async def _run(self, turn: Turn) -> AsyncGenerator[TurnEvent, None]:
-        from kibitz.core.chat import Failed
-
         conversation = self.store.get_conversation(turn.conversation_id)
         params = self.params_for(conversation, turn.overrides)
         settings = self._settings()
@@ -332,26 +355,66 @@ class ConversationEngine:
         first = rows.writer(0)
         for message in rows.new_rows():
             yield ReplyStarted(message)
-        try:
-            # Off the event loop's thread: images are read, turned upright and scaled here.
-            prepared = await self._run_blocking(
-                lambda: prepare_request(
-                    self.store,
-                    turn.continuing or turn.parent_id,
-                    params,
-                    options,
-                    provider=provider,
-                    continuing=turn.continuing is not None,
-                )
-            )
-        except KibitzError as exc:
-            exc = self._explained(exc, turn)
-            rows.end_all(exc)
-            async for event in self._ended(rows, exc, first.message_id):
-                yield event
-            return
-        yield RequestStarted(1, prepared)
+        # The tools of every enabled server (those that fail to start are left out, and say so
+        # in their status): offered with each request of the turn.
+        specs = await turn.tools.runner.tools() if turn.tools is not None else []
+        leaf = turn.continuing or turn.parent_id
+        continuing = turn.continuing is not None
         failure: KibitzError | None = None
+        for number in itertools.count(1):
+            try:
+                # Off the event loop's thread: images are read, turned upright and scaled here.
+                prepared = await self._run_blocking(
+                    functools.partial(
+                        prepare_request,
+                        self.store,
+                        leaf,
+                        params,
+                        options,
+                        provider=provider,
+                        continuing=continuing,
+                        tools=specs or None,
+                    )
+                )
+            except KibitzError as exc:
+                exc = self._explained(exc, turn)
+                rows.end_all(exc)
+                async for event in self._ended(rows, exc, first.message_id):
+                    yield event
+                return
+            yield RequestStarted(number, prepared)
+            request = _Request(rows)
+            async for event in self._stream_into(request, client, prepared, options, turn):
+                yield event
+            failure = request.failure
+            if failure is not None or not request.tool_round:
+                break
+            if number >= MAX_TOOL_ROUNDS:
+                failure = ToolLoopLimitError(f"the model asked for tools {number} times in a row")
+                rows.end_all(failure)
+                break
+            assert turn.tools is not None  # calls are only collected when tools were offered
+            async for event in self._tool_round(rows, request, number, specs, turn.tools):
+                yield event
+            # The next request sends the calls and results so far, and the reply goes on.
+            leaf, continuing = first.message_id, False
+        rows.end_open()
+        async for event in self._ended(rows, failure, first.message_id):
+            yield event
+
+    async def _stream_into(
+        self,
+        request: _Request,
+        client: ChatClient,
+        prepared: PreparedRequest,
+        options: TurnOptions,
+        turn: Turn,
+    ) -> AsyncGenerator[TurnEvent, None]:
+        """One request's stream into the reply rows; tool calls of choice 0 are collected, and
+        its finish is held back when they make a tool round (the reply stays open)."""
+        from kibitz.core.chat import Failed, Finished, ToolCallDelta
+
+        rows = request.rows
         ticker = asyncio.create_task(_flush_ticker(rows))
         ended = False
         try:
@@ -359,7 +422,24 @@ class ConversationEngine:
                 async for received in stream:
                     if isinstance(received, Failed):
                         received = Failed(self._explained(received.error, turn))
-                    failure = _record(rows, received) or failure
+                    if isinstance(received, ToolCallDelta):
+                        if turn.tools is not None and received.index == 0:
+                            request.calls.add(
+                                received.call_index,
+                                received.id,
+                                received.name,
+                                received.arguments,
+                            )
+                        continue
+                    if (
+                        isinstance(received, Finished)
+                        and received.index == 0
+                        and request.calls
+                        and received.reason != "length"  # calls cut off mid-arguments
+                    ):
+                        request.tool_round = True
+                        continue
+                    request.failure = _record(rows, received) or request.failure
                     for message in rows.new_rows():
                         yield ReplyStarted(message)
                     translated = _translate(rows, received)
@@ -372,9 +452,27 @@ class ConversationEngine:
                 # Cancelled, closed early, or closing the HTTP stream failed on the way out (as
                 # when asyncio.run finalises generators out of order): the text so far is kept.
                 rows.end_all(CancelledByUserError())
-        rows.end_open()
-        async for event in self._ended(rows, failure, first.message_id):
-            yield event
+
+    async def _tool_round(
+        self,
+        rows: ReplyRows,
+        request: _Request,
+        number: int,
+        specs: Sequence[ToolSpec],
+        tools: ToolUse,
+    ) -> AsyncGenerator[TurnEvent, None]:
+        """Store, approve and run the calls of one request, then carry its cost forward."""
+        writer = rows.writer(0)
+        done = False
+        try:
+            calls = request.calls.calls(number)
+            async for event in run_round(self.store, writer, calls, specs, tools):
+                yield event
+            done = True
+        finally:
+            if not done:  # Esc while asking or running: the reply keeps what is stored
+                rows.end_all(CancelledByUserError())
+        rows.carry_usage()
 
     def _explained(self, error: KibitzError, turn: Turn) -> KibitzError:
         """`error`, told in terms of the question's attachments where they are the cause."""
