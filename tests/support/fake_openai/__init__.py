@@ -2,7 +2,7 @@
 
 In process (pytest)::
 
-    from tests.support.fake_openai import FakeOpenAI, Fault, Reply, Replay
+    from tests.support.fake_openai import FakeOpenAI, Fault, Reply, Replay, ToolCall
 
     with FakeOpenAI() as server:                 # 127.0.0.1, random port
         server.url                               # "http://127.0.0.1:PORT/v1"
@@ -11,6 +11,14 @@ In process (pytest)::
         ...                                      # each chat request takes the next step
         server.chat_requests[-1].body            # what the client sent (also .headers, .api_key)
         server.wait_for_disconnects(1)           # the client hung up mid-response
+
+        # A tool round: the first request gets calls, the second (with the results) the answer.
+        server.script(
+            Reply(tool_calls=[ToolCall("get_weather", {"city": "Oslo"})], dialect="vllm"),
+            Reply(text="It is 4 °C in Oslo."),
+        )
+        server.chat_requests[1].messages         # [..., assistant with tool_calls, tool, ...]
+        server.chat_requests[1].tools            # the tools offered (None: none)
 
 As a subprocess: ``python -m tests.support.fake_openai --port 0 [--require-key KEY]`` prints the
 URL on its first stdout line and serves until killed.
@@ -28,6 +36,18 @@ else the default reply):
   those character offsets instead of by ``chunk_size``.
   ``finish_reason=None`` ends the stream without one. ``max_tokens`` in the request cuts the
   reply to that many pieces with finish_reason "length"; ``n`` interleaves choices.
+- Tool calls: ``Reply(tool_calls=[ToolCall(name, arguments={}, id=None)], text=None)`` streams
+  the text (none when None) then the calls, in the dialect's shape: ``openai`` (and the dialects
+  that copy it; checked against the recordings), ``vllm``, ``llama.cpp`` (each call whole in
+  one chunk), ``ollama`` (whole calls, no index, finish "stop"); several calls are parallel
+  calls. ids are made in the dialect's style unless given. finish_reason "stop" (the default)
+  becomes the dialect's ("tool_calls"). Unstreamed: ``message.tool_calls``. Unscripted, a
+  request ending in tool results is answered "The tool said: <results>"; a request offering
+  tools otherwise gets the default reply (a model that ignores tools).
+  ``Fault.tools_not_supported(dialect)``: the refusal of ``openai``, ``openai-param``,
+  ``llama.cpp`` (500, no --jinja), ``ollama``, ``vllm``, ``openrouter``, ``azure``;
+  ``server.no_tool_models = {model: dialect}`` refuses every request offering tools to it.
+  All in tools.py.
 - Reasoning: ``Reply(reasoning="Let me see.", text="4.", shape=...)`` thinks before it answers,
   streamed or not; ``reasonings`` gives one per choice. ``shape``: ``reasoning_content``
   (DeepSeek, llama.cpp), ``reasoning`` (vLLM, OpenRouter, Ollama), ``both`` (the same text in
@@ -66,17 +86,22 @@ Control channel (for subprocess / end-to-end use):
 
 - keywords in the last user message: ``[[reply:dialect=azure,delay=0.05,drop_after=20]]``,
   ``[[reply:reasoning=Thinking it over.,shape=think_tags]]`` (no commas in values),
-  ``[[reply:words=20000,chars_per_sec=4000]]``, ``[[fault:rate_limit,retry_after=1,times=1]]``
+  ``[[reply:words=20000,chars_per_sec=4000]]``, ``[[fault:rate_limit,retry_after=1,times=1]]``,
+  ``[[reply:tool=get_time,tool_args={"zone":"UTC"},times=1]]`` (one call, then the answer to
+  its result)
   (``times=N``: fire only N times, then answer normally). Keywords are removed from the echo.
-- ``POST /_control/script`` with ``[{"kind": "reply", ...}, {"kind": "rate_limit", ...},
+- ``POST /_control/script`` with ``[{"kind": "reply", "tool_calls": [{"name": ...,
+  "arguments": {...}}], ...}, {"kind": "rate_limit", ...},
   {"kind": "replay", "path": ...}]``, ``POST /_control/reset``, ``POST /_control/config``
-  (``require_key``, ``models``, ``strict_models``, ``models_status``, ``azure_deployments``),
+  (``require_key``, ``models``, ``strict_models``, ``models_status``, ``azure_deployments``,
+  ``no_tool_models``),
   ``GET /_control/requests``,
   ``GET /_control/stats``.
 """
 
 from .script import Fault, HttpFault, Replay, Reply, Step, default_reply
 from .server import DEFAULT_MODELS, FakeOpenAI, RecordedRequest
+from .tools import ToolCall
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -87,5 +112,6 @@ __all__ = [
     "Replay",
     "Reply",
     "Step",
+    "ToolCall",
     "default_reply",
 ]

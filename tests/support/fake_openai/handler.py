@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from . import vision, wire
+from . import tools, vision, wire
 from .script import (
     HttpFault,
     Replay,
@@ -48,6 +48,18 @@ class RecordedRequest:
     def api_key(self) -> str | None:
         auth = self.headers.get("authorization", "")
         return auth[7:] if auth.lower().startswith("bearer ") else None
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The chat request's `messages` ([] for other requests)."""
+        found = self.body.get("messages") if isinstance(self.body, dict) else None
+        return list(found) if isinstance(found, list) else []
+
+    @property
+    def tools(self) -> list[dict[str, Any]] | None:
+        """The chat request's `tools`, or None when it offered none."""
+        found = self.body.get("tools") if isinstance(self.body, dict) else None
+        return list(found) if isinstance(found, list) else None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -209,6 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.models = list(body["models"])
             if "strict_models" in body:
                 fake.strict_models = bool(body["strict_models"])
+            if "no_tool_models" in body:
+                fake.no_tool_models = dict(body["no_tool_models"])
             if "models_status" in body:
                 fake.models_status = int(body["models_status"])
             if "azure_deployments" in body:
@@ -266,8 +280,12 @@ class _Handler(BaseHTTPRequestHandler):
         if step is None and images and model in fake.text_only_models:
             status, refusal = vision.refusal(fake.text_only_models[model])
             step = HttpFault(status, refusal)
+        if step is None and body.get("tools") and model in fake.no_tool_models:
+            status, refusal_body = tools.refusal(fake.no_tool_models[model])
+            step = HttpFault(status, refusal_body)
         if step is None:
-            step = Reply(dialect=default_dialect, text=vision.describe(images) if images else None)
+            text = vision.describe(images) if images else tools.echo_results(body)
+            step = Reply(dialect=default_dialect, text=text)
         if isinstance(step, HttpFault):
             self._http_fault(step, body)
         elif isinstance(step, Replay):
@@ -281,6 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
         """What each choice sends, cut to max_tokens pieces when the request sets it."""
         n = int(body.get("n") or 1)
         base = step.text if step.text is not None else default_reply(prompt, words=step.words)
+        if step.tool_calls and step.text is None:
+            base = ""  # a reply that only calls tools
         texts = list(step.texts or ())
         while len(texts) < n:
             texts.append(base if not texts else f"[{len(texts)}] {base}")
@@ -295,10 +315,14 @@ class _Handler(BaseHTTPRequestHandler):
         for text, reasoning in zip(texts[:n], reasonings[:n], strict=True):
             pieces = _pieces(text, step)
             reason = step.finish_reason
+            calls = tools.with_ids(step.tool_calls, step.dialect)
+            if calls and reason == "stop":
+                reason = tools.finish_reason(step.dialect)
             if isinstance(limit, int) and len(pieces) > limit:
                 pieces = pieces[:limit]
-                reason = "length" if reason == "stop" else reason
-            choices.append(_Choice(pieces, reason, reasoning))
+                reason = "length" if reason in ("stop", "tool_calls") else reason
+                calls = ()
+            choices.append(_Choice(pieces, reason, reasoning, calls))
         return choices
 
     def _complete(self, step: Reply, body: dict[str, Any], prompt: str) -> None:
@@ -313,7 +337,10 @@ class _Handler(BaseHTTPRequestHandler):
         reasoning_tokens = sum(c.reasoning_tokens(step) for c in choices)
         obj = wire.completion_body(
             model,
-            [wire.Answer("".join(c.pieces), c.reasoning) for c in choices],
+            [
+                wire.Answer("".join(c.pieces), c.reasoning, tools.message_calls(c.calls) or None)
+                for c in choices
+            ],
             choices[0].finish_reason,
             _prompt_tokens(body),
             sum(len(c.pieces) for c in choices) + reasoning_tokens,
@@ -350,8 +377,11 @@ class _Handler(BaseHTTPRequestHandler):
         sender = _StreamSender(self, step, dia)
         for event in maker.preamble():
             sender.event(event)
-        for index in range(len(choices)):
-            role = maker.role(index, refusal=step.refusal)
+        for index, choice in enumerate(choices):
+            tool_role = tools.role_delta(step.dialect) if choice.only_calls else None
+            role = maker.role(index, refusal=step.refusal) if tool_role is None else None
+            if tool_role is not None:
+                role = maker.chunk(index, tool_role)
             if role is not None:
                 sender.event(role)
         # Interleave choices piece by piece, as OpenAI does for n > 1; reasoning comes first.
@@ -460,12 +490,21 @@ class _Choice:
     pieces: list[str]  # the answer, as sent
     finish_reason: str | None
     reasoning: str | None = None
+    calls: tuple[tools.ToolCall, ...] = ()  # after the answer, each with its id
+
+    @property
+    def only_calls(self) -> bool:
+        return bool(self.calls) and not self.pieces and self.reasoning is None
 
     def reasoning_tokens(self, step: Reply) -> int:
         return len(split_text(self.reasoning, step.chunk_size)) if self.reasoning else 0
 
     def chunks(self, index: int, maker: wire.ChunkMaker, step: Reply) -> list[dict[str, Any]]:
         """This choice's reasoning and content chunks, in order."""
+        calls = [maker.chunk(index, d) for d in tools.call_deltas(self.calls, step.dialect)]
+        return self._text_chunks(index, maker, step) + calls
+
+    def _text_chunks(self, index: int, maker: wire.ChunkMaker, step: Reply) -> list[dict[str, Any]]:
         refusal = step.refusal
         if self.reasoning is None:
             return [maker.content(index, p, refusal=refusal) for p in self.pieces]

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import wire
+from . import tools, wire
+from .tools import ToolCall
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,14 @@ class Reply:
     done: bool | None = None  # send data: [DONE]; None: as the dialect does
     trailer_fault: str | None = None  # "drop" or "stall" after the finish chunks, before usage
     burst: bool = False  # gather the whole stream into one write (a backlog after a hiccup)
+    # Calls the model makes after its text (None text: none), in the dialect's tool-call shape
+    # (tools.py); a list, or dicts from the control channel, become a tuple of ToolCalls.
+    tool_calls: tuple[ToolCall, ...] = ()
 
     def __post_init__(self) -> None:
         wire.dialect(self.dialect)  # fail early on a typo
+        calls = tuple(ToolCall.from_json(c) for c in self.tool_calls or ())
+        object.__setattr__(self, "tool_calls", calls)
         if self.shape is not None and self.shape not in wire.REASONING_SHAPES:
             shapes = ", ".join(wire.REASONING_SHAPES)
             raise ValueError(f"unknown reasoning shape {self.shape!r}; one of {shapes}")
@@ -202,6 +208,12 @@ class Fault:
         return HttpFault(429, body)
 
     @staticmethod
+    def tools_not_supported(dialect: str = "openai") -> HttpFault:
+        """A server or model that refuses `tools` (tools.REFUSAL_DIALECTS)."""
+        status, body = tools.refusal(dialect)
+        return HttpFault(status, body)
+
+    @staticmethod
     def server_error(status: int = 500) -> HttpFault:
         message = (
             "The engine is currently overloaded, please try again later."
@@ -250,6 +262,7 @@ _PRESETS = {
     "model_not_found": Fault.model_not_found,
     "context_length": Fault.context_length,
     "unsupported_param": Fault.unsupported_param,
+    "tools_not_supported": Fault.tools_not_supported,
     "rate_limit": Fault.rate_limit,
     "quota": Fault.quota,
     "server_error": Fault.server_error,
@@ -272,6 +285,10 @@ def step_from_json(spec: dict[str, Any]) -> Step:
         for name in ("texts", "reasonings", "cuts"):
             if spec.get(name) is not None:
                 spec[name] = tuple(spec[name])
+        # Keyword shorthand for one call: [[reply:tool=get_time,tool_args={"zone":"UTC"}]]
+        tool, arguments = spec.pop("tool", None), spec.pop("tool_args", None)
+        if tool is not None:
+            spec["tool_calls"] = [ToolCall(str(tool), arguments or {})]
         return Reply(**spec)
     if kind == "replay":
         return Replay(Path(spec.pop("path")), **spec)

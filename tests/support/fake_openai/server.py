@@ -40,6 +40,8 @@ class FakeOpenAI:
         self.strict_models = False  # unknown model -> 404 model_not_found
         # Models that see no images, and the dialect of their refusal (vision.refusal).
         self.text_only_models: dict[str, str] = {}
+        # Models that refuse a request offering tools, and the refusal's dialect (tools.refusal).
+        self.no_tool_models: dict[str, str] = {}
         self.models_status = 200  # e.g. 404: a server without GET /models
         self.azure_deployments: list[str] | None = None  # None: any deployment name answers
         self.connections_opened = 0
@@ -111,6 +113,7 @@ class FakeOpenAI:
             self.models = list(DEFAULT_MODELS)
             self.strict_models = False
             self.text_only_models = {}
+            self.no_tool_models = {}
             self.models_status = 200
             self.azure_deployments = None
 

@@ -183,6 +183,10 @@ class ChunkMaker:
             choice["token_ids"] = None
         return choice
 
+    def chunk(self, index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        """A chunk of choice `index` carrying `delta` (tool calls build theirs in tools.py)."""
+        return self._base([self._choice(index, delta, finish)])
+
     def preamble(self) -> list[dict[str, Any] | str]:
         """What comes before the first chunk: Azure's prompt filter results (empty choices, id
         and model), OpenRouter's keep-alive comments."""
@@ -343,6 +347,7 @@ class Answer:
 
     text: str
     reasoning: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None  # message.tool_calls (tools.message_calls)
 
 
 def completion_body(
@@ -362,6 +367,9 @@ def completion_body(
     choices = []
     for i, answer in enumerate(answers):
         message: dict[str, Any] = {"role": "assistant", "content": answer.text}
+        if answer.tool_calls:
+            message["content"] = answer.text or None
+            message["tool_calls"] = answer.tool_calls
         if dia.name not in ("ollama", "llama.cpp", "deepseek"):
             message["refusal"] = None
         if answer.reasoning is not None:
