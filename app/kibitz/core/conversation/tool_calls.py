@@ -104,13 +104,16 @@ async def run_round(
     specs: Sequence[ToolSpec],
     tools: ToolUse,
 ) -> AsyncGenerator[TurnEvent, None]:
-    """Store, approve and run `calls` one after the other, storing each result at once.
+    """Store the calls of one response together (as the model made them: parallel calls stay
+    one assistant message when sent back), then approve and run them one after the other,
+    storing each result as it comes.
 
     A cancel (Esc) cancels the running call and leaves what is stored; the engine marks the
     reply interrupted, and a call left without a result is sent later as "not run".
     """
     by_function = {s.function: s for s in specs}
     message_id = writer.message_id
+    started: list[tuple[ToolCallPart, ToolSpec | None]] = []
     for call in calls:
         spec = by_function.get(call.name)
         stored = ToolCallPart(
@@ -121,7 +124,9 @@ async def run_round(
             tool=spec.name if spec else None,
         )
         writer.add_part(stored)
+        started.append((stored, spec))
         yield ToolCallStarted(message_id, stored, spec)
+    for stored, spec in started:
         verdict = await _verdict(stored, spec, tools)
         images: list[ImagePart] = []
         if isinstance(verdict, ToolResultPart):
