@@ -80,7 +80,7 @@ def _open_context(args: argparse.Namespace) -> CliContext:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the subcommand; every failure becomes a short message and a non-zero exit code."""
-    from kibitz.cli import ask, keys, listing, transfer
+    from kibitz.cli import ask, keys, listing, mcp, transfer
 
     handlers: dict[str, Callable[[CliContext, argparse.Namespace], int]] = {
         "ask": ask.run,
@@ -88,6 +88,7 @@ def run_command(args: argparse.Namespace) -> int:
         "export": transfer.run_export,
         "import": transfer.run_import,
         "key": keys.run,
+        "mcp": mcp.run,
     }
     context: CliContext | None = None
     try:

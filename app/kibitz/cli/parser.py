@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from kibitz import __version__
 from kibitz.cli.transfer_args import add_transfer_commands
@@ -150,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_transfer_commands(sub, common, _conversation_id)
 
+    _add_mcp_command(sub, common)
+
     key = sub.add_parser("key", parents=common, help="store or delete an API key in the keyring")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
     for name, text in (
@@ -163,6 +166,78 @@ def build_parser() -> argparse.ArgumentParser:
             help="provider profile name (default: the active provider)",
         )
     return parser
+
+
+class _McpActionParser(argparse.ArgumentParser):
+    """`kibitz mcp add NAME --env K=V -- COMMAND ARG...`: what follows `--` is the server's
+    command line, taken whole. Plain argparse matches every positional at the first one it
+    meets (NAME), so a COMMAND after the options would be left over as an error."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        given = list(args or [])
+        takes_command = any(a.dest == "server_command" for a in self._actions)
+        if not takes_command or "--" not in given:
+            return super().parse_known_args(given, namespace)
+        cut = given.index("--")
+        found, extras = super().parse_known_args(given[:cut], namespace)
+        if found.server_command:
+            self.error("give the server's command once, after --")
+        found.server_command = given[cut + 1 :]
+        return found, extras
+
+
+def _add_mcp_command(sub: Any, common: list[argparse.ArgumentParser]) -> None:
+    """`kibitz mcp add|list|remove|import`: the MCP tool servers (run by kibitz.cli.mcp)."""
+    mcp = sub.add_parser("mcp", parents=common, help="add, list, remove or import MCP tool servers")
+    actions = mcp.add_subparsers(
+        dest="mcp_command", metavar="ACTION", required=True, parser_class=_McpActionParser
+    )
+    add = actions.add_parser(
+        "add",
+        parents=common,
+        help="add a server: a command Kibitz starts (after --), or an HTTP server's --url",
+        usage="kibitz mcp add NAME [--env KEY=VALUE]... -- COMMAND [ARG...]\n"
+        "       kibitz mcp add NAME --url URL [--header 'Name: value']... [--sse]",
+    )
+    add.add_argument("name", metavar="NAME", help="a name for it (letters, digits, _ . -)")
+    add.add_argument(
+        "server_command",
+        nargs="*",
+        metavar="COMMAND",
+        help="the program to start and its arguments, after --",
+    )
+    add.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an environment variable for the program; the value goes to the OS keyring",
+    )
+    add.add_argument("--url", help="the URL of a streamable HTTP server (or an SSE one: --sse)")
+    add.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'Name: value'",
+        help="an HTTP header to send it (an API key, a token); the value goes to the OS keyring",
+    )
+    add.add_argument("--sse", action="store_true", help="the URL speaks the older HTTP+SSE")
+    lst = actions.add_parser(
+        "list", parents=common, help="each server, its state and (by connecting) its tools"
+    )
+    lst.add_argument("--json", action="store_true", help="print JSON instead of text")
+    remove = actions.add_parser(
+        "remove", parents=common, help="remove a server and its values in the keyring"
+    )
+    remove.add_argument("name", metavar="NAME")
+    imp = actions.add_parser(
+        "import",
+        parents=common,
+        help="import the mcpServers of Claude Desktop, Cursor, LM Studio or VS Code",
+    )
+    imp.add_argument("file", metavar="FILE", help="their JSON file, or - for stdin")
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:

@@ -34,6 +34,10 @@ _TRANSPORTS: Mapping[str, McpTransport] = {
 }
 _NAME_OUTSIDE = re.compile(r"[^A-Za-z0-9_.-]+")
 _VARIABLE = re.compile(r"\$\{(input|env|workspaceFolder|userHome)[^}]*\}")
+_HINT = (
+    "Give the file Claude Desktop (claude_desktop_config.json), Cursor, LM Studio or VS Code "
+    "(mcp.json) keeps its MCP servers in, or its mcpServers object."
+)
 _EXPECTED = (
     'expected {"mcpServers": {NAME: {"command", "args", "env"} or {"url", "headers"}}}, '
     "as Claude Desktop, Cursor and LM Studio write it"
@@ -101,7 +105,9 @@ def _load_json(text: str) -> Any:
             return json.loads(_without_comments(text))
         except ValueError:
             raise errors.InvalidValueError(
-                f"it is not JSON ({first})", headline="The MCP configuration cannot be read"
+                f"it is not JSON ({first})",
+                headline="The MCP configuration cannot be read",
+                hint=_HINT,
             ) from None
 
 
@@ -130,6 +136,7 @@ def _server_mapping(data: Any) -> Mapping[str, Any]:
     raise errors.InvalidValueError(
         f"no mcpServers object was found; {_EXPECTED}",
         headline="The MCP configuration cannot be read",
+        hint=_HINT,
     )
 
 

@@ -9,7 +9,7 @@ Every call can block (D-Bus, an unlock prompt): run them off the UI thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from kibitz.core import errors
 from kibitz.core.secrets import SecretStore
@@ -69,10 +69,18 @@ def read_headers(store: SecretStore, server: McpServer) -> dict[str, str]:
 
 def delete_server_secrets(store: SecretStore, server: McpServer) -> int:
     """Remove every value the server's settings name; how many were there."""
-    entries = [env_entry(server.name, n) for n in server.env_names]
-    entries += [header_entry(server.name, n) for n in server.header_names]
+    return delete_values(store, server.name, server.env_names, server.header_names)
+
+
+def delete_values(
+    store: SecretStore, server: str, env_names: Iterable[str], header_names: Iterable[str] = ()
+) -> int:
+    """Remove these values of `server` (those a changed record no longer names); how many
+    were there."""
+    entries = [env_entry(server, n) for n in env_names]
+    entries += [header_entry(server, n) for n in header_names]
     deleted = sum(1 for entry in entries if store.delete_key(entry))
-    log.info("deleted %d stored values of MCP server %r", deleted, server.name)
+    log.info("deleted %d stored values of MCP server %r", deleted, server)
     return deleted
 
 
