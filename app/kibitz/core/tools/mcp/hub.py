@@ -103,7 +103,8 @@ class ToolHub:
 
     async def check(self, name: str) -> ServerStatus:
         """Start one server now (again, if it had failed) and say how it went: what
-        `kibitz mcp list` and a Settings page's Retry show. A disabled server is not started."""
+        `kibitz mcp list` and a Settings page's Retry show. A disabled server is not started;
+        a name the settings do not have raises KeyError."""
         connection = self._connections[name]
         if connection.server.enabled:
             await self._start_quietly(connection)
