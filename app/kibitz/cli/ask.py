@@ -8,7 +8,9 @@ import contextlib
 import dataclasses
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from kibitz.cli.ask_tools import describe_call, describe_result
 from kibitz.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliContext, say
 from kibitz.core.attachments import Attachment
 from kibitz.core.conversation.engine import ConversationEngine, Turn, turn_options
@@ -18,11 +20,16 @@ from kibitz.core.conversation.events import (
     ReplyStarted,
     RetryWaiting,
     TextStreamed,
+    ToolCallFinished,
+    ToolCallStarted,
     TurnEnded,
 )
 from kibitz.core.errors import AttachmentError, AuthError, KibitzError, NotFoundError
 from kibitz.core.secrets import KeyringSecretStore
 from kibitz.core.types import Conversation, MessageId, MessageStatus, RequestParams
+
+if TYPE_CHECKING:
+    from kibitz.core.tools.mcp import ToolHub
 
 STDIN = "-"  # --attach - : the attachment is what is piped in (xclip -o, wl-paste, curl)
 
@@ -86,6 +93,9 @@ class _Printer:
     choices: dict[MessageId, int] = field(default_factory=dict)
     statuses: dict[int, MessageStatus] = field(default_factory=dict)
     _thinking: bool = False
+    # Where the text of the latest request begins in texts[0]: with tools, what a model says
+    # before its calls is not the answer (it goes to stderr; stdout is the final reply only).
+    _answer_from: int = 0
 
     def started(self, event: ReplyStarted) -> None:
         self.choices.setdefault(event.message.id, event.message.choice_index)
@@ -110,23 +120,46 @@ class _Printer:
     def text(self, index: int) -> str:
         return "".join(self.texts.get(index, []))
 
+    def answer(self) -> str:
+        """Choice 0's text since its last tool calls: the reply itself."""
+        return "".join(self.texts.get(0, [])[self._answer_from :])
+
+    def tool_call(self, event: ToolCallStarted) -> None:
+        said = self.answer()
+        if said.strip() and not self.stream:
+            say(f"(before its tool calls, the model wrote) {said.strip()}")
+        elif said and not said.endswith("\n"):
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        self._answer_from = len(self.texts.get(0, []))
+        say(f"tool: {describe_call(event.spec, event.call)}")
+
+    def tool_result(self, event: ToolCallFinished) -> None:
+        call = event.call
+        who = f"{call.server}/{call.tool}" if call.server and call.tool else call.name
+        say(f"tool: {who} {describe_result(event.result)}")
+
     def end(self) -> None:
         if self._thinking:
             sys.stderr.write("\n")
             self._thinking = False
         if not self.stream:
-            sys.stdout.write(self.text(0))
+            sys.stdout.write(self.answer())
         others = sorted(i for i in self.texts if i != 0)
-        if self.text(0) and not self.text(0).endswith("\n"):
+        if self.answer() and not self.answer().endswith("\n"):
             sys.stdout.write("\n")
         for index in others:
             sys.stdout.write(f"\n--- alternative {index + 1} ---\n{self.text(index).rstrip()}\n")
         sys.stdout.flush()
 
 
-async def _stream(engine: ConversationEngine, turn: Turn, printer: _Printer) -> KibitzError | None:
+async def _stream(
+    engine: ConversationEngine, turn: Turn, printer: _Printer, hub: ToolHub | None = None
+) -> KibitzError | None:
     failure: KibitzError | None = None
     try:
+        if hub is not None:
+            await _start_servers(hub)
         # Closed here, while the engine's clients are open: left to asyncio.run's clean-up, the
         # turn and the HTTP stream would be finalised concurrently and the reply left
         # `streaming`.
@@ -143,13 +176,33 @@ async def _stream(engine: ConversationEngine, turn: Turn, printer: _Printer) -> 
                         f"{event.error.headline}; retrying in {event.delay:.2g} s "
                         f"(attempt {event.attempt + 1})"
                     )
+                elif isinstance(event, ToolCallStarted):
+                    printer.tool_call(event)
+                elif isinstance(event, ToolCallFinished):
+                    printer.tool_result(event)
                 elif isinstance(event, ReplyFinished):
                     printer.statuses[event.message.choice_index] = event.message.status
                 elif isinstance(event, TurnEnded):
                     failure = event.failure
     finally:
         await engine.aclose()
+        if hub is not None:
+            await hub.aclose()
     return failure
+
+
+async def _start_servers(hub: ToolHub) -> None:
+    """Start the servers before the question goes, and say which could not start (their
+    tools are not offered; the question goes on without them)."""
+    from kibitz.core.tools import ServerState
+
+    await hub.tools()
+    for status in hub.status():
+        if status.state is ServerState.FAILED:
+            say(
+                f"tool server {status.name} is not available: {status.error or 'it failed'}",
+                "Its tools are not offered; see `kibitz mcp list`.",
+            )
 
 
 def _finish_notes(printer: _Printer, conversation: Conversation, saved: str) -> int:
@@ -233,7 +286,17 @@ def run(context: CliContext, args: argparse.Namespace) -> int:
     if not prompt and not attachments:
         say("Nothing to ask.", 'Give the question as arguments (kibitz ask "...") or on stdin.')
         return EXIT_USAGE
-    engine = ConversationEngine(context.store, lambda: context.settings, KeyringSecretStore())
+    if args.approve and not args.tools:
+        say("--approve needs --tools.", "Add --tools to offer the tools of your MCP servers.")
+        return EXIT_USAGE
+    if args.tools and not any(s.enabled for s in context.settings.tools.servers):
+        say(
+            "--tools: no MCP server is enabled.",
+            "Add one with `kibitz mcp add NAME -- COMMAND` or `kibitz mcp import FILE`.",
+        )
+        return EXIT_USAGE
+    secrets = KeyringSecretStore()
+    engine = ConversationEngine(context.store, lambda: context.settings, secrets)
     # --no-stream asks for the whole reply in one response (for servers or proxies that
     # mishandle SSE); stall detection then gives way to the request timeout.
     options = dataclasses.replace(turn_options(context.settings), stream=not args.no_stream)
@@ -258,11 +321,19 @@ def run(context: CliContext, args: argparse.Namespace) -> int:
         overrides=_cli_params(args),
         options=options,
     )
+    hub = None
+    if args.tools:
+        from kibitz.cli.ask_tools import tool_use
+
+        hub, use = tool_use(context.settings, secrets, args.approve)
+        turn.with_tools(use)
     # Folded into the hint line: the contract is one or two lines per failure.
     saved = f"Your question is saved in conversation {conversation.id}."
-    printer = _Printer(stream=not args.no_stream, reasoning=args.show_reasoning)
+    # With tools, a pipe gets the final reply only: held until its request ends without calls.
+    streaming = not args.no_stream and not (args.tools and not sys.stdout.isatty())
+    printer = _Printer(stream=streaming, reasoning=args.show_reasoning)
     try:
-        failure = asyncio.run(_stream(engine, turn, printer))
+        failure = asyncio.run(_stream(engine, turn, printer, hub))
     except KeyboardInterrupt:
         printer.end()
         kept = "the partial reply was kept" if printer.text(0) else "no reply had arrived yet"
