@@ -150,6 +150,7 @@ def run_gui(
             loop.run_until_complete(runner.shutdown())
             loop.run_until_complete(desktop.aclose())
             loop.run_until_complete(window.chat.aclose())
+            loop.run_until_complete(window.tools.aclose())  # the MCP servers stop with the app
             # No more thumbnails; the copies of files opened in other applications go.
             window.media.shutdown()
             # Last garbage while the loop still runs: an abandoned HTTP body stream (an async

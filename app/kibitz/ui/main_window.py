@@ -34,6 +34,7 @@ from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.opener import SettingsOpener
 from kibitz.ui.setup_controller import SetupController
 from kibitz.ui.tasks import TaskRunner
+from kibitz.ui.tools.service import ToolService
 from kibitz.ui.transfer_actions import TransferActions
 from kibitz.ui.views.chat_view import ChatView
 from kibitz.ui.views.composer import Composer, ComposerValue
@@ -101,6 +102,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._splitter)
 
         self._drafts = DraftStore(paths.data_dir / DRAFTS, load_blob=store.blob)
+        # The MCP servers, shared with quick ask and Settings; nothing starts until needed.
+        self.tools = ToolService(settings, secrets, runner, self)
         self.chat = ChatController(
             store,
             self.chat_view,
@@ -143,6 +146,7 @@ class MainWindow(QMainWindow):
                 self.notices.show_notice,
                 hotkey_status=lambda: self._hotkey_status(),
                 quick_ask_command=lambda: self._quick_ask_command,
+                tools=self.tools,
             ),
             store,
             self,

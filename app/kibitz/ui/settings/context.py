@@ -12,6 +12,7 @@ from kibitz.core.settings import Settings
 from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.notify import Notice, Notify
 from kibitz.ui.tasks import TaskRunner
+from kibitz.ui.tools.service import ToolService
 
 
 def _no_status() -> str:
@@ -31,6 +32,9 @@ class SettingsContext:
     hotkey_status: Callable[[], str] = field(default=_no_status)
     # The command any desktop can bind to a shortcut (with --basedir when one is in use).
     quick_ask_command: Callable[[], str] = field(default=lambda: "kibitz --quick-ask")
+    # The MCP servers' states and their tools (Settings → Tools); None where there is no
+    # window to own them (tests of other pages).
+    tools: ToolService | None = None
 
     def apply(self, settings: Settings) -> None:
         """Put `settings` in force and save them; a failed save is told, not raised."""

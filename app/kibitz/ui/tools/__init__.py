@@ -1,0 +1,1 @@
+"""The window side of tools (MCP servers): the shared ToolService and its views' helpers."""
