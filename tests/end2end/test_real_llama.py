@@ -345,3 +345,51 @@ def test_cli_attached_image_is_taken_by_a_text_only_llama_cpp_python(
     (image,) = [p for p in conversation.branch[0].parts if isinstance(p, ImagePart)]
     assert (image.name, image.width, image.height) == ("red.png", 64, 48)
     assert conversation.replies[0].status in (MessageStatus.COMPLETE, MessageStatus.LENGTH)
+
+
+@pytest.mark.asyncio
+async def test_a_tool_round_replays_to_the_real_server_and_it_answers(
+    llama: LlamaServer, tmp_path: Path
+) -> None:
+    """Kibitz's tool history on a real server's parser: the tools offered and a stored round
+    (the model's call, the tool's result) sent back as the next request. This tiny model
+    calls no tools itself, so the round is stored as the engine stores one; llama-cpp-python
+    refused the assistant's `content: null` of such a history (a 500) until Kibitz sent ""."""
+    from kibitz.core.chat import ChatClient, Delta, Failed
+    from kibitz.core.conversation.prepare import TurnOptions, prepare_request
+    from kibitz.core.store import Store
+    from kibitz.core.tools import ToolSpec
+    from kibitz.core.types import Role, ToolCallPart, ToolResultPart
+
+    lookup = ToolSpec(
+        "notes",
+        "lookup",
+        "lookup",
+        "Look up the value of a key.",
+        {"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]},
+    )
+    with Store.open(tmp_path / "kibitz.sqlite3") as store:
+        conversation = store.create_conversation("tea")
+        question = store.add_message(conversation.id, None, Role.USER, "What is tea?")
+        with store.begin_reply(conversation.id, question.id, model=llama.model) as writer:
+            writer.add_part(ToolCallPart("call_1", "lookup", '{"key": "tea"}', "notes", "lookup"))
+            writer.add_part(ToolResultPart("call_1", "Tea is a drink made from leaves."))
+            reply_id = writer.message_id
+            prepared = prepare_request(
+                store,
+                reply_id,
+                RequestParams(model=llama.model, max_tokens=12, temperature=0),
+                TurnOptions(),
+                tools=[lookup],
+            )
+    roles = [m["role"] for m in prepared.body["messages"]]
+    assert roles == ["user", "assistant", "tool"]
+    assert prepared.body["tools"][0]["function"]["name"] == "lookup"
+    provider = ProviderConfig("llama.cpp", base_url=llama.url, api_key=KEY, max_retries=0)
+    async with (
+        ChatClient(provider) as client,
+        contextlib.aclosing(client.stream(prepared.body)) as events,
+    ):
+        received = [event async for event in events]
+    assert not [e for e in received if isinstance(e, Failed)], received
+    assert "".join(e.text for e in received if isinstance(e, Delta)).strip()

@@ -2,7 +2,7 @@
 
 One assistant row holds a whole turn's parts in order, e.g. [text, call, call, result, result,
 text, call, result, text]. The API wants each model response as an assistant message (its text
-as `content`, null when there is none, and its `tool_calls`) followed by one `tool` message per
+as `content`, "" when there is none, and its `tool_calls`) followed by one `tool` message per
 call, in call order, then the next response. A response ends where results begin: a text or
 call after a result starts the next one. Results are matched to calls by `tool_call_id`.
 
@@ -100,5 +100,7 @@ def _response(
             }
         )
         answers.append({"role": "tool", "tool_call_id": call_id, "content": answer})
-    content = TEXT_SEPARATOR.join(texts) if texts else None
+    # "" rather than null: OpenAI, vLLM, Ollama and llama.cpp take either, but llama-cpp-python
+    # refuses null with a 500 and fails mid-stream when the key is left out.
+    content = TEXT_SEPARATOR.join(texts)
     return [{"role": "assistant", "content": content, "tool_calls": wire_calls}, *answers]

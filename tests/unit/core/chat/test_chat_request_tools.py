@@ -103,9 +103,10 @@ def test_a_whole_turn_replays_as_calls_results_and_answers_in_order() -> None:
     ]
 
 
-def test_calls_without_text_send_null_content_and_reasoning_never_goes() -> None:
+def test_calls_without_text_send_empty_content_and_reasoning_never_goes() -> None:
+    # "", not null: llama-cpp-python's server refuses null (and omitting it fails mid-stream).
     messages = sent(ReasoningPart("hmm"), call("c1"), ToolResultPart("c1", "4 °C"))
-    assert messages[0] == {"role": "assistant", "content": None, "tool_calls": [wire_call("c1")]}
+    assert messages[0] == {"role": "assistant", "content": "", "tool_calls": [wire_call("c1")]}
     assert "hmm" not in str(messages)
 
 
