@@ -84,6 +84,9 @@ class RequestParams:
     n: int | None = None
     response_format: ResponseFormat | None = None
     reasoning_effort: ReasoningEffort | None = None
+    # Whether a conversation offers the tools of its enabled MCP servers (None: it does when
+    # one is enabled). Kept with the conversation, never sent: build_request picks by name.
+    tools: bool | None = None
 
     def merged(self, override: RequestParams) -> RequestParams:
         """Return self with every field that `override` sets replaced by its value."""

@@ -138,6 +138,8 @@ def _params(value: Any, where: str) -> RequestParams:
         raise ImportFileError(fields.where, "“stop” should be a list of text")
     if value.get("response_format") not in (None, "text", "json_object"):
         raise ImportFileError(fields.where, "“response_format” should be text or json_object")
+    if not isinstance(value.get("tools"), bool | None):
+        raise ImportFileError(fields.where, "“tools” should be true or false")
     return RequestParams.from_mapping(value)
 
 

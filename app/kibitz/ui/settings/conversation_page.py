@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from kibitz.core.errors import StoreError
 from kibitz.core.settings import FieldType, InvalidSettingError, Settings, spec_for
-from kibitz.core.settings.overrides import with_override
+from kibitz.core.settings.overrides import PARAM_NAMES, with_override
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, RequestParams
 from kibitz.ui.notify import error_notice
@@ -40,7 +40,7 @@ from kibitz.ui.settings.form_page import help_label, on_focus_out
 
 log = logging.getLogger(__name__)
 
-PARAMETERS = tuple(f.name for f in dataclasses.fields(RequestParams))
+PARAMETERS = PARAM_NAMES  # the request parameters (the tools choice is the composer's)
 
 
 def _optional_spec(name: str) -> Any:
@@ -177,7 +177,9 @@ class ConversationSettingsDialog(QDialog):
             font.setBold(value is not None)
             self._labels[name].setFont(font)
             self._resets[name].setEnabled(value is not None)
-        names = [label_for(self.editors[n].spec) for n in overrides.overridden()]
+        names = [
+            label_for(self.editors[n].spec) for n in overrides.overridden() if n in self.editors
+        ]
         self.summary.setText("Overrides: " + ", ".join(names) if names else "Follows the defaults.")
 
     def _fill_presets(self, settings: Settings, prompt: str | None) -> None:
