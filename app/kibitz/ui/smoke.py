@@ -99,7 +99,7 @@ def run_smoke_test(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, report: SmokeReport, base: Path) -> int:
-    checks = (_check_display, _check_tokens, _check_attachments)
+    checks = (_check_display, _check_tokens, _check_attachments, _check_tools)
     if not all(check(report) for check in checks):
         return EXIT_FAILED
     keyring = _check_keyring(report, allow_missing=args.smoke_allow_no_keyring)
@@ -211,6 +211,36 @@ def _check_attachments(report: SmokeReport) -> bool:
         report.ok("attachments: an image read, scaled and thumbnailed; a PDF without text refused")
         return True
     report.fail("attachments: a PDF with no text was accepted")
+    return False
+
+
+def _check_tools(report: SmokeReport) -> bool:
+    """The mcp SDK works from the bundle: its transports load, and a stdio server whose
+    command does not exist is reported as such (the SDK tried to start it), not as a crash."""
+    import asyncio
+    import importlib
+
+    from kibitz.core.secrets import MemorySecretStore
+    from kibitz.core.settings.schema import McpServer, ToolsSettings
+    from kibitz.core.tools import ServerState
+    from kibitz.core.tools.mcp import ToolHub
+
+    for module in ("mcp.client.stdio", "mcp.client.streamable_http", "mcp.client.sse"):
+        importlib.import_module(module)
+    missing = "kibitz-smoke-no-such-mcp-server"
+    settings = ToolsSettings(servers=(McpServer("smoke", command=missing),))
+
+    async def start() -> tuple[int, str, str]:
+        async with ToolHub(settings, MemorySecretStore()) as hub:
+            tools = await hub.tools()
+            (status,) = hub.status()
+            return len(tools), status.state, status.error or ""
+
+    count, state, error = asyncio.run(start())
+    if count == 0 and state == ServerState.FAILED and missing in error:
+        report.ok("tools: the mcp SDK's transports load; a missing server command is named")
+        return True
+    report.fail(f"tools: a missing MCP server command gave {state} ({error!r}), {count} tools")
     return False
 
 
