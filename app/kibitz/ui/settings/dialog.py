@@ -28,6 +28,7 @@ from kibitz.ui.settings.form_page import SettingsForm, help_label
 PROVIDERS = "providers"
 PARAMETERS = "parameters"
 PRESETS = "presets"
+TOOLS = "tools"
 APPEARANCE = "appearance"
 CONNECTION = "connection"
 
@@ -101,6 +102,7 @@ class SettingsDialog(QDialog):
         from kibitz.ui.settings.parameters_page import ParametersPage
         from kibitz.ui.settings.presets_page import PresetsPage
         from kibitz.ui.settings.providers_page import ProvidersPage
+        from kibitz.ui.settings.tools_page import ToolsPage
 
         self.providers = ProvidersPage(context)
         self._add(PROVIDERS, "Providers", "The servers Kibitz talks to, and their keys.",
@@ -117,6 +119,15 @@ class SettingsDialog(QDialog):
         self.presets = PresetsPage(context)
         self._add(PRESETS, "System prompts", "Presets a conversation can start from.",
                   self.presets)  # fmt: skip
+        self.tools = ToolsPage(context)
+        self._add(
+            TOOLS,
+            "Tools",
+            "MCP servers give models tools to call: your files, a search, your own scripts. "
+            "Kibitz starts a server when a conversation first uses tools, and asks before a "
+            "call unless you allow it.",
+            self.tools,
+        )
         appearance = SettingsForm(context, APPEARANCE_PATHS,
                                   normalizers={"ui.hotkey": _hotkey})  # fmt: skip
         appearance.form.addRow("", self._hotkey_note())
@@ -177,6 +188,12 @@ class SettingsDialog(QDialog):
     def page(self) -> str:
         index = self._stack.currentIndex()
         return next(k for k, i in self._pages.items() if i == index)
+
+    def open_tools(self, server: str | None = None) -> None:
+        """Show the Tools page at `server` (a ToolServerError's), or as it was."""
+        self.open_page(TOOLS)
+        if server is not None:
+            self.tools.select_server(server)
 
     def open_page(self, key: str, focus: str | None = None) -> None:
         """Show a page; with `focus`, put the cursor in that setting's field."""

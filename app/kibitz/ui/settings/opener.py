@@ -38,6 +38,15 @@ class SettingsOpener:
         assert isinstance(dialog, SettingsDialog)
         dialog.open_page(page, focus)
 
+    def open_tools(self, server: str | None = None) -> None:
+        """Settings → Tools, at `server` when one is named (the server a ToolServerError is
+        about)."""
+        from kibitz.ui.settings.dialog import SettingsDialog
+
+        dialog = self.settings_dialog()
+        assert isinstance(dialog, SettingsDialog)
+        dialog.open_tools(server)
+
     def open_conversation_settings(self, conversation_id: ConversationId) -> QWidget:
         from kibitz.ui.settings.conversation_page import ConversationSettingsDialog
 
@@ -52,8 +61,18 @@ class SettingsOpener:
         dialog.activateWindow()
         return dialog
 
-    def handle_error_action(self, action: str, conversation_id: ConversationId | None) -> None:
-        """An error's button: go where the fix is made."""
+    def handle_error_action(
+        self,
+        action: str,
+        conversation_id: ConversationId | None,
+        *,
+        server: str | None = None,
+    ) -> None:
+        """An error's button: go where the fix is made. `server` names the tool server of a
+        ToolServerError (its `server`), for Action.OPEN_TOOLS."""
+        if action == Action.OPEN_TOOLS:
+            self.open_tools(server)
+            return
         overrides: dict[str, object] = {}
         if conversation_id is not None:
             try:
