@@ -7,8 +7,10 @@ Each case starts as a fresh process; the cases take turns. Timed from just befor
 started (fork/exec included) to the X server reporting its window mapped, and to the first
 drawing into it (the first frame); both come as X events (x_watch.py), read the same way for
 both cases. RSS (VmRSS) is read 3 s after the window maps. Kibitz opens a data folder holding
-1,000 conversations, filled once with the store API. Then one more Kibitz run under
-`python -X importtime` lists what it imported before its window mapped.
+1,000 conversations, filled once with the store API. A third case starts the same Kibitz with
+five MCP servers configured (our test server over stdio): servers start when first needed, so
+its start-up should match the plain one (target within 5%, or 20 ms). Then one more Kibitz run
+under `python -X importtime` lists what it imported before its window mapped.
 """
 
 from __future__ import annotations
@@ -39,7 +41,11 @@ RSS_TARGET_MB = 45.0  # Kibitz - baseline
 RSS_DELAY_S = 3.0
 WINDOW_TIMEOUT_S = 30.0
 PAINT_WAIT_S = 5.0
+TOOLS_TARGET = 1.05  # Kibitz with five MCP servers / Kibitz without, mapped
+TOOLS_SLACK_S = 0.020  # or at most this much slower: a ratio of two small numbers is noisy
+MCP_SERVERS = 5
 DEFERRED = (
+    "mcp",
     "openai",
     "markdown",
     "pygments",
@@ -94,6 +100,24 @@ def fill(basedir: Path) -> None:
                     created_at=at + turn * 30,
                 )
                 parent = msg.id
+
+
+def with_servers(basedir: Path, target: Path) -> Path:
+    """A data folder sharing `basedir`'s conversations, whose settings name five MCP servers."""
+    import json
+
+    paths = resolve_paths(target).ensure()
+    database = resolve_paths(basedir).database
+    if not paths.database.exists():
+        os.link(database, paths.database)
+    command = [sys.executable, "-m", "tests.support.mcp_server", "--stdio"]
+    servers = "".join(
+        f'[[tools.servers]]\nname = "notes{i}"\ncommand = {json.dumps(command[0])}\n'
+        f"args = {json.dumps(command[1:])}\n\n"
+        for i in range(MCP_SERVERS)
+    )
+    paths.settings_file.write_text(f"schema_version = 2\n\n{servers}", encoding="utf-8")
+    return target
 
 
 def child_env() -> dict[str, str]:
@@ -164,9 +188,9 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def report(app: Case, base: Case) -> None:
+def report(app: Case, base: Case, tools: Case) -> None:
     print(f"\n{'case':<22} {'mapped med':>10} {'min':>8} {'painted med':>11} {'min':>8}  RSS MB")
-    for c in (base, app):
+    for c in (base, app, tools):
         rss = f"{statistics.median(c.rss_mb):6.1f}" if c.rss_mb else "     -"
         print(f"{c.name:<22} {ms(c.mapped):>19} {ms(c.painted):>20}  {rss}")
     for label, a, b in (
@@ -183,6 +207,13 @@ def report(app: Case, base: Case) -> None:
         if label == "mapped":
             line += f"  target <= {TIME_TARGET}x: {verdict(am / bm <= TIME_TARGET)}"
         print(line)
+    plain, served = statistics.median(app.mapped), statistics.median(tools.mapped)
+    within = served / plain <= TOOLS_TARGET or served - plain <= TOOLS_SLACK_S
+    print(
+        f"with {MCP_SERVERS} MCP servers: mapped {served / plain:.2f}x Kibitz without, "
+        f"{(served - plain) * 1000:+.0f} ms  target <= {TOOLS_TARGET}x or +"
+        f"{TOOLS_SLACK_S * 1000:.0f} ms: {verdict(within)}"
+    )
     extra = statistics.median(app.rss_mb) - statistics.median(base.rss_mb)
     print(
         f"RSS {RSS_DELAY_S:.0f} s after mapping: +{extra:.1f} MB over the baseline  "
@@ -259,21 +290,25 @@ def main(argv: list[str] | None = None) -> int:
         app = Case("Kibitz", APP_NAME, [sys.executable, "-m", "kibitz", "--basedir", str(basedir)])
         base = Case("baseline QMainWindow", "Baseline window",
                     [sys.executable, str(HERE / "baseline_window.py")])  # fmt: skip
+        served = with_servers(basedir, Path(tmp) / "with-servers")
+        tools = Case(f"Kibitz, {MCP_SERVERS} MCP servers", APP_NAME,
+                     [sys.executable, "-m", "kibitz", "--basedir", str(served)])  # fmt: skip
         env = child_env()
         watcher = XWatcher()
         try:
-            for case in (app, base):  # warm the page cache and write window.ini; not counted
+            cases = (app, base, tools)
+            for case in cases:  # warm the page cache and write window.ini; not counted
                 run_once(watcher, case, env, rss=False)
             for i in range(args.repeat):
-                # Alternate which goes first so neither always follows the other.
-                for case in (app, base) if i % 2 == 0 else (base, app):
+                # Rotate which goes first so none always follows another.
+                for case in cases[i % 3 :] + cases[: i % 3]:
                     record(case, *run_once(watcher, case, env))
             print(
                 f"{sys.executable} (Python {sys.version.split()[0]}), {args.repeat} runs per "
                 f"case, ms from before the child's exec; DISPLAY={os.environ['DISPLAY']}; "
                 f"paint seen through XDAMAGE: {watcher.can_see_paint}"
             )
-            report(app, base)
+            report(app, base, tools)
             importtime(app, watcher, env)
         finally:
             watcher.close()
