@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from PySide6.QtCore import QModelIndex, QPoint, Qt
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from tests.support.mcp_server import STDIO_COMMAND, stdio_server
@@ -47,10 +48,15 @@ COMMAND_LINE = " ".join(STDIO_COMMAND)
 class Rig:
     """The Settings window's context with the app's ToolService on a memory keyring."""
 
-    def __init__(self, paths: AppPaths, settings: Settings = Settings()) -> None:  # noqa: B008
+    def __init__(
+        self,
+        paths: AppPaths,
+        settings: Settings = Settings(),  # noqa: B008 (frozen)
+        secrets: SessionSecretStore | None = None,
+    ) -> None:
         self.paths = paths
         self.holder = SettingsHolder(settings, paths.settings_file)
-        self.secrets = SessionSecretStore(MemorySecretStore())
+        self.secrets = secrets or SessionSecretStore(MemorySecretStore())
         self.executor = ThreadPoolExecutor(max_workers=1)
         self.runner = TaskRunner()
         self.notices: list[Notice] = []
@@ -152,6 +158,16 @@ async def test_an_added_stdio_server_becomes_ready_with_its_tools(
     assert details.check_button.text() == "Test"
     # What the user reads: how it is started, shown back as it would be typed.
     assert details.where.text().endswith("-m tests.support.mcp_server --stdio")
+    assert unnamed_controls(dialog) == []
+
+
+def unnamed_controls(window: QWidget) -> list[str]:
+    return [
+        f"{type(w).__name__} {getattr(w, 'text', lambda: '')()!r}"
+        for w in window.findChildren(QWidget)
+        if isinstance(w, QAbstractButton | QLineEdit | QComboBox) and w.isVisibleTo(window)
+        if not w.accessibleName() and not isinstance(w.parent(), QLineEdit | QComboBox)
+    ]
 
 
 @pytest.mark.asyncio
@@ -161,17 +177,19 @@ async def test_a_missing_command_shows_its_error_in_full(dialog: SettingsDialog,
     fill_stdio(editor, "files", "npx-not-installed-here -y @modelcontextprotocol/server-files")
     editor.save_button.click()
     await until(lambda: state_of(page, "files").startswith("Failed"), "the failure shown")
-    row = state_of(page, "files")
-    assert row == (
-        "Failed: The tool server 'files' could not be started: `npx-not-installed-here` was "
-        "not found on PATH"
+    # The row says what failed; the headline naming the server again is left to the details.
+    assert state_of(page, "files") == "Failed: `npx-not-installed-here` was not found on PATH"
+    row = page.model.index(page.model.row_of("files") or 0)
+    assert str(row.data(Qt.ItemDataRole.ToolTipRole)).startswith(
+        "The tool server 'files' could not be started: `npx-not-installed-here` was not found"
     )
     details = page.details
     assert details.check_button.text() == "Retry"
     assert details.problem.is_open()  # a new failure is shown whole, not folded away
-    text = details.problem.text.toPlainText()
-    assert "`npx-not-installed-here` was not found on PATH" in text
-    assert "Install it, or give its full path in Settings → Tools." in text
+    assert details.problem.text.toPlainText() == (
+        "The tool server 'files' could not be started: `npx-not-installed-here` was not found "
+        "on PATH\nInstall it, or give its full path in Settings → Tools."
+    )
     assert not details.tools.isVisibleTo(details)
 
 
@@ -345,12 +363,8 @@ async def test_without_a_keyring_the_values_can_be_kept_for_the_session(
 
     from kibitz.core.secrets import KeyringSecretStore
 
-    rig = Rig(resolve_paths(tmp_path / "home").ensure())
-    rig.secrets = SessionSecretStore(KeyringSecretStore(backend=FailKeyring()))
-    rig.context = SettingsContext(
-        rig.holder, rig.secrets, rig.runner, rig.executor, rig.paths, rig.notices.append,
-        tools=rig.tools,
-    )  # fmt: skip
+    secrets = SessionSecretStore(KeyringSecretStore(backend=FailKeyring()))
+    rig = Rig(resolve_paths(tmp_path / "home").ensure(), secrets=secrets)
     try:
         dialog = SettingsDialog(rig.context)
         qtbot.addWidget(dialog)
@@ -490,6 +504,50 @@ async def test_open_tools_opens_the_page_at_the_server(rig: Rig, qtbot: QtBot) -
         opener.handle_error_action(Action.OPEN_TOOLS, None)  # no server named: as it was
         assert dialog.tools.details.server_name == "second"
         dialog.close()
+
+
+_PROBE = """
+import json, os, sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtWidgets import QApplication
+from kibitz.core.paths import resolve_paths
+from kibitz.core.secrets import MemorySecretStore, SessionSecretStore
+from kibitz.core.settings import Settings
+from kibitz.core.settings.schema import McpServer
+from kibitz.ui.app_settings import SettingsHolder
+from kibitz.ui.settings.context import SettingsContext
+from kibitz.ui.settings.dialog import SettingsDialog
+from kibitz.ui.tasks import TaskRunner
+from kibitz.ui.tools.service import ToolService
+app = QApplication([])
+paths = resolve_paths(Path(sys.argv[1])).ensure()
+settings = Settings().with_server(McpServer(name="files", command="npx"))
+holder = SettingsHolder(settings, paths.settings_file)
+secrets = SessionSecretStore(MemorySecretStore())
+runner = TaskRunner()
+tools = ToolService(holder, secrets, runner)
+context = SettingsContext(holder, secrets, runner, ThreadPoolExecutor(1), paths, print, tools=tools)
+dialog = SettingsDialog(context)
+dialog.open_page("tools")
+dialog.tools.select_server("files")
+app.processEvents()
+assert dialog.tools.details.state.text() == "Not started", dialog.tools.details.state.text()
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("mcp", "mcp_types"))))
+"""
+
+
+def test_opening_the_page_neither_loads_the_sdk_nor_starts_a_server(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(tmp_path / "home")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.splitlines()[-1]) == []
 
 
 # -- models ----------------------------------------------------------------------------------------

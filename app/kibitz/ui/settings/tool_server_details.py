@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -55,18 +55,20 @@ def where(server: McpServer) -> str:
 
 
 class FoldedText(QWidget):
-    """A titled section that opens and closes with a click: selectable monospace text."""
+    """A titled section that opens and closes with a click: selectable monospace text, as
+    tall as its lines up to a limit (then it scrolls)."""
+
+    MAX_LINES = 14
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.toggle = QToolButton()
         self.toggle.setText(title)
-        self.toggle.setCheckable(True)
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.toggle.setAutoRaise(True)
         self.toggle.setAccessibleName(title)
-        self.toggle.toggled.connect(self.set_open)
+        self.toggle.clicked.connect(lambda: self.set_open(not self.is_open()))
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -76,23 +78,45 @@ class FoldedText(QWidget):
             | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
         self.text.setAccessibleName(title)
-        self.text.setFixedHeight(150)
         self.text.hide()
+        self._open = False
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
         column.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
         column.addWidget(self.text)
 
+    def set_text(self, text: str) -> None:
+        self.text.setPlainText(text)
+        self._fit()
+
     def set_open(self, opened: bool) -> None:
-        self.toggle.blockSignals(True)
-        self.toggle.setChecked(opened)
-        self.toggle.blockSignals(False)
+        self._open = opened
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if opened else Qt.ArrowType.RightArrow)
         self.text.setVisible(opened)
+        self._fit()
 
     def is_open(self) -> bool:
-        return self.toggle.isChecked()
+        return self._open
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        """As tall as the wrapped lines need, from 3 lines up to MAX_LINES."""
+        if not self._open:
+            return
+        document = self.text.document()
+        document.setTextWidth(self.text.viewport().width())
+        lines = sum(
+            document.findBlockByNumber(n).layout().lineCount() for n in range(document.blockCount())
+        )
+        line_h = self.text.fontMetrics().lineSpacing()
+        shown = max(3, min(lines, self.MAX_LINES))
+        margins = self.text.contentsMargins()
+        extra = 2 * self.text.frameWidth() + margins.top() + margins.bottom()
+        self.text.setFixedHeight(shown * line_h + extra + 2 * int(document.documentMargin()))
 
 
 def problem_text(status: ServerStatus) -> str:
@@ -168,6 +192,7 @@ class ServerDetails(QWidget):
         self.policy.activated.connect(self._on_policy_activated)
         policy_form = QFormLayout()
         policy_form.setContentsMargins(0, 0, 0, 0)
+        policy_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         policy_form.addRow("When its tools are called:", self.policy)
 
         self.tools_model = ServerToolsModel(self)
@@ -186,7 +211,7 @@ class ServerDetails(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(TOOL_COLUMN, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(POLICY_COLUMN, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(POLICY_COLUMN, 150)
+        header.resizeSection(POLICY_COLUMN, 136)
         self.tools_model.modelReset.connect(self._open_policy_editors)
         self.tools_note = help_label("")
         self.tools_note.setAccessibleName("About this server's tools")
@@ -258,7 +283,7 @@ class ServerDetails(QWidget):
         else:
             self.check_button.setToolTip("Start the server now and list its tools")
         problem = problem_text(status)
-        self.problem.text.setPlainText(problem)
+        self.problem.set_text(problem)
         self.problem.setVisible(bool(problem))
         if failed and problem != self._shown_problem:
             self.problem.set_open(True)  # a new failure is shown whole at once

@@ -56,15 +56,23 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def failure_reason(status: ServerStatus) -> str:
+    """What failed, without the headline that only names the server again: "`npx` was not
+    found on PATH" of "The tool server 'files' could not be started: `npx` was not found on
+    PATH". The whole error is shown beside it."""
+    first = (status.error or "it stopped without saying why").splitlines()[0]
+    head, colon, reason = first.partition(": ")
+    return reason if colon and repr(status.name) in head and reason.strip() else first
+
+
 def state_text(status: ServerStatus) -> str:
-    """The state in a few words: "Ready · 5 tools", "Failed: <first line of the error>"."""
+    """The state in a few words: "Ready · 5 tools", "Failed: <what failed>"."""
     if status.state is ServerState.READY:
         return f"Ready · {count(len(status.tools), 'tool')}"
     if status.state is ServerState.STARTING:
         return "Starting…"
     if status.state is ServerState.FAILED:
-        first = (status.error or "it stopped without saying why").splitlines()[0]
-        return f"Failed: {first}"
+        return f"Failed: {failure_reason(status)}"
     if status.state is ServerState.DISABLED:
         return "Disabled"
     return "Not started"
@@ -138,6 +146,8 @@ class ToolServerListModel(QAbstractListModel):
         if role == ServerRole.STATE_TEXT:
             return state_text(status)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if status.state is ServerState.FAILED and status.error:
+                return status.error
             return f"{server.name}: {state_text(status)}"
         if role == Qt.ItemDataRole.AccessibleDescriptionRole:
             return state_text(status)
@@ -193,6 +203,28 @@ def _small(font: QFont) -> QFont:
     return small
 
 
+def _paint_row_background(painter: QPainter, opt: QStyleOptionViewItem) -> None:
+    """A soft rounded highlight, as the sidebar's: the accent's full colour would swallow the
+    switch, which is drawn in it."""
+    palette: QPalette = opt.palette
+    text = palette.color(QPalette.ColorRole.Text)
+    focused = opt.widget is not None and opt.widget.hasFocus()
+    if opt.state & QStyle.StateFlag.State_Selected:
+        fill = QColor(palette.color(QPalette.ColorRole.Highlight)) if focused else QColor(text)
+        fill.setAlphaF(0.22 if focused else 0.10)
+    elif opt.state & QStyle.StateFlag.State_MouseOver:
+        fill = QColor(text)
+        fill.setAlphaF(0.05)
+    else:
+        return
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(fill)
+    painter.drawRoundedRect(QRectF(opt.rect.adjusted(4, 2, -4, -2)), 6, 6)
+    painter.restore()
+
+
 class ServerRowDelegate(QStyledItemDelegate):
     """A server's row: state dot, name over its state in words, the switch at the right."""
 
@@ -210,17 +242,9 @@ class ServerRowDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
-        opt.text = ""
-        opt.features &= ~QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
-        style = opt.widget.style() if opt.widget is not None else None
-        if style is not None:
-            style.drawPrimitive(
-                QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, opt.widget
-            )
         palette: QPalette = opt.palette
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        text = palette.color(role)
+        _paint_row_background(painter, opt)
+        text = palette.color(QPalette.ColorRole.Text)
         muted = QColor(text)
         muted.setAlphaF(0.68)
         rect: QRect = opt.rect

@@ -61,8 +61,6 @@ class ToolsPage(QWidget):
         super().__init__(parent)
         self._context = context
         self._current: str | None = None
-        self.editor: ToolServerEditor | None = None
-        self.import_dialog: ToolsImportDialog | None = None
 
         self.model = ToolServerListModel(self)
         self.model.enabled_toggled.connect(self._on_model_enabled_toggled)
@@ -71,7 +69,7 @@ class ToolsPage(QWidget):
         self.servers.setAccessibleName("Tool servers")
         self.servers.setModel(self.model)
         self.servers.setItemDelegate(ServerRowDelegate(self.servers))
-        self.servers.setFixedWidth(230)
+        self.servers.setFixedWidth(200)
         self.servers.setMinimumHeight(220)
         self.servers.setMouseTracking(True)
         self.servers.selectionModel().currentChanged.connect(self._on_servers_current_changed)
@@ -115,6 +113,10 @@ class ToolsPage(QWidget):
         font.setWeight(font.Weight.DemiBold)
         heading.setFont(font)
         self.form = SettingsForm(context, GLOBAL_PATHS)
+        # The schema names it by its field ("Call timeout s"); the unit reads better spelled out.
+        timeout_label = self.form.form.labelForField(self.form.editors["tools.call_timeout_s"])
+        if isinstance(timeout_label, QLabel):
+            timeout_label.setText("Call timeout (seconds):")
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(top)
@@ -206,7 +208,6 @@ class ToolsPage(QWidget):
         editor = ToolServerEditor(self._context, server, self)
         editor.saved.connect(self._on_editor_saved)
         editor.finished.connect(editor.deleteLater)
-        self.editor = editor
         editor.open()
         return editor
 
@@ -221,7 +222,6 @@ class ToolsPage(QWidget):
         dialog = ToolsImportDialog(self._context, self)
         dialog.imported.connect(self._on_import_dialog_imported)
         dialog.finished.connect(dialog.deleteLater)
-        self.import_dialog = dialog
         dialog.open()
         return dialog
 
