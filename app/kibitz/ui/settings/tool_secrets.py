@@ -125,10 +125,11 @@ def stored_previews(
 
 @dataclass(frozen=True, slots=True)
 class TakenValues:
-    """A removed server's values, held for Undo while its notice shows."""
+    """A removed server's values, held for Undo while its notice shows: entry -> (value,
+    whether it was kept in memory only), so Undo puts each back where it was."""
 
     server: str
-    values: Mapping[str, str] = field(default_factory=dict, repr=False)  # entry -> value
+    values: Mapping[str, tuple[str, bool]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -138,15 +139,19 @@ def take_values(secrets: SessionSecretStore, server: McpServer) -> TakenValues:
     """Delete every value the server names, returning them for Undo. Raises SecretsError."""
     entries = [env_entry(server.name, n) for n in server.env_names]
     entries += [header_entry(server.name, n) for n in server.header_names]
-    values = {e: v for e in entries if (v := secrets.get_key(e)) is not None}
+    values: dict[str, tuple[str, bool]] = {}
+    for entry in entries:
+        value = secrets.get_key(entry)
+        if value is not None:
+            values[entry] = (value, secrets.memory.get_key(entry) is not None)
     delete_values(secrets, server.name, server.env_names, server.header_names)
     return TakenValues(server.name, values)
 
 
 def restore_values(secrets: SessionSecretStore, taken: TakenValues) -> None:
     """Undo of `take_values`. Raises SecretsError."""
-    for entry, value in taken.values.items():
-        secrets.set_key(entry, value)
+    for entry, (value, in_memory) in taken.values.items():
+        secrets.set_key(entry, value, remember=not in_memory)
 
 
 @dataclass(frozen=True, slots=True)

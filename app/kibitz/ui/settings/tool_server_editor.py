@@ -93,6 +93,7 @@ class ToolServerEditor(QDialog):
         self._context = context
         self._original = server
         self._looking = False
+        self._saving = False  # values are being written: closing now would leave them orphaned
         self.setWindowTitle("Add a tool server" if server is None else f"Edit {server.name}")
         self.setObjectName("ToolServerEditor")
         self.setMinimumWidth(560)
@@ -166,7 +167,17 @@ class ToolServerEditor(QDialog):
         self.command.editingFinished.connect(lambda: self._check_field("command"))
         self.url.editingFinished.connect(lambda: self._check_field("url"))
         self.transport.currentIndexChanged.connect(lambda _i: self._show_transport())
+        # Its keyring look-up must not reach widgets that are gone.
+        self.finished.connect(lambda _r: context.runner.cancel(self._lookup_key))
         self._load(server)
+
+    @property
+    def _lookup_key(self) -> str:
+        return f"settings-tools-values-{id(self)}"
+
+    def reject(self) -> None:
+        if not self._saving:
+            super().reject()
 
     def _row(self, label: str, key: str, field: QWidget, help_text: str = "") -> None:
         error = QLabel()
@@ -329,7 +340,7 @@ class ToolServerEditor(QDialog):
             self.env.show_stored({n: v for (kind, n), v in found.items() if kind == "env"})
             self.headers.show_stored({n: v for (kind, n), v in found.items() if kind == "header"})
 
-        self._context.runner.start(f"settings-tools-values-{id(self)}", job())
+        self._context.runner.start(self._lookup_key, job())
 
     def _show_unusable(self, error: SecretsError) -> None:
         self.keyring_status.setText(unusable_text(error))
@@ -366,8 +377,14 @@ class ToolServerEditor(QDialog):
             env=self.env.typed() if stdio else {},
             headers=self.headers.typed() if not stdio else {},
         )
-        self.save_button.setEnabled(False)
+        self._set_saving(True)
         self._context.runner.start(f"settings-tools-save-{id(self)}", self._store(values, remember))
+
+    def _set_saving(self, saving: bool) -> None:
+        self._saving = saving
+        for button in self.buttons.buttons():
+            button.setEnabled(not saving)
+        self.session_button.setEnabled(not saving)
 
     async def _store(self, values: ServerValues, remember: bool) -> None:
         secrets = self._context.secrets
@@ -380,7 +397,7 @@ class ToolServerEditor(QDialog):
             self._show_unusable(exc)
             return
         finally:
-            self.save_button.setEnabled(True)
+            self._set_saving(False)
         old_name = values.old.name if values.old is not None else None
         self._context.apply(replace_server(self._context.settings(), old_name, values.new))
         if changed and self._context.tools is not None:

@@ -86,6 +86,7 @@ class ToolsImportDialog(QDialog):
         super().__init__(parent)
         self._context = context
         self._result: ImportResult | None = None
+        self._importing = False  # values are being written: closing now would orphan them
         self.setWindowTitle("Import tool servers")
         self.setObjectName("ToolsImportDialog")
         self.resize(620, 560)
@@ -146,6 +147,8 @@ class ToolsImportDialog(QDialog):
         self._timer.setSingleShot(True)
         self._timer.setInterval(PREVIEW_DELAY_MS)
         self._timer.timeout.connect(self.refresh_preview)
+        # A file still being read must not reach widgets that are gone.
+        self.finished.connect(lambda _r: context.runner.cancel(self._read_key))
         column = QVBoxLayout(self)
         column.addWidget(intro)
         column.addLayout(sources)
@@ -174,7 +177,15 @@ class ToolsImportDialog(QDialog):
             self.source.show()
             self.refresh_preview()
 
-        self._context.runner.start(f"settings-tools-import-read-{id(self)}", job())
+        self._context.runner.start(self._read_key, job())
+
+    @property
+    def _read_key(self) -> str:
+        return f"settings-tools-import-read-{id(self)}"
+
+    def reject(self) -> None:
+        if not self._importing:
+            super().reject()
 
     def _on_open_clicked(self) -> None:
         dialog = QFileDialog(self, "Open an MCP configuration", str(Path.home()))
@@ -211,13 +222,19 @@ class ToolsImportDialog(QDialog):
 
     # -- import --------------------------------------------------------------------------------
 
+    def _set_importing(self, importing: bool) -> None:
+        self._importing = importing
+        for button in (*self.buttons.buttons(), self.session_button, self.open_button,
+                       *self.source_buttons):  # fmt: skip
+            button.setEnabled(not importing)
+
     def import_now(self, *, remember: bool = True) -> None:
         if self._timer.isActive() or self._result is None:
             self.refresh_preview()
         result = self._result
         if result is None or not result.servers:
             return
-        self.import_button.setEnabled(False)
+        self._set_importing(True)
         self._context.runner.start(
             f"settings-tools-import-{id(self)}", self._import(result, remember)
         )
@@ -235,8 +252,9 @@ class ToolsImportDialog(QDialog):
             self.keyring_status.setText(unusable_text(exc))
             self.keyring_status.show()
             self.session_button.show()
-            self.import_button.setEnabled(True)
             return
+        finally:
+            self._set_importing(False)
         self._context.apply(outcome.settings)
         tools = self._context.tools
         if tools is not None:
