@@ -14,7 +14,7 @@ import dataclasses
 import logging
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -49,9 +49,9 @@ log = logging.getLogger(__name__)
 GLOBAL_PATHS = ("tools.allow_read_only", "tools.call_timeout_s")
 UNDO_MS = 10_000
 _EMPTY_TEXT = (
-    "No tool servers yet. Add one, such as a program that reads your files "
-    "(npx -y @modelcontextprotocol/server-filesystem ~/Documents) or the URL of a remote "
-    "server, or use Import… to bring over those of Claude Desktop, Cursor, LM Studio or "
+    "<b>No tool servers yet.</b><br>Use Add… for a program Kibitz starts (such as "
+    "<tt>npx&nbsp;-y&nbsp;@modelcontextprotocol/server-filesystem</tt>) or the URL of a remote "
+    "server, or Import… to bring over the servers of Claude Desktop, Cursor, LM Studio or "
     "VS Code."
 )
 
@@ -96,6 +96,8 @@ class ToolsPage(QWidget):
         self.details.server_policy_chosen.connect(self._on_details_server_policy_chosen)
         self.details.tools_model.policy_chosen.connect(self._on_tools_policy_chosen)
         self.empty = help_label(_EMPTY_TEXT)
+        self.empty.setTextFormat(Qt.TextFormat.RichText)
+        self.empty.setAccessibleName("No tool servers yet")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.empty.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._right = QStackedWidget()
@@ -110,7 +112,7 @@ class ToolsPage(QWidget):
         heading = QLabel("For every server")
         heading.setObjectName("ToolsSubheading")
         font = heading.font()
-        font.setWeight(font.Weight.DemiBold)
+        font.setWeight(QFont.Weight.DemiBold)
         heading.setFont(font)
         self.form = SettingsForm(context, GLOBAL_PATHS)
         # The schema names it by its field ("Call timeout s"); the unit reads better spelled out.
