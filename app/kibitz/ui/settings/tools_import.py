@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -154,7 +155,13 @@ class ToolsImportDialog(QDialog):
         column.addLayout(sources)
         column.addWidget(self.source)
         column.addWidget(self.text, 3)
-        column.addWidget(self.preview, 2)
+        # Many servers scroll here rather than push the buttons off the screen.
+        preview_area = QScrollArea()
+        preview_area.setWidgetResizable(True)
+        preview_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        preview_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        preview_area.setWidget(self.preview)
+        column.addWidget(preview_area, 2)
         column.addWidget(self.keyring_status)
         column.addWidget(self.session_button, 0, Qt.AlignmentFlag.AlignLeft)
         column.addWidget(self.buttons)
