@@ -391,3 +391,23 @@ async def test_the_hub_runs_on_the_apps_qasync_loop(stdio_hub: ToolHub) -> None:
         with pytest.raises(errors.ToolCallError):
             await crashed
         assert (await stdio_hub.call(tools["lookup"], {"key": "r"})).text == "value of r"
+
+
+@pytest.mark.asyncio
+async def test_a_turn_does_not_wait_for_a_server_that_hangs_at_start() -> None:
+    # A program that never answers `initialize`: the turn goes on without its tools, and the
+    # server keeps starting in the background (its status says so) until the hub closes.
+    silent = McpServer(
+        name="silent", command=sys.executable, args=("-c", "import time; time.sleep(600)")
+    )
+    hub = ToolHub(ToolsSettings(servers=(stdio_server("test"), silent)), MemorySecretStore())
+    try:
+        async with asyncio.timeout(HANG):
+            tools = await hub.tools(wait=10.0)  # enough for the test server on a busy machine
+        assert {t.server for t in tools} == {"test"}
+        assert status_of(hub, "silent").state is ServerState.STARTING
+        assert status_of(hub, "test").state is ServerState.READY
+    finally:
+        async with asyncio.timeout(HANG):
+            await hub.aclose()
+    assert status_of(hub, "silent").state is not ServerState.STARTING

@@ -27,6 +27,8 @@ from kibitz.core.tools.mcp.naming import function_names
 log = logging.getLogger(__name__)
 
 StatusListener = Callable[[ServerStatus], None]
+# How long a turn waits for servers still starting before it goes on without them.
+TURN_WAIT_S = 15.0
 
 
 class ToolHub:
@@ -49,6 +51,7 @@ class ToolHub:
         self._on_status = on_status
         self._connections = {s.name: self._connection(s) for s in settings.servers}
         self._stopping: set[asyncio.Task[None]] = set()
+        self._starting: set[asyncio.Future[None]] = set()  # starts a turn stopped waiting for
 
     @property
     def settings(self) -> ToolsSettings:
@@ -77,11 +80,18 @@ class ToolHub:
         self._connections = kept
         self._settings = settings
 
-    async def tools(self) -> list[ToolSpec]:
+    async def tools(self, wait: float = TURN_WAIT_S) -> list[ToolSpec]:
         """The tools of every enabled server, starting those not up; a server that cannot be
-        started is left out (its status says why)."""
+        started is left out (its status says why). A turn waits at most `wait` seconds for
+        servers still starting: one that hangs at start goes on starting in the background
+        (its status says so) and is offered from the turn after it is up."""
         enabled = [c for c in self._connections.values() if c.server.enabled]
-        await asyncio.gather(*(self._start_quietly(c) for c in enabled))
+        starting = [asyncio.ensure_future(self._start_quietly(c)) for c in enabled]
+        if starting:
+            _, pending = await asyncio.wait(starting, timeout=wait)
+            for task in pending:
+                self._starting.add(task)
+                task.add_done_callback(self._starting.discard)
         return self._named_tools()
 
     async def call(self, spec: ToolSpec, arguments: Mapping[str, Any]) -> ToolOutput:
@@ -116,6 +126,8 @@ class ToolHub:
 
     async def aclose(self) -> None:
         """Stop every server this hub started, and wait for those being stopped."""
+        for waiting in list(self._starting):
+            waiting.cancel()  # only the wait: the start itself ends with stop() below
         await asyncio.gather(*(c.stop() for c in self._connections.values()))
         if self._stopping:
             await asyncio.wait(self._stopping)
