@@ -5,6 +5,8 @@ conversation engine (kibitz.core.conversation), which stores and streams, and tu
 engine's events into view updates. It writes nothing to the store itself but the choice of
 branch a user makes. Attachments are read into the composer by its AttachmentIntake, opened
 from the chat by its AttachmentOpener; drafts are kept by a DraftKeeper when given a store.
+Given a ToolOffer, turns offer the tools of the enabled MCP servers (unless the conversation
+goes without); its ToolCallsController shows the calls and asks the user's approval.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from kibitz.ui.attachments.intake import AttachmentIntake
 from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.attachments.opening import AttachmentOpener
 from kibitz.ui.controllers.draft_keeper import DraftKeeper
+from kibitz.ui.controllers.tool_calls import ToolCallsController
+from kibitz.ui.controllers.tool_offer import ToolOffer
 from kibitz.ui.notify import Notice, Notify, error_notice
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.views.chat_view import ChatView
@@ -64,10 +68,12 @@ class ChatController(QObject):
         *,
         media: MediaServices | None = None,
         drafts: DraftStore | None = None,
+        tools: ToolOffer | None = None,
     ) -> None:
         """`media`: the windows' shared attachment services (without: this controller's
         own, thumbnails not cached on disk); `drafts`: where unsent drafts are kept (without:
-        the composer's text goes with it from one conversation to the next)."""
+        the composer's text goes with it from one conversation to the next); `tools`: which
+        conversations offer tools (without: none do)."""
         super().__init__(view)
         self._store = store
         self._view = view
@@ -104,6 +110,13 @@ class ChatController(QObject):
         view.error_action_requested.connect(self._on_view_error_action_requested)
         view.attachment_opened.connect(self._on_view_attachment_opened)
         runner.finished.connect(self._on_runner_finished)
+        self.tools = tools
+        self.tool_calls = ToolCallsController(store, view, composer, self)
+        if tools is not None:
+            tools.setParent(self)
+            tools.settings_requested.connect(
+                lambda: self.setup_requested.emit(Action.OPEN_TOOLS.value)
+            )
         if self.drafts is not None:
             self._restore_draft(None)  # the new-chat composer's draft from last time
 
@@ -135,6 +148,8 @@ class ChatController(QObject):
             # A search hit on another branch: show the branch that holds it.
             self._store.select_branch(message_id)
         self._view.show_conversation(conversation_id)
+        if self.tools is not None:
+            self.tools.open(conversation_id)
         if message_id is not None:
             self._view.scroll_to_message(message_id)
         if self.drafts is not None:
@@ -295,8 +310,11 @@ class ChatController(QObject):
 
     def _ensure_conversation(self, first_text: str) -> ConversationId:
         if self._conversation is None:
-            conversation = self.engine.new_conversation(first_text)
+            params = self.tools.new_chat_params() if self.tools is not None else None
+            conversation = self.engine.new_conversation(first_text, params=params)
             self._conversation = conversation.id
+            if self.tools is not None:
+                self.tools.open(conversation.id)
             self._view.show_conversation(conversation.id)
             self.conversation_opened.emit(conversation.id)
         return self._conversation
@@ -310,6 +328,8 @@ class ChatController(QObject):
             options = turn_options(self._settings())
             turn.options = dataclasses.replace(options, max_prompt_tokens=self._trim_to)
             self._trim_to = None
+        if self.tools is not None:
+            turn.with_tools(self.tools.use(turn.conversation_id, self.tool_calls.ask))
         self._runner.start(REPLY_TASK, self._run(turn))
         self._composer.set_busy(True)
         self.busy_changed.emit(True)
@@ -327,6 +347,7 @@ class ChatController(QObject):
                     self._show(turn, event, streaming)
         finally:
             # A cancel (Esc, another conversation opened) ends the reply as stored.
+            self.tool_calls.turn_ended()
             for message_id in streaming:
                 self._view.finish_reply(self._store.get_message(message_id))
 
@@ -352,6 +373,8 @@ class ChatController(QObject):
                 self._view.finish_reply(event.message)
             else:
                 self._view.reload()  # a failed request's row, made without streaming
+        elif self.tool_calls.show(event):
+            pass
         elif isinstance(event, e.TurnEnded):
             if event.failure is not None and event.failed_reply is not None:
                 self._view.show_error(event.failed_reply, event.failure)
@@ -379,6 +402,11 @@ class ChatController(QObject):
             # Another model for this conversation, not another default for every chat.
             self.model_choice_requested.emit(message.conversation_id)
         elif action is Action.RETRY:
+            self.regenerate(message_id)
+        elif action is Action.SEND_WITHOUT_TOOLS and self.tools is not None:
+            # This conversation goes without tools from now on (the composer's toggle shows
+            # it), and the question is answered again.
+            self.tools.set_chosen(message.conversation_id, False)
             self.regenerate(message_id)
         elif action is Action.TRIM_HISTORY:
             # The server counted more than we did: send about half of what went last time.

@@ -51,7 +51,9 @@ class DesktopPresence(QObject):
         self._window = window
         self._settings = settings
         self._basedir = basedir
-        self.quick = QuickAskWindow(store, settings, secrets, executor, media=window.media)
+        self.quick = QuickAskWindow(
+            store, settings, secrets, executor, media=window.media, tools=window.tools
+        )
         self.hotkeys = HotkeyService(settings, parent=self)
         self.tray = TrayIcon(window, store, settings, parent=self)
         self.server = InstanceServer(lock, paths.data_dir, parent=self)

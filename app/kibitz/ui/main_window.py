@@ -29,6 +29,7 @@ from kibitz.ui.attachments.drops import FileDrops
 from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.chat_controller import ChatController
 from kibitz.ui.controllers.sidebar_controller import SidebarController
+from kibitz.ui.controllers.tool_offer import ToolOffer
 from kibitz.ui.notify import Notice, NoticeBar
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.opener import SettingsOpener
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
             executor,
             media=self.media,
             drafts=self._drafts,
+            tools=ToolOffer(self.tools, settings, store, self.composer, self.notices.show_notice),
         )
         # Files dropped on the conversation (or the welcome pane) attach; exports import.
         self.file_drops = FileDrops(self)

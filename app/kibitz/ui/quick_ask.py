@@ -5,14 +5,13 @@ window (so a reply streams, renders, fails and retries exactly as there), its ow
 (a quick-ask reply never cancels the main window's). Every exchange is an ordinary stored
 conversation; "Open in Kibitz" (Ctrl+Enter) hands it, and any unsent text and attachments, to
 the main window. Files and images are attached as in the window: pasted, dropped on the panel,
-or chosen with the paperclip.
+or chosen with the paperclip; tools are offered, and approved, as in the window.
 Built once after the main window's first frame and kept hidden, so summoning it only shows it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Literal
 
@@ -22,14 +21,16 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVB
 
 from kibitz.core.errors import KibitzError
 from kibitz.core.secrets import SecretStore
-from kibitz.core.settings import Settings
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId
+from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.attachments.drops import FileDrops
 from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.chat_controller import ChatController
+from kibitz.ui.controllers.tool_offer import ToolOffer
 from kibitz.ui.notify import Notice, NoticeBar
 from kibitz.ui.tasks import TaskRunner
+from kibitz.ui.tools.service import ToolService
 from kibitz.ui.views.chat_view import ChatView
 from kibitz.ui.views.composer import Composer
 
@@ -56,14 +57,16 @@ class QuickAskWindow(QWidget):
     def __init__(
         self,
         store: Store,
-        settings: Callable[[], Settings],
+        settings: SettingsHolder,
         secrets: SecretStore,
         executor: Executor,
         parent: QWidget | None = None,
         *,
         media: MediaServices | None = None,
+        tools: ToolService | None = None,
     ) -> None:
-        """`media`: the main window's attachment services (shared thumbnails and worker)."""
+        """`media`: the main window's attachment services (shared thumbnails and worker);
+        `tools`: the app's MCP servers (without: no tools are offered here)."""
         super().__init__(parent)
         self.setObjectName("QuickAsk")
         self.setWindowTitle(TITLE)
@@ -83,6 +86,11 @@ class QuickAskWindow(QWidget):
         self.chat_view = ChatView(store, thumbnails=self.media.thumbnails)
         self.chat_view.hide()
         self.notices = NoticeBar()
+        offer = (
+            ToolOffer(tools, settings, store, self.composer, self.notices.show_notice)
+            if tools is not None
+            else None
+        )
         self.chat = ChatController(
             store,
             self.chat_view,
@@ -93,6 +101,7 @@ class QuickAskWindow(QWidget):
             secrets,
             executor,
             media=self.media,
+            tools=offer,
         )
         self.file_drops = FileDrops(self)
         for target in (self, self.chat_view):

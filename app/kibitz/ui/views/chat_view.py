@@ -7,6 +7,10 @@ about a screenful, so opening 2,000 messages renders and lays out only a handful
 The widgets follow the message model (which follows the store): rows inserted at the end of
 the window get widgets, removed rows lose theirs, changed rows update. A streaming row's
 changes are painted at most every REPAINT_MS.
+
+While a turn calls tools, the view also knows which calls wait for the user or run (told by the
+controller, kept here so a widget made later shows them too) and shows a call's approval card
+where the call is.
 """
 
 from __future__ import annotations
@@ -32,11 +36,13 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWi
 
 from kibitz.core.errors import KibitzError
 from kibitz.core.store import Store
+from kibitz.core.tools import PendingCall
 from kibitz.core.types import ConversationId, Message, MessageId, MessageStatus
 from kibitz.ui.attachments.thumbnails import ThumbnailLoader
 from kibitz.ui.models.messages import MessageListModel, MessageRole
 from kibitz.ui.views.message_parts import palette_is_dark
 from kibitz.ui.views.message_widget import MessageWidget
+from kibitz.ui.views.reply_layout import CallPhase, LiveCall
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,7 @@ class ChatView(QWidget):
     copy_done = Signal(str)
     link_activated = Signal(QUrl)
     attachment_opened = Signal(object)  # ImagePart | FilePart of a message, clicked
+    tool_approval_answered = Signal(int, str, object)  # message id, call id, Approval
 
     def __init__(
         self,
@@ -83,6 +90,9 @@ class ChatView(QWidget):
         self._dirty: set[MessageId] = set()
         # Failures reported live, by reply: a widget made later (scrolled to) shows them too.
         self._errors: dict[MessageId, KibitzError] = {}
+        # Calls of streaming replies that wait for the user or run; the approval asked, by reply.
+        self._live_calls: dict[MessageId, dict[str, LiveCall]] = {}
+        self._approvals: dict[MessageId, tuple[PendingCall, bool]] = {}
         self._last_flush = 0.0
         self._repaint_ms = 0.0  # what the last streamed repaint cost
         self._at_bottom = True
@@ -166,6 +176,8 @@ class ChatView(QWidget):
         """Show a conversation's current branch, scrolled to its end; None clears the view."""
         self._dirty.clear()
         self._errors.clear()
+        self._live_calls.clear()
+        self._approvals.clear()
         self._model.set_conversation(
             None if conversation_id is None else ConversationId(conversation_id)
         )
@@ -230,10 +242,67 @@ class ChatView(QWidget):
     def finish_reply(self, message: Message) -> None:
         """The reply ended (complete, length, content_filter, interrupted or error)."""
         self._dirty.discard(message.id)
+        self._live_calls.pop(message.id, None)
+        self._approvals.pop(message.id, None)
+        widget = self._widgets.get(message.id)
+        if widget is not None:
+            widget.set_live_calls({})
         if self._model.row_of(message.id) is None:
             self._model.refresh_siblings()  # an n>1 alternative: only the "1/3" changes
             return
         self._model.update_message(message)
+
+    # -- tool calls (the controller calls these) ------------------------------------------------
+
+    def sync_reply(self, message: Message) -> None:
+        """A streaming reply as stored now (a tool call or result was added): its parts are
+        taken from the store, and the text that streams next goes after them."""
+        self._model.begin_stream(message)
+
+    def set_call_phase(self, message_id: int, call_id: str, phase: CallPhase | None) -> None:
+        """A call of a streaming reply now waits for the user, runs, or neither (None)."""
+        mid = MessageId(message_id)
+        calls = self._live_calls.setdefault(mid, {})
+        if phase is None:
+            calls.pop(call_id, None)
+        else:
+            calls[call_id] = LiveCall(phase, time.monotonic())
+        widget = self._widgets.get(mid)
+        if widget is not None:
+            widget.set_live_calls(calls)
+
+    def ask_approval(self, message_id: int, pending: PendingCall, *, offer_always: bool) -> None:
+        """Show the approval card where the call is, and bring it into view."""
+        mid = MessageId(message_id)
+        self._approvals[mid] = (pending, offer_always)
+        self.set_call_phase(mid, pending.call_id, CallPhase.ASKING)
+        self._repaint_now(mid)
+        widget = self._widgets.get(mid)
+        if widget is None:
+            return
+        widget.show_approval(pending, offer_always=offer_always)
+        self._settle_layout()
+        card = widget.steps_view.approval_card if widget.steps_view is not None else None
+        if card is not None:
+            self._scroll.ensureWidgetVisible(card, 0, 24)
+
+    def end_approval(self, message_id: int, call_id: str) -> bool:
+        """The approval card goes (answered, or the turn stopped); whether it had the focus."""
+        mid = MessageId(message_id)
+        asked = self._approvals.get(mid)
+        if asked is not None and asked[0].call_id == call_id:
+            del self._approvals[mid]
+        self.set_call_phase(mid, call_id, None)
+        widget = self._widgets.get(mid)
+        return widget.end_approval(call_id) if widget is not None else False
+
+    def _repaint_now(self, mid: MessageId) -> None:
+        """Bring a streaming row's widget up to date now, not at the next repaint."""
+        widget = self._widgets.get(mid)
+        row = self._model.row_of(mid)
+        if widget is not None and row is not None:
+            self._dirty.discard(mid)
+            widget.set_message(self._model.message_at(row), self._model.sibling_position(mid))
 
     def show_error(self, message_id: int, error: KibitzError) -> None:
         """Show a failure on its reply: the headline, what to do, a button for its action."""
@@ -387,10 +456,17 @@ class ChatView(QWidget):
         widget.link_activated.connect(self.link_activated)
         widget.attachment_opened.connect(self.attachment_opened)
         widget.sibling_step_requested.connect(self._on_message_sibling_step_requested)
+        widget.tool_approval_answered.connect(self.tool_approval_answered)
         self._widgets[message.id] = widget
         error = self._errors.get(message.id)
         if error is not None:
             widget.show_error(error)
+        calls = self._live_calls.get(message.id)
+        if calls:
+            widget.set_live_calls(calls)
+        asked = self._approvals.get(message.id)
+        if asked is not None:
+            widget.show_approval(asked[0], offer_always=asked[1])
         return widget
 
     def _insert_widget(self, row: int) -> None:

@@ -4,11 +4,15 @@ Attachments show as chips above the text (an image as its thumbnail, a file with
 size, each with ×). The composer only shows them and says what the user offered: files from
 the paperclip, a paste or a drop, image data pasted; a controller reads them (off the UI
 thread) and hands back chips to fill.
+
+Beside the paperclip, the tools button says whether this conversation offers the tools of the
+enabled MCP servers (and how many); a click turns them off or on, and a controller keeps that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
@@ -29,7 +33,7 @@ from kibitz.ui.attachments.mime import local_paths, pasted_image
 from kibitz.ui.attachments.thumbnails import ThumbnailLoader, side_for
 from kibitz.ui.views.attachment_chip import CHIP_HEIGHT, AttachmentChip
 from kibitz.ui.views.flow_layout import FlowLayout
-from kibitz.ui.views.glyphs import paperclip_icon
+from kibitz.ui.views.glyphs import paperclip_icon, wrench_icon
 from kibitz.ui.views.message_parts import mix
 
 ComposerValue = Attachment | ImagePart | FilePart
@@ -37,6 +41,17 @@ ComposerValue = Attachment | ImagePart | FilePart
 _MIN_LINES = 1
 _MAX_LINES = 10
 _SPINNER = "◐◓◑◒"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolsButtonState:
+    """What the tools button shows: `available` is False when no server is enabled (it is
+    drawn muted and a click asks for Settings → Tools)."""
+
+    available: bool
+    on: bool
+    label: str  # beside the icon: "7 tools", "2 servers", "Off"
+    tooltip: str
 
 
 class ComposerEdit(QPlainTextEdit):
@@ -108,6 +123,8 @@ class Composer(QWidget):
     files_offered = Signal(list)  # list[Path]: pasted or dropped
     image_offered = Signal(object)  # PastedImage: image data pasted
     contents_changed = Signal()  # text or attachments changed (the draft follows)
+    tools_toggled = Signal(bool)  # the user turned tools on (True) or off
+    tools_settings_requested = Signal()  # the tools button clicked while no server is enabled
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,6 +152,17 @@ class Composer(QWidget):
         self._attach.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self._attach.setCursor(Qt.CursorShape.PointingHandCursor)
         self._attach.clicked.connect(self.attach_requested)
+        self._tools = QToolButton()
+        self._tools.setObjectName("ToolsButton")
+        self._tools.setAccessibleName("Tools")
+        self._tools.setCheckable(True)
+        self._tools.setAutoRaise(True)
+        self._tools.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self._tools.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._tools.clicked.connect(self._on_tools_button_clicked)
+        self._tools.hide()  # until a controller says what it offers
+        self._tools_state: ToolsButtonState | None = None
         self._items: list[_ComposerItem] = []
         self._thumbnails: ThumbnailLoader | None = None
         self._chips = QWidget()
@@ -162,6 +190,7 @@ class Composer(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
         row.addWidget(self._attach, 0, Qt.AlignmentFlag.AlignBottom)
+        row.addWidget(self._tools, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self._edit, 1)
         row.addWidget(self._send, 0, Qt.AlignmentFlag.AlignBottom)
         inside.addLayout(row)
@@ -310,6 +339,52 @@ class Composer(QWidget):
             self._remove(item)
             self.focus_input()
 
+    # -- tools --------------------------------------------------------------------------------
+
+    @property
+    def tools_button(self) -> QToolButton:
+        return self._tools
+
+    def set_tools_state(self, state: ToolsButtonState | None) -> None:
+        """What the tools button shows (None: no button, where tools are never offered)."""
+        if state == self._tools_state:
+            return
+        self._tools_state = state
+        self._tools.setVisible(state is not None)
+        if state is None:
+            return
+        self._tools.setChecked(state.on)
+        self._tools.setText(state.label)
+        self._tools.setToolTip(state.tooltip)
+        self._tools.setAccessibleDescription(state.tooltip)
+        self._tools.setProperty("available", state.available)
+        self._paint_tools_icon()
+
+    def _paint_tools_icon(self) -> None:
+        state = self._tools_state
+        if state is None:
+            return
+        palette = self.palette()
+        base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+        colour = (
+            palette.color(QPalette.ColorRole.Highlight)
+            if state.on
+            else mix(base, text, 0.6 if state.available else 0.35)
+        )
+        self._tools.setIcon(wrench_icon(colour, 18, self.devicePixelRatioF()))
+        # The label in the icon's colour: muted when off, like the icon.
+        tools_palette = self._tools.palette()
+        tools_palette.setColor(QPalette.ColorRole.ButtonText, colour)
+        self._tools.setPalette(tools_palette)
+
+    def _on_tools_button_clicked(self, checked: bool) -> None:
+        state = self._tools_state
+        if state is not None and not state.available:
+            self._tools.setChecked(False)
+            self.tools_settings_requested.emit()
+            return
+        self.tools_toggled.emit(checked)
+
     def focus_input(self) -> None:
         self._edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
@@ -406,6 +481,7 @@ class Composer(QWidget):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self._paint_paperclip()
+            self._paint_tools_icon()
 
     def _on_spinner_timeout(self) -> None:
         self._spin_step += 1

@@ -1,4 +1,5 @@
-"""Small pictures painted in code: the paperclip, a document with its type, a broken image.
+"""Small pictures painted in code: the paperclip, a document with its type, a broken image,
+a wrench (tools).
 
 Painted rather than loaded from files, so they take the palette's colours (light and dark
 alike), stay sharp at any scale, and need neither the SVG plugin nor a resource lookup in a
@@ -16,6 +17,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
     QPixmap,
+    QTransform,
 )
 
 # The band colour of a document icon, by the file's extension, as file managers tint them.
@@ -140,3 +142,36 @@ def broken_image_pixmap(size: int, ratio: float, colour: QColor) -> QPixmap:
     painter.drawLine(QPointF(frame.right(), frame.top()), QPointF(frame.left(), frame.bottom()))
     painter.end()
     return pixmap
+
+
+def wrench_path(size: float) -> QPainterPath:
+    """The outline of an open-end wrench, head up and to the right, in a `size` square."""
+    unit = size / 24.0
+    handle = QPainterPath()
+    handle.addRoundedRect(QRectF(-9.0, -1.9, 13.0, 3.8), 1.9, 1.9)
+    head = QPainterPath()
+    head.addEllipse(QPointF(6.0, 0.0), 4.6, 4.6)
+    jaw = QPainterPath()
+    jaw.addRect(QRectF(6.0, -1.8, 6.0, 3.6))
+    shape = handle.united(head).subtracted(jaw)
+    path = QPainterPath()
+    path.addPath(shape)
+    # Turned 45 degrees and centred: the way a tools button draws it.
+    turn = QTransform()
+    turn.translate(12 * unit, 12 * unit)
+    turn.rotate(-45)
+    turn.scale(unit, unit)
+    turn.translate(-1.0, 0.0)
+    return turn.map(path)
+
+
+def wrench_icon(colour: QColor, size: int = 20, ratio: float = 1.0) -> QIcon:
+    """A wrench in one line of `colour` (the composer's tools button)."""
+    pixmap, painter = _canvas(size, ratio)
+    pen = QPen(colour, 1.5 * size / 20)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawPath(wrench_path(size))
+    painter.end()
+    return QIcon(pixmap)

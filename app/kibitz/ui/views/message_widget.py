@@ -1,12 +1,20 @@
-"""MessageWidget: one turn of the chat — its reasoning, text, header, footer, actions, errors."""
+"""MessageWidget: one turn of the chat — its reasoning, text, tool calls, header, footer, actions,
+errors.
+
+A reply that called tools shows its steps (text before the calls, a card per call) between its
+reasoning and its answer; the answer is the text after the last call, and only it streams.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kibitz.core.errors import Action, CancelledByUserError, KibitzError
+from kibitz.core.tools import PendingCall
 from kibitz.core.types import Message, MessageStatus, Role
 from kibitz.ui.attachments.thumbnails import ThumbnailLoader
 from kibitz.ui.views.message_attachments import MessageAttachments, attachment_parts
@@ -20,6 +28,8 @@ from kibitz.ui.views.message_parts import (
 )
 from kibitz.ui.views.message_text import MessageTextView
 from kibitz.ui.views.reasoning_section import ReasoningSection, reasoning_seconds
+from kibitz.ui.views.reply_layout import LiveCall, ReplyLayout, has_tool_parts, reply_layout
+from kibitz.ui.views.reply_steps import ReplySteps
 
 _ACCESSIBLE_NAMES = {
     Role.USER: "Your message",
@@ -56,6 +66,7 @@ class MessageWidget(QWidget):
     link_activated = Signal(QUrl)
     text_rendered = Signal()
     attachment_opened = Signal(object)  # ImagePart | FilePart: clicked
+    tool_approval_answered = Signal(int, str, object)  # message id, call id, Approval
 
     def __init__(
         self,
@@ -89,8 +100,12 @@ class MessageWidget(QWidget):
             # Nothing painted by size (no bubble): a taller reply repaints only its new part.
             self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
             self._bubble.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
-        # Made when a reply first has reasoning: most messages never need one.
+        # Made when a reply first has reasoning, or tool calls: most messages never need one.
         self._reasoning: ReasoningSection | None = None
+        self._steps: ReplySteps | None = None
+        self._live_calls: dict[str, LiveCall] = {}
+        self._answer = ""  # the text the bubble shows: all of it, or what follows the last call
+        self._answer_start = 0  # where that text starts among the parts (see set_message)
         self._text = MessageTextView(self._bubble)
         bubble_layout = QVBoxLayout(self._bubble)
         bubble_layout.setContentsMargins(*(_BUBBLE_PADDING if is_user else (0, 0, 0, 0)))
@@ -238,43 +253,108 @@ class MessageWidget(QWidget):
         no longer streaming ends the stream with a final render.
         """
         self._message = message
+        layout = reply_layout(message.parts) if has_tool_parts(message.parts) else None
+        answer = layout.answer if layout is not None else message.content
+        answer_start = layout.answer_start if layout is not None else 0
+        # A tool call moved the text streamed so far into the steps above: the answer begins
+        # again below them.
+        moved = answer_start != self._answer_start
+        self._answer, self._answer_start = answer, answer_start
         if message.status is MessageStatus.STREAMING:
             if not self._text.streaming:
                 self._live_error = None  # retried in place, or continued: that failure is past
                 self.begin_stream()
+            elif moved:
+                self.begin_stream()
             self._stream_parts(message)
         else:
-            if self._text.streaming:
-                self._text.stream_text(message.content)
+            if self._text.streaming and not moved:
+                self._text.stream_text(answer)
                 self._text.end_stream()
-                self._shown_text = message.content
-            elif self._shown_text != message.content:
-                self._show_final_text(message.content)
+                self._shown_text = answer
+            elif self._text.streaming or self._shown_text != answer:
+                self._text.end_stream()
+                self._show_final_text(answer)
             if message.reasoning:
                 self._section().settle(message.reasoning, reasoning_seconds(message.parts))
         if self._reasoning is not None or message.reasoning:
             self._section().setVisible(bool(message.reasoning) and message.role is Role.ASSISTANT)
-        self._show_attachments(message)
+        self._show_steps(layout)
+        self._show_attachments(message, layout)
         self.set_siblings(sibling)
         self._update_chrome()
 
-    def _show_attachments(self, message: Message) -> None:
-        """A user's images and files above their words; a reply's below its answer."""
+    def _show_attachments(self, message: Message, layout: ReplyLayout | None) -> None:
+        """A user's images and files above their words; a reply's below its answer (those a
+        tool returned show with its call)."""
         parts = attachment_parts(message.parts)
+        if layout is not None and layout.tool_images:
+            parts = tuple(p for p in parts if p.blob not in layout.tool_images)
         if self._attachments is None:
             if not parts:
                 return
             is_user = message.role is Role.USER
             view = MessageAttachments(parts, self._thumbnails, align_right=is_user, parent=self)
             view.opened.connect(self.attachment_opened)
-            layout = self.layout()
-            assert isinstance(layout, QVBoxLayout)
-            row = layout.indexOf(self._bubble_row)
-            layout.insertWidget(row if is_user else row + 1, view)
+            column = self.layout()
+            assert isinstance(column, QVBoxLayout)
+            row = column.indexOf(self._bubble_row)
+            column.insertWidget(row if is_user else row + 1, view)
             self._attachments = view
         else:
             self._attachments.set_parts(parts)
         self._attachments.setVisible(bool(parts))
+
+    # -- tool calls ---------------------------------------------------------------------------
+
+    @property
+    def steps_view(self) -> ReplySteps | None:
+        """The reply's text before its calls and their cards (None: it called no tools)."""
+        return self._steps
+
+    def _tool_steps(self) -> ReplySteps:
+        if self._steps is None:
+            steps = ReplySteps(
+                dark=self._dark, width=self._width, thumbnails=self._thumbnails, parent=self
+            )
+            steps.hide()
+            steps.approval_answered.connect(
+                lambda call, approval: self.tool_approval_answered.emit(
+                    self.message_id, call, approval
+                )
+            )
+            steps.image_opened.connect(self.attachment_opened)
+            steps.copied.connect(self.copy_done)
+            steps.link_opened.connect(self.link_activated)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(layout.indexOf(self._bubble_row), steps)
+            self._steps = steps
+        return self._steps
+
+    def _show_steps(self, layout: ReplyLayout | None) -> None:
+        if layout is None:
+            return
+        steps = self._tool_steps()
+        streaming = self._message.status is MessageStatus.STREAMING
+        steps.set_steps(layout.steps, self._live_calls, streaming=streaming)
+        steps.setVisible(bool(layout.steps))
+
+    def set_live_calls(self, live: Mapping[str, LiveCall]) -> None:
+        """Which of the reply's calls are waiting for the user or running, since when."""
+        if live == self._live_calls:
+            return
+        self._live_calls = dict(live)
+        if self._steps is not None:
+            self._show_steps(reply_layout(self._message.parts))
+
+    def show_approval(self, pending: PendingCall, *, offer_always: bool) -> None:
+        """The approval card, in the place of the call it asks about."""
+        self._tool_steps().ask(pending, offer_always=offer_always)
+
+    def end_approval(self, call_id: str) -> bool:
+        """The approval card goes; whether it had the keyboard focus."""
+        return self._steps.end_approval(call_id) if self._steps is not None else False
 
     def set_siblings(self, sibling: tuple[int, int]) -> None:
         """Where this message stands among its versions: (index, count)."""
@@ -301,7 +381,7 @@ class MessageWidget(QWidget):
         self._footer_bar.setVisible(not streaming)
         # A reply that failed before any text shows only its error card; one still thinking
         # shows only its reasoning, until the answer starts.
-        self._bubble.setHidden(not message.content and (not streaming or bool(message.reasoning)))
+        self._bubble.setHidden(not self._answer and (not streaming or bool(message.reasoning)))
         for part in (self._copy, self._regenerate, self._edit, self._siblings):
             part.setEnabled(not streaming)
         self._usage.setText(self._usage_text())
@@ -369,7 +449,7 @@ class MessageWidget(QWidget):
 
     def _stream_parts(self, message: Message) -> None:
         """One repaint of a streaming reply: its reasoning, then its answer, as far as known."""
-        reasoning, answer = message.reasoning, message.content
+        reasoning, answer = message.reasoning, self._answer
         if reasoning and not answer:
             self._end_retry_wait()
             self._section().stream(reasoning)
@@ -413,9 +493,11 @@ class MessageWidget(QWidget):
         self._dark = dark
         if self._reasoning is not None:
             self._reasoning.set_dark(dark)
+        if self._steps is not None:
+            self._steps.set_dark(dark)
         if not self._streaming and self._message.role is not Role.USER:
             self._shown_text = None
-            self._show_final_text(self._message.content)
+            self._show_final_text(self._answer)
 
     def flash(self) -> None:
         """Tint the message for a moment (a search hit it jumped to)."""
@@ -443,6 +525,8 @@ class MessageWidget(QWidget):
             self._text.set_layout_width(width)
             if self._reasoning is not None:
                 self._reasoning.set_width(width)
+            if self._steps is not None:
+                self._steps.set_width(width)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
