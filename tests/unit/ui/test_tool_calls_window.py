@@ -200,7 +200,7 @@ async def test_return_runs_the_call_its_result_goes_back_and_the_answer_is_store
     )
     ask(qtbot, window, "When is the release?")
     card = await armed_card(window)
-    assert card.headline.text() == "Run lookup on notes?"
+    assert card.headline.text() == "Run “lookup” on notes?"
     assert '"key": "release"' in card.arguments.toPlainText()
     assert card.hasFocus(), "the approval takes the keyboard"
     assert card.allow_always.isVisibleTo(card)

@@ -59,7 +59,7 @@ class ReplySteps(QWidget):
         self._asking: _Asking | None = None
         self._approval: ToolApprovalCard | None = None
         self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 4)
+        self._layout.setContentsMargins(0, 0, 0, 6)
         self._layout.setSpacing(_SPACING)
 
     # -- what it shows ------------------------------------------------------------------------

@@ -78,7 +78,7 @@ class ToolApprovalCard(QFrame):
         icon = QLabel(self)
         icon.setPixmap(wrench_icon(self._accent(), 18, self.devicePixelRatioF()).pixmap(18, 18))
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.headline = _plain_label(f"Run {name} on {spec.server}?", self)
+        self.headline = _plain_label(f"Run “{name}” on {spec.server}?", self)
         self.headline.setObjectName("toolApprovalHeadline")
         font = self.headline.font()
         font.setBold(True)
@@ -110,7 +110,7 @@ class ToolApprovalCard(QFrame):
         )
         self.allow_always.setVisible(offer_always)
         self.deny = self._button("Deny", "Do not run it; the model is told you declined (Esc)")
-        self.allow_once.setDefault(True)
+        self.allow_once.setObjectName("PrimaryButton")  # the answer Return gives
         self.allow_once.clicked.connect(lambda: self._answer(Approval.ALLOW_ONCE))
         self.allow_always.clicked.connect(lambda: self._answer(Approval.ALWAYS_ALLOW))
         self.deny.clicked.connect(lambda: self._answer(Approval.DENY))

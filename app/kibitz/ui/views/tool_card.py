@@ -370,7 +370,7 @@ class ToolCallCard(QFrame):
             shown = None
         else:
             shown = capped(result.content, limit)
-            self._result.set_plain(shown.text or "(empty)")
+            self._result.set_plain(shown.text.rstrip("\n") or "(empty)")
         assert self._result_note is not None
         assert self._show_all is not None
         cut = shown is not None and shown.cut
