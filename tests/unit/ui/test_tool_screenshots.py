@@ -130,7 +130,7 @@ def test_screenshots_of_tool_calls(
         window.chat.open_conversation(done.id)
         first, second = window.chat_view.message_widgets()[-1].steps_view.cards()  # type: ignore[union-attr]
         assert [c.state for c in (first, second)] == [CardState.DONE, CardState.DONE]
-        assert [c.status for c in (first, second)] == ["Done in 0.2 s", "Done in 0.1 s"]
+        assert [c.status for c in (first, second)] == ["Done in 0.2 s", "Done in 80 ms"]
         qtbot.mouseClick(second.header, Qt.MouseButton.LeftButton)
         assert second.is_open
         assert second.result_text() == NOTE_204.rstrip("\n")

@@ -66,7 +66,9 @@ def _one_line(text: str) -> str:
 
 
 def duration_text(seconds: float) -> str:
-    """0.4 s, 12 s, 2 min 5 s."""
+    """35 ms, 0.4 s, 12 s, 2 min 5 s."""
+    if seconds < 0.1:
+        return f"{max(1, round(seconds * 1000))} ms"
     if seconds < 10:
         return f"{seconds:.1f} s"
     whole = round(seconds)
