@@ -29,6 +29,7 @@ from kibitz.core.secrets import MemorySecretStore, SessionSecretStore
 from kibitz.core.settings import Settings, load_settings
 from kibitz.core.store import Store
 from kibitz.core.tools import DECLINED_TEXT, MAX_TOOL_ROUNDS
+from kibitz.core.transfer import export_json_file, import_file
 from kibitz.core.types import (
     ConversationId,
     ImagePart,
@@ -526,3 +527,33 @@ async def test_an_image_a_tool_returned_shows_with_its_call_and_the_turn_reopens
     assert widget.steps_view is not None
     assert widget.steps_view.texts() == ["Two things."]
     assert widget.plain_text() == "Here they are."
+
+
+@pytest.mark.asyncio
+async def test_an_exported_tool_turn_imported_again_shows_the_same_cards(
+    qtbot: QtBot, window: MainWindow, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.script(
+        Reply(text="Checking.", tool_calls=[ToolCall("lookup", {"key": "q"})]),
+        Reply(text="It is value of q."),
+    )
+    ask(qtbot, window, "What is q?")
+    card = await armed_card(window)
+    qtbot.keyClick(card, Qt.Key.Key_Return)
+    await until(lambda: answered(store, window), "the answer", WAIT)
+    cid = conversation(window)
+    before = [(c.step.call.name, c.status) for c in cards(window)]
+    export = tmp_path / "export.json"
+    export_json_file(store, [store.get_conversation(cid)], export)
+    store.delete([cid])
+    store.purge_deleted()
+    window.new_chat()
+    import_file(store, export)
+    (imported,) = store.conversation_ids()
+    window.chat.open_conversation(imported)
+    assert [(c.step.call.name, c.status) for c in cards(window)] == before
+    assert [c.state for c in cards(window)] == [CardState.DONE]
+    widget = reply_widget(window)
+    assert widget.steps_view is not None
+    assert widget.steps_view.texts() == ["Checking."]
+    assert widget.plain_text() == "It is value of q."

@@ -13,7 +13,8 @@ scripts read), and lists every part in `parts`, each with a `type`:
   `width` and `height`, a file the `text` extracted from it and sent);
 - tool_call: `id`, `name` and `arguments` as sent to the model (a JSON string), and the MCP
   `server` and `tool` when known;
-- tool_result: `tool_call_id`, `content`, `is_error` and `status` (ok, error or denied).
+- tool_result: `tool_call_id`, `content`, `is_error` and `status` (ok, error or denied), and
+  `seconds` (how long the call ran) when it ran.
 
 Version 2 added `parts` and `usage.reasoning_tokens`; version 1 files still import. A part
 type Kibitz does not have yet comes with a new format version, so an older Kibitz refuses
@@ -89,13 +90,14 @@ def part_to_json(part: Part, files: _Files) -> dict[str, Any]:
         out = {"type": kind, "id": part.id, "name": part.name, "arguments": part.arguments}
         return _with_optional(out, server=part.server, tool=part.tool)
     if isinstance(part, ToolResultPart):
-        return {
+        result: dict[str, Any] = {
             "type": kind,
             "tool_call_id": part.tool_call_id,
             "content": part.content,
             "is_error": part.is_error,
             "status": str(part.status),
         }
+        return _with_optional(result, seconds=part.seconds)
     raise TypeError(f"no JSON form for the part {part!r}")  # a new part type: add it above
 
 

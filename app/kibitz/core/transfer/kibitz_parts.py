@@ -93,11 +93,14 @@ def _tool_call(fields: Fields, _: Blobs) -> Part:
 def _tool_result(fields: Fields, _: Blobs) -> Part:
     is_error = fields.flag("is_error", False)
     status = fields.choice("status", _STATUSES, default="error" if is_error else "ok")
+    seconds = fields.number_or_none("seconds")
+    _not_negative(fields, "seconds", seconds)
     return ToolResultPart(
         tool_call_id=fields.text("tool_call_id"),
         content=fields.text("content"),
         is_error=is_error,
         status=ToolStatus(status),
+        seconds=seconds,
     )
 
 
