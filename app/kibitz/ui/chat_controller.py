@@ -32,7 +32,7 @@ from kibitz.ui.attachments.intake import AttachmentIntake
 from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.attachments.opening import AttachmentOpener
 from kibitz.ui.controllers.draft_keeper import DraftKeeper
-from kibitz.ui.controllers.tool_calls import ToolCallsController
+from kibitz.ui.controllers.tool_calls import REPLYING, ToolCallsController
 from kibitz.ui.controllers.tool_offer import ToolOffer
 from kibitz.ui.notify import Notice, Notify, error_notice
 from kibitz.ui.tasks import TaskRunner
@@ -332,6 +332,9 @@ class ChatController(QObject):
             turn.with_tools(self.tools.use(turn.conversation_id, self.tool_calls.ask))
         self._runner.start(REPLY_TASK, self._run(turn))
         self._composer.set_busy(True)
+        if turn.tools is not None and self.tools is not None and self.tools.servers_starting():
+            # The first request waits for them: say why nothing arrives yet.
+            self._composer.set_status("Starting tool servers…")
         self.busy_changed.emit(True)
 
     def _on_runner_finished(self, key: str) -> None:
@@ -364,6 +367,8 @@ class ChatController(QObject):
             self._view.append_reply_reasoning(event.message_id, event.text)
         elif isinstance(event, e.RequestStarted):
             self._prompt_tokens[turn.conversation_id] = event.prepared.prompt_tokens
+            if event.number == 1 and turn.tools is not None:
+                self._composer.set_status(REPLYING)
         elif isinstance(event, e.RetryWaiting):
             self._view.show_retry_countdown(event.message_id, event.delay, event.error.headline)
             self._composer.set_status(f"{event.error.headline}; retrying…")

@@ -18,7 +18,7 @@ from types import MappingProxyType
 import pytest
 import pytest_asyncio
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton, QToolButton
+from PySide6.QtWidgets import QLabel, QPushButton, QToolButton
 from pytestqt.qtbot import QtBot
 from tests.support.fake_openai import FakeOpenAI, Fault, Reply, ToolCall
 from tests.support.mcp_server import stdio_server
@@ -200,7 +200,11 @@ async def test_return_runs_the_call_its_result_goes_back_and_the_answer_is_store
         Reply(text="The release is value of release."),
     )
     ask(qtbot, window, "When is the release?")
+    status = window.composer.findChild(QLabel, "ComposerStatus")
+    assert status is not None
+    assert status.text().endswith("Starting tool servers…")
     card = await armed_card(window)
+    assert status.text().endswith("Waiting for your approval (Return allows, Esc denies)…")
     assert card.headline.text() == "Run “lookup” on notes?"
     assert '"key": "release"' in card.arguments.toPlainText()
     assert card.hasFocus(), "the approval takes the keyboard"

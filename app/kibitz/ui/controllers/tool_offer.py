@@ -105,6 +105,12 @@ class ToolOffer(QObject):
             return None
         return ToolUse(self._service.hub, self._policy, approver, self._always_allow)
 
+    def servers_starting(self) -> bool:
+        """Whether an enabled server is not up yet (a turn waits for it to start)."""
+        enabled = {s.name for s in self._settings().tools.servers if s.enabled}
+        ready = {s.name for s in self._service.statuses() if s.state is ServerState.READY}
+        return bool(enabled - ready)
+
     def _policy(self, spec: ToolSpec) -> Policy:
         settings = self._settings()
         server = settings.tools.server(spec.server)
