@@ -189,10 +189,11 @@ class QuickAskWindow(QWidget):
     # -- behaviour --------------------------------------------------------------------------------
 
     def summon(self) -> None:
-        """Show on the screen the user is on, input focused; a finished exchange gives way to
-        a fresh one, while unsent text and a reply still arriving stay."""
+        """Show on the screen the user is on, input focused (or a tool approval that waits);
+        a finished exchange gives way to a fresh one, while unsent text and a reply still
+        arriving stay."""
         if self.isVisible() and self.isActiveWindow():
-            self.composer.focus_input()
+            self._focus()
             return
         if not self.composer.text.strip() and not self.composer.chips() and not self.chat.busy:
             if self.chat.conversation_id is not None:
@@ -204,7 +205,12 @@ class QuickAskWindow(QWidget):
         if was_visible:  # a window just mapped is on top already
             self.raise_()
         self.activateWindow()
-        self.composer.focus_input()
+        self._focus()
+
+    def _focus(self) -> None:
+        # A call waiting for the user's answer is what they came back for.
+        if not self.chat_view.focus_approval():
+            self.composer.focus_input()
 
     def dismiss(self) -> None:
         """Hide; a reply that is still arriving goes on (and is stored) meanwhile."""

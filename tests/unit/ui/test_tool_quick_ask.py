@@ -1,6 +1,7 @@
 """Tools in quick ask, as in the window: its composer has the tools button, a call asks with a
-card in the panel, and Escape on the card declines the call instead of hiding the panel (the
-panel's own Esc); Return on the next card runs it."""
+card in the panel (summoning the panel again gives the card the keyboard), and Escape on the
+card declines the call instead of hiding the panel (the panel's own Esc); Return on the next
+card runs it."""
 
 from __future__ import annotations
 
@@ -71,11 +72,15 @@ async def test_escape_on_the_card_declines_and_the_panel_stays(
             first = card_of(window)
             assert first is not None
             assert first.hasFocus()
+            assert window.isActiveWindow()
             qtbot.keyClick(first, Qt.Key.Key_Escape)
             assert window.isVisible(), "Esc answered the card; the panel stays"
             await until(lambda: armed() and card_of(window) is not first, "the second", WAIT)
             second = card_of(window)
             assert second is not None
+            window.dismiss()  # the reply goes on while the panel is away
+            window.summon()
+            assert window.focusWidget() is second, "back to the question that waits"
             qtbot.keyClick(second, Qt.Key.Key_Return)
 
             def answered() -> bool:

@@ -296,6 +296,17 @@ class ChatView(QWidget):
         widget = self._widgets.get(mid)
         return widget.end_approval(call_id) if widget is not None else False
 
+    def focus_approval(self) -> bool:
+        """Give the keyboard to an approval card that waits, if one shows; whether one did."""
+        for mid in self._approvals:
+            widget = self._widgets.get(mid)
+            steps = widget.steps_view if widget is not None else None
+            card = steps.approval_card if steps is not None else None
+            if card is not None:
+                card.setFocus(Qt.FocusReason.OtherFocusReason)
+                return True
+        return False
+
     def _repaint_now(self, mid: MessageId) -> None:
         """Bring a streaming row's widget up to date now, not at the next repaint."""
         widget = self._widgets.get(mid)
