@@ -96,6 +96,7 @@ async def test_escape_on_the_card_declines_and_the_panel_stays(
             ran = [m for m in fake.chat_requests[2].messages if m["role"] == "tool"]
             assert [m["content"] for m in ran] == [DECLINED_TEXT, "value of second"]
         finally:
+            await window.runner.shutdown()
             await runner.shutdown()
             await window.chat.aclose()
             await tools.aclose()
