@@ -109,6 +109,7 @@ async def running_window(
         yield main
     finally:
         await runner.shutdown()
+        await main.chat.aclose()  # the HTTP client's connections
         await main.tools.aclose()
         main.close()
         main.deleteLater()

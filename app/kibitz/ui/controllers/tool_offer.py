@@ -52,8 +52,9 @@ class ToolOffer(QObject):
         self._new_chat_on = True  # the toggle of a chat not stored yet
         composer.tools_toggled.connect(self._on_composer_tools_toggled)
         composer.tools_settings_requested.connect(self.settings_requested)
-        service.status_changed.connect(lambda _status: self.refresh())
-        settings.changed.connect(lambda _settings: self.refresh())
+        # Bound slots, so the connections go with this object (the service outlives a pane).
+        service.status_changed.connect(self._on_service_status_changed)
+        settings.changed.connect(self._on_settings_changed)
         self.refresh()
 
     # -- the open conversation's choice ---------------------------------------------------------
@@ -166,3 +167,9 @@ class ToolOffer(QObject):
 
     def _on_composer_tools_toggled(self, on: bool) -> None:
         self.set_chosen(self._conversation, on)
+
+    def _on_service_status_changed(self, _status: object) -> None:
+        self.refresh()
+
+    def _on_settings_changed(self, _settings: Settings) -> None:
+        self.refresh()
