@@ -23,6 +23,7 @@ from kibitz.core.errors import Action, KibitzError
 from kibitz.core.paths import AppPaths
 from kibitz.core.secrets import SessionSecretStore
 from kibitz.core.store import Store
+from kibitz.core.tools import ServerState, ServerStatus
 from kibitz.core.types import ChangeKind, Changes, ConversationId, MessageId
 from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.attachments.drops import FileDrops
@@ -105,6 +106,8 @@ class MainWindow(QMainWindow):
         self._drafts = DraftStore(paths.data_dir / DRAFTS, load_blob=store.blob)
         # The MCP servers, shared with quick ask and Settings; nothing starts until needed.
         self.tools = ToolService(settings, secrets, runner, self)
+        self.tools.status_changed.connect(self._on_tools_status_changed)
+        self._told_failures: dict[str, str] = {}  # server -> the failure last shown
         self.chat = ChatController(
             store,
             self.chat_view,
@@ -376,6 +379,28 @@ class MainWindow(QMainWindow):
             self.chat.new_chat()
             return
         self.settings_windows.handle_error_action(action, self.chat.conversation_id)
+
+    def _on_tools_status_changed(self, status: ServerStatus) -> None:
+        """A tool server that fails is said so once per failure, never silently left out;
+        its button opens Settings → Tools at that server (the whole error and its stderr)."""
+        if status.state is not ServerState.FAILED:
+            if status.state is not ServerState.STARTING:  # a retry that fails again is old news
+                self._told_failures.pop(status.name, None)
+            return
+        error = status.error or "it stopped"
+        if self._told_failures.get(status.name) == error:
+            return
+        self._told_failures[status.name] = error
+        first = error.splitlines()[0]
+        self.notices.show_notice(
+            Notice(
+                f"Tool server {status.name}: {first} Its tools are left out until it starts.",
+                action_text="Open tool settings",
+                on_action=lambda: self.settings_windows.open_tools(status.name),
+                timeout_ms=0,
+                kind="warning",
+            )
+        )
 
     # -- geometry -------------------------------------------------------------------------------
 
