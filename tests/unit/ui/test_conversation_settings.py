@@ -75,8 +75,10 @@ def test_overrides_are_stored_shown_and_reset(window: MainWindow) -> None:
     assert store.get_conversation(cid).params.temperature == 0.3  # unchanged
     dialog._resets["seed"].click()
     assert store.get_conversation(cid).params == RequestParams(temperature=0.3)
+    # The composer turned tools off here: "Reset all" resets parameters, not that choice.
+    store.set_params(cid, RequestParams(temperature=0.3, tools=False))
     dialog.reset_all()
-    assert store.get_conversation(cid).params == RequestParams()
+    assert store.get_conversation(cid).params == RequestParams(tools=False)
     assert dialog.summary.text() == "Follows the defaults."
 
 

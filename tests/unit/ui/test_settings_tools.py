@@ -28,10 +28,11 @@ from kibitz.core.settings.schema import McpServer, ToolsSettings
 from kibitz.core.store import Store
 from kibitz.core.tools import ServerState, ServerStatus, ToolSpec
 from kibitz.core.tools.server_secrets import env_entry
+from kibitz.core.types import RequestParams
 from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.notify import Notice
 from kibitz.ui.settings.context import SettingsContext
-from kibitz.ui.settings.dialog import TOOLS, SettingsDialog
+from kibitz.ui.settings.dialog import PARAMETERS, TOOLS, SettingsDialog
 from kibitz.ui.settings.opener import SettingsOpener
 from kibitz.ui.settings.tool_list import POLICY_COLUMN, ServerToolsModel
 from kibitz.ui.settings.tool_server_editor import ToolServerEditor
@@ -503,6 +504,25 @@ async def test_open_tools_opens_the_page_at_the_server(rig: Rig, qtbot: QtBot) -
         assert dialog.tools.details.server_name == "second"
         opener.handle_error_action(Action.OPEN_TOOLS, None)  # no server named: as it was
         assert dialog.tools.details.server_name == "second"
+        dialog.close()
+
+
+@pytest.mark.asyncio
+async def test_a_conversation_without_tools_is_not_taken_for_one_with_overrides(
+    rig: Rig, qtbot: QtBot
+) -> None:
+    # Turning tools off in the composer sets no parameter: an error's Open settings goes to
+    # the defaults, not to the conversation's own settings.
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    with Store.open(rig.paths.database) as store:
+        conversation = store.create_conversation("no tools", params=RequestParams(tools=False))
+        opener = SettingsOpener(rig.context, store, parent)
+        opener.handle_error_action(Action.OPEN_SETTINGS, conversation.id)
+        dialog = opener.settings_dialog()
+        assert isinstance(dialog, SettingsDialog)
+        assert dialog.isVisible()
+        assert dialog.page() == PARAMETERS
         dialog.close()
 
 

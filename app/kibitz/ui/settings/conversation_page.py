@@ -212,7 +212,9 @@ class ConversationSettingsDialog(QDialog):
     def reset_all(self) -> None:
         for editor in self.editors.values():
             editor.set_value(None)
-        self._store_change(lambda: self._store.set_params(self.conversation_id, RequestParams()))
+        # The parameters only: the composer's tools choice for this conversation stays.
+        kept = RequestParams(tools=self._store.get_conversation(self.conversation_id).params.tools)
+        self._store_change(lambda: self._store.set_params(self.conversation_id, kept))
 
     def _on_provider_chosen(self, index: int) -> None:
         name = self.provider.itemData(index)

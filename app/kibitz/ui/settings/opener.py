@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QWidget
 
 from kibitz.core.errors import Action, StoreError
+from kibitz.core.settings.overrides import overrides as conversation_overrides
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId
 from kibitz.ui.settings.context import SettingsContext
@@ -76,7 +77,8 @@ class SettingsOpener:
         overrides: dict[str, object] = {}
         if conversation_id is not None:
             try:
-                overrides = self._store.get_conversation(conversation_id).params.overridden()
+                # The parameters it sets itself (not its tools choice, which no server refuses).
+                overrides = conversation_overrides(self._store.get_conversation(conversation_id))
             except StoreError:
                 overrides = {}
         if action == Action.SET_KEY:
