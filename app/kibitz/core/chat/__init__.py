@@ -14,6 +14,7 @@ Importing this package does not import openai; the first request does.
 from .client import DEFAULT_STALL_TIMEOUT, ChatClient, preload, stream_chat
 from .error_mapping import error_fields, error_from_response, map_exception, redact
 from .events import (
+    AnswerWasReasoning,
     Delta,
     Failed,
     Finished,
@@ -30,6 +31,7 @@ from .retry import RetryPolicy, parse_retry_after
 
 __all__ = [
     "DEFAULT_STALL_TIMEOUT",
+    "AnswerWasReasoning",
     "ChatClient",
     "ChatTurn",
     "Delta",

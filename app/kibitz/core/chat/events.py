@@ -6,6 +6,8 @@ a choice's reasoning usually comes before its text, but a server may interleave 
 `Finished`
 for each choice as its finish_reason arrives; text a choice held back (what might have been
 the start of a think tag) comes out before its `Finished`, as reasoning or text, never lost.
+`AnswerWasReasoning` comes when a choice's text, begun without `<think>`, writes `</think>`:
+the `Delta`s of that choice before it were reasoning; the `Delta`s after it are the answer.
 A successful stream then ends with at most one `UsageReport` and a
 `Finished(reason=None)` for every choice the server left open (llama.cpp ends an interrupted
 generation that way: treat the reply as interrupted). `Retrying` comes between attempts, before
@@ -43,6 +45,14 @@ class ReasoningDelta:
     (`reasoning_content`, `reasoning`, or `<think>` at the start of the content)."""
 
     text: str
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerWasReasoning:
+    """Choice `index`'s text so far was reasoning: the chat template put `<think>` into the
+    prompt, so the model wrote only `</think>` (dropped), after its reasoning."""
+
     index: int = 0
 
 
@@ -97,5 +107,13 @@ class Failed:
 
 
 StreamEvent = (
-    Started | Delta | ReasoningDelta | ToolCallDelta | UsageReport | Retrying | Finished | Failed
+    Started
+    | Delta
+    | ReasoningDelta
+    | AnswerWasReasoning
+    | ToolCallDelta
+    | UsageReport
+    | Retrying
+    | Finished
+    | Failed
 )

@@ -6,10 +6,11 @@ models add "usage": null and an obfuscation field to every chunk; llama.cpp send
 
 Reasoning comes three ways, per choice: `delta.reasoning_content` (DeepSeek, llama.cpp, vLLM
 before 0.11), `delta.reasoning` (vLLM since, OpenRouter, Ollama) or `<think>…</think>` at the
-start of `delta.content` (think_tags.py). The SDK's types know neither field: they are read
-from the object's extra attributes. Some vLLM builds send both fields with the same text
-(vllm-project/vllm#29408); it is taken once. OpenRouter's `reasoning_details` repeats
-`reasoning` and is read only when neither field is there.
+start of `delta.content` (think_tags.py; or only `</think>` in it, when the chat template
+opened the tag: then `AnswerWasReasoning` says the text before it was reasoning). The SDK's
+types know neither field: they are read from the object's extra attributes. Some vLLM builds
+send both fields with the same text (vllm-project/vllm#29408); it is taken once. OpenRouter's
+`reasoning_details` repeats `reasoning` and is read only when neither field is there.
 
 Tool calls (`delta.tool_calls`, or the legacy `delta.function_call`) become `ToolCallDelta`s,
 numbered per choice in the order the calls begin, whichever way the server pieces them
@@ -25,9 +26,17 @@ from typing import Any
 
 from kibitz.core.types import Usage
 
-from .events import Delta, Finished, ReasoningDelta, Started, StreamEvent, UsageReport
+from .events import (
+    AnswerWasReasoning,
+    Delta,
+    Finished,
+    ReasoningDelta,
+    Started,
+    StreamEvent,
+    UsageReport,
+)
 from .fields import field_of, int_or_zero, text_of
-from .think_tags import ReasoningTagFilter, ThinkTagSplitter
+from .think_tags import Piece, ReasoningTagFilter, ThinkTagSplitter
 from .tool_deltas import ToolCallReader
 
 log = logging.getLogger(__name__)
@@ -71,10 +80,10 @@ class _ChoiceText:
         if reasoning:
             text = self.reasoning.feed(reasoning)
             if text:
+                self.content.reasoning_elsewhere()
                 out.append(ReasoningDelta(text, index))
         if content:
-            for piece in self.content.feed(content):
-                out.append(_event(piece.text, piece.reasoning, index))
+            out.extend(_event(piece, index) for piece in self.content.feed(content))
         return out
 
     def finish(self, index: int) -> list[StreamEvent]:
@@ -82,12 +91,14 @@ class _ChoiceText:
         held = self.reasoning.finish()
         if held:
             out.append(ReasoningDelta(held, index))
-        out.extend(_event(p.text, p.reasoning, index) for p in self.content.finish())
+        out.extend(_event(piece, index) for piece in self.content.finish())
         return out
 
 
-def _event(text: str, reasoning: bool, index: int) -> StreamEvent:
-    return ReasoningDelta(text, index) if reasoning else Delta(text, index)
+def _event(piece: Piece, index: int) -> StreamEvent:
+    if piece.moved:
+        return AnswerWasReasoning(index)
+    return ReasoningDelta(piece.text, index) if piece.reasoning else Delta(piece.text, index)
 
 
 class ChunkTranslator:

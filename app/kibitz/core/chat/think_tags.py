@@ -9,9 +9,16 @@ reasoning in its own field and leave a tag behind: `<think>` at the start of it,
 it (ggml-org/llama.cpp#22577) or at the start of `content`.
 
 Only a `<think>` at the very start of a choice's text (after optional whitespace) opens
-reasoning, so a model that writes about the tag in its answer is not cut. While a tag may
-still be forming at the end of a chunk its characters are held back, and released as what they
-turn out to be; `finish()` releases whatever is still held, so nothing is ever lost.
+reasoning, so a model that writes about the tag in its answer is not cut. Some chat templates
+put `<think>` into the prompt (DeepSeek-R1 distills, QwQ, Qwen3), so the output starts with
+the reasoning itself and only later writes `</think>`: text without an opening tag is answer
+until a first `</think>` arrives, which says everything before it was reasoning (a marker
+piece, `moved`), and is dropped; after it, after a real `<think>…</think>`, and after a
+`<think>` in the answer (the model writing about the tags), every tag is answer text.
+
+While a tag may still be forming at the end of a chunk its characters are held back, and
+released as what they turn out to be; `finish()` releases whatever is still held, so nothing
+is ever lost.
 """
 
 from __future__ import annotations
@@ -24,10 +31,15 @@ CLOSE_TAG = "</think>"
 
 
 class Piece(NamedTuple):
-    """Text for the consumer: reasoning, or the answer."""
+    """Text for the consumer: reasoning, or the answer. A `moved` piece has no text: it says
+    the choice's answer so far was reasoning (a `</think>` came without its `<think>`)."""
 
     text: str
     reasoning: bool
+    moved: bool = False
+
+
+MOVED = Piece("", True, moved=True)
 
 
 def partial_tag(text: str, tag: str) -> int:
@@ -43,6 +55,7 @@ class _State(enum.Enum):
     THINKING = enum.auto()  # inside <think>: text is reasoning until </think>
     AFTER_OPEN = enum.auto()  # just after <think>: whitespace before the reasoning is dropped
     AFTER_CLOSE = enum.auto()  # just after </think>: whitespace before the answer is dropped
+    UNOPENED = enum.auto()  # answer with no <think> seen: a first </think> makes it reasoning
     ANSWER = enum.auto()  # everything from here on is answer text, tags included
 
 
@@ -56,6 +69,14 @@ class ThinkTagSplitter:
     def __init__(self) -> None:
         self._state = _State.START
         self._held = ""  # text not yet known to be reasoning, answer or a tag
+        self._unopened = _State.UNOPENED  # what text without an opening tag is read as
+
+    def reasoning_elsewhere(self) -> None:
+        """The choice's reasoning came in its own field: a `</think>` in the content that
+        follows does not make the answer before it reasoning."""
+        self._unopened = _State.ANSWER
+        if self._state is _State.UNOPENED:
+            self._state = _State.ANSWER
 
     @property
     def decided(self) -> bool:
@@ -79,7 +100,7 @@ class ThinkTagSplitter:
         if not held:
             return []
         # An unclosed <think> keeps its text as reasoning; a tag start that never completed
-        # ("<thi", "</th") is text of the state it was read in.
+        # ("<thi", "</th") is text of the state it was read in (answer, outside <think>).
         return [Piece(held, self._state is _State.THINKING)]
 
     def _step(self, text: str, out: list[Piece]) -> str:
@@ -106,6 +127,21 @@ class ThinkTagSplitter:
             out.append(Piece(reasoning, True))
             self._held = text[len(reasoning) :]
             return ""
+        if state is _State.UNOPENED:
+            end = text.find(CLOSE_TAG)
+            opened = text.find(OPEN_TAG)
+            if opened >= 0 and (end < 0 or opened < end):
+                # A <think> in the answer: the model writes about the tags, not behind them.
+                self._state = _State.ANSWER
+                return text
+            if end >= 0:
+                out.extend((Piece(text[:end], False), MOVED))
+                self._state = _State.AFTER_CLOSE
+                return text[end + len(CLOSE_TAG) :]
+            keep = max(partial_tag(text, CLOSE_TAG), partial_tag(text, OPEN_TAG))
+            out.append(Piece(text[: len(text) - keep], False))
+            self._held = text[len(text) - keep :]
+            return ""
         # START: skip whitespace, then a whole tag decides, a tag's beginning waits.
         body = text.lstrip()
         for tag, after in ((OPEN_TAG, _State.AFTER_OPEN), (CLOSE_TAG, _State.AFTER_CLOSE)):
@@ -115,9 +151,8 @@ class ThinkTagSplitter:
         if not body or OPEN_TAG.startswith(body) or CLOSE_TAG.startswith(body):
             self._held = text
             return ""
-        self._state = _State.ANSWER
-        out.append(Piece(text, False))
-        return ""
+        self._state = self._unopened
+        return text
 
 
 class ReasoningTagFilter:
@@ -156,9 +191,12 @@ class ReasoningTagFilter:
 def _merged(pieces: list[Piece]) -> list[Piece]:
     out: list[Piece] = []
     for piece in pieces:
+        if piece.moved:
+            out.append(piece)
+            continue
         if not piece.text:
             continue
-        if out and out[-1].reasoning == piece.reasoning:
+        if out and not out[-1].moved and out[-1].reasoning == piece.reasoning:
             out[-1] = Piece(out[-1].text + piece.text, piece.reasoning)
         else:
             out.append(piece)

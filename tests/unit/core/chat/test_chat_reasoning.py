@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from kibitz.core.chat import Delta, Finished, ReasoningDelta, Started, StreamEvent, UsageReport
+from kibitz.core.chat import (
+    AnswerWasReasoning,
+    Delta,
+    Finished,
+    ReasoningDelta,
+    Started,
+    StreamEvent,
+    UsageReport,
+)
 from kibitz.core.chat.streaming import ChunkTranslator
 from kibitz.core.chat.think_tags import ThinkTagSplitter
 from kibitz.core.types import Usage
@@ -392,6 +400,70 @@ def test_whitespace_before_the_opening_tag_and_around_the_closing_one() -> None:
 def test_closing_tag_at_the_start_without_reasoning_is_dropped() -> None:
     events = run(content_stream(["</think>", "\n\nAnswer"]))
     assert answer(events) == "Answer"
+
+
+# -- the template opened <think>: only </think> in the content -------------------------------
+
+UNOPENED = "The user asks for 2+2. Easy.\n</think>\n\nIt is **4**. A </think> here is text."
+
+
+def moved_answer(events: list[StreamEvent], index: int = 0) -> tuple[str, str]:
+    """(the text before AnswerWasReasoning, the text after it) of choice `index`."""
+    at = events.index(AnswerWasReasoning(index))
+    return answer(events[:at], index), answer(events[at:], index)
+
+
+def test_closing_tag_without_an_opening_one_makes_the_text_before_it_reasoning() -> None:
+    events = run(content_stream([UNOPENED]))
+    assert moved_answer(events) == (
+        "The user asks for 2+2. Easy.\n",
+        "It is **4**. A </think> here is text.",
+    )
+    assert reasoning(events) == ""
+    assert sum(isinstance(e, AnswerWasReasoning) for e in events) == 1
+
+
+@pytest.mark.parametrize("cut", range(1, len(UNOPENED)))
+def test_closing_tag_without_an_opening_one_split_at_every_position(cut: int) -> None:
+    events = run(content_stream([UNOPENED[:cut], UNOPENED[cut:]]))
+    before, after = moved_answer(events)
+    assert before == "The user asks for 2+2. Easy.\n"
+    assert after == "It is **4**. A </think> here is text."
+
+
+def test_closing_tag_without_an_opening_one_one_character_per_chunk() -> None:
+    events = run(content_stream(list(UNOPENED)))
+    assert moved_answer(events)[1] == "It is **4**. A </think> here is text."
+
+
+def test_no_tag_at_all_is_all_answer() -> None:
+    events = run(content_stream(["Just ", "an answer </th", "ink about it."]))
+    assert answer(events) == "Just an answer </think about it."
+    assert not any(isinstance(e, AnswerWasReasoning) for e in events)
+
+
+def test_closing_tag_after_a_real_one_is_answer_text() -> None:
+    events = run(content_stream(["<think>plan</think>", "Write </think> ", "as a tag."]))
+    assert reasoning(events) == "plan"
+    assert answer(events) == "Write </think> as a tag."
+    assert not any(isinstance(e, AnswerWasReasoning) for e in events)
+
+
+def test_closing_tag_after_reasoning_in_its_field_is_answer_text() -> None:
+    chunks = [
+        chunk(choice({"reasoning_content": "Think."})),
+        chunk(choice({"content": "Say </think> "})),
+        chunk(choice({"content": "plainly."}, finish="stop")),
+    ]
+    events = run(chunks)
+    assert reasoning(events) == "Think."
+    assert answer(events) == "Say </think> plainly."
+    assert not any(isinstance(e, AnswerWasReasoning) for e in events)
+
+
+def test_unopened_closing_tag_in_an_unstreamed_reply() -> None:
+    events = run_completion(completion({"content": "Hm.</think>Hi!"}))
+    assert moved_answer(events) == ("Hm.", "Hi!")
 
 
 # -- several choices -------------------------------------------------------------------------
