@@ -102,6 +102,10 @@ class ReplyWriter:
         self._open: _OpenPart | None = (
             _OpenPart(PartType.TEXT, open_text[0], open_text[1]) if open_text else None
         )
+        # Where this stream's answer began (after the last whole part), and when its first
+        # text came: what answer_was_reasoning() turns into reasoning, and how long that took.
+        self._answer_from = open_text[0] if open_text else next_seq
+        self._answer_started: float | None = None
         self._last_commit = clock()
         self._finished = False
         self.commits = 0  # how many times text was committed (for tests and benchmarks)
@@ -128,6 +132,8 @@ class ReplyWriter:
             raise RuntimeError("append() after finish()")
         if not text:
             return
+        if kind is PartType.TEXT and self._answer_started is None:
+            self._answer_started = self._clock()
         if self._open is None or self._open.kind is not kind:
             self._switch_to(kind)
         assert self._open is not None
@@ -152,8 +158,47 @@ class ReplyWriter:
             self._open = None
             insert_parts(conn, self.message_id, (part,), self._next_seq)
             self._next_seq += 1
+            self._answer_from, self._answer_started = self._next_seq, None
             self._touch_conversation(conn, self._wall_clock())
             self._emit(Changes(ChangeKind.MESSAGES, (self.conversation_id,), (self.message_id,)))
+
+    def answer_was_reasoning(self) -> Changes:
+        """The answer so far was the model's reasoning (it wrote `</think>` without `<think>`:
+        the chat template opened the tag). Its text since the last whole part becomes one
+        reasoning part, timed from its first text; new text starts a new answer part.
+
+        One transaction, pending text included: a crash leaves the reply as it was before or
+        as it is after, never the text twice or neither."""
+        if self._finished:
+            raise RuntimeError("answer_was_reasoning() after finish()")
+        with self._db.write() as conn:
+            self._commit_open(conn, closing=True)
+            self._open = None
+            rows = conn.execute(
+                "SELECT id, text FROM message_parts WHERE message_id = ? AND type = ?"
+                " AND seq >= ? ORDER BY seq",
+                (self.message_id, str(PartType.TEXT), self._answer_from),
+            ).fetchall()
+            text = "".join(row[1] or "" for row in rows).strip()
+            keep = rows[:1] if text else []
+            if keep:
+                seconds = None
+                if self._answer_started is not None:
+                    seconds = round(self._clock() - self._answer_started, 3)
+                kind, _, data, _ = part_values(ReasoningPart(text, seconds))
+                conn.execute(
+                    "UPDATE message_parts SET type = ?, text = ?, data = ? WHERE id = ?",
+                    (kind, text, data, keep[0][0]),
+                )
+            conn.executemany(
+                "DELETE FROM message_parts WHERE id = ?", [(row[0],) for row in rows[len(keep) :]]
+            )
+            self._touch_conversation(conn, self._wall_clock())
+            changes = self._emit(
+                Changes(ChangeKind.MESSAGES, (self.conversation_id,), (self.message_id,))
+            )
+        self._answer_from, self._answer_started = self._next_seq, None
+        return changes
 
     def flush_if_due(self) -> bool:
         """Commit buffered text if the interval has passed; True if it committed."""

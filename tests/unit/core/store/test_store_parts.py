@@ -12,6 +12,8 @@ from kibitz.core.errors import NotFoundError
 from kibitz.core.store import Store, blob_digest
 from kibitz.core.store.blobs import UNUSED_GRACE_S
 from kibitz.core.types import (
+    ChangeKind,
+    Changes,
     FilePart,
     ImagePart,
     MessageStatus,
@@ -205,3 +207,74 @@ def test_the_view_joins_text_parts_as_message_content_does(store: Store) -> None
         "SELECT content FROM message_text WHERE id = ?", (message.id,)
     ).fetchone()
     assert text == store.get_message(message.id).content == "one\n\ntwo"
+
+
+def test_the_answer_so_far_becomes_reasoning_in_one_step(store: Store) -> None:
+    # The chat template opened <think>: the model's reasoning streamed as the answer until
+    # its </think>. Committed and pending text alike become one timed reasoning part.
+    conv = store.create_conversation("unopened")
+    question = store.add_message(conv.id, None, Role.USER, "Why is the sky blue?")
+    mono = FakeClock(start=50.0)
+    writer = store.begin_reply(conv.id, question.id, clock=mono, interval=0.2)
+    writer.append("Rayleigh ")
+    mono.advance(0.3)
+    writer.append("scattering")  # committed with the first piece
+    writer.append(".\n")  # still pending
+    assert writer.has_pending
+    heard: list[Changes] = []
+    store.add_listener(heard.append)
+    changes = writer.answer_was_reasoning()
+    assert changes == Changes(ChangeKind.MESSAGES, (conv.id,), (writer.message_id,))
+    assert heard == [changes]
+    assert store.get_message(writer.message_id).parts == (
+        ReasoningPart("Rayleigh scattering.", 0.3),
+    )
+    assert store.search("Rayleigh") == []  # reasoning is not searched
+    writer.append("Shorter wavelengths scatter more.")
+    writer.finish(MessageStatus.COMPLETE, "stop")
+    reply = store.get_message(writer.message_id)
+    assert reply.parts == (
+        ReasoningPart("Rayleigh scattering.", 0.3),
+        TextPart("Shorter wavelengths scatter more."),
+    )
+    assert [h.message_id for h in store.search("wavelengths")] == [reply.id]
+    _fts_is_consistent(store)
+
+
+def test_only_the_answer_since_the_last_tool_call_becomes_reasoning(store: Store) -> None:
+    conv = store.create_conversation("tools")
+    question = store.add_message(conv.id, None, Role.USER, "Weather?")
+    writer = store.begin_reply(conv.id, question.id, clock=FakeClock())
+    writer.append("Checking.")
+    writer.add_part(ToolCallPart("c1", "get", "{}"))
+    writer.add_part(ToolResultPart("c1", "sunny"))
+    writer.append("It says sunny.")
+    writer.answer_was_reasoning()
+    writer.answer_was_reasoning()  # nothing more to move: no change to the parts
+    writer.append("Sunny.")
+    writer.finish(MessageStatus.COMPLETE, "stop")
+    parts = store.get_message(writer.message_id).parts
+    assert [type(p) for p in parts] == [
+        TextPart,
+        ToolCallPart,
+        ToolResultPart,
+        ReasoningPart,
+        TextPart,
+    ]
+    assert parts[3] == ReasoningPart("It says sunny.", 0.0)
+    assert parts[4] == TextPart("Sunny.")
+    _fts_is_consistent(store)
+
+
+def test_whitespace_alone_before_the_tag_leaves_no_part(store: Store) -> None:
+    conv = store.create_conversation("blank")
+    question = store.add_message(conv.id, None, Role.USER, "Hi")
+    writer = store.begin_reply(conv.id, question.id)
+    writer.append("\n\n")
+    writer.answer_was_reasoning()
+    writer.append("Hello!")
+    writer.finish(MessageStatus.COMPLETE, "stop")
+    assert store.get_message(writer.message_id).parts == (TextPart("Hello!"),)
+    _fts_is_consistent(store)
+    with pytest.raises(RuntimeError):
+        writer.answer_was_reasoning()
