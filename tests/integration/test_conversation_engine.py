@@ -13,6 +13,7 @@ import pytest
 
 from kibitz.core.conversation.engine import ConversationEngine, Turn
 from kibitz.core.conversation.events import (
+    AnswerBecameReasoning,
     ReasoningStreamed,
     ReplyFinished,
     ReplyStarted,
@@ -30,8 +31,10 @@ from kibitz.core.types import (
     ConversationId,
     Message,
     MessageStatus,
+    ReasoningPart,
     RequestParams,
     Role,
+    TextPart,
     Usage,
 )
 from tests.integration.chat_support import TEST_KEY
@@ -413,6 +416,42 @@ async def test_reasoning_is_stored_apart_and_never_sent_back(
     assert "".join(e.text for e in events if isinstance(e, ReasoningStreamed)) == reply.reasoning
     assert text_of(events) == "Hello!"
     # The follow-up sends the answer only: no reasoning, no tags.
+    await run(engine.send(turn.conversation_id, "How are you?", options=OPTIONS))
+    sent = fake_openai.chat_requests[1].body["messages"]
+    assert sent == [
+        {"role": "user", "content": "hello there"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "How are you?"},
+    ]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("chunk_size", [None, 3])  # 3: "</think>" is cut across chunks
+async def test_reasoning_without_its_opening_tag_is_stored_apart_and_never_sent_back(
+    engine: ConversationEngine, fake_openai: FakeOpenAI, chunk_size: int | None
+) -> None:
+    # The chat template put <think> into the prompt: the model writes its reasoning, then
+    # </think>, then the answer, all in the content.
+    fake_openai.script(
+        Reply(
+            reasoning="The user greets me; greet back.",
+            text="Hello!",
+            shape="think_close",
+            chunk_size=chunk_size,
+        ),
+        Reply(text="Fine, thanks."),
+    )
+    turn = ask(engine)
+    events = await run(turn)
+    store = engine.store
+    (reply,) = replies(store, turn.conversation_id)
+    assert [type(p) for p in reply.parts] == [ReasoningPart, TextPart]
+    assert reply.reasoning == "The user greets me; greet back."
+    assert reply.content == "Hello!"
+    moved = [i for i, e in enumerate(events) if isinstance(e, AnswerBecameReasoning)]
+    assert len(moved) == 1
+    assert events[moved[0]] == AnswerBecameReasoning(reply.id)
+    assert text_of(events[moved[0] :]) == "Hello!"  # the answer follows the event
     await run(engine.send(turn.conversation_id, "How are you?", options=OPTIONS))
     sent = fake_openai.chat_requests[1].body["messages"]
     assert sent == [

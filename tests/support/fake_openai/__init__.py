@@ -51,8 +51,9 @@ else the default reply):
 - Reasoning: ``Reply(reasoning="Let me see.", text="4.", shape=...)`` thinks before it answers,
   streamed or not; ``reasonings`` gives one per choice. ``shape``: ``reasoning_content``
   (DeepSeek, llama.cpp), ``reasoning`` (vLLM, OpenRouter, Ollama), ``both`` (the same text in
-  both fields, as some vLLM builds send) or ``think_tags`` (``<think>\n…\n</think>\n\n`` at
-  the start of the content); None takes the dialect's. Usage then counts the reasoning pieces
+  both fields, as some vLLM builds send), ``think_tags`` (``<think>\n…\n</think>\n\n`` at
+  the start of the content) or ``think_close`` (the same without ``<think>``: the chat template
+  put it into the prompt); None takes the dialect's. Usage then counts the reasoning pieces
   in ``completion_tokens_details.reasoning_tokens`` where the server does.
 - Dialects: ``openai`` (2024 recordings), ``openai-2026`` (``"usage": null`` and ``obfuscation``
   on every chunk), ``azure`` (prompt-filter preamble with empty id/model, three-newline

@@ -508,8 +508,8 @@ class _Choice:
         refusal = step.refusal
         if self.reasoning is None:
             return [maker.content(index, p, refusal=refusal) for p in self.pieces]
-        if maker.shape == "think_tags":
-            tagged = wire.think_tagged(self.reasoning, "".join(self.pieces))
+        if maker.shape in wire.IN_CONTENT:
+            tagged = wire.think_tagged(self.reasoning, "".join(self.pieces), maker.shape)
             return [maker.content(index, p, refusal=refusal) for p in _pieces(tagged, step)]
         thinking = split_text(self.reasoning, step.chunk_size)
         return [maker.reasoning(index, p) for p in thinking] + [

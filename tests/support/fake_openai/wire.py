@@ -44,6 +44,9 @@ Reasoning, and where each server's shape was seen (public recordings and server 
 - think_tags (`<think>` in `content`): llama.cpp with reasoning_format none, ggml-org/llama.cpp
   issue #13867 (`{"content":"<think>Okay"}`: the tag and text in one delta); vLLM without a
   parser, vllm-project/vllm issue #34625 (`{"content":"<think>The","reasoning_content":null}`).
+- think_close (only `</think>` in `content`): the same servers with a chat template that ends
+  the prompt with `<think>` (DeepSeek-R1 distills, QwQ, Qwen3 thinking templates), so the
+  output starts with the reasoning itself.
 """
 
 from __future__ import annotations
@@ -67,7 +70,9 @@ DIALECTS = (
 )
 # How a reply's reasoning travels: in its own field (or both fields, as some vLLM builds send),
 # or as <think>…</think> at the start of the content.
-REASONING_SHAPES = ("reasoning_content", "reasoning", "both", "think_tags")
+REASONING_SHAPES = ("reasoning_content", "reasoning", "both", "think_tags", "think_close")
+# The shapes that put the reasoning into the content, in tags.
+IN_CONTENT = ("think_tags", "think_close")
 
 
 @dataclass(frozen=True)
@@ -336,9 +341,11 @@ def sse_event(data: dict[str, Any] | str, dia: Dialect) -> bytes:
     return b"data: " + payload.encode() + dia.separator
 
 
-def think_tagged(reasoning: str, text: str) -> str:
-    """The content of a model that thinks in tags, as Qwen and the R1 distills write it."""
-    return f"<think>\n{reasoning}\n</think>\n\n{text}"
+def think_tagged(reasoning: str, text: str, shape: str = "think_tags") -> str:
+    """The content of a model that thinks in tags, as Qwen and the R1 distills write it; with
+    `think_close` the chat template put `<think>` into the prompt, so only `</think>` follows."""
+    opening = "<think>\n" if shape == "think_tags" else ""
+    return f"{opening}{reasoning}\n</think>\n\n{text}"
 
 
 @dataclass(frozen=True)
@@ -373,13 +380,13 @@ def completion_body(
         if dia.name not in ("ollama", "llama.cpp", "deepseek"):
             message["refusal"] = None
         if answer.reasoning is not None:
-            if shape == "think_tags":
-                message["content"] = think_tagged(answer.reasoning, answer.text)
+            if shape in IN_CONTENT:
+                message["content"] = think_tagged(answer.reasoning, answer.text, shape)
             if shape in ("reasoning_content", "both"):
                 message["reasoning_content"] = answer.reasoning
             if shape in ("reasoning", "both"):
                 message["reasoning"] = answer.reasoning
-            if dia.name == "openrouter" and shape != "think_tags":
+            if dia.name == "openrouter" and shape not in IN_CONTENT:
                 detail = {"type": "reasoning.text", "text": answer.reasoning, "index": 0}
                 message["reasoning_details"] = [detail]
         choice: dict[str, Any] = {"index": i, "message": message}

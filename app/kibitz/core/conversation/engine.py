@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from kibitz.core.attachments import Attachment, AttachmentKind
 from kibitz.core.conversation.attachments import check_fits
 from kibitz.core.conversation.events import (
+    AnswerBecameReasoning,
     ReasoningStreamed,
     ReplyFinished,
     ReplyStarted,
@@ -589,7 +590,15 @@ def turn_options(settings: Settings) -> TurnOptions:
 
 def _record(rows: ReplyRows, event: StreamEvent) -> KibitzError | None:
     """Store what `event` says; the failure if it ends the stream with one."""
-    from kibitz.core.chat import Delta, Failed, Finished, ReasoningDelta, Started, UsageReport
+    from kibitz.core.chat import (
+        AnswerWasReasoning,
+        Delta,
+        Failed,
+        Finished,
+        ReasoningDelta,
+        Started,
+        UsageReport,
+    )
 
     if isinstance(event, Started):
         if event.model:
@@ -602,6 +611,8 @@ def _record(rows: ReplyRows, event: StreamEvent) -> KibitzError | None:
         if event.text:
             rows.delivered.add(event.index)
         rows.writer(event.index).append_reasoning(event.text)
+    elif isinstance(event, AnswerWasReasoning):
+        rows.writer(event.index).answer_was_reasoning()
     elif isinstance(event, Finished):
         # Usage comes after the last finish_reason: record_usage adds it to the finished row.
         rows.finish(event.index, event.status, event.reason)
@@ -614,8 +625,10 @@ def _record(rows: ReplyRows, event: StreamEvent) -> KibitzError | None:
 
 
 def _translate(rows: ReplyRows, event: StreamEvent) -> TurnEvent | None:
-    from kibitz.core.chat import Delta, ReasoningDelta, Retrying
+    from kibitz.core.chat import AnswerWasReasoning, Delta, ReasoningDelta, Retrying
 
+    if isinstance(event, AnswerWasReasoning):
+        return AnswerBecameReasoning(rows.message_id(event.index))
     if isinstance(event, Delta) and event.text:
         return TextStreamed(rows.message_id(event.index), event.text)
     if isinstance(event, ReasoningDelta) and event.text:

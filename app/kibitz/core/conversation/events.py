@@ -3,9 +3,11 @@
 A turn holds one or more requests. In order: `RequestStarted` for each request, the
 `ReplyStarted` of each reply row as it is created (choice 0 at once, other choices as their
 first text arrives; a continued reply is announced again), then `ReasoningStreamed` and
-`TextStreamed` pieces, `RetryWaiting` between attempts, and `ReplyFinished` once a reply's
-row is final. `TurnEnded` always comes last, with the failure if there was one (shown on the
-reply it names). Every event is yielded after what it reports is stored.
+`TextStreamed` pieces (an `AnswerBecameReasoning` says the reply's text streamed so far was
+its reasoning: show the reply again from the store), `RetryWaiting` between attempts, and
+`ReplyFinished` once a reply's row is final. `TurnEnded` always comes last, with the failure
+if there was one (shown on the reply it names). Every event is yielded after what it reports
+is stored.
 
 When the model calls tools, its reply row stays open across the requests of the turn: each
 call yields `ToolCallStarted` (the call is stored; approval, if needed, is asked right after),
@@ -48,6 +50,15 @@ class ReasoningStreamed:
 class TextStreamed:
     message_id: MessageId
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerBecameReasoning:
+    """The reply's answer so far is stored as its reasoning now: the model wrote `</think>`
+    without `<think>` (its chat template opened the tag). The `TextStreamed` that follow are
+    the answer."""
+
+    message_id: MessageId
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +119,7 @@ TurnEvent = (
     | ReplyStarted
     | ReasoningStreamed
     | TextStreamed
+    | AnswerBecameReasoning
     | RetryWaiting
     | ToolCallStarted
     | ToolCallRunning
