@@ -119,6 +119,35 @@ async def test_send_stores_the_question_first_and_streams_the_reply(
 
 
 @pytest.mark.asyncio
+async def test_reasoning_without_its_opening_tag_shows_in_its_section(
+    pane: Pane, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.script(
+        Reply(
+            reasoning="They greet me. Greet back.",
+            text="Hello there.",
+            shape="think_close",
+            delay=0.01,
+        ),
+        Reply(text="A Greeting"),
+    )
+    pane.controller.send("hi")
+    conversation_id = pane.controller.conversation_id
+    assert conversation_id is not None
+    await pane.until_idle()
+    _question, reply = pane.store.branch(conversation_id)
+    assert (reply.reasoning, reply.content) == ("They greet me. Greet back.", "Hello there.")
+    widget = pane.view.message_widget(reply.id)
+    assert widget is not None
+    assert widget.plain_text() == "Hello there."
+    section = widget.reasoning_section
+    assert not section.isHidden()
+    assert not section.expanded
+    assert section.text == "They greet me. Greet back."
+    await pane.close()
+
+
+@pytest.mark.asyncio
 async def test_stop_keeps_the_partial_reply(pane: Pane, fake_openai: FakeOpenAI) -> None:
     fake_openai.script(Reply(words=400, delay=0.02))
     pane.controller.send("tell me a long story")

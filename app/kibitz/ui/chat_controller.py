@@ -365,6 +365,8 @@ class ChatController(QObject):
             self._view.append_reply_text(event.message_id, event.text)
         elif isinstance(event, e.ReasoningStreamed):
             self._view.append_reply_reasoning(event.message_id, event.text)
+        elif isinstance(event, e.AnswerBecameReasoning):
+            self._view.answer_was_reasoning(self._store.get_message(event.message_id))
         elif isinstance(event, e.RequestStarted):
             self._prompt_tokens[turn.conversation_id] = event.prepared.prompt_tokens
             if event.number == 1 and turn.tools is not None:

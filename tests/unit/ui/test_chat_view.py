@@ -442,3 +442,42 @@ def test_a_failure_shown_off_screen_is_there_when_scrolled_to(
     assert widget is not None
     assert widget.error_card.hint == "Wait a minute, then retry."
     assert widget.error_card.action is Action.RETRY
+
+
+def test_an_answer_that_was_reasoning_shows_again_under_its_folded_section(
+    qtbot: QtBot, store: Store
+) -> None:
+    # The model wrote its reasoning, then </think> (its template opened the tag): the text
+    # shown as the answer moves into the reasoning section, and the answer starts afresh.
+    conv = store.create_conversation("Chat")
+    user = store.add_message(conv.id, None, Role.USER, "Why is the sky blue?")
+    view = _view(qtbot, store)
+    view.show_conversation(conv.id)
+    writer = store.begin_reply(conv.id, user.id, model="qwq")
+    reply = store.get_message(writer.message_id)
+    view.begin_reply(reply)
+    thinking = "Rayleigh scattering.\n\nShorter waves scatter more.\n"
+    for piece in (thinking[:25], thinking[25:]):
+        writer.append(piece)
+        view.append_reply_text(reply.id, piece)
+    widget = view.message_widget(reply.id)
+    assert widget is not None
+    qtbot.waitUntil(lambda: "Shorter waves" in widget.plain_text(), timeout=5_000)
+
+    writer.answer_was_reasoning()
+    view.answer_was_reasoning(store.get_message(reply.id))  # as the controller does
+    section = widget.reasoning_section
+    qtbot.waitUntil(section.isVisible, timeout=5_000)
+    assert "Rayleigh" not in widget.plain_text()
+    assert section.text == "Rayleigh scattering.\n\nShorter waves scatter more."
+
+    writer.append("Because blue light scatters most.")
+    view.append_reply_text(reply.id, "Because blue light scatters most.")
+    qtbot.waitUntil(lambda: "blue light" in widget.plain_text(), timeout=5_000)
+    assert not section.expanded  # folded once the answer starts
+    writer.finish(MessageStatus.COMPLETE, "stop")
+    view.finish_reply(store.get_message(reply.id))
+    assert widget.plain_text() == "Because blue light scatters most."
+    assert section.isVisible()
+    assert not section.expanded
+    assert section.label.startswith("Thought")

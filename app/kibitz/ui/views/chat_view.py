@@ -259,6 +259,15 @@ class ChatView(QWidget):
         taken from the store, and the text that streams next goes after them."""
         self._model.begin_stream(message)
 
+    def answer_was_reasoning(self, message: Message) -> None:
+        """A streaming reply's answer so far was its reasoning (a `</think>` came without
+        `<think>`), stored so now: shown again, the text under its reasoning header, and the
+        answer that streams next starts afresh."""
+        widget = self._widgets.get(message.id)
+        if widget is not None:
+            widget.begin_stream()  # the answer's text box, rendered so far, starts empty
+        self._model.begin_stream(message)
+
     def set_call_phase(self, message_id: int, call_id: str, phase: CallPhase | None) -> None:
         """A call of a streaming reply now waits for the user, runs, or neither (None)."""
         mid = MessageId(message_id)
