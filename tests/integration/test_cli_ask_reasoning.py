@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kibitz.cli.ask import WAS_REASONING
 from tests.integration.cli_support import cli_env, run_cli, stored
 from tests.support.fake_openai import FakeOpenAI, Reply
 
@@ -64,3 +65,28 @@ def test_reasoning_effort_is_sent_only_when_asked(basedir: Path, fake_openai: Fa
     first, second = (r.body for r in fake_openai.chat_requests)
     assert "reasoning_effort" not in first
     assert second["reasoning_effort"] == "high"
+
+
+# -- the chat template opened <think>: the reasoning ends with </think> alone ---------------
+
+
+@pytest.mark.parametrize("flags", [[], ["--show-reasoning"]])
+def test_printed_reasoning_is_said_to_be_reasoning_and_the_answer_follows(
+    basedir: Path, fake_openai: FakeOpenAI, flags: list[str]
+) -> None:
+    # Streamed at once: the text is out before the </think> says what it was.
+    fake_openai.script(Reply(reasoning=THOUGHT, text=ANSWER, shape="think_close", chunk_size=5))
+    out, err = ask(basedir, fake_openai, *flags, "What is 2 + 2?")
+    assert out == THOUGHT + "\n" + ANSWER + "\n"
+    assert err == f"kibitz: {WAS_REASONING}\n"
+    (conversation,) = stored(basedir)
+    (reply,) = conversation.replies
+    assert (reply.content, reply.reasoning) == (ANSWER, THOUGHT)
+
+
+def test_no_stream_prints_the_answer_alone(basedir: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.script(Reply(reasoning=THOUGHT, text=ANSWER, shape="think_close"))
+    out, err = ask(basedir, fake_openai, "--no-stream", "What is 2 + 2?")
+    assert (out, err) == (ANSWER + "\n", "")
+    (conversation,) = stored(basedir)
+    assert conversation.replies[0].reasoning == THOUGHT

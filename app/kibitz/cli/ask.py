@@ -1,4 +1,11 @@
-"""`kibitz ask`: store the question, stream the reply to stdout, keep everything on failure."""
+"""`kibitz ask`: store the question, stream the reply to stdout, keep everything on failure.
+
+A model whose chat template opened `<think>` in the prompt starts with its reasoning and says
+so only at its `</think>` (AnswerBecameReasoning). Streamed text already printed cannot be taken
+back, so stderr says once that the text above was the reasoning, and the answer follows. It is
+not held back for a pipe: piped output streams as it arrives (a reader such as `tee` shows it
+live); --no-stream prints the answer alone, at the end.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from kibitz.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USA
 from kibitz.core.attachments import Attachment
 from kibitz.core.conversation.engine import ConversationEngine, Turn, turn_options
 from kibitz.core.conversation.events import (
+    AnswerBecameReasoning,
     ReasoningStreamed,
     ReplyFinished,
     ReplyStarted,
@@ -32,6 +40,7 @@ if TYPE_CHECKING:
     from kibitz.core.tools.mcp import ToolHub
 
 STDIN = "-"  # --attach - : the attachment is what is piped in (xclip -o, wl-paste, curl)
+WAS_REASONING = "The text above was the model's reasoning (it wrote </think>); its answer follows."
 
 
 def _read_prompt(args: argparse.Namespace) -> str:
@@ -96,6 +105,7 @@ class _Printer:
     # Where the text of the latest request begins in texts[0]: with tools, what a model says
     # before its calls is not the answer (it goes to stderr; stdout is the final reply only).
     _answer_from: int = 0
+    _said_was_reasoning: bool = False
 
     def started(self, event: ReplyStarted) -> None:
         self.choices.setdefault(event.message.id, event.message.choice_index)
@@ -110,6 +120,21 @@ class _Printer:
         if self.stream and index == 0:
             sys.stdout.write(event.text)
             sys.stdout.flush()
+
+    def was_reasoning(self, event: AnswerBecameReasoning) -> None:
+        """Choice 0's text of this request was reasoning: dropped from the answer, and, if
+        it was printed already, stderr says so once."""
+        if self.choices.get(event.message_id, 0) != 0:
+            return
+        thought = self.answer()
+        del self.texts.setdefault(0, [])[self._answer_from :]
+        if self.stream and thought:
+            if not thought.endswith("\n"):
+                sys.stdout.write("\n")
+            sys.stdout.flush()
+            if not self._said_was_reasoning:
+                self._said_was_reasoning = True
+                say(WAS_REASONING)
 
     def thought(self, event: ReasoningStreamed) -> None:
         if self.reasoning and self.choices.get(event.message_id, 0) == 0:
@@ -171,6 +196,8 @@ async def _stream(
                     printer.delta(event)
                 elif isinstance(event, ReasoningStreamed):
                     printer.thought(event)
+                elif isinstance(event, AnswerBecameReasoning):
+                    printer.was_reasoning(event)
                 elif isinstance(event, RetryWaiting):
                     say(
                         f"{event.error.headline}; retrying in {event.delay:.2g} s "
