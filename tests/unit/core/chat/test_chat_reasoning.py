@@ -22,7 +22,7 @@ from kibitz.core.chat import (
     UsageReport,
 )
 from kibitz.core.chat.streaming import ChunkTranslator
-from kibitz.core.chat.think_tags import ThinkTagSplitter
+from kibitz.core.chat.think_tags import MOVED, Piece, ThinkTagSplitter
 from kibitz.core.types import Usage
 
 
@@ -434,6 +434,14 @@ def test_closing_tag_without_an_opening_one_split_at_every_position(cut: int) ->
 def test_closing_tag_without_an_opening_one_one_character_per_chunk() -> None:
     events = run(content_stream(list(UNOPENED)))
     assert moved_answer(events)[1] == "It is **4**. A </think> here is text."
+
+
+def test_the_splitter_holds_a_cut_closing_tag_and_marks_the_move() -> None:
+    splitter = ThinkTagSplitter()
+    assert splitter.feed("Weighing it.</th") == [Piece("Weighing it.", False)]
+    assert splitter.feed("ink>\n\nYes.") == [MOVED, Piece("Yes.", False)]
+    assert splitter.feed(" </think> stays.") == [Piece(" </think> stays.", False)]
+    assert splitter.finish() == []
 
 
 def test_no_tag_at_all_is_all_answer() -> None:
