@@ -50,3 +50,17 @@ async def test_no_title_when_the_server_fails(
     async with ChatClient(provider) as client:
         assert await suggest_title(client, RequestParams(model="m"), "q", "a") is None
     assert len(fake_openai.chat_requests) == 1  # no retries for a nicety
+
+
+@pytest.mark.asyncio
+async def test_a_title_after_reasoning_without_its_opening_tag_is_the_title_only(
+    fake_openai: FakeOpenAI, provider: ProviderConfig
+) -> None:
+    # The template opened <think> in the prompt: the model reasons, writes </think>, then the
+    # title (titles are asked for unstreamed, so this is the whole-message path).
+    fake_openai.script(
+        Reply(reasoning="They greet each other.", text="Greeting a Friend", shape="think_close")
+    )
+    async with ChatClient(provider) as client:
+        title = await suggest_title(client, RequestParams(model="m"), "hi", "Hello!")
+    assert title == "Greeting a Friend"

@@ -5,7 +5,15 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from kibitz.core.chat import ChatClient, ChatTurn, Delta, Failed, RetryPolicy, build_request
+from kibitz.core.chat import (
+    AnswerWasReasoning,
+    ChatClient,
+    ChatTurn,
+    Delta,
+    Failed,
+    RetryPolicy,
+    build_request,
+)
 from kibitz.core.errors import KibitzError
 from kibitz.core.types import RequestParams, Role
 
@@ -52,6 +60,8 @@ async def suggest_title(
         async for event in client.stream(request, retry=RetryPolicy(max_retries=0)):
             if isinstance(event, Delta) and event.index == 0 and not event.refusal:
                 parts.append(event.text)
+            elif isinstance(event, AnswerWasReasoning) and event.index == 0:
+                parts.clear()  # a model that reasons before its title: the title follows
             elif isinstance(event, Failed):
                 return None
     except KibitzError:
