@@ -91,6 +91,7 @@ class ChatController(QObject):
         self._editing: Message | None = None
         self._trim_to: int | None = None  # prompt-token cap after "Trim history"
         self._prompt_tokens: dict[ConversationId, int] = {}  # our estimate of the last request
+        self._retrying = False  # the composer says "…; retrying…" until the retry answers
         self.media = media if media is not None else MediaServices(store, None, self)
         composer.set_thumbnails(self.media.thumbnails)
         self.intake = AttachmentIntake(composer, self.media.jobs, notify, self)
@@ -344,6 +345,7 @@ class ChatController(QObject):
 
     async def _run(self, turn: Turn) -> None:
         streaming: set[MessageId] = set()
+        self._retrying = False
         try:
             async with contextlib.aclosing(turn.run()) as events:
                 async for event in events:
@@ -358,6 +360,10 @@ class ChatController(QObject):
         """One engine event, as the view shows it."""
         from kibitz.core.conversation import events as e
 
+        if self._retrying and isinstance(event, (e.TextStreamed, e.ReasoningStreamed)):
+            # The retry answered: the composer stops saying it is retrying.
+            self._retrying = False
+            self._composer.set_status(REPLYING)
         if isinstance(event, e.ReplyStarted):
             streaming.add(event.message.id)
             self._view.begin_reply(event.message)
@@ -374,6 +380,7 @@ class ChatController(QObject):
         elif isinstance(event, e.RetryWaiting):
             self._view.show_retry_countdown(event.message_id, event.delay, event.error.headline)
             self._composer.set_status(f"{event.error.headline}; retrying…")
+            self._retrying = True
         elif isinstance(event, e.ReplyFinished):
             streaming.discard(event.message.id)
             if event.message.id in self._view_rows():
