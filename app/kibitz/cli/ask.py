@@ -32,8 +32,16 @@ from kibitz.core.conversation.events import (
     ToolCallStarted,
     TurnEnded,
 )
-from kibitz.core.errors import AttachmentError, AuthError, KibitzError, NotFoundError
-from kibitz.core.secrets import KeyringSecretStore
+from kibitz.core.errors import (
+    AttachmentError,
+    AuthError,
+    ConfigError,
+    KibitzError,
+    NotFoundError,
+    SecretsError,
+)
+from kibitz.core.secrets import KeyFallback, KeyringSecretStore, key_fallbacks
+from kibitz.core.settings.provider import effective_provider
 from kibitz.core.types import Conversation, MessageId, MessageStatus, RequestParams
 
 if TYPE_CHECKING:
@@ -76,6 +84,7 @@ def _conversation(
             system_prompt=args.system,
             use_default_prompt=args.system is None,
             params=overrides,
+            provider=args.provider,
         )
     conversation = store.get_conversation(args.conversation)
     if conversation.deleted_at is not None:
@@ -88,6 +97,8 @@ def _conversation(
         store.set_params(conversation.id, conversation.params.merged(overrides))
     if args.system is not None:
         store.set_system_prompt(conversation.id, args.system or None)
+    if args.provider is not None:
+        store.set_provider(conversation.id, args.provider)
     return store.get_conversation(conversation.id)
 
 
@@ -255,13 +266,30 @@ def _finish_notes(printer: _Printer, conversation: Conversation, saved: str) -> 
     return EXIT_OK
 
 
-def _fail(error: KibitzError, saved: str) -> int:
+def _fail(error: KibitzError, saved: str, context: CliContext, provider: str | None) -> int:
     """The error's two lines, the second also saying where the question was kept."""
     problem, hint = error.lines()
     if isinstance(error, AuthError):
         hint += " Store a new one with: kibitz key set"
+    elif isinstance(error, SecretsError):
+        hint = _without_keyring_hint(context, provider)
     say(problem, f"{hint} {saved}")
     return EXIT_FAILED
+
+
+def _without_keyring_hint(context: CliContext, provider: str | None) -> str:
+    """What the CLI can do without a keyring: the app's "keep it in memory for this run"
+    means nothing to a command that ends after one question."""
+    choice = effective_provider(context.settings, name=provider)
+    if KeyFallback.ENVIRONMENT in key_fallbacks(choice):
+        return (
+            "Set OPENAI_API_KEY in the environment and run the command again, or start or "
+            "unlock the system keyring; Kibitz never writes keys to a file."
+        )
+    return (
+        "Start or unlock the system keyring, then store the key with: "
+        f"kibitz key set --provider {choice.name}"
+    )
 
 
 def _read_attachments(paths: list[str]) -> list[Attachment]:
@@ -322,6 +350,12 @@ def run(context: CliContext, args: argparse.Namespace) -> int:
             "Add one with `kibitz mcp add NAME -- COMMAND` or `kibitz mcp import FILE`.",
         )
         return EXIT_USAGE
+    if args.provider is not None:
+        try:
+            effective_provider(context.settings, name=args.provider)
+        except ConfigError as error:
+            say(*error.lines())
+            return EXIT_USAGE
     secrets = KeyringSecretStore()
     engine = ConversationEngine(context.store, lambda: context.settings, secrets)
     # --no-stream asks for the whole reply in one response (for servers or proxies that
@@ -368,5 +402,5 @@ def run(context: CliContext, args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     printer.end()
     if failure is not None:
-        return _fail(failure, saved)
+        return _fail(failure, saved, context, conversation.provider)
     return _finish_notes(printer, conversation, saved)

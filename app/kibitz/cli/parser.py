@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         "-c", "--conversation", type=_conversation_id, metavar="ID", help="continue conversation ID"
     )
     which.add_argument("--new", action="store_true", help="start a new conversation (default)")
+    ask.add_argument(
+        "--provider",
+        metavar="NAME",
+        help="provider profile to ask (default: the conversation's own, else the active one); "
+        "kept as the conversation's provider",
+    )
     ask.add_argument("--temperature", type=_float_in(0.0, 2.0), metavar="T", help="0 to 2")
     ask.add_argument("--top-p", type=_float_in(0.0, 1.0), metavar="P", help="0 to 1")
     ask.add_argument("--max-tokens", type=_positive_int, metavar="N", help="reply length limit")
