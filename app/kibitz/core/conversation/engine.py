@@ -128,6 +128,9 @@ class ConversationEngine:
         # Blocking work (the keyring may wait on D-Bus or an unlock prompt) runs here.
         self._run_blocking = run_blocking or _in_default_executor
         self._clients: dict[ProviderConfig, ChatClient] = {}
+        # The title a conversation had when its first question was sent: a suggested title
+        # replaces only that, never a rename the user made while the first reply streamed.
+        self._first_titles: dict[ConversationId, str] = {}
 
     # -- conversations ----------------------------------------------------------------------------
 
@@ -182,6 +185,8 @@ class ConversationEngine:
         question = self.store.add_message(
             conversation_id, conversation.current_leaf_id, Role.USER, parts
         )
+        if conversation.current_leaf_id is None:
+            self._first_titles[conversation_id] = conversation.title
         return self._turn(question, overrides, options)
 
     def edit(
@@ -556,24 +561,32 @@ class ConversationEngine:
 
     async def name_conversation(self, conversation_id: ConversationId) -> str | None:
         """After the first complete exchange, ask the model for a short title and store it
-        (when automatic titles are on); the title, or None when none was set."""
-        from kibitz.core.conversation.titles import suggest_title
+        (when automatic titles are on); the title, or None when none was set.
+
+        Only a title the user has not changed is replaced: the one the conversation had when
+        its first question was sent (else, as after a restart, the fallback from its first
+        words), checked again once the suggestion arrives."""
+        from kibitz.core.conversation.titles import fallback_title, suggest_title
 
         if not self._settings().chat.auto_title:
             return None
         branch = self.store.branch(conversation_id)
         if len(branch) != 2 or branch[1].status is not MessageStatus.COMPLETE:
             return None
+        question, answer = branch[0].content, branch[1].content
+        untouched = self._first_titles.pop(conversation_id, None) or fallback_title(question)
         conversation = self.store.get_conversation(conversation_id)
+        if conversation.title != untouched:
+            return None
         try:
             provider = await self.provider_for(conversation)
         except KibitzError:
             return None
         params = self.params_for(conversation, RequestParams())
-        question, answer = branch[0].content, branch[1].content
         title = await suggest_title(self.client_for(provider), params, question, answer)
-        if title:
-            self.store.set_title(conversation_id, title)
+        if not title or self.store.get_conversation(conversation_id).title != untouched:
+            return None
+        self.store.set_title(conversation_id, title)
         return title
 
 
