@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -78,8 +79,9 @@ def export_markdown(
     """One `YYYY-MM-DD title (uid8).md` per conversation in `folder` (made if missing), and
     beside it a folder of the same name holding its images and files, which it links.
 
-    A file of the same name is replaced: exporting again updates the earlier export. The
-    paths returned are the .md files'.
+    A file of the same name is replaced: exporting again updates the earlier export, also
+    after a rename (the file and folder under the old title are renamed). The paths returned
+    are the .md files'.
     """
     if folder.exists() and not folder.is_dir():
         raise ExportWriteError(
@@ -97,6 +99,10 @@ def export_markdown(
         if messages is None:
             messages = store.branch(conversation.id) if conversation.current_leaf_id else []
         path = folder / export_filename(conversation, ".md", taken)
+        try:
+            _replace_earlier_export(folder, path, conversation, taken)
+        except OSError as e:
+            raise _write_error(Path(e.filename) if e.filename else path, e) from e
         files = ConversationFiles(folder, path.stem)
         text = conversation_to_markdown(
             conversation, messages, all_branches=all_branches, link=files.link
@@ -118,6 +124,39 @@ def export_markdown(
             progress(done, len(conversations))
     log.info("exported %s as Markdown to %s", count_of(len(written), "conversation"), folder)
     return written
+
+
+def _replace_earlier_export(
+    folder: Path, path: Path, conversation: Conversation, taken: set[str]
+) -> None:
+    """Rename an earlier export of this conversation under another title (the same day and
+    uid tag, its id in the front matter) and its files' folder to `path`'s names, so that
+    exporting after a rename updates the files instead of leaving the old ones beside them."""
+    day, tag = path.name[:10], path.name[path.name.rfind(" (") :]
+    for old in sorted(folder.iterdir()):
+        name = old.name
+        if name == path.name or name.lower() in taken or not old.is_file():
+            continue
+        if not (name.startswith(day) and name.endswith(tag)):
+            continue
+        if not _exported_from(old, conversation):
+            continue
+        os.replace(old, path)
+        old_files, files = folder / old.stem, folder / path.stem
+        if old_files.is_dir():
+            if files.exists():
+                shutil.rmtree(old_files)
+            else:
+                old_files.rename(files)
+        log.info("renamed the earlier export %s to %s", name, path.name)
+
+
+def _exported_from(path: Path, conversation: Conversation) -> bool:
+    """Whether the Markdown file's front matter names the conversation's uid."""
+    with path.open(encoding="utf-8", errors="replace") as f:
+        head = f.read(4096)
+    front = head.split("\n---", 1)[0]
+    return any(line.startswith("id:") and conversation.uid in line for line in front.splitlines())
 
 
 def _with_messages(

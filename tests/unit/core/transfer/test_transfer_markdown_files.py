@@ -176,6 +176,21 @@ def test_exporting_again_rewrites_the_same_files(store: Store, tmp_path: Path) -
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == listing
 
 
+def test_exporting_after_a_rename_replaces_the_old_files(store: Store, tmp_path: Path) -> None:
+    conversation = with_files(store)
+    other = store.create_conversation("Other")  # its export is not touched
+    store.add_message(other.id, None, Role.USER, "Just text")
+    out = tmp_path / "out"
+    (old, kept) = export_markdown(store, [conversation, store.get_conversation(other.id)], out)
+    store.set_title(conversation.id, "Renamed trip")
+    (new,) = export_markdown(store, [store.get_conversation(conversation.id)], out)
+    assert new.name != old.name
+    assert new.name.endswith(old.name[old.name.rfind(" (") :])
+    assert sorted(p.name for p in out.iterdir()) == sorted([new.name, new.stem, kept.name])
+    assert 'title: "Renamed trip"' in new.read_text(encoding="utf-8")
+    assert len(list((out / new.stem).iterdir())) == 3
+
+
 def test_no_folder_for_a_conversation_without_files(store: Store, tmp_path: Path) -> None:
     plain = store.create_conversation("Plain")
     store.add_message(plain.id, None, Role.USER, "Just text")
