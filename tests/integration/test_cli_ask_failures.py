@@ -170,7 +170,7 @@ def test_no_api_key_anywhere(outcomes: dict[str, Outcome]) -> None:
     assert_failed_cleanly(outcome, problem=problem, hint="OPENAI_API_KEY")
     (reply,) = outcome.only.replies
     assert reply.error is not None
-    assert reply.error.split(": ", 1)[1] in lines[0]
+    assert reply.error.splitlines()[0].split(": ", 1)[1] in lines[0]
     assert outcome.requests == []
 
 
@@ -193,7 +193,9 @@ def test_unknown_model(outcomes: dict[str, Outcome]) -> None:
         outcome, problem="The server does not know this model", hint="Choose a model"
     )
     assert "gpt-9-imaginary" in outcome.result.messages[0]
-    assert outcome.only.replies[0].error == "model_not_found: The server does not know this model"
+    stored = outcome.only.replies[0].error
+    assert stored is not None
+    assert stored.splitlines()[0] == "model_not_found: The server does not know this model"
 
 
 def test_context_too_long(outcomes: dict[str, Outcome]) -> None:

@@ -26,7 +26,7 @@ from kibitz.core.conversation.prepare import TurnOptions
 from kibitz.core.errors import ContextTooLongError, StreamStalledError
 from kibitz.core.secrets import MemorySecretStore
 from kibitz.core.settings import ProviderProfile, Settings
-from kibitz.core.store import Store
+from kibitz.core.store import Store, error_record
 from kibitz.core.types import (
     ConversationId,
     Message,
@@ -209,8 +209,9 @@ async def test_failure_before_any_text_leaves_an_error_row(
     assert end.failure is not None
     assert end.failed_reply == reply.id
     assert (reply.status, reply.content) == (MessageStatus.ERROR, "")
-    assert reply.error == "auth: The server refused the API key"
-    assert reply.error == end.failure.summary()
+    assert reply.error is not None
+    assert reply.error.splitlines()[0] == "auth: The server refused the API key"
+    assert reply.error == error_record(end.failure)
     # The question stays, and is what the next request would send.
     branch = store.branch(turn.conversation_id)
     assert [m.content for m in branch if m.role is Role.USER] == ["hello there"]
@@ -230,7 +231,7 @@ async def test_no_key_fails_before_any_request_with_the_error_as_the_reply(
     assert end.failed_reply == reply.id
     assert end.failure is not None
     assert reply.status is MessageStatus.ERROR
-    assert reply.error == end.failure.summary()
+    assert reply.error == error_record(end.failure)
     assert [type(e) for e in events] == [ReplyFinished, TurnEnded]
 
 
@@ -366,7 +367,9 @@ async def test_prompt_too_long_for_the_window_fails_without_a_request(
     assert fake_openai.chat_requests == []
     (reply,) = replies(engine.store, turn.conversation_id)
     assert reply.status is MessageStatus.ERROR
-    assert reply.error == "context_length_exceeded: The conversation is too long for this model"
+    assert reply.error is not None
+    first = reply.error.splitlines()[0]
+    assert first == "context_length_exceeded: The conversation is too long for this model"
 
 
 @pytest.mark.asyncio

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 from tests.support.fake_openai import FakeOpenAI, Fault, Reply
 from tests.unit.ui.attachment_window import composer_edit, fake_settings, until, window_on
@@ -124,4 +124,24 @@ async def test_once_the_retry_answers_the_status_no_longer_says_retrying(
     assert "retrying" not in status.text()
     assert not reply_widget(window).error_card.isVisible()
     await until(lambda: not window.chat.busy, "the turn's end")
+    await window.chat.aclose()
+
+
+@pytest.mark.asyncio
+async def test_the_server_s_own_words_are_under_a_closed_details_fold_with_copy(
+    qtbot: QtBot, window: MainWindow, store: Store, fake: FakeOpenAI
+) -> None:
+    await ask_and_fail(qtbot, window, store, fake)
+    card = reply_widget(window).error_card
+
+    assert not card.details_open
+    assert card.details_button_text == "Details"
+    card.toggle_details()
+    assert card.details_open
+    assert SERVER_WORDS in card.details_text
+    card.copy_details()
+    assert SERVER_WORDS in QApplication.clipboard().text()
+
+    window.chat_view.reload()  # as stored: reopened, the words are still there
+    assert SERVER_WORDS in reply_widget(window).error_card.details_text
     await window.chat.aclose()

@@ -45,7 +45,7 @@ from kibitz.core.errors import (
     NotFoundError,
     ToolLoopLimitError,
 )
-from kibitz.core.store import Store
+from kibitz.core.store import Store, error_record
 from kibitz.core.tools import MAX_TOOL_ROUNDS, ToolSpec
 from kibitz.core.types import (
     Conversation,
@@ -523,7 +523,7 @@ class ConversationEngine:
             Role.ASSISTANT,
             status=MessageStatus.ERROR,
             model=params.model,
-            error=error.summary(),
+            error=error_record(error),
         )
         yield ReplyFinished(reply)
         yield TurnEnded((reply,), error, reply.id)

@@ -7,6 +7,7 @@ Public API: `Store.open(path)` and its methods, `ReplyWriter` (from `Store.begin
 
 from kibitz.core.store.base import ChangeListener
 from kibitz.core.store.blobs import blob_digest
+from kibitz.core.store.error_text import error_record, read_error_record
 from kibitz.core.store.facade import Store
 from kibitz.core.store.imports import ImportedConversation, ImportedMessage, ImportOutcome
 from kibitz.core.store.schema import MIGRATIONS, Migration, MigrationProgress
@@ -25,5 +26,7 @@ __all__ = [
     "ReplyWriter",
     "Store",
     "blob_digest",
+    "error_record",
     "fts_query",
+    "read_error_record",
 ]

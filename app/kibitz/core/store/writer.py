@@ -11,6 +11,7 @@ from types import TracebackType
 from kibitz.core.errors import KibitzError
 from kibitz.core.store.base import StoreBase
 from kibitz.core.store.database import Database
+from kibitz.core.store.error_text import error_record
 from kibitz.core.store.messages import MessagesMixin
 from kibitz.core.store.rows import (
     INSERT_PART,
@@ -264,7 +265,7 @@ class ReplyWriter:
         """Commit the rest of the text with the final status, in one transaction."""
         if self._finished:
             raise RuntimeError("finish() called twice")
-        summary = error.summary() if isinstance(error, KibitzError) else error
+        summary = error_record(error) if isinstance(error, KibitzError) else error
         now = self._wall_clock()
         with self._db.write() as conn:
             self._commit_open(conn, closing=True)

@@ -134,7 +134,8 @@ class SiblingNavigator(QWidget):
 
 
 class ErrorCard(QFrame):
-    """A failed reply's headline, what to do next, one action button and a retry countdown."""
+    """A failed reply's headline, what to do next, one action button, a retry countdown, and
+    the error's own words (the server's message, say) under a "Details" fold with a Copy."""
 
     action_clicked = Signal(object)  # the Action of the button
 
@@ -155,6 +156,24 @@ class ErrorCard(QFrame):
         self._countdown.setAccessibleName("Retry countdown")
         self._button = QPushButton(self)
         self._button.setAccessibleName("Error action")
+        self._details_button = small_button("Details", "Details", "Show the error's details", self)
+        self._details_button.setCheckable(True)
+        self._details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self._details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._details = QLabel(self)
+        self._details.setObjectName("errorDetails")
+        self._details.setAccessibleName("Error details")
+        self._details.setWordWrap(True)
+        self._details.setTextFormat(Qt.TextFormat.PlainText)
+        self._details.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self._copy = small_button("Copy", "Copy details", "Copy the error's details", self)
+        self._copied = QTimer(self)
+        self._copied.setSingleShot(True)
+        self._copied.setInterval(1500)
+        self._copied.timeout.connect(lambda: self._copy.setText("Copy"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 10)
         layout.setSpacing(4)
@@ -162,9 +181,20 @@ class ErrorCard(QFrame):
         layout.addWidget(self._hint)
         row = QHBoxLayout()
         row.addWidget(self._countdown)
+        row.addWidget(self._details_button)
         row.addStretch(1)
         row.addWidget(self._button)
         layout.addLayout(row)
+        self._details_box = QWidget(self)
+        box = QHBoxLayout(self._details_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self._details, 1)
+        box.addWidget(self._copy, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self._details_box)
+        self._details_box.hide()
+        self._details_button.hide()
+        self._details_button.toggled.connect(self._on_details_button_toggled)
+        self._copy.clicked.connect(self.copy_details)
         self._action = Action.NONE
         self._waiting = False  # a retry pause, not a failure: drawn calmer than an error
         self._remaining = 0
@@ -174,8 +204,14 @@ class ErrorCard(QFrame):
         self._button.clicked.connect(lambda: self.action_clicked.emit(self._action))
         self._countdown.hide()
 
-    def show_error(self, headline: str, hint: str, action: Action) -> None:
-        """A failure: what went wrong, what to do, and a button for `action` (none for NONE)."""
+    def show_error(self, headline: str, hint: str, action: Action, details: str = "") -> None:
+        """A failure: what went wrong, what to do, a button for `action` (none for NONE), and
+        `details` (the error's own words) folded away, closed until asked for."""
+        if details != self._details.text():
+            self._details_button.setChecked(False)
+        self._details.setText(details)
+        self._details_button.setVisible(bool(details))
+        self._details_box.setVisible(bool(details) and self._details_button.isChecked())
         self._waiting = False
         self._timer.stop()
         self._countdown.hide()
@@ -200,6 +236,32 @@ class ErrorCard(QFrame):
     @property
     def waiting(self) -> bool:
         return self._waiting and self.isVisibleTo(self.parentWidget() or self)
+
+    def toggle_details(self) -> None:
+        self._details_button.toggle()
+
+    def copy_details(self) -> None:
+        QGuiApplication.clipboard().setText(self._details.text())
+        self._copy.setText("Copied")
+        self._copied.start()
+
+    def _on_details_button_toggled(self, shown: bool) -> None:
+        self._details_button.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+        self._details_box.setVisible(shown and bool(self._details.text()))
+
+    @property
+    def details_open(self) -> bool:
+        return self._details_box.isVisibleTo(self)
+
+    @property
+    def details_button_text(self) -> str:
+        return self._details_button.text() if self._details_button.isVisibleTo(self) else ""
+
+    @property
+    def details_text(self) -> str:
+        return self._details.text()
 
     def show_countdown(self, seconds: float) -> None:
         self._remaining = max(0, math.ceil(seconds))

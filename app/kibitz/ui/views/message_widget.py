@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kibitz.core.errors import Action, CancelledByUserError, KibitzError
+from kibitz.core.store import error_record, read_error_record
 from kibitz.core.tools import PendingCall
 from kibitz.core.types import Message, MessageStatus, Role
 from kibitz.ui.attachments.thumbnails import ThumbnailLoader
@@ -428,15 +429,17 @@ class MessageWidget(QWidget):
             status is MessageStatus.INTERRUPTED and self._has_stored_error()
         )
         error = self._live_error
-        if failed and error is not None and error.summary() == self._message.error:
-            self._error.show_error(error.headline, error.hint, error.action)
+        stored = self._message.error or ""
+        if failed and error is not None and stored in (error_record(error), error.summary()):
+            self._error.show_error(error.headline, error.hint, error.action, stored)
         elif failed:
-            # A stored failure keeps only "code: headline"; the error tree knows the rest.
-            code, _, headline = (self._message.error or "").partition(": ")
+            # A stored failure keeps "code: headline" and the detail; the error tree knows the
+            # rest.
+            code, headline, _ = read_error_record(stored)
             hint, action = error_defaults(code)
             if action is Action.NONE:
                 action = Action.RETRY
-            self._error.show_error(headline or code or "The reply failed", hint, action)
+            self._error.show_error(headline or code or "The reply failed", hint, action, stored)
         elif status is not MessageStatus.STREAMING:
             self._error.stop_countdown()
             self._error.hide()
@@ -479,7 +482,8 @@ class MessageWidget(QWidget):
         if isinstance(error, CancelledByUserError):
             return  # the user pressed Stop: the note under the reply says so, quietly
         self._live_error = error
-        self._error.show_error(error.headline, error.hint, error.action)
+        details = error_record(error)
+        self._error.show_error(error.headline, error.hint, error.action, details)
         self._note.hide()
 
     def show_retry_countdown(self, seconds: float, reason: str = "") -> None:

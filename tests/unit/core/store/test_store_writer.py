@@ -10,7 +10,7 @@ import pytest
 from store_helpers import FakeClock
 
 from kibitz.core.errors import StreamStalledError
-from kibitz.core.store import FLUSH_INTERVAL_S, Store
+from kibitz.core.store import FLUSH_INTERVAL_S, Store, read_error_record
 from kibitz.core.types import (
     ChangeKind,
     Changes,
@@ -105,14 +105,28 @@ def test_finish_saves_the_rest_with_status_usage_and_times(store: Store, clock: 
         writer.finish(MessageStatus.COMPLETE)
 
 
-def test_error_is_stored_as_its_summary(store: Store) -> None:
+def test_error_is_stored_as_its_summary_then_its_detail(store: Store) -> None:
     conv, user = _start(store)
     writer = store.begin_reply(conv.id, user.id)
     writer.append("partial")
     writer.finish(MessageStatus.INTERRUPTED, error=StreamStalledError("no bytes for 30 s"))
     reply = store.get_message(writer.message_id)
-    assert reply.error == "stream_stalled: The server stopped sending"
+    assert reply.error == "stream_stalled: The server stopped sending\nno bytes for 30 s"
+    assert read_error_record(reply.error) == (
+        "stream_stalled",
+        "The server stopped sending",
+        "no bytes for 30 s",
+    )
     assert (reply.status, reply.content) == (MessageStatus.INTERRUPTED, "partial")
+
+
+def test_an_error_stored_without_its_detail_still_reads() -> None:
+    # Rows written before the detail was kept hold "code: headline" only.
+    assert read_error_record("auth: The server refused the API key") == (
+        "auth",
+        "The server refused the API key",
+        "",
+    )
 
 
 def test_leaving_the_with_block_unfinished_keeps_the_text_as_interrupted(store: Store) -> None:
