@@ -73,6 +73,8 @@ def test_hotkey_summons_quick_ask_which_asks_and_stores(
     app.key(HOTKEY)
     window = quick_ask_window(app)
     assert focused_window(app.env) == window  # the input takes the keys at once
+    # The name a task bar or window switcher shows (_NET_WM_NAME), with nothing appended.
+    assert xdotool(app.env, "getwindowname", str(window)).strip() == QUICK_TITLE
 
     app.send("What is a quick question?")
 

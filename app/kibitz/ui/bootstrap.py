@@ -59,7 +59,9 @@ def run_gui(
     QGuiApplication.setDesktopFileName(APP_ID)
     app = QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
-    app.setApplicationDisplayName(APP_NAME)
+    # No setApplicationDisplayName: Qt appends the display name to every window title that
+    # does not end with it (the X window of "Kibitz Quick Ask" was named "Kibitz Quick Ask —
+    # Kibitz"). Without one, applicationDisplayName() is the application name.
     app.setOrganizationName(APP_NAME)
     from kibitz.ui.app_icon import load_app_icon
 
