@@ -23,6 +23,7 @@ from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.main_window import MainWindow
 from kibitz.ui.settings.conversation_page import ConversationSettingsDialog
 from kibitz.ui.settings.dialog import SettingsDialog
+from kibitz.ui.settings.field_editor import NumberBox
 from kibitz.ui.tasks import TaskRunner
 
 
@@ -50,6 +51,8 @@ def conversation_dialog(window: MainWindow) -> ConversationSettingsDialog:
 
 def edit_of(dialog: ConversationSettingsDialog, name: str) -> QLineEdit:
     widget = dialog.editors[name].input_widget()
+    if isinstance(widget, NumberBox):
+        return widget.edit  # a number's text field, beside its arrows
     assert isinstance(widget, QLineEdit)
     return widget
 

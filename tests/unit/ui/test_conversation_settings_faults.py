@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 from tests.support.main_window import shown_window
 from tests.support.store_faults import READ_ONLY, TOLD, read_only
@@ -18,6 +17,7 @@ from kibitz.core.types import ConversationId, RequestParams, Role
 from kibitz.ui.main_window import MainWindow
 from kibitz.ui.notify import Notice
 from kibitz.ui.settings.conversation_page import ConversationSettingsDialog
+from kibitz.ui.settings.field_editor import NumberBox
 
 TOLD_USER = (
     f"Could not save this conversation's settings. {TOLD[READ_ONLY][0]}: "
@@ -54,8 +54,9 @@ def test_a_refused_override_is_told_and_retried(window: MainWindow) -> None:
     dialog = conversation_dialog(window)
     store = window._store
     cid = dialog.conversation_id
-    temperature = dialog.editors["temperature"].input_widget()
-    assert isinstance(temperature, QLineEdit)
+    box = dialog.editors["temperature"].input_widget()
+    assert isinstance(box, NumberBox)
+    temperature = box.edit
     with read_only(store):
         temperature.setText("0.3")
         temperature.editingFinished.emit()

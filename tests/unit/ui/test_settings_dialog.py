@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from tests.support.fake_openai import FakeOpenAI
 
@@ -20,7 +20,7 @@ from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.notify import Notice
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.dialog import APPEARANCE, PARAMETERS, SettingsDialog
-from kibitz.ui.settings.field_editor import FieldEditor
+from kibitz.ui.settings.field_editor import FieldEditor, NumberBox
 from kibitz.ui.tasks import TaskRunner
 
 KEY = "sk-test-settings-0123456789abcdef"
@@ -75,11 +75,49 @@ def editor(dialog: SettingsDialog, page: str, path: str) -> FieldEditor:
 
 def line_edit(field: FieldEditor) -> QLineEdit:
     widget = field.input_widget()
+    if isinstance(widget, NumberBox):
+        return widget.edit  # a number's text field, beside its arrows
     assert isinstance(widget, QLineEdit)
     return widget
 
 
 # -- fields --------------------------------------------------------------------------------
+
+
+def test_a_number_has_arrows_its_unit_and_its_range(qtbot: QtBot) -> None:
+    field = FieldEditor(spec_for("chat.request_timeout_s"))
+    qtbot.addWidget(field)
+    committed: list[object] = []
+    field.committed.connect(committed.append)
+    box = field.input_widget()
+    assert isinstance(box, NumberBox)
+    field.set_value(600.0)
+    assert line_edit(field).text() == "600 seconds"
+    box.stepBy(1)
+    assert committed == [601.0]
+    assert line_edit(field).text() == "601 seconds"
+    type_into(line_edit(field), "3600")
+    box.stepBy(5)  # the arrows stop at the schema's maximum
+    assert committed[-1] == 3600.0
+    assert not box.stepEnabled() & QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+    type_into(line_edit(field), "4000")  # typed past it: said, not quietly corrected
+    assert "3600" in field.error_text()
+    assert line_edit(field).text() == "4000"
+    assert committed[-1] == 3600.0
+
+
+def test_an_optional_number_left_empty_is_the_server_default(qtbot: QtBot) -> None:
+    field = FieldEditor(spec_for("defaults.temperature"))
+    qtbot.addWidget(field)
+    committed: list[object] = []
+    field.committed.connect(committed.append)
+    box = field.input_widget()
+    assert isinstance(box, NumberBox)
+    assert line_edit(field).placeholderText().startswith("Server default")
+    box.stepBy(3)
+    assert committed == [pytest.approx(0.3)]
+    type_into(line_edit(field), "")
+    assert committed[-1] is None
 
 
 def test_a_value_outside_the_range_is_refused_and_kept(qtbot: QtBot) -> None:

@@ -11,7 +11,9 @@ import math
 from typing import Any, get_origin
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -118,6 +120,80 @@ def _unescape_stop(text: str) -> str:
     return "".join(out)
 
 
+class NumberBox(QAbstractSpinBox):
+    """A number with its unit ("600 seconds") and arrows that step within the schema's range.
+
+    Not a QSpinBox: that clamps or reverts a typed value silently, and empty (the default) is
+    not a value it has. Here what is typed stays as typed; the field editor checks it against
+    the schema and says why it was refused.
+    """
+
+    def __init__(self, spec: SettingSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._spec = spec
+        self._integer = spec.type.base is int
+        low, high = spec.info.min, spec.info.max
+        wide = low is not None and high is not None and high - low > 2
+        self._step = 1.0 if self._integer or wide else 0.1
+        self.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.UpDownArrows)
+        self.setKeyboardTracking(False)
+
+    @property
+    def edit(self) -> QLineEdit:
+        """The text field inside (Qt keeps its getter protected)."""
+        return self.lineEdit()
+
+    def number_text(self) -> str:
+        """What was typed, without the unit."""
+        text = self.edit.text().strip()
+        unit = self._spec.info.unit
+        if unit and text.endswith(unit):
+            text = text[: -len(unit)].strip()
+        return text
+
+    def show_number(self, value: object) -> None:
+        text = format_value(value)
+        unit = self._spec.info.unit
+        self.edit.setText(f"{text} {unit}" if text and unit else text)
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        # Anything may be typed: the schema check says what is wrong, rather than Qt's fixup
+        # quietly putting the old value back.
+        return QValidator.State.Acceptable, text, pos
+
+    def _current(self) -> float | None:
+        try:
+            return float(self.number_text())
+        except ValueError:
+            return None
+
+    def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:
+        current = self._current()
+        low, high = self._spec.info.min, self._spec.info.max
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if current is None or high is None or current < high:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        if current is None or low is None or current > low:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        return flags
+
+    def stepBy(self, steps: int) -> None:
+        current = self._current()
+        if current is None:
+            default = self._spec.default
+            start = default if isinstance(default, int | float) else self._spec.info.min
+            current = float(start or 0)
+        value = current + steps * self._step
+        low, high = self._spec.info.min, self._spec.info.max
+        if low is not None:
+            value = max(low, value)
+        if high is not None:
+            value = min(high, value)
+        number: int | float = round(value) if self._integer else round(value, 6)
+        self.show_number(number)
+        self.editingFinished.emit()
+
+
 class FieldEditor(QWidget):
     """A setting's input and, under it, the reason a value was refused."""
 
@@ -165,6 +241,17 @@ class FieldEditor(QWidget):
             return combo
         if get_origin(base) is tuple:
             return self._build_list(placeholder)
+        if base in (int, float):
+            number = NumberBox(self.spec)
+            self._number = number
+            edit = number.edit
+            edit.setPlaceholderText(placeholder or self._default_placeholder())
+            edit.setClearButtonEnabled(self.spec.type.optional)
+            edit.setAccessibleName(label_for(self.spec))
+            number.editingFinished.connect(self._on_text_finished)
+            edit.editingFinished.connect(self._on_text_finished)
+            self._edit = edit
+            return number
         edit = QLineEdit()
         edit.setPlaceholderText(placeholder or self._default_placeholder())
         edit.setClearButtonEnabled(self.spec.type.optional)
@@ -216,6 +303,8 @@ class FieldEditor(QWidget):
             items = list(value or ())
             for i, part in enumerate(self._parts):
                 part.setText(_escape_stop(items[i]) if i < len(items) else "")
+        elif hasattr(self, "_number"):
+            self._number.show_number(value)
         else:
             self._edit.setText(format_value(value))
 
@@ -242,7 +331,7 @@ class FieldEditor(QWidget):
         self._commit(self._combo.itemData(index))
 
     def _on_text_finished(self) -> None:
-        text = self._edit.text()
+        text = self._number.number_text() if hasattr(self, "_number") else self._edit.text()
         if text.strip() == format_value(self._value) and self.error_text() == "":
             return
         try:
@@ -253,6 +342,8 @@ class FieldEditor(QWidget):
             self._show_error(exc)
             return
         self._commit(value, typed=text.strip())
+        if hasattr(self, "_number") and self.error_text() == "":
+            self._number.show_number(self._value)  # "600" typed reads "600 seconds"
 
     def _on_list_finished(self) -> None:
         items = [_unescape_stop(p.text()) for p in self._parts if p.text()]
@@ -283,11 +374,19 @@ class FieldEditor(QWidget):
             self._error.hide()
             self._error.clear()
             self._input.setProperty("invalid", False)
+            self._edit_of_number(False)
         else:
             self._error.setText(refusal_text(error))
             self._error.show()
             self._input.setProperty("invalid", True)
+            self._edit_of_number(True)
         # The stylesheet keys on the property: re-polish to show or clear the red edge.
-        for widget in (self._input, *getattr(self, "_parts", ())):
+        number_edit = [self._number.edit] if hasattr(self, "_number") else []
+        for widget in (self._input, *getattr(self, "_parts", ()), *number_edit):
             widget.style().unpolish(widget)
             widget.style().polish(widget)
+
+    def _edit_of_number(self, invalid: bool) -> None:
+        # The red edge is drawn on line edits: a number's is inside its box.
+        if hasattr(self, "_number"):
+            self._number.edit.setProperty("invalid", invalid)
