@@ -109,7 +109,15 @@ def _turn(message: Message, level: str, link: AttachmentLink | None) -> list[str
     parts = [f"{level} {heading}\n\n{message_markdown(message.parts, link)}"]
     if message.status not in (MessageStatus.COMPLETE, MessageStatus.STREAMING):
         note = f"> *Reply {message.status.value}"
-        note += f": {message.error}*" if message.error else "*"
+        if message.error:
+            # The stored error is "code: headline", then the server's own words on a line of
+            # their own: one italic line for the first, a quoted line for the second.
+            first, _, detail = message.error.partition("\n")
+            note += f": {first}*"
+            if detail.strip():
+                note += f"\n>\n> {detail.strip()}"
+        else:
+            note += "*"
         parts.append(note)
     return parts
 

@@ -24,6 +24,7 @@ from kibitz.core.types import (
     ConversationId,
     FilePart,
     ImagePart,
+    MessageStatus,
     ReasoningPart,
     Role,
     TextPart,
@@ -91,6 +92,24 @@ def test_system_prompt_statuses_and_fences(store: Store) -> None:
     assert open_fence(text) is None, "the cut-off reply's fence is closed"
     failed = markdown(store, "failed")
     assert "## Assistant\n\n*(no text)*\n\n> *Reply error: auth: The server refused" in failed
+
+
+def test_a_failed_reply_with_the_servers_words_keeps_them_on_a_line_of_their_own(
+    store: Store,
+) -> None:
+    conversation = store.create_conversation("rate limited")
+    q = store.add_message(conversation.id, None, Role.USER, "Hi")
+    store.add_message(
+        conversation.id, q.id, Role.ASSISTANT, "", status=MessageStatus.ERROR,
+        error="rate_limit: The server is rate-limiting requests\nRate limit reached for gpt-4o",
+    )  # fmt: skip
+    text = conversation_to_markdown(
+        store.get_conversation(conversation.id), store.all_messages(conversation.id)
+    )
+    assert (
+        "> *Reply error: rate_limit: The server is rate-limiting requests*\n>\n"
+        "> Rate limit reached for gpt-4o"
+    ) in text
 
 
 def test_empty_conversation(store: Store) -> None:
