@@ -162,7 +162,9 @@ def last_reply(store: Store, cid: ConversationId) -> Message:
 
 def answered(store: Store, window: MainWindow) -> bool:
     cid = window.chat.conversation_id
-    if cid is None or window.chat.busy:
+    # The composer too: it takes Return again only once the runner has said the reply ended
+    # (a moment after its task is done), and the next question is typed right after this.
+    if cid is None or window.chat.busy or window.composer.busy:
         return False
     last = store.branch(cid)[-1]
     return last.role is Role.ASSISTANT and last.status is not MessageStatus.STREAMING
