@@ -252,16 +252,12 @@ def _import(context: CliContext, args: argparse.Namespace) -> int:
 
 
 def _replace_secrets(secrets: SecretStore, old: McpServer | None, entry: ImportedServer) -> None:
-    from kibitz.core.tools.server_secrets import delete_values, store_server_secrets
+    from kibitz.core.tools.server_secrets import delete_unlisted_values, store_server_secrets
 
     if entry.env or entry.headers:
         store_server_secrets(secrets, entry.server.name, env=entry.env, headers=entry.headers)
     if old is not None:
-        # Values under names the new record no longer lists would stay in the keyring for good.
-        stale_env = [n for n in old.env_names if n not in entry.env]
-        stale_headers = [n for n in old.header_names if n not in entry.headers]
-        if stale_env or stale_headers:
-            delete_values(secrets, old.name, stale_env, stale_headers)
+        delete_unlisted_values(secrets, old, entry.env, entry.headers)
 
 
 # -- shared --------------------------------------------------------------------------------------

@@ -84,6 +84,18 @@ def delete_values(
     return deleted
 
 
+def delete_unlisted_values(
+    store: SecretStore, old: McpServer, env: Mapping[str, str], headers: Mapping[str, str]
+) -> int:
+    """A record replaced by one with these values (an import): remove the values `old` names
+    that the new one does not, which would otherwise stay in the keyring for good."""
+    stale_env = [n for n in old.env_names if n not in env]
+    stale_headers = [n for n in old.header_names if n not in headers]
+    if not stale_env and not stale_headers:
+        return 0
+    return delete_values(store, old.name, stale_env, stale_headers)
+
+
 def _read(store: SecretStore, server: McpServer, entry: str, label: str) -> str:
     value = store.get_key(entry)
     if value is None:

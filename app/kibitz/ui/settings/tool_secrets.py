@@ -18,6 +18,7 @@ from kibitz.core.settings import Settings
 from kibitz.core.settings.schema import McpServer
 from kibitz.core.tools.import_config import ImportedServer
 from kibitz.core.tools.server_secrets import (
+    delete_unlisted_values,
     delete_values,
     env_entry,
     header_entry,
@@ -178,11 +179,7 @@ def import_servers(
         old = settings.tools.server(server.name)
         _store(secrets, server.name, entry.env, entry.headers, remember=remember)
         if old is not None:
-            # Values under names the new record does not list would stay in the keyring for good.
-            stale_env = [n for n in old.env_names if n not in entry.env]
-            stale_headers = [n for n in old.header_names if n not in entry.headers]
-            if stale_env or stale_headers:
-                delete_values(secrets, old.name, stale_env, stale_headers)
+            delete_unlisted_values(secrets, old, entry.env, entry.headers)
             replaced.append(server.name)
         else:
             added.append(server.name)
