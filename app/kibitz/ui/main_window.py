@@ -394,7 +394,8 @@ class MainWindow(QMainWindow):
         first = error.splitlines()[0]
         self.notices.show_notice(
             Notice(
-                f"Tool server {status.name}: {first} Its tools are left out until it starts.",
+                f"Tool server {status.name}: {first.rstrip('.')}. "
+                "Its tools are left out until it starts.",
                 action_text="Open tool settings",
                 on_action=lambda: self.settings_windows.open_tools(status.name),
                 timeout_ms=0,
