@@ -1,0 +1,163 @@
+"""The app's icons: Lucide SVGs bundled in resources/icons/ui (licence beside them), drawn in
+the palette's text colour so one file serves light and dark.
+
+`icon("copy", widget)` gives a QIcon in the widget's button-text colour (its disabled state
+in the palette's disabled colour); callers ask again when the palette changes (see
+`IconButton`, which does that itself). The SVGs are parsed once and QtSvg loads only when
+the first icon is drawn, so start-up does not pay for it.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QEvent, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QIconEngine, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QToolButton, QWidget
+
+if TYPE_CHECKING:
+    from PySide6.QtSvg import QSvgRenderer
+
+Role = QPalette.ColorRole
+_Group = QPalette.ColorGroup
+
+
+def icons_folder() -> Path:
+    """resources/icons/ui: in the frozen bundle (build.spec copies resources/icons) or the
+    checkout."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    root = Path(bundle) if bundle else Path(__file__).resolve().parents[3]
+    return root / "resources" / "icons" / "ui"
+
+
+def available() -> list[str]:
+    """The names of the bundled icons (file names without .svg)."""
+    return sorted(p.stem for p in icons_folder().glob("*.svg"))
+
+
+@cache
+def _svg_source(name: str) -> bytes:
+    path = icons_folder() / f"{name}.svg"
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""  # a wheel install without resources: the button keeps its text and tooltip
+
+
+@cache
+def _renderer(name: str, rgb: str) -> QSvgRenderer | None:
+    from PySide6.QtSvg import QSvgRenderer  # noqa: PLC0415 - loads QtSvg on first use
+
+    source = _svg_source(name)
+    if not source:
+        return None
+    tinted = source.replace(b"currentColor", rgb.encode())
+    renderer = QSvgRenderer(QByteArray(tinted))
+    return renderer if renderer.isValid() else None
+
+
+class _TintedSvgEngine(QIconEngine):
+    """Draws the SVG at whatever size and device pixel ratio is asked: sharp on HiDPI."""
+
+    def __init__(self, name: str, normal: QColor, disabled: QColor, active: QColor) -> None:
+        super().__init__()
+        self._name = name
+        self._colours = {
+            QIcon.Mode.Normal: normal.name(),
+            QIcon.Mode.Disabled: disabled.name(),
+            QIcon.Mode.Active: active.name(),
+            QIcon.Mode.Selected: active.name(),
+        }
+
+    def paint(self, painter: QPainter, rect, mode: QIcon.Mode, state: QIcon.State) -> None:  # type: ignore[no-untyped-def]  # noqa: ANN001
+        renderer = _renderer(self._name, self._colours.get(mode, self._colours[QIcon.Mode.Normal]))
+        if renderer is not None:
+            side = min(rect.width(), rect.height())
+            x = rect.x() + (rect.width() - side) / 2
+            y = rect.y() + (rect.height() - side) / 2
+            renderer.render(painter, QRectF(x, y, side, side))
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        pixmap = QPixmap(size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.paint(painter, pixmap.rect(), mode, state)
+        painter.end()
+        return pixmap
+
+    def scaledPixmap(  # noqa: N802 - Qt's name
+        self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float
+    ) -> QPixmap:
+        pixmap = self.pixmap(QSize(round(size.width() * scale), round(size.height() * scale)),
+                             mode, state)  # fmt: skip
+        pixmap.setDevicePixelRatio(scale)
+        return pixmap
+
+    def clone(self) -> QIconEngine:
+        colours = self._colours
+        return _TintedSvgEngine(self._name, QColor(colours[QIcon.Mode.Normal]),
+                                QColor(colours[QIcon.Mode.Disabled]),
+                                QColor(colours[QIcon.Mode.Active]))  # fmt: skip
+
+    def key(self) -> str:
+        return "kibitz-tinted-svg"
+
+
+def icon_in(name: str, colour: QColor, disabled: QColor | None = None) -> QIcon:
+    """The icon `name` drawn in `colour` (disabled: `disabled`, or `colour` faded)."""
+    if disabled is None:
+        disabled = QColor(colour)
+        disabled.setAlphaF(0.38)
+    return QIcon(_TintedSvgEngine(name, colour, disabled, colour))
+
+
+def icon(name: str, widget: QWidget | None = None, role: Role = Role.ButtonText) -> QIcon:
+    """The icon `name` in the colour `role` of the widget's palette (or the application's)."""
+    from PySide6.QtGui import QGuiApplication  # noqa: PLC0415
+
+    palette = widget.palette() if widget is not None else QGuiApplication.palette()
+    colour = palette.color(_Group.Active, role)
+    disabled = palette.color(_Group.Disabled, role)
+    if disabled == colour:  # palettes that leave the disabled group unset
+        disabled = QColor(colour)
+        disabled.setAlphaF(0.38)
+    return icon_in(name, colour, disabled)
+
+
+class IconButton(QToolButton):
+    """A flat, icon-only tool button with a tooltip (also its accessible name), re-tinted
+    when the palette changes (light ↔ dark)."""
+
+    def __init__(
+        self, name: str, tooltip: str, parent: QWidget | None = None, *, size: int = 16
+    ) -> None:
+        super().__init__(parent)
+        self._icon_name = name
+        self.setAutoRaise(True)
+        self.setToolTip(tooltip)
+        self.setAccessibleName(tooltip)
+        self.setIconSize(QSize(size, size))
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self._retint()
+
+    @property
+    def icon_name(self) -> str:
+        return self._icon_name
+
+    def set_icon_name(self, name: str) -> None:
+        if name != self._icon_name:
+            self._icon_name = name
+            self._retint()
+
+    def _retint(self) -> None:
+        self.setIcon(icon(self._icon_name, self))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.PaletteChange:
+            self._retint()
+        super().changeEvent(event)
