@@ -14,8 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QIconEngine, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QByteArray, QEvent, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QToolButton, QWidget
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def _svg_source(name: str) -> bytes:
 
 @cache
 def _renderer(name: str, rgb: str) -> QSvgRenderer | None:
-    from PySide6.QtSvg import QSvgRenderer  # noqa: PLC0415 - loads QtSvg on first use
+    from PySide6.QtSvg import QSvgRenderer  # QtSvg loads on first use
 
     source = _svg_source(name)
     if not source:
@@ -72,7 +72,7 @@ class _TintedSvgEngine(QIconEngine):
             QIcon.Mode.Selected: active.name(),
         }
 
-    def paint(self, painter: QPainter, rect, mode: QIcon.Mode, state: QIcon.State) -> None:  # type: ignore[no-untyped-def]  # noqa: ANN001
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
         renderer = _renderer(self._name, self._colours.get(mode, self._colours[QIcon.Mode.Normal]))
         if renderer is not None:
             side = min(rect.width(), rect.height())
@@ -89,7 +89,7 @@ class _TintedSvgEngine(QIconEngine):
         painter.end()
         return pixmap
 
-    def scaledPixmap(  # noqa: N802 - Qt's name
+    def scaledPixmap(
         self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float
     ) -> QPixmap:
         pixmap = self.pixmap(QSize(round(size.width() * scale), round(size.height() * scale)),
@@ -117,8 +117,6 @@ def icon_in(name: str, colour: QColor, disabled: QColor | None = None) -> QIcon:
 
 def icon(name: str, widget: QWidget | None = None, role: Role = Role.ButtonText) -> QIcon:
     """The icon `name` in the colour `role` of the widget's palette (or the application's)."""
-    from PySide6.QtGui import QGuiApplication  # noqa: PLC0415
-
     palette = widget.palette() if widget is not None else QGuiApplication.palette()
     colour = palette.color(_Group.Active, role)
     disabled = palette.color(_Group.Disabled, role)
@@ -157,7 +155,7 @@ class IconButton(QToolButton):
     def _retint(self) -> None:
         self.setIcon(icon(self._icon_name, self))
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
             self._retint()
         super().changeEvent(event)
