@@ -13,6 +13,10 @@ KIBITZ_VENV="$KIBITZ_REPO/.venv"
 # the wheel's libs). "a|b": a, or b where a does not exist (Ubuntu 24.04 renamed glib "...t64").
 KIBITZ_QT_PACKAGES=(libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-shape0 libxkbcommon-x11-0
   libegl1 libgl1 fontconfig "libglib2.0-0t64|libglib2.0-0" libdbus-1-3 libgssapi-krb5-2)
+# Fonts for what a reply may hold beyond Latin: a minimal Debian has DejaVu alone, and Japanese,
+# Chinese, Korean and emoji drew as empty boxes. Noto CJK covers the Han, kana and Hangul; Noto
+# Color Emoji draws emoji in colour. fontconfig offers them to Qt as fallbacks on its own.
+KIBITZ_FONT_PACKAGES=(fonts-noto-cjk fonts-noto-color-emoji)
 # Commands the test run needs, as command:package, with "a|b" as above (Debian 12 splits dbus
 # into dbus-daemon and dbus-bin; older releases ship one "dbus").
 # The frozen build's test: PyInstaller strips and reads ELF files with binutils; the desktop
@@ -202,12 +206,12 @@ kibitz_ensure_installed() {
 kibitz_setup() {
   case "$1" in
     app)
-      kibitz_ensure_packages "${KIBITZ_QT_PACKAGES[@]}"
+      kibitz_ensure_packages "${KIBITZ_QT_PACKAGES[@]}" "${KIBITZ_FONT_PACKAGES[@]}"
       kibitz_ensure_venv
       kibitz_ensure_installed ""
       ;;
     test)
-      kibitz_ensure_packages "${KIBITZ_QT_PACKAGES[@]}"
+      kibitz_ensure_packages "${KIBITZ_QT_PACKAGES[@]}" "${KIBITZ_FONT_PACKAGES[@]}"
       kibitz_ensure_commands "${KIBITZ_TEST_COMMANDS[@]}"
       kibitz_ensure_venv
       kibitz_ensure_installed test
