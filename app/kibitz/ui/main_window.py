@@ -9,6 +9,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QHBoxLayout,
     QMainWindow,
     QSplitter,
@@ -31,6 +32,7 @@ from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.chat_controller import ChatController
 from kibitz.ui.controllers.sidebar_controller import SidebarController
 from kibitz.ui.controllers.tool_offer import ToolOffer
+from kibitz.ui.controllers.zoom import ConversationZoom
 from kibitz.ui.notify import Notice, NoticeBar
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.opener import SettingsOpener
@@ -63,6 +65,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self._store = store
         self._runner = runner
+        self._paths = paths
+        self._dialogs: dict[str, QDialog] = {}  # Help's windows, made when first asked for
         self._geometry = QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
 
         self.notices = NoticeBar()
@@ -138,6 +142,7 @@ class MainWindow(QMainWindow):
             lambda: self.chat.conversation_id,
         )
         self._settings = settings
+        self.zoom = ConversationZoom(settings, self.notices.show_notice)
         # Words for the quick-ask hotkey's state, from the hotkey service once it runs.
         self._hotkey_status: Callable[[], str] = str
         self._quick_ask_command = "kibitz --quick-ask"
@@ -234,6 +239,44 @@ class MainWindow(QMainWindow):
             action("Next version of the last reply", "Alt+Right",
                    lambda: self.chat.step_last_reply(1))
         )  # fmt: skip
+        view_menu.addSeparator()
+        zoom_in = action("Zoom &in", "Ctrl+=", self.zoom.zoom_in)
+        zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
+        view_menu.addAction(zoom_in)
+        view_menu.addAction(action("Zoom &out", "Ctrl+-", self.zoom.zoom_out))
+        view_menu.addAction(action("&Actual size", "Ctrl+0", self.zoom.reset))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(action("&Keyboard shortcuts", "F1", self.show_shortcuts))
+        help_menu.addAction(action("Open &log folder", "", self.open_log_folder))
+        help_menu.addSeparator()
+        help_menu.addAction(action(f"&About {APP_NAME}", "", self.show_about))
+
+    # -- help -----------------------------------------------------------------------------------
+
+    def show_shortcuts(self) -> None:
+        from kibitz.ui.app.help import ShortcutsDialog
+
+        self._show_dialog("shortcuts", lambda: ShortcutsDialog(self))
+
+    def show_about(self) -> None:
+        from kibitz.ui.app.help import AboutDialog
+
+        self._show_dialog("about", lambda: AboutDialog(self._paths, self))
+
+    def open_log_folder(self) -> None:
+        from kibitz.ui.app.help import open_folder
+
+        open_folder(self._paths.log_dir)
+
+    def _show_dialog(self, name: str, make: Callable[[], QDialog]) -> None:
+        """One non-modal window per kind, raised again when asked twice."""
+        dialog = self._dialogs.get(name)
+        if dialog is None:
+            dialog = make()
+            self._dialogs[name] = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
 
     def _apply_settings(self) -> None:
         ui = self._settings().ui
