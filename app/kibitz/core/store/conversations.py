@@ -1,4 +1,5 @@
-"""Conversation rows: create, list in display order, rename, pin, settings, delete, purge."""
+"""Conversation rows: create, list in display order, rename, pin, settings, and the Trash
+(soft delete, restore, delete for good, empty, purge after TRASH_KEPT_S)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,12 @@ FROM conversations c
 _ORDER = "ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC"
 _LIVE = "c.deleted_at IS NULL"
 _TRASH = "c.deleted_at IS NOT NULL"
+# The Trash lists the most recently deleted first; conversations_deleted serves it.
+_TRASH_ORDER = "ORDER BY c.deleted_at DESC, c.id DESC"
+
+# Deleted conversations wait in the Trash this long (restorable) before a purge takes them.
+TRASH_DAYS = 30
+TRASH_KEPT_S = TRASH_DAYS * 86400.0
 
 
 def _params_from_json(text: str, conversation_id: int) -> RequestParams:
@@ -102,15 +109,18 @@ class ConversationsMixin(StoreBase):
     def list_conversations(
         self, *, deleted: bool = False, limit: int | None = None, offset: int = 0
     ) -> list[Conversation]:
-        """Live conversations (or, with deleted=True, the deleted ones) in display order."""
-        sql = f"{_SELECT} WHERE {_TRASH if deleted else _LIVE} {_ORDER} LIMIT ? OFFSET ?"
+        """Live conversations in display order (or, with deleted=True, the Trash: the most
+        recently deleted first)."""
+        where = f"{_TRASH} {_TRASH_ORDER}" if deleted else f"{_LIVE} {_ORDER}"
+        sql = f"{_SELECT} WHERE {where} LIMIT ? OFFSET ?"
         with self._db.read() as conn:
             rows = conn.execute(sql, (-1 if limit is None else limit, offset)).fetchall()
         return [conversation_from_row(r) for r in rows]
 
     def conversation_ids(self, *, deleted: bool = False) -> list[ConversationId]:
-        """Just the ids in display order: what a lazily-filled list model holds."""
-        sql = f"SELECT c.id FROM conversations c WHERE {_TRASH if deleted else _LIVE} {_ORDER}"
+        """Just the ids in list_conversations' order: what a lazily-filled list model holds."""
+        where = f"{_TRASH} {_TRASH_ORDER}" if deleted else f"{_LIVE} {_ORDER}"
+        sql = f"SELECT c.id FROM conversations c WHERE {where}"
         with self._db.read() as conn:
             return [ConversationId(r[0]) for r in conn.execute(sql)]
 
@@ -198,28 +208,53 @@ class ConversationsMixin(StoreBase):
             return self._emit(Changes(kind, tuple(changed)))
 
     def delete(self, ids: Iterable[ConversationId]) -> Changes:
-        """Soft delete: hidden from lists and search until restore() or purge_deleted()."""
+        """Move to the Trash: hidden from lists and search until restore(), delete_for_good()
+        or, TRASH_KEPT_S later, purge_deleted()."""
         return self._set_deleted(ids, self._now(), ChangeKind.DELETED)
 
     def restore(self, ids: Iterable[ConversationId]) -> Changes:
-        """Undo delete(); the Changes name only the conversations that were deleted."""
+        """Take out of the Trash (Undo, Restore); the Changes name only those that were in it."""
         return self._set_deleted(ids, None, ChangeKind.RESTORED)
 
+    def trash_count(self) -> int:
+        with self._db.read() as conn:
+            row = conn.execute(f"SELECT count(*) FROM conversations c WHERE {_TRASH}").fetchone()
+        return int(row[0])
+
+    def delete_for_good(self, ids: Iterable[ConversationId]) -> Changes:
+        """Remove conversations in the Trash for good, with their messages, search rows and
+        the files no other message uses. Live conversations are left alone: only what the
+        user already deleted can go for good."""
+        wanted = unique(ids)
+        with self._db.write() as conn:
+            gone: list[ConversationId] = []
+            for part in chunked(wanted):
+                sql = f"SELECT id FROM conversations WHERE id IN ({placeholders(len(part))})"
+                rows = conn.execute(f"{sql} AND deleted_at IS NOT NULL", tuple(part))
+                gone.extend(ConversationId(r[0]) for r in rows)
+            return self._remove(conn, gone)
+
+    def empty_trash(self) -> Changes:
+        """Remove every conversation in the Trash for good (see delete_for_good)."""
+        return self.purge_deleted(older_than=0.0)
+
     def purge_deleted(self, older_than: float = 0.0) -> Changes:
-        """Remove for good the conversations deleted at least `older_than` seconds ago."""
+        """Remove for good the conversations deleted at least `older_than` seconds ago (at a
+        start, TRASH_KEPT_S: what has been in the Trash for 30 days)."""
         cutoff = self._now() - older_than
         with self._db.write() as conn:
             rows = conn.execute(
                 "SELECT id FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?",
                 (cutoff,),
             )
-            ids = [ConversationId(r[0]) for r in rows]
-            for part in chunked(ids):
-                # Foreign keys cascade to the messages, and their triggers to the FTS index.
-                conn.execute(
-                    f"DELETE FROM conversations WHERE id IN ({placeholders(len(part))})",
-                    tuple(part),
-                )
-            if ids:  # images and files no other message uses go with them
-                delete_unused_blobs(conn, self._now())
-            return self._emit(Changes(ChangeKind.PURGED, tuple(ids)))
+            return self._remove(conn, [ConversationId(r[0]) for r in rows])
+
+    def _remove(self, conn: sqlite3.Connection, ids: list[ConversationId]) -> Changes:
+        for part in chunked(ids):
+            # Foreign keys cascade to the messages, and their triggers to the FTS index.
+            conn.execute(
+                f"DELETE FROM conversations WHERE id IN ({placeholders(len(part))})", tuple(part)
+            )
+        if ids:  # images and files no other message uses go with them
+            delete_unused_blobs(conn, self._now())
+        return self._emit(Changes(ChangeKind.PURGED, tuple(ids)))
