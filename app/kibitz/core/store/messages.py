@@ -1,4 +1,9 @@
-"""Message rows and the tree they form: add, read a branch, siblings, branch switching."""
+"""Message rows and the tree they form: add, read a branch, siblings, branch switching, and
+deleting a message with its replies (softly: restore_message brings them back).
+
+Every read here skips deleted messages (`_LIVE`): the view, exports, search and the history
+sent to the model never see them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ import sqlite3
 from collections.abc import Sequence
 
 from kibitz.core.errors import NotFoundError
-from kibitz.core.store.base import StoreBase, chunked, placeholders
+from kibitz.core.store.base import StoreBase, chunked, placeholders, unique
+from kibitz.core.store.blobs import delete_unused_blobs
 from kibitz.core.store.rows import (
     INSERT_NEW_MESSAGE,
     SELECT_MESSAGES,
@@ -31,6 +37,7 @@ from kibitz.core.types import (
 )
 
 _SELECT = SELECT_MESSAGES
+_LIVE = "m.deleted_at IS NULL"
 
 # "By creation": created_at first so imported messages keep their own order, the id second
 # to order messages stamped in the same instant.
@@ -43,7 +50,7 @@ def check_parent(
     """NotFoundError unless the conversation exists and holds `parent_id` (when given)."""
     conv, parent_conv = conn.execute(
         "SELECT (SELECT 1 FROM conversations WHERE id = ?),"
-        " (SELECT conversation_id FROM messages WHERE id = ?)",
+        " (SELECT conversation_id FROM messages WHERE id = ? AND deleted_at IS NULL)",
         (conversation_id, parent_id),
     ).fetchone()
     if conv is None:
@@ -113,7 +120,7 @@ class MessagesMixin(StoreBase):
 
     def get_message(self, message_id: MessageId) -> Message:
         with self._db.read() as conn:
-            found = read_messages(conn, f"{_SELECT} WHERE m.id = ?", (message_id,))
+            found = read_messages(conn, f"{_SELECT} WHERE m.id = ? AND {_LIVE}", (message_id,))
         if not found:
             raise NotFoundError(f"message {message_id}", headline="No such message")
         return found[0]
@@ -122,7 +129,8 @@ class MessagesMixin(StoreBase):
         """Every message of the conversation, all branches included."""
         with self._db.read() as conn:
             row = conn.execute(
-                "SELECT count(*) FROM messages WHERE conversation_id = ?", (conversation_id,)
+                f"SELECT count(*) FROM messages m WHERE m.conversation_id = ? AND {_LIVE}",
+                (conversation_id,),
             ).fetchone()
         return int(row[0])
 
@@ -161,7 +169,8 @@ class MessagesMixin(StoreBase):
         self, conn: sqlite3.Connection, conversation_id: ConversationId
     ) -> dict[int, int | None]:
         rows = conn.execute(
-            "SELECT id, parent_id FROM messages WHERE conversation_id = ?", (conversation_id,)
+            f"SELECT m.id, m.parent_id FROM messages m WHERE m.conversation_id = ? AND {_LIVE}",
+            (conversation_id,),
         )
         return dict(rows.fetchall())
 
@@ -201,7 +210,9 @@ class MessagesMixin(StoreBase):
         """Every message of every branch, oldest first (for lossless export)."""
         with self._db.read() as conn:
             return read_messages(
-                conn, f"{_SELECT} WHERE m.conversation_id = ? ORDER BY m.id", (conversation_id,)
+                conn,
+                f"{_SELECT} WHERE m.conversation_id = ? AND {_LIVE} ORDER BY m.id",
+                (conversation_id,),
             )
 
     def roots(self, conversation_id: ConversationId) -> list[Message]:
@@ -209,14 +220,15 @@ class MessagesMixin(StoreBase):
         with self._db.read() as conn:
             return read_messages(
                 conn,
-                f"{_SELECT} WHERE m.conversation_id = ? AND m.parent_id IS NULL {_BY_CREATION}",
+                f"{_SELECT} WHERE m.conversation_id = ? AND m.parent_id IS NULL AND {_LIVE}"
+                f" {_BY_CREATION}",
                 (conversation_id,),
             )
 
     def children(self, message_id: MessageId) -> list[Message]:
         with self._db.read() as conn:
             return read_messages(
-                conn, f"{_SELECT} WHERE m.parent_id = ? {_BY_CREATION}", (message_id,)
+                conn, f"{_SELECT} WHERE m.parent_id = ? AND {_LIVE} {_BY_CREATION}", (message_id,)
             )
 
     def siblings(self, message_id: MessageId) -> list[Message]:
@@ -234,7 +246,7 @@ class MessagesMixin(StoreBase):
         with self._db.read() as conn:
             for message_id, parent_id in conn.execute(
                 "SELECT m.id, m.parent_id FROM messages m"
-                f" WHERE m.conversation_id = ? {_BY_CREATION}",
+                f" WHERE m.conversation_id = ? AND {_LIVE} {_BY_CREATION}",
                 (conversation_id,),
             ):
                 groups.setdefault(parent_id, []).append(MessageId(message_id))
@@ -254,7 +266,7 @@ class MessagesMixin(StoreBase):
             # Rows come oldest first, so the last child seen for a parent is its newest.
             for child, parent in conn.execute(
                 f"SELECT m.id, m.parent_id FROM messages m WHERE m.conversation_id = ?"
-                f" AND m.parent_id IS NOT NULL {_BY_CREATION}",
+                f" AND m.parent_id IS NOT NULL AND {_LIVE} {_BY_CREATION}",
                 (row[0],),
             ):
                 newest[parent] = child
@@ -280,3 +292,139 @@ class MessagesMixin(StoreBase):
         with self._db.write():
             message = self.get_message(message_id)
             return self.set_current_leaf(message.conversation_id, self.deepest_leaf(message_id))
+
+    # -- deleting -----------------------------------------------------------------------------
+
+    def delete_message(self, message_id: MessageId) -> Changes:
+        """Delete a message softly with everything below it (its replies, their follow-ups).
+
+        The Changes name the messages that went. If the conversation's current branch ran
+        through them, it moves to the nearest remaining version of the message (the one before
+        it, else the one after), down to that version's newest leaf; with no other version, it
+        ends at the message's parent (none for a lone first message). restore_message undoes it.
+        """
+        with self._db.write() as conn:
+            row = conn.execute(
+                "SELECT conversation_id, parent_id FROM messages"
+                " WHERE id = ? AND deleted_at IS NULL",
+                (message_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"message {message_id}", headline="No such message")
+            conversation_id, parent_id = ConversationId(row[0]), row[1]
+            children = self._live_children(conn, conversation_id)
+            gone = _subtree(children, int(message_id))
+            stamp = self._now()
+            for chunk in chunked(gone):
+                conn.execute(
+                    f"UPDATE messages SET deleted_at = ? WHERE id IN ({placeholders(len(chunk))})",
+                    (stamp, *chunk),
+                )
+            (leaf,) = conn.execute(
+                "SELECT current_leaf_id FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+            if leaf in gone:
+                versions = children.get(parent_id, [])
+                at = versions.index(int(message_id))
+                rest = versions[:at] + versions[at + 1 :]
+                # The version before it, else the one after: what "‹ 2/3 ›" would show next.
+                nearest = rest[at - 1] if at > 0 else (rest[0] if rest else None)
+                new_leaf = _newest_leaf(children, nearest) if nearest is not None else parent_id
+                conn.execute(
+                    "UPDATE conversations SET current_leaf_id = ? WHERE id = ?",
+                    (new_leaf, conversation_id),
+                )
+            ids = tuple(MessageId(i) for i in gone)
+            return self._emit(Changes(ChangeKind.MESSAGES, (conversation_id,), ids))
+
+    def restore_message(self, message_id: MessageId, leaf: MessageId | None = None) -> Changes:
+        """Undo delete_message(message_id): the message and what was deleted with it come back.
+
+        The current branch then ends at `leaf` (the leaf before the delete) when it is among
+        them, else at the newest leaf below the message. Messages below it deleted earlier, on
+        their own, stay deleted. The Changes name the messages brought back (none if it was
+        not deleted).
+        """
+        with self._db.write() as conn:
+            row = conn.execute(
+                "SELECT conversation_id, deleted_at FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"message {message_id}", headline="No such message")
+            conversation_id, stamp = ConversationId(row[0]), row[1]
+            if stamp is None:
+                return Changes(ChangeKind.MESSAGES, (conversation_id,))
+            children: dict[int | None, list[int]] = {}
+            for child, parent in conn.execute(
+                "SELECT m.id, m.parent_id FROM messages m"
+                f" WHERE m.conversation_id = ? AND m.deleted_at = ? {_BY_CREATION}",
+                (conversation_id, stamp),
+            ):
+                children.setdefault(parent, []).append(child)
+            back = _subtree(children, int(message_id))
+            for chunk in chunked(back):
+                where = f"id IN ({placeholders(len(chunk))})"
+                conn.execute(f"UPDATE messages SET deleted_at = NULL WHERE {where}", chunk)
+            live = self._live_children(conn, conversation_id)
+            if leaf is None or int(leaf) not in back:
+                leaf = MessageId(_newest_leaf(live, int(message_id)))
+            conn.execute(
+                "UPDATE conversations SET current_leaf_id = ? WHERE id = ?", (leaf, conversation_id)
+            )
+            ids = tuple(MessageId(i) for i in back)
+            return self._emit(Changes(ChangeKind.MESSAGES, (conversation_id,), ids))
+
+    def purge_deleted_messages(self, older_than: float = 0.0) -> Changes:
+        """Remove for good the messages deleted at least `older_than` seconds ago (their parts
+        and index entries go with them; the images and files no other message uses too)."""
+        cutoff = self._now() - older_than
+        with self._db.write() as conn:
+            rows = conn.execute(
+                "SELECT id, conversation_id FROM messages"
+                " WHERE deleted_at IS NOT NULL AND deleted_at <= ?",
+                (cutoff,),
+            ).fetchall()
+            for chunk in chunked([r[0] for r in rows]):
+                # Children cascade from their parent, parts from their message.
+                conn.execute(
+                    f"DELETE FROM messages WHERE id IN ({placeholders(len(chunk))})", chunk
+                )
+            if rows:
+                delete_unused_blobs(conn, self._now())
+            conversations = unique(ConversationId(r[1]) for r in rows)
+            ids = tuple(MessageId(r[0]) for r in rows)
+            return self._emit(Changes(ChangeKind.MESSAGES, tuple(conversations), ids))
+
+    def _live_children(
+        self, conn: sqlite3.Connection, conversation_id: ConversationId
+    ) -> dict[int | None, list[int]]:
+        """Each message's children that are not deleted (None: the roots), oldest first."""
+        children: dict[int | None, list[int]] = {}
+        for child, parent in conn.execute(
+            f"SELECT m.id, m.parent_id FROM messages m WHERE m.conversation_id = ? AND {_LIVE}"
+            f" {_BY_CREATION}",
+            (conversation_id,),
+        ):
+            children.setdefault(parent, []).append(child)
+        return children
+
+
+def _subtree(children: dict[int | None, list[int]], top: int) -> list[int]:
+    """`top` and every message below it in `children`, parents before their children."""
+    found = [top]
+    seen = {top}
+    for node in found:  # grows as it goes: a breadth-first walk
+        for child in children.get(node, ()):
+            if child not in seen:  # a cycle in damaged data cannot loop forever
+                seen.add(child)
+                found.append(child)
+    return found
+
+
+def _newest_leaf(children: dict[int | None, list[int]], top: int) -> int:
+    """Down from `top` through each newest child to a leaf (as deepest_leaf walks)."""
+    node, steps = top, 0
+    while children.get(node) and steps <= len(children):
+        node = children[node][-1]
+        steps += 1
+    return node

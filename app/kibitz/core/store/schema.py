@@ -224,9 +224,27 @@ def _create_v2(conn: sqlite3.Connection) -> None:
     _run_ddl(conn, _V2_TRIGGERS)
 
 
+# Version 3: a message can be deleted softly, with the replies under it (Undo brings them back).
+# - messages.deleted_at is the instant of the delete, shared by the whole subtree it took, so
+#   a restore brings back that subtree and not one deleted before it on its own.
+# - Reads skip deleted rows by this column rather than moving them elsewhere: a delete and its
+#   Undo are one UPDATE each, and the row keeps its id, parts and place in the tree. Adding a
+#   nullable column rewrites nothing, so the upgrade is instant at any size.
+# - The text index keeps their entries; search joins messages and skips deleted ones.
+_V3 = """
+ALTER TABLE messages ADD COLUMN deleted_at REAL;
+CREATE INDEX messages_deleted ON messages (deleted_at) WHERE deleted_at IS NOT NULL;
+"""
+
+
+def _create_v3(conn: sqlite3.Connection) -> None:
+    _run_ddl(conn, _V3)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _create_v1),
     Migration(2, "messages made of parts, stored files and images", _create_v2),
+    Migration(3, "messages deleted with Undo", _create_v3),
 )
 
 

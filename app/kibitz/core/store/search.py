@@ -21,7 +21,7 @@ SELECT m.conversation_id, m.id, c.title, m.role, {_SNIPPET}, m.created_at
 FROM message_text_fts
 JOIN messages m ON m.id = message_text_fts.rowid
 JOIN conversations c ON c.id = m.conversation_id
-WHERE message_text_fts MATCH ? AND c.deleted_at IS NULL
+WHERE message_text_fts MATCH ? AND c.deleted_at IS NULL AND m.deleted_at IS NULL
 ORDER BY message_text_fts.rowid DESC
 LIMIT ?
 """
