@@ -390,10 +390,8 @@ class MainWindow(QMainWindow):
 
     def _on_chat_conversation_opened(self, conversation_id: ConversationId | None) -> None:
         self._show_pane(conversation_id)
-        if (
-            conversation_id is not None
-            and self.sidebar.current_conversation_id() != conversation_id
-        ):
+        # A new chat too (None): a row left highlighted would ignore the click that re-opens it.
+        if self.sidebar.current_conversation_id() != conversation_id:
             self.sidebar.select_conversation(conversation_id)
 
     def _on_store_changed(self, changes: Changes) -> None:
