@@ -16,6 +16,8 @@ from PySide6.QtCore import QMimeData, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
+    QTextBlockFormat,
+    QTextCharFormat,
     QTextCursor,
     QTextOption,
 )
@@ -75,6 +77,8 @@ class MessageTextView(QTextBrowser):
         self._finished_codes = 0
         # Where the open tail starts while streaming; None: no finished block yet.
         self._tail_start: int | None = None
+        # That block's format, font and whether it is a list item (see _restore_junction).
+        self._junction: tuple[QTextBlockFormat, QTextCharFormat, bool] | None = None
         self._incremental: IncrementalRenderer | None = None
         # The open tail when it is one code block: its code and language (see _append_code).
         self._tail_code: tuple[str, str | None] | None = None
@@ -98,6 +102,7 @@ class MessageTextView(QTextBrowser):
         self._codes = list(codes)
         self._finished_codes = len(codes)
         self._tail_start = None
+        self._junction = None
         self._unshrink()
         self.document().setHtml(body)
         self._after_change()
@@ -106,6 +111,7 @@ class MessageTextView(QTextBrowser):
         self._incremental = None
         self._codes = []
         self._tail_start = None
+        self._junction = None
         self._unshrink()
         self.document().setPlainText(break_long_runs(text))
         self._after_change()
@@ -116,6 +122,7 @@ class MessageTextView(QTextBrowser):
         self._codes = []
         self._finished_codes = 0
         self._tail_start = None
+        self._junction = None
         self.document().clear()
 
     @property
@@ -135,6 +142,12 @@ class MessageTextView(QTextBrowser):
         if self._append_code(update):
             self._after_change()
             return
+        if update.restarted:
+            # The text did not go on from what is shown: everything is rendered again.
+            self._tail_start = None
+            self._junction = None
+            self._codes = []
+            self._finished_codes = 0
         tail = update.tail
         self._tail_code = (
             (tail[0].code, tail[0].language) if len(tail) == 1 and tail[0].code else None
@@ -146,17 +159,44 @@ class MessageTextView(QTextBrowser):
             cursor.setPosition(min(self._tail_start, doc.characterCount() - 1))
             cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
             cursor.removeSelectedText()
+            self._restore_junction(cursor)
         del self._codes[self._finished_codes :]
         if update.new_blocks:
             self._insert(cursor, update.new_blocks)
             self._finished_codes = len(self._codes)
             self._tail_start = doc.characterCount() - 1
+            self._keep_junction(cursor)
         if update.tail:
             self._insert(cursor, update.tail)
         elif self._tail_start is None:
             doc.clear()
         cursor.endEditBlock()
         self._after_change()
+
+    def _keep_junction(self, cursor: QTextCursor) -> None:
+        """Remember the block the tail is appended to (the last one of the finished part)."""
+        cursor.setPosition(self._tail_start or 0)
+        block = cursor.block()
+        self._junction = (block.blockFormat(), block.charFormat(), block.textList() is not None)
+
+    def _restore_junction(self, cursor: QTextCursor) -> None:
+        """Give the block the tail was removed back to back the format it had before.
+
+        Removing text from a block's start hands that block the format of the block the removal
+        ends in (QTextDocumentPrivate::remove keeps the last block's format): after a table or
+        a quote, the finished part ends in an empty block, which took the removed tail's list
+        membership and margins. It then showed a stray "1." and a gap that rendering the whole
+        text at once does not (issue 17).
+        """
+        if self._junction is None:
+            return
+        block_format, char_format, in_list = self._junction
+        block = cursor.block()
+        listed = block.textList()
+        if listed is not None and not in_list:
+            listed.remove(block)  # before the format: remove() adds the list's indent
+        cursor.setBlockFormat(block_format)
+        cursor.setBlockCharFormat(char_format)
 
     def _append_code(self, update: RenderUpdate) -> bool:
         """A long code block that only grew: append its new text to the shown block.
