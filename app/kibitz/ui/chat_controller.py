@@ -32,6 +32,7 @@ from kibitz.ui.attachments.intake import AttachmentIntake
 from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.attachments.opening import AttachmentOpener
 from kibitz.ui.controllers.draft_keeper import DraftKeeper
+from kibitz.ui.controllers.model_choice import ModelChoiceController
 from kibitz.ui.controllers.tool_calls import REPLYING, ToolCallsController
 from kibitz.ui.controllers.tool_offer import ToolOffer
 from kibitz.ui.notify import Notice, Notify, error_notice
@@ -69,11 +70,13 @@ class ChatController(QObject):
         media: MediaServices | None = None,
         drafts: DraftStore | None = None,
         tools: ToolOffer | None = None,
+        models: ModelChoiceController | None = None,
     ) -> None:
         """`media`: the windows' shared attachment services (without: this controller's
         own, thumbnails not cached on disk); `drafts`: where unsent drafts are kept (without:
         the composer's text goes with it from one conversation to the next); `tools`: which
-        conversations offer tools (without: none do)."""
+        conversations offer tools (without: none do); `models`: the composer's model choice
+        (without: conversations follow the default model)."""
         super().__init__(view)
         self._store = store
         self._view = view
@@ -112,6 +115,7 @@ class ChatController(QObject):
         view.attachment_opened.connect(self._on_view_attachment_opened)
         runner.finished.connect(self._on_runner_finished)
         self.tools = tools
+        self.models = models
         self.tool_calls = ToolCallsController(store, view, composer, self)
         if tools is not None:
             tools.setParent(self)
@@ -151,6 +155,8 @@ class ChatController(QObject):
         self._view.show_conversation(conversation_id)
         if self.tools is not None:
             self.tools.open(conversation_id)
+        if self.models is not None:
+            self.models.open(conversation_id)
         if message_id is not None:
             self._view.scroll_to_message(message_id)
         if self.drafts is not None:
@@ -312,10 +318,17 @@ class ChatController(QObject):
     def _ensure_conversation(self, first_text: str) -> ConversationId:
         if self._conversation is None:
             params = self.tools.new_chat_params() if self.tools is not None else None
-            conversation = self.engine.new_conversation(first_text, params=params)
+            provider = None
+            if self.models is not None:  # the model picked before the first message
+                params, provider = self.models.new_chat_params(params)
+            conversation = self.engine.new_conversation(
+                first_text, params=params, provider=provider
+            )
             self._conversation = conversation.id
             if self.tools is not None:
                 self.tools.open(conversation.id)
+            if self.models is not None:
+                self.models.open(conversation.id)
             self._view.show_conversation(conversation.id)
             self.conversation_opened.emit(conversation.id)
         return self._conversation

@@ -30,6 +30,7 @@ from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.attachments.drops import FileDrops
 from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.chat_controller import ChatController
+from kibitz.ui.controllers.model_choice import ModelChoiceController
 from kibitz.ui.controllers.sidebar_controller import SidebarController
 from kibitz.ui.controllers.tool_offer import ToolOffer
 from kibitz.ui.controllers.zoom import ConversationZoom
@@ -112,6 +113,11 @@ class MainWindow(QMainWindow):
         self.tools = ToolService(settings, secrets, runner, self)
         self.tools.status_changed.connect(self._on_tools_status_changed)
         self._told_failures: dict[str, str] = {}  # server -> the failure last shown
+        # The composer's model button and reasoning effort.
+        self.models = ModelChoiceController(
+            store, settings, secrets, self.composer, runner, executor, paths.cache_dir,
+            self.notices.show_notice, self,
+        )  # fmt: skip
         self.chat = ChatController(
             store,
             self.chat_view,
@@ -124,6 +130,7 @@ class MainWindow(QMainWindow):
             media=self.media,
             drafts=self._drafts,
             tools=ToolOffer(self.tools, settings, store, self.composer, self.notices.show_notice),
+            models=self.models,
         )
         # Files dropped on the conversation (or the welcome pane) attach; exports import.
         self.file_drops = FileDrops(self)
@@ -222,6 +229,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(
             action("C&onversation settings…", "Ctrl+Shift+,", self.open_conversation_settings)
         )
+        file_menu.addAction(action("Choose the &model…", "Ctrl+Shift+M", self.models.show_menu))
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
         view_menu = self.menuBar().addMenu("&View")

@@ -5,8 +5,11 @@ size, each with ×). The composer only shows them and says what the user offered
 the paperclip, a paste or a drop, image data pasted; a controller reads them (off the UI
 thread) and hands back chips to fill.
 
-Beside the paperclip, the tools button says whether this conversation offers the tools of the
-enabled MCP servers (and how many); a click turns them off or on, and a controller keeps that.
+Under the text, a bar: the paperclip; the tools button, which says whether this conversation
+offers the tools of the enabled MCP servers (and how many; a click turns them off or on); the
+model button ("gpt-4o · work", a click or Ctrl+Shift+M opens the model menu); the reasoning
+effort, for models that take one; and the round Send button, a square Stop while a reply
+streams. Controllers keep what these choose.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QPalette
+from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QToolButton,
@@ -31,9 +35,9 @@ from kibitz.core.attachments import Attachment, AttachmentKind
 from kibitz.core.types import FilePart, ImagePart
 from kibitz.ui.attachments.mime import local_paths, pasted_image
 from kibitz.ui.attachments.thumbnails import ThumbnailLoader, side_for
+from kibitz.ui.icons import IconButton, icon_in
 from kibitz.ui.views.attachment_chip import CHIP_HEIGHT, AttachmentChip
 from kibitz.ui.views.flow_layout import FlowLayout
-from kibitz.ui.views.glyphs import paperclip_icon, wrench_icon
 from kibitz.ui.views.message_parts import mix
 
 ComposerValue = Attachment | ImagePart | FilePart
@@ -41,6 +45,15 @@ ComposerValue = Attachment | ImagePart | FilePart
 _MIN_LINES = 1
 _MAX_LINES = 10
 _SPINNER = "◐◓◑◒"
+_MODEL_LABEL_WIDTH = 220  # "<model> · <provider>" is elided past this
+_SEND_SIDE = 32
+# The reasoning efforts offered (None: the default); another stored value is shown as well.
+EFFORTS: tuple[tuple[str | None, str], ...] = (
+    (None, "Default"),
+    ("low", "Low"),
+    ("medium", "Medium"),
+    ("high", "High"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +138,8 @@ class Composer(QWidget):
     contents_changed = Signal()  # text or attachments changed (the draft follows)
     tools_toggled = Signal(bool)  # the user turned tools on (True) or off
     tools_settings_requested = Signal()  # the tools button clicked while no server is enabled
+    model_menu_requested = Signal()  # the model button clicked
+    reasoning_effort_chosen = Signal(object)  # str | None: an effort, or the default
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -138,20 +153,49 @@ class Composer(QWidget):
             "Message Kibitz…  (Enter to send, Shift+Enter for a new line)"
         )
         self._edit.installEventFilter(self)
-        self._send = QPushButton("Send")
+        self._send = QPushButton()
         self._send.setObjectName("SendButton")
         self._send.setAccessibleName("Send message")
         self._send.setToolTip("Send (Enter)")
         self._send.setDefault(False)
         self._send.setAutoDefault(False)
-        self._attach = QToolButton()
+        self._send.setFixedSize(_SEND_SIDE, _SEND_SIDE)
+        self._send.setIconSize(QSize(18, 18))
+        self._send.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._send_tooltip = "Send (Enter)"
+        self._attach = IconButton(
+            "paperclip", "Attach images or files (or paste, or drop them here)", size=18
+        )
         self._attach.setObjectName("AttachButton")
         self._attach.setAccessibleName("Attach files")
-        self._attach.setToolTip("Attach images or files (or paste, or drop them here)")
-        self._attach.setAutoRaise(True)
-        self._attach.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        self._attach.setCursor(Qt.CursorShape.PointingHandCursor)
         self._attach.clicked.connect(self.attach_requested)
+        self._model = QToolButton()
+        self._model.setObjectName("ModelButton")
+        self._model.setAccessibleName("Model")
+        self._model.setAutoRaise(True)
+        self._model.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self._model.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._model.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        # The chevron after the name, as menus' buttons have it.
+        self._model.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        self._model.setIconSize(QSize(14, 14))
+        self._model.clicked.connect(self.model_menu_requested)
+        self._model.hide()  # until a controller says which model
+        self._model_text = ""
+        self._reasoning = QToolButton()
+        self._reasoning.setObjectName("ReasoningButton")
+        self._reasoning.setAccessibleName("Reasoning effort")
+        self._reasoning.setAutoRaise(True)
+        self._reasoning.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self._reasoning.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._reasoning.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._reasoning.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self._reasoning.setIconSize(QSize(16, 16))
+        self._reasoning_menu = QMenu(self._reasoning)
+        self._reasoning_menu.setObjectName("ReasoningMenu")
+        self._reasoning.setMenu(self._reasoning_menu)
+        self._reasoning.hide()  # only for models that take an effort
+        self._effort: str | None = None
         self._tools = QToolButton()
         self._tools.setObjectName("ToolsButton")
         self._tools.setAccessibleName("Tools")
@@ -185,15 +229,19 @@ class Composer(QWidget):
         inside = QVBoxLayout(box)
         inside.setContentsMargins(10, 8, 8, 8)
         inside.setSpacing(8)
+        inside.setSpacing(4)
         inside.addWidget(self._chips)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(6)
-        row.addWidget(self._attach, 0, Qt.AlignmentFlag.AlignBottom)
-        row.addWidget(self._tools, 0, Qt.AlignmentFlag.AlignBottom)
-        row.addWidget(self._edit, 1)
-        row.addWidget(self._send, 0, Qt.AlignmentFlag.AlignBottom)
-        inside.addLayout(row)
+        inside.addWidget(self._edit)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(2)
+        bar.addWidget(self._attach, 0, Qt.AlignmentFlag.AlignVCenter)
+        bar.addWidget(self._tools, 0, Qt.AlignmentFlag.AlignVCenter)
+        bar.addWidget(self._model, 0, Qt.AlignmentFlag.AlignVCenter)
+        bar.addWidget(self._reasoning, 0, Qt.AlignmentFlag.AlignVCenter)
+        bar.addStretch(1)
+        bar.addWidget(self._send, 0, Qt.AlignmentFlag.AlignVCenter)
+        inside.addLayout(bar)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 4, 0, 12)
         column.setSpacing(4)
@@ -207,7 +255,7 @@ class Composer(QWidget):
         self._edit.image_offered.connect(self.image_offered)
         self._typed = False
         self._update_send_enabled()
-        self._paint_paperclip()
+        self._paint_icons()
 
     # -- state the controller sets --------------------------------------------------------------
 
@@ -371,7 +419,7 @@ class Composer(QWidget):
             if state.on
             else mix(base, text, 0.6 if state.available else 0.35)
         )
-        self._tools.setIcon(wrench_icon(colour, 18, self.devicePixelRatioF()))
+        self._tools.setIcon(icon_in("wrench", colour))
         # The label in the icon's colour: muted when off, like the icon.
         tools_palette = self._tools.palette()
         tools_palette.setColor(QPalette.ColorRole.ButtonText, colour)
@@ -385,23 +433,89 @@ class Composer(QWidget):
             return
         self.tools_toggled.emit(checked)
 
+    # -- the model and its reasoning effort ------------------------------------------------------
+
+    @property
+    def model_button(self) -> QToolButton:
+        return self._model
+
+    @property
+    def reasoning_button(self) -> QToolButton:
+        return self._reasoning
+
+    @property
+    def model_text(self) -> str:
+        """What the model button says, whole ("gpt-4o · work"), however it is elided."""
+        return self._model_text
+
+    def set_model(self, model: str | None, provider: str = "", tooltip: str = "") -> None:
+        """The model (and its provider) the next message goes to; None hides the button."""
+        self._model.setVisible(model is not None)
+        if model is None:
+            return
+        self._model_text = f"{model} · {provider}" if provider else model
+        metrics = self._model.fontMetrics()
+        self._model.setText(
+            metrics.elidedText(self._model_text, Qt.TextElideMode.ElideMiddle, _MODEL_LABEL_WIDTH)
+        )
+        tip = tooltip or f"Model: {model} on {provider}. Click to choose another (Ctrl+Shift+M)"
+        self._model.setToolTip(tip)
+        self._model.setAccessibleDescription(tip)
+
+    def set_reasoning_effort(self, effort: str | None, *, shown: bool) -> None:
+        """The reasoning effort chosen (None: the default); `shown` where the model takes one."""
+        self._effort = effort
+        self._reasoning.setVisible(shown)
+        labels = dict(EFFORTS)
+        label = labels.get(effort, (effort or "").capitalize())
+        self._reasoning.setText(label)
+        tip = f"Reasoning effort: {label.lower()}. How long the model thinks before it answers"
+        self._reasoning.setToolTip(tip)
+        self._reasoning.setAccessibleDescription(tip)
+        self._fill_reasoning_menu()
+
+    @property
+    def reasoning_effort(self) -> str | None:
+        return self._effort
+
+    def _fill_reasoning_menu(self) -> None:
+        menu = self._reasoning_menu
+        menu.clear()
+        group = QActionGroup(menu)
+        offered = list(EFFORTS)
+        if self._effort is not None and self._effort not in dict(EFFORTS):
+            offered.append((self._effort, self._effort.capitalize()))
+        for value, label in offered:
+            action = QAction(label, menu)
+            action.setCheckable(True)
+            action.setChecked(value == self._effort)
+            action.triggered.connect(lambda _c=False, v=value: self._on_effort_triggered(v))
+            group.addAction(action)
+            menu.addAction(action)
+
+    def _on_effort_triggered(self, value: str | None) -> None:
+        if value != self._effort:
+            self.reasoning_effort_chosen.emit(value)
+
     def focus_input(self) -> None:
         self._edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def set_ctrl_enter_sends(self, enabled: bool) -> None:
         self._ctrl_enter_sends = enabled
         keys = "Ctrl+Enter" if enabled else "Enter"
-        self._send.setToolTip(f"Send ({keys})")
+        self._send_tooltip = f"Send ({keys})"
+        if not self._busy:
+            self._send.setToolTip(self._send_tooltip)
 
     def set_busy(self, busy: bool, status: str = "Kibitz is replying…") -> None:
         """While a reply streams the button stops it; the text field stays usable."""
         self._busy = busy
-        self._send.setText("Stop" if busy else "Send")
         self._send.setAccessibleName("Stop reply" if busy else "Send message")
-        self._send.setToolTip("Stop the reply (Esc)" if busy else self._send.toolTip())
+        self._send.setToolTip("Stop the reply (Esc)" if busy else self._send_tooltip)
         self._send.setProperty("busy", busy)
         self._send.style().unpolish(self._send)
         self._send.style().polish(self._send)
+        self._paint_send()
         if busy:
             self.set_status(status)
             self._spinner.start()
@@ -470,18 +584,29 @@ class Composer(QWidget):
         ready = bool(self.text.strip()) or bool(self._items)
         self._send.setEnabled(self._busy or (ready and not self.reading))
 
-    def _paint_paperclip(self) -> None:
+    def _paint_icons(self) -> None:
         palette = self.palette()
-        colour = mix(
+        muted = mix(
             palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text), 0.6
         )
-        self._attach.setIcon(paperclip_icon(colour, 20, self.devicePixelRatioF()))
+        self._model.setIcon(icon_in("chevron-down", muted))
+        self._reasoning.setIcon(icon_in("brain", muted))
+        self._paint_send()
+        self._paint_tools_icon()
+
+    def _paint_send(self) -> None:
+        palette = self.palette()
+        base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+        # On the accent (Send) or the dark disc (Stop) the stylesheet paints; the icon matches.
+        colour = base if self._busy else palette.color(QPalette.ColorRole.HighlightedText)
+        self._send.setIcon(
+            icon_in("square" if self._busy else "arrow-up", colour, mix(base, text, 0.45))
+        )
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self._paint_paperclip()
-            self._paint_tools_icon()
+            self._paint_icons()
 
     def _on_spinner_timeout(self) -> None:
         self._spin_step += 1
