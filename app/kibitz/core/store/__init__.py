@@ -2,7 +2,8 @@
 content-addressed files and images, and crash-safe replies.
 
 Public API: `Store.open(path)` and its methods, `ReplyWriter` (from `Store.begin_reply`),
-`fts_query` (how free text becomes a safe FTS5 query) and the schema's `MIGRATIONS`.
+`StoreWatcher` (what other processes committed), `fts_query` (how free text becomes a safe
+FTS5 query) and the schema's `MIGRATIONS`.
 """
 
 from kibitz.core.store.base import ChangeListener
@@ -12,6 +13,7 @@ from kibitz.core.store.facade import Store
 from kibitz.core.store.imports import ImportedConversation, ImportedMessage, ImportOutcome
 from kibitz.core.store.schema import MIGRATIONS, Migration, MigrationProgress
 from kibitz.core.store.search import fts_query
+from kibitz.core.store.watch import StoreWatcher
 from kibitz.core.store.writer import FLUSH_INTERVAL_S, ReplyWriter
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "MigrationProgress",
     "ReplyWriter",
     "Store",
+    "StoreWatcher",
     "blob_digest",
     "error_record",
     "fts_query",

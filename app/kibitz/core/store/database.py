@@ -280,6 +280,12 @@ class Database:
             # Do not hide the error that caused the rollback.
             log.error("rollback failed on %s: %s", self.path, e)
 
+    def data_version(self) -> int:
+        """SQLite's `PRAGMA data_version` on this connection: it changes when another
+        connection (`kibitz ask`, an import's companion) commits, never for this one's own."""
+        with self.read() as conn:
+            return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the outermost transaction commits (now, if there is none)."""
         with self._lock:

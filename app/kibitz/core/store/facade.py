@@ -18,6 +18,7 @@ from kibitz.core.store.imports import ImportMixin
 from kibitz.core.store.schema import MIGRATIONS, Migration, MigrationProgress, pending_migrations
 from kibitz.core.store.search import SearchMixin
 from kibitz.core.store.writer import ReplyMixin, interrupt_stale_replies
+from kibitz.core.types import Changes
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,18 @@ class Store(ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin, BlobsMixin
     def migration_backup(self) -> Path | None:
         """The copy taken before this open migrated an existing database, if it did."""
         return self._db.backup
+
+    def data_version(self) -> int:
+        """A number that changes when another connection or process (`kibitz ask`) commits
+        to this file since it was last read; this store's own commits leave it alone. Cheap
+        (no table is read): poll it, then ask StoreWatcher (watch.py) what changed."""
+        return self._db.data_version()
+
+    def announce(self, changes: Changes) -> None:
+        """Tell the listeners of a change another process made (StoreWatcher found it), as
+        they hear of this store's own: each view refreshes what it shows of it."""
+        if changes.conversation_ids or changes.message_ids:
+            self._notify(changes)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
