@@ -1,4 +1,5 @@
-"""Behaviour of the chat pane: send, stop, regenerate, edit, continue, retry, branch switching.
+"""Behaviour of the chat pane: send, stop, regenerate, edit, continue, retry, branch switching,
+inspecting a message and deleting one (with Undo).
 
 The view and the composer only emit signals; this controller hands each intent to the
 conversation engine (kibitz.core.conversation), which stores and streams, and turns the
@@ -28,6 +29,7 @@ from kibitz.core.secrets import SecretStore
 from kibitz.core.settings import Settings
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, FilePart, ImagePart, Message, MessageId, Role
+from kibitz.core.words import count_of
 from kibitz.ui.attachments.intake import AttachmentIntake
 from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.attachments.opening import AttachmentOpener
@@ -35,7 +37,7 @@ from kibitz.ui.controllers.draft_keeper import DraftKeeper
 from kibitz.ui.controllers.model_choice import ModelChoiceController
 from kibitz.ui.controllers.tool_calls import REPLYING, ToolCallsController
 from kibitz.ui.controllers.tool_offer import ToolOffer
-from kibitz.ui.notify import Notice, Notify, error_notice
+from kibitz.ui.notify import UNDO, Notice, Notify, error_notice
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.views.chat_view import ChatView
 from kibitz.ui.views.composer import Composer
@@ -43,6 +45,7 @@ from kibitz.ui.views.message_attachments import attachment_parts
 
 if TYPE_CHECKING:
     from kibitz.core.conversation.events import TurnEvent
+    from kibitz.ui.views.message_inspector import MessageInspector
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +98,7 @@ class ChatController(QObject):
         self._trim_to: int | None = None  # prompt-token cap after "Trim history"
         self._prompt_tokens: dict[ConversationId, int] = {}  # our estimate of the last request
         self._retrying = False  # the composer says "…; retrying…" until the retry answers
+        self.inspector: MessageInspector | None = None  # the last message inspector opened
         self.media = media if media is not None else MediaServices(store, None, self)
         composer.set_thumbnails(self.media.thumbnails)
         self.intake = AttachmentIntake(composer, self.media.jobs, notify, self)
@@ -111,6 +115,8 @@ class ChatController(QObject):
         view.edit_requested.connect(self.edit)
         view.continue_requested.connect(self.continue_reply)
         view.sibling_step_requested.connect(self.step_version)
+        view.inspect_requested.connect(self.inspect)
+        view.delete_requested.connect(self.delete_message)
         view.error_action_requested.connect(self._on_view_error_action_requested)
         view.attachment_opened.connect(self._on_view_attachment_opened)
         runner.finished.connect(self._on_runner_finished)
@@ -305,6 +311,65 @@ class ChatController(QObject):
         message = self._store.get_message(leaf)
         return message if message.role is Role.ASSISTANT else None
 
+    def inspect(self, message_id: int) -> None:
+        """A window with what the store holds about the message (beside the chat)."""
+        from kibitz.ui.views.message_inspector import MessageInspector
+
+        try:
+            message = self._store.get_message(MessageId(message_id))
+            provider = self._store.get_conversation(message.conversation_id).provider
+        except StoreError as exc:
+            self._notify(error_notice(exc, "read that message"))
+            return
+        inspector = MessageInspector(message, provider, self._view.window())
+        inspector.show()
+        self.inspector = inspector  # the last one opened
+
+    def delete_message(self, message_id: int) -> bool:
+        """Delete the message and the replies after it (softly); the notice offers Undo
+        (Ctrl+Z). Not while a reply is arriving: it could be one of them."""
+        if self.busy:
+            return False
+        mid = MessageId(message_id)
+        try:
+            message = self._store.get_message(mid)
+            leaf = self._store.get_conversation(message.conversation_id).current_leaf_id
+            gone = self._store.delete_message(mid).message_ids
+        except StoreError as exc:
+
+            def again() -> None:
+                self.delete_message(message_id)
+
+            self._notify(error_notice(exc, "delete the message", retry=again))
+            return False
+        if self._editing is not None and self._editing.id in gone:
+            self._cancel_edit()  # the text stays in the composer, to be sent as new
+            if self.drafts is not None:
+                self.drafts.set_editing(None)
+        self._view.reload()
+        what = "your message" if message.role is Role.USER else "the reply"
+        after = f" and {count_of(len(gone) - 1, 'message')} after it" if len(gone) > 1 else ""
+
+        def undo() -> None:
+            self.restore_message(mid, leaf)
+
+        self._notify(Notice(f"Deleted {what}{after}", UNDO, on_action=undo))
+        return True
+
+    def restore_message(self, message_id: MessageId, leaf: MessageId | None = None) -> bool:
+        """Undo a delete: the message and its replies come back, the branch that showed too."""
+        try:
+            self._store.restore_message(message_id, leaf)
+        except StoreError as exc:
+
+            def again() -> None:
+                self.restore_message(message_id, leaf)
+
+            self._notify(error_notice(exc, "bring the message back", retry=again))
+            return False
+        self._view.reload()
+        return True
+
     def switch_branch(self, message_id: int) -> None:
         if self.busy:
             return
@@ -346,6 +411,7 @@ class ChatController(QObject):
             turn.with_tools(self.tools.use(turn.conversation_id, self.tool_calls.ask))
         self._runner.start(REPLY_TASK, self._run(turn))
         self._composer.set_busy(True)
+        self._view.set_deletable(False)
         if turn.tools is not None and self.tools is not None and self.tools.servers_starting():
             # The first request waits for them: say why nothing arrives yet.
             self._composer.set_status("Starting tool servers…")
@@ -354,6 +420,7 @@ class ChatController(QObject):
     def _on_runner_finished(self, key: str) -> None:
         if key == REPLY_TASK and not self._runner.running(REPLY_TASK):
             self._composer.set_busy(False)
+            self._view.set_deletable(True)
             self.busy_changed.emit(False)
 
     async def _run(self, turn: Turn) -> None:

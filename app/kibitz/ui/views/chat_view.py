@@ -65,6 +65,8 @@ class ChatView(QWidget):
     edit_requested = Signal(int)
     continue_requested = Signal(int)
     sibling_step_requested = Signal(int, int)  # message id, -1 (‹) or +1 (›)
+    inspect_requested = Signal(int)  # message id
+    delete_requested = Signal(int)  # message id: it and the replies after it
     error_action_requested = Signal(int, object)  # message id, Action
     copy_done = Signal(str)
     link_activated = Signal(QUrl)
@@ -98,6 +100,7 @@ class ChatView(QWidget):
         self._at_bottom = True
         self._anchor: tuple[QWidget, int] | None = None
         self._adjusting = False
+        self._deletable = True  # no message is deleted while a reply is arriving
 
         self._scroll = QScrollArea(self)
         self._scroll.setObjectName("chatScroll")
@@ -477,6 +480,9 @@ class ChatView(QWidget):
         widget.attachment_opened.connect(self.attachment_opened)
         widget.sibling_step_requested.connect(self._on_message_sibling_step_requested)
         widget.tool_approval_answered.connect(self.tool_approval_answered)
+        widget.inspect_requested.connect(self.inspect_requested)
+        widget.delete_requested.connect(self.delete_requested)
+        widget.action_row.set_deletable(self._deletable)
         self._widgets[message.id] = widget
         error = self._errors.get(message.id)
         if error is not None:
@@ -488,6 +494,12 @@ class ChatView(QWidget):
         if asked is not None:
             widget.show_approval(asked[0], offer_always=asked[1])
         return widget
+
+    def set_deletable(self, deletable: bool) -> None:
+        """Whether messages offer Delete (not while a reply is arriving: it would go with it)."""
+        self._deletable = deletable
+        for widget in self._widgets.values():
+            widget.action_row.set_deletable(deletable)
 
     def _insert_widget(self, row: int) -> None:
         """A widget for `row`, inside the window or just below it (which then grows by one)."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QResizeEvent
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QEnterEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kibitz.core.errors import Action, CancelledByUserError, KibitzError
@@ -18,15 +18,9 @@ from kibitz.core.store import error_record, read_error_record
 from kibitz.core.tools import PendingCall
 from kibitz.core.types import Message, MessageStatus, Role
 from kibitz.ui.attachments.thumbnails import ThumbnailLoader
+from kibitz.ui.views.message_actions import MessageActions
 from kibitz.ui.views.message_attachments import MessageAttachments, attachment_parts
-from kibitz.ui.views.message_parts import (
-    Bubble,
-    ErrorCard,
-    SiblingNavigator,
-    error_defaults,
-    muted_label,
-    small_button,
-)
+from kibitz.ui.views.message_parts import Bubble, ErrorCard, error_defaults, muted_label
 from kibitz.ui.views.message_text import MessageTextView
 from kibitz.ui.views.reasoning_section import ReasoningSection, reasoning_seconds
 from kibitz.ui.views.reply_layout import LiveCall, ReplyLayout, has_tool_parts, reply_layout
@@ -62,6 +56,8 @@ class MessageWidget(QWidget):
     edit_requested = Signal(int)
     continue_requested = Signal(int)
     sibling_step_requested = Signal(int, int)  # message id, -1 or +1
+    inspect_requested = Signal(int)
+    delete_requested = Signal(int)
     error_action_requested = Signal(int, object)  # message id, Action
     copy_done = Signal(str)
     link_activated = Signal(QUrl)
@@ -155,22 +151,18 @@ class MessageWidget(QWidget):
         self.set_message(message, sibling)
 
     def _build_footer(self, is_user: bool) -> None:
-        self._copy = small_button("Copy", "Copy message", "Copy the message as Markdown", self)
-        self._copy.clicked.connect(self._on_copy_clicked)
-        self._regenerate = small_button(
-            "Regenerate", "Regenerate reply", "Ask again for another reply", self
+        actions = self._actions = MessageActions(self, is_user=is_user, parent=self)
+        actions.copy_requested.connect(self._on_copy_clicked)
+        actions.regenerate_requested.connect(
+            lambda: self.regenerate_requested.emit(self.message_id)
         )
-        self._regenerate.clicked.connect(lambda: self.regenerate_requested.emit(self.message_id))
-        self._edit = small_button("Edit", "Edit message", "Edit and send again (new branch)", self)
-        self._edit.clicked.connect(lambda: self.edit_requested.emit(self.message_id))
-        self._continue = small_button(
-            "Continue", "Continue reply", "Ask the model to continue where it stopped", self
-        )
-        self._continue.clicked.connect(lambda: self.continue_requested.emit(self.message_id))
-        self._siblings = SiblingNavigator(self)
-        self._siblings.stepped.connect(
+        actions.edit_requested.connect(lambda: self.edit_requested.emit(self.message_id))
+        actions.continue_requested.connect(lambda: self.continue_requested.emit(self.message_id))
+        actions.version_step_requested.connect(
             lambda delta: self.sibling_step_requested.emit(self.message_id, delta)
         )
+        actions.inspect_requested.connect(lambda: self.inspect_requested.emit(self.message_id))
+        actions.delete_requested.connect(lambda: self.delete_requested.emit(self.message_id))
         self._progress = muted_label("…", self)
         self._progress.setAccessibleName("Reply in progress")
         self._progress.setToolTip("The reply is still arriving (Esc stops it)")
@@ -183,13 +175,7 @@ class MessageWidget(QWidget):
         footer.setSpacing(2)
         if is_user:
             footer.addStretch(1)
-            self._regenerate.hide()
-            self._continue.hide()
-        else:
-            self._edit.hide()
-        for part in (self._siblings, self._copy, self._edit, self._regenerate):
-            footer.addWidget(part)
-        footer.addWidget(self._continue)
+        footer.addWidget(actions)
         if not is_user:
             footer.addStretch(1)
             footer.addWidget(self._usage)
@@ -211,6 +197,11 @@ class MessageWidget(QWidget):
     @property
     def error_card(self) -> ErrorCard:
         return self._error
+
+    @property
+    def action_row(self) -> MessageActions:
+        """The row of action buttons under the message."""
+        return self._actions
 
     @property
     def attachments_view(self) -> MessageAttachments | None:
@@ -243,8 +234,8 @@ class MessageWidget(QWidget):
     def footer_text(self) -> str:
         """Usage, note and version position as the user reads them."""
         parts = [self._usage.text(), self._note.text() if not self._note.isHidden() else ""]
-        if not self._siblings.isHidden():
-            parts.append(self._siblings.text)
+        if not self._actions.versions.isHidden():
+            parts.append(self._actions.versions.text)
         return " ".join(p for p in parts if p)
 
     def set_message(self, message: Message, sibling: tuple[int, int] = (0, 1)) -> None:
@@ -360,14 +351,13 @@ class MessageWidget(QWidget):
     def set_siblings(self, sibling: tuple[int, int]) -> None:
         """Where this message stands among its versions: (index, count)."""
         self._sibling = sibling
-        self._siblings.set_position(*sibling)
+        self._actions.set_siblings(*sibling)
 
     def _show_final_text(self, text: str) -> None:
-        if self._message.role is Role.USER:
-            # A user's own words are shown as typed: Markdown would eat their * and _.
-            self._text.set_plain(text)
-        else:
-            self._text.set_markdown(text, self._dark)
+        # A user's Markdown renders as a reply's does (code, lists, tables), each line break kept
+        # as typed; Copy and Edit still take the source.
+        is_user = self._message.role is Role.USER
+        self._text.set_markdown(text, self._dark, line_breaks=is_user)
         self._shown_text = text
 
     def _update_chrome(self) -> None:
@@ -383,10 +373,9 @@ class MessageWidget(QWidget):
         # A reply that failed before any text shows only its error card; one still thinking
         # shows only its reasoning, until the answer starts.
         self._bubble.setHidden(not self._answer and (not streaming or bool(message.reasoning)))
-        for part in (self._copy, self._regenerate, self._edit, self._siblings):
-            part.setEnabled(not streaming)
+        self._actions.set_busy(streaming)
         self._usage.setText(self._usage_text())
-        self._continue.setVisible(message.status is MessageStatus.LENGTH)
+        self._actions.set_can_continue(message.status is MessageStatus.LENGTH)
         self._note.setText(self._note_text())
         self._note.setVisible(bool(self._note.text()))
         self._update_error_card()
@@ -499,7 +488,7 @@ class MessageWidget(QWidget):
             self._reasoning.set_dark(dark)
         if self._steps is not None:
             self._steps.set_dark(dark)
-        if not self._streaming and self._message.role is not Role.USER:
+        if not self._streaming:
             self._shown_text = None
             self._show_final_text(self._answer)
 
@@ -532,6 +521,14 @@ class MessageWidget(QWidget):
             if self._steps is not None:
                 self._steps.set_width(width)
 
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self._actions.set_hovered(True)
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._actions.set_hovered(False)
+        super().leaveEvent(event)
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.set_width(event.size().width())
@@ -542,4 +539,5 @@ class MessageWidget(QWidget):
     def _on_copy_clicked(self) -> None:
         # The answer only: the reasoning is the model's working, copied from its own section.
         QGuiApplication.clipboard().setText(self._message.content)
+        self._actions.show_copied()
         self.copy_done.emit("Message copied")
