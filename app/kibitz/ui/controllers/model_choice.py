@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 LOADING = "loading…"
 OFFLINE = "offline – cached list"
+_LIST_TIMEOUT_S = 20.0
 
 
 class ModelChoiceController(QObject):
@@ -254,6 +255,10 @@ class ModelChoiceController(QObject):
             provider = await asyncio.get_running_loop().run_in_executor(
                 self._executor,
                 lambda: connect.provider_config(settings, self._secrets, self._env, name=profile),
+            )
+            # A list is not worth a long wait: a hung server leaves the cached one in view.
+            provider = dataclasses.replace(
+                provider, read_timeout=min(provider.read_timeout, _LIST_TIMEOUT_S)
             )
             fresh = await refresh_models(cache, provider)
         except errors.KibitzError as exc:

@@ -122,7 +122,8 @@ class ModelMenu(QFrame):
     # -- what the user sees ---------------------------------------------------------------------
 
     def choices(self) -> list[ChosenModel]:
-        """The models listed now (the search applied), in order; the free-text entry first."""
+        """The models listed now (the search applied), in order; the typed name, when no
+        server lists it, last."""
         return [c for c in (self._choice(self.list.item(i)) for i in range(self.list.count())) if c]
 
     def current_choice(self) -> ChosenModel | None:
@@ -142,14 +143,7 @@ class ModelMenu(QFrame):
         terms = self.search.text().lower().split()
         typed = self.search.text().strip()
         self.list.clear()
-        known = {m for g in self._groups for m in g.models}
-        if typed and typed not in known:
-            provider = self._typed_provider()
-            if provider is not None:
-                label = f"Use “{typed}”"
-                if len(self._groups) > 1:
-                    label += f" with {provider}"
-                self._add_choice(label, ChosenModel(provider, typed), free=True)
+        matched = False
         for group in self._groups:
             shown = [
                 m for m in group.models if all(t in f"{m} {group.provider}".lower() for t in terms)
@@ -159,8 +153,17 @@ class ModelMenu(QFrame):
             self._add_heading(group)
             for model in shown:
                 self._add_choice(model, ChosenModel(group.provider, model))
+            matched = matched or bool(shown)
             if not group.models and not terms:
                 self._add_quiet("No models listed: type a name above")
+        known = {m for g in self._groups for m in g.models}
+        provider = self._typed_provider()
+        if typed and typed not in known and provider is not None:
+            # After the hits (Enter takes the first hit), or alone when nothing matches.
+            label = f"Use “{typed}”"
+            if len(self._groups) > 1:
+                label += f" with {provider}"
+            self._add_choice(label, ChosenModel(provider, typed), free=True)
         self._select_first()
 
     def _typed_provider(self) -> str | None:
