@@ -32,6 +32,7 @@ from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.chat_controller import ChatController
 from kibitz.ui.controllers.model_choice import ModelChoiceController
 from kibitz.ui.controllers.sidebar_controller import SidebarController
+from kibitz.ui.controllers.store_watch import StoreWatch
 from kibitz.ui.controllers.tool_offer import ToolOffer
 from kibitz.ui.controllers.zoom import ConversationZoom
 from kibitz.ui.notify import Notice, NoticeBar
@@ -69,6 +70,9 @@ class MainWindow(QMainWindow):
         self._paths = paths
         self._dialogs: dict[str, QDialog] = {}  # Help's windows, made when first asked for
         self._geometry = QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
+        # What `kibitz ask` and other programs write shows up here; made before any view
+        # reads the store, so nothing committed meanwhile is missed.
+        self.store_watch = StoreWatch(store, executor, self)
 
         self.notices = NoticeBar()
         self.sidebar = Sidebar(store)

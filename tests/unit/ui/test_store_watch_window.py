@@ -1,0 +1,154 @@
+"""The window follows what another process writes to its database (here a second Store on the
+same file, as `kibitz ask` opens it): the list and the open chat, without disturbing the
+composer, a scroll position above the end, or a reply streaming in the window."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.unit.ui.attachment_window import composer_edit, fake_settings, until, window_on
+
+from kibitz.core.paths import AppPaths, resolve_paths
+from kibitz.core.store import Store
+from kibitz.core.types import ConversationId, MessageStatus, Role
+from kibitz.ui.controllers.store_watch import HIDDEN_MS
+from kibitz.ui.main_window import MainWindow
+from kibitz.ui.models.conversation_list import ConversationRole
+
+WAIT_MS = 10_000
+
+
+@pytest.fixture
+def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    return resolve_paths(tmp_path / "home").ensure()
+
+
+@pytest.fixture
+def store(paths: AppPaths) -> Iterator[Store]:
+    with Store.open(paths.database) as opened:
+        for n in range(12):  # enough for the chat to scroll
+            conversation = opened.create_conversation(f"Long one {n}")
+            parent = None
+            for turn in range(8 if n == 0 else 1):
+                question = opened.add_message(conversation.id, parent, Role.USER, f"Q{turn}")
+                answer = "\n\n".join(f"Paragraph {p} of answer {turn}." for p in range(6))
+                parent = opened.add_message(conversation.id, question.id, Role.ASSISTANT, answer).id
+        yield opened
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def window(qtbot: QtBot, store: Store, paths: AppPaths, fake: FakeOpenAI) -> Iterator[MainWindow]:
+    with window_on(qtbot, store, paths, fake_settings(fake)) as main:
+        yield main
+
+
+@pytest.fixture
+def elsewhere(paths: AppPaths, store: Store) -> Iterator[Store]:
+    """The other process's connection (`kibitz ask`), opened once the app's store is."""
+    with Store.open(paths.database) as other:
+        yield other
+
+
+def titles(window: MainWindow) -> list[str]:
+    model = window.sidebar.conversation_model
+    return [model.index(row).data(ConversationRole.TITLE) for row in range(model.rowCount())]
+
+
+def test_a_conversation_asked_elsewhere_appears_at_the_top_of_the_list(
+    qtbot: QtBot, window: MainWindow, elsewhere: Store
+) -> None:
+    conversation = elsewhere.create_conversation("Asked in a terminal")
+    question = elsewhere.add_message(conversation.id, None, Role.USER, "Hi from the shell")
+    elsewhere.add_message(conversation.id, question.id, Role.ASSISTANT, "Hello, shell.")
+    qtbot.waitUntil(lambda: titles(window)[:1] == ["Asked in a terminal"], timeout=WAIT_MS)
+    assert len(titles(window)) == 13
+
+
+def test_renamed_and_deleted_elsewhere(qtbot: QtBot, window: MainWindow, elsewhere: Store) -> None:
+    ids = window.sidebar.conversation_model.ids()
+    window.sidebar.conversation_selected.emit(ids[0])
+    assert window.chat.conversation_id == ids[0]
+    elsewhere.set_title(ids[1], "Renamed by a script")
+    qtbot.waitUntil(lambda: "Renamed by a script" in titles(window), timeout=WAIT_MS)
+    elsewhere.delete([ids[0]])
+    # The open conversation went: the window leaves it, as after a delete of its own.
+    qtbot.waitUntil(lambda: window.chat.conversation_id != ids[0], timeout=WAIT_MS)
+    assert ids[0] not in window.sidebar.conversation_model.ids()
+
+
+def test_the_open_chat_follows_a_question_asked_elsewhere_keeping_the_composer_and_scroll(
+    qtbot: QtBot, window: MainWindow, elsewhere: Store
+) -> None:
+    long_one = ConversationId(
+        next(c for c in window._store.list_conversations() if c.title == "Long one 0").id
+    )
+    window.chat.open_conversation(long_one)
+    composer_edit(window).setPlainText("half a thought")
+    bar = window.chat_view.scroll_area.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=WAIT_MS)
+    bar.setValue(bar.maximum() // 2)  # the user scrolled up to read
+    qtbot.wait(200)  # older rows load near the top edge, keeping what is in view in place
+    top = window.chat_view.message_widgets()[0]
+    shown_before = top.mapTo(window.chat_view, top.rect().topLeft()).y()
+    rows_before = window.chat_view.model.rowCount()
+
+    leaf = elsewhere.get_conversation(long_one).current_leaf_id
+    question = elsewhere.add_message(long_one, leaf, Role.USER, "kibitz ask -c: one more thing")
+    elsewhere.add_message(long_one, question.id, Role.ASSISTANT, "Here is the one more thing.")
+
+    qtbot.waitUntil(lambda: window.chat_view.model.rowCount() == rows_before + 2, timeout=WAIT_MS)
+    assert window.chat_view.model.message_at(rows_before + 1).content == (
+        "Here is the one more thing."
+    )
+    assert composer_edit(window).toPlainText() == "half a thought"
+    qtbot.wait(200)  # layout passes after the new rows
+    assert top.mapTo(window.chat_view, top.rect().topLeft()).y() == shown_before
+    assert bar.value() < bar.maximum() - 100, "the view jumped to the end"
+
+
+@pytest.mark.asyncio
+async def test_a_reply_streaming_in_the_window_is_left_alone(
+    qtbot: QtBot, window: MainWindow, store: Store, elsewhere: Store, fake: FakeOpenAI
+) -> None:
+    fake.script(Reply(words=150, delay=0.02))
+    window.chat.new_chat()
+    window.chat.send("Tell me a long story")
+    conversation = window.chat.conversation_id
+    assert conversation is not None
+    await until(lambda: window.chat_view.model.rowCount() == 2, "the reply's row")
+    reply = window.chat_view.model.message_at(1)
+    await until(lambda: len(window.chat_view.model.message_at(1).content) > 20, "some text")
+    # Meanwhile a script writes elsewhere, and the streaming reply is reported as changed.
+    seen: list[int] = []
+    window.store_watch.changes_arrived.connect(lambda found: seen.append(len(found)))
+    elsewhere.create_conversation("Made while the app streams")
+    lengths: list[int] = []
+    while window.chat.busy:
+        lengths.append(len(window.chat_view.model.message_at(1).content))
+        await asyncio.sleep(0.02)
+    assert seen, "the watcher did not look while the reply streamed"
+    assert lengths == sorted(lengths), "the streamed text jumped back"
+    final = store.get_message(reply.id)
+    assert final.status is MessageStatus.COMPLETE
+    assert window.chat_view.model.message_at(1).content == final.content
+    assert len(final.content.split()) == 150
+    assert "Made while the app streams" in titles(window)
+    await window.chat.aclose()
+
+
+def test_a_hidden_window_looks_less_often(qtbot: QtBot, window: MainWindow) -> None:
+    window.hide()
+    assert window.store_watch.interval_ms == HIDDEN_MS
