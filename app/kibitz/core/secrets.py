@@ -75,6 +75,40 @@ def without_keyring(error: errors.SecretsError, provider: ProviderChoice) -> err
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class KeyringNotice:
+    """What the app tells the user when keys cannot be saved, in plain words.
+
+    `text` is the sentence to show (what is wrong, then what to do); `details` is the
+    technical reason (the keyring backend, the D-Bus session) for a Details fold and the log,
+    never for the headline.
+    """
+
+    text: str
+    details: str
+
+
+def keyring_notice(error: errors.SecretsError, provider: ProviderChoice) -> KeyringNotice:
+    """`error` (the keyring failed) as the one plain message the app shows about it."""
+    if isinstance(error, errors.KeyringLockedError):
+        problem = "Your password store (keyring) is locked, so keys can't be read or saved."
+        ways = "Unlock it and try again, or keep a key for this session only"
+    else:
+        if isinstance(error, errors.KeyringUnavailableError):
+            why = "no keyring service is running"
+            if "keeps keys in a file" in error.detail:
+                why = "the only one available would keep keys in a plain file"
+            problem = f"Kibitz can't reach a password store on this system ({why}), "
+        else:
+            problem = "Kibitz can't use the password store on this system, "
+        problem += "so keys can't be saved."
+        ways = "You can keep a key for this session only"
+    if KeyFallback.ENVIRONMENT in key_fallbacks(provider):
+        ways += ", or set OPENAI_API_KEY before starting Kibitz"
+    details = f"{error.headline}: {error.detail}" if error.detail else error.headline
+    return KeyringNotice(f"{problem} {ways}.", details)
+
+
 class SecretStore(Protocol):
     """Where API keys are kept, one per provider profile name."""
 
@@ -354,6 +388,10 @@ class SessionSecretStore:
 
     def get_key(self, provider: str) -> str | None:
         return self.memory.get_key(provider) or self.keyring.get_key(provider)
+
+    def kept_for_session(self, provider: str) -> bool:
+        """True when `provider`'s key is one kept in memory for this run (never saved)."""
+        return self.memory.get_key(provider) is not None
 
     def set_key(self, provider: str, key: str, *, remember: bool = True) -> None:
         if remember:

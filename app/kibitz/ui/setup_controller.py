@@ -10,13 +10,20 @@ import dataclasses
 import logging
 import os
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from kibitz.core.errors import ConfigError, KibitzError, SecretsError
-from kibitz.core.secrets import SessionSecretStore, resolve_api_key
-from kibitz.core.settings import ProviderProfile, Settings, effective_provider
+from kibitz.core.secrets import SessionSecretStore, keyring_notice, resolve_api_key
+from kibitz.core.settings import (
+    KeySource,
+    ProviderChoice,
+    ProviderProfile,
+    Settings,
+    effective_provider,
+)
 from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.notify import Notice, Notify
 from kibitz.ui.tasks import TaskRunner
@@ -30,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CUSTOM_PROFILE = "custom"
+_SESSION_ONLY = "kept for this session only (not saved)"
 
 
 def _running_loop() -> asyncio.AbstractEventLoop:
@@ -38,13 +46,47 @@ def _running_loop() -> asyncio.AbstractEventLoop:
     return asyncio.get_running_loop()
 
 
+@dataclass(frozen=True, slots=True)
+class SetupState:
+    """What the start-up check found: the provider in effect, whether it lacks a key, and the
+    keyring's failure when it was met on the way (None when the keyring answered)."""
+
+    provider: ProviderChoice
+    needed: bool
+    keyring_error: SecretsError | None = None
+
+
+def setup_state(settings: Settings, secrets: SessionSecretStore) -> SetupState:
+    """Look for the key of the provider in effect (blocking: keyring)."""
+    try:
+        provider = effective_provider(settings, os.environ)
+    except ConfigError:
+        provider = effective_provider(Settings(), os.environ)
+        return SetupState(provider, True)
+    try:
+        resolve_api_key(provider, secrets, os.environ)
+    except SecretsError as exc:
+        log.warning("no usable keyring: %s", exc)
+        return SetupState(provider, True, exc)
+    except ConfigError:
+        return SetupState(provider, True)
+    return SetupState(provider, False)
+
+
 def needs_setup(settings: Settings, secrets: SessionSecretStore) -> bool:
     """True when no key can be found for the provider in effect (blocking: keyring)."""
-    try:
-        resolve_api_key(effective_provider(settings, os.environ), secrets, os.environ)
-    except (ConfigError, SecretsError):
-        return True
-    return False
+    return setup_state(settings, secrets).needed
+
+
+def _kept_where(secrets: SessionSecretStore, remember: bool) -> str:
+    return f"saved in {secrets.description}" if remember else _SESSION_ONLY
+
+
+def key_label(provider: ProviderChoice) -> str:
+    """Whose key the welcome pane asks for: OpenAI's, or the configured profile's by name."""
+    if provider.kind == "openai" and KeySource.ENVIRONMENT in provider.key_order:
+        return "an OpenAI API key"
+    return f"the API key for {provider.name}"
 
 
 class SetupController(QObject):
@@ -67,6 +109,7 @@ class SetupController(QObject):
         self._runner = runner
         self._executor = executor
         self._notify = notify
+        self._state: SetupState | None = None  # what the last check found
         welcome.key_submitted.connect(self._on_welcome_key_submitted)
         welcome.server_chosen.connect(self._on_welcome_server_chosen)
         welcome.custom_server_submitted.connect(self._on_welcome_custom_server_submitted)
@@ -76,19 +119,32 @@ class SetupController(QObject):
 
     def show_setup(self, *, force: bool = False) -> None:
         self._welcome.set_needs_setup(True)
+        if self._state is not None:
+            self._ask(self._state)
         if force or not self._runner.running("setup:probe"):
             self._runner.start("setup:probe", self._probe())
 
     async def _check(self) -> None:
         loop = _running_loop()
-        needed = await loop.run_in_executor(
-            self._executor, needs_setup, self._settings(), self._secrets
+        state = await loop.run_in_executor(
+            self._executor, setup_state, self._settings(), self._secrets
         )
-        self._welcome.set_needs_setup(needed)
-        if needed:
+        self._state = state
+        self._welcome.set_needs_setup(state.needed)
+        if state.needed:
+            self._ask(state)
             self.setup_needed.emit()
             log.info("no API key found: the welcome pane asks for one")
             await self._probe()
+
+    def _ask(self, state: SetupState) -> None:
+        """The key field asks for the provider's key; without a keyring, the card says so
+        once, in plain words, and keeps the key for this session (a local server needs none,
+        so nothing is said then: the card is not shown)."""
+        provider = state.provider
+        self._welcome.ask_for_key(key_label(provider), openai=provider.kind == "openai")
+        error = state.keyring_error
+        self._welcome.set_keyring_notice(None if error is None else keyring_notice(error, provider))
 
     async def _probe(self) -> None:
         from kibitz.core.discovery import find_local_servers
@@ -101,21 +157,23 @@ class SetupController(QObject):
         self._runner.start("setup:key", self._store_key(key, remember))
 
     async def _store_key(self, key: str, remember: bool) -> None:
-        provider = effective_provider(self._settings(), os.environ).name
+        provider = effective_provider(self._settings(), os.environ)
         loop = _running_loop()
         try:
             await loop.run_in_executor(
                 self._executor,
-                lambda: self._secrets.set_key(provider, key, remember=remember),
+                lambda: self._secrets.set_key(provider.name, key, remember=remember),
             )
         except SecretsError as exc:
-            self._welcome.show_setup_error("\n".join(exc.lines()), offer_session_only=True)
+            # Said once, where the key was typed; the next press keeps it for this session.
+            log.warning("the key could not be saved: %s", exc)
+            self._state = SetupState(provider, True, exc)
+            self._welcome.set_keyring_notice(keyring_notice(exc, provider))
             return
         self._welcome.clear_setup_error()
         self._welcome.clear_key_field()
         self._welcome.set_needs_setup(False)
-        where = self._secrets.description if remember else "memory, for this session only"
-        self._notify(Notice(f"API key saved in {where}. Ask away."))
+        self._notify(Notice(f"API key {_kept_where(self._secrets, remember)}. Ask away."))
         self.connected.emit()
 
     def _on_welcome_server_chosen(self, server: LocalServer) -> None:
@@ -138,16 +196,20 @@ class SetupController(QObject):
 
     async def _store_custom(self, profile: ProviderProfile, key: str) -> None:
         loop = _running_loop()
+        # Without a keyring the key stays for this session, as the card has said.
+        remember = self._state is None or self._state.keyring_error is None
         try:
             await loop.run_in_executor(
-                self._executor, lambda: self._secrets.set_key(profile.name, key)
+                self._executor,
+                lambda: self._secrets.set_key(profile.name, key, remember=remember),
             )
         except SecretsError as exc:
-            self._welcome.show_setup_error("\n".join(exc.lines()), offer_session_only=False)
-            return
-        self._use_profile(profile, None)
+            log.warning("the key could not be saved, kept for this session: %s", exc)
+            remember = False
+            self._secrets.set_key(profile.name, key, remember=False)  # memory: never blocks
+        self._use_profile(profile, None, key_kept="" if remember else _SESSION_ONLY)
 
-    def _use_profile(self, profile: ProviderProfile, model: str | None) -> None:
+    def _use_profile(self, profile: ProviderProfile, model: str | None, key_kept: str = "") -> None:
         settings = self._settings().with_profile(profile)
         settings = dataclasses.replace(
             settings, providers=dataclasses.replace(settings.providers, active=profile.name)
@@ -160,5 +222,7 @@ class SetupController(QObject):
         text = f"Connected to {profile.base_url}" + (f" · model {model}" if model else "")
         if error is not None:
             text += f" (not saved: {error.headline})"
+        if key_kept:
+            text += f". The key is {key_kept}"
         self._notify(Notice(text))
         self.connected.emit()

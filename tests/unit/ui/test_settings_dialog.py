@@ -317,12 +317,12 @@ async def test_without_a_keyring_the_key_can_be_kept_for_the_session(
         page = dialog.providers
         page.add_profile("openai")
         await until(lambda: page.key.session_button.isVisibleTo(page))
-        assert "in memory for this run only" in page.key.status.text()
+        assert "keep a key for this session only" in page.key.status.text()
         # A profile for api.openai.com may also use OPENAI_API_KEY; the offer says so.
         assert "OPENAI_API_KEY" in page.key.status.text()
         page.key.field.setText(KEY)
         page.key.session_button.click()
-        await until(lambda: "in memory for this session only" in page.key.status.text())
+        await until(lambda: "for this session only (not saved)" in page.key.status.text())
         assert secrets.get_key("OpenAI") == KEY
     finally:
         rig.executor.shutdown(wait=True)

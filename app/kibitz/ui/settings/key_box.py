@@ -2,7 +2,7 @@
 
 The key is typed into a password field (Qt refuses to copy from one) and handed straight to
 the keyring off the UI thread; it is never shown again in clear, only as `sk-…abcd`. When no
-keyring works, the box says so and offers to keep the key in memory for this run.
+keyring works, the box says so once, in plain words, and keeps the key for this session.
 """
 
 from __future__ import annotations
@@ -12,10 +12,18 @@ import os
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kibitz.core.errors import SecretsError
-from kibitz.core.secrets import display_key, without_keyring
+from kibitz.core.secrets import display_key, keyring_notice
 from kibitz.core.settings import KEYLESS_KINDS, KeySource, ProviderChoice, ProviderProfile
 from kibitz.core.settings.provider import choice_for_profile
 from kibitz.ui.settings.context import SettingsContext
@@ -40,7 +48,8 @@ class KeyBox(QWidget):
         self.field.setEchoMode(QLineEdit.EchoMode.Password)
         self.field.setPlaceholderText("Paste a new key to replace the stored one")
         self.field.setAccessibleName("API key")
-        self.field.returnPressed.connect(self.save)
+        self._keyring_works = True  # False once the keyring failed: keys stay for the session
+        self.field.returnPressed.connect(lambda: self.save(remember=self._keyring_works))
         self.save_button = QPushButton("Save key")
         self.save_button.setAccessibleName("Save the API key")
         self.save_button.clicked.connect(self.save)
@@ -58,11 +67,28 @@ class KeyBox(QWidget):
         row.addWidget(self.session_button)
         row.addWidget(self.delete_button)
         row.addStretch(1)
+        # The keyring's technical failure (backend, D-Bus), folded away under the plain words.
+        self.details_button = QToolButton()
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setAutoRaise(True)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setAccessibleName("Show the keyring's technical details")
+        self.details_button.toggled.connect(self._on_details_toggled)
+        self.details_button.hide()
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setAccessibleName("Keyring details")
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.hide()
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.field)
         column.addLayout(row)
         column.addWidget(self.status)
+        column.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addWidget(self.details)
 
     @property
     def profile(self) -> str:
@@ -91,12 +117,14 @@ class KeyBox(QWidget):
 
     def _lookup(self) -> Callable[[], None]:
         name = self._profile
+        secrets = self._context.secrets
         try:
-            key = self._context.secrets.get_key(name)
+            key = secrets.get_key(name)
         except SecretsError as exc:
             failure = exc
             return lambda: self._show_unusable(failure)
-        return lambda: self._show_key(name, key)
+        session = key is not None and secrets.kept_for_session(name)
+        return lambda: self._show_key(name, key, session=session)
 
     def save(self, *, remember: bool = True) -> None:
         key = self.field.text().strip()
@@ -139,10 +167,13 @@ class KeyBox(QWidget):
     def _show_key(self, name: str, key: str | None, *, session: bool = False) -> None:
         if name != self._profile:
             return
-        self.session_button.hide()
+        self._show_details("")
         self.delete_button.setEnabled(key is not None)
+        if self._keyring_works:
+            self.session_button.hide()
+            self.save_button.show()
         if key is not None:
-            where = "in memory for this session only" if session else self._where()
+            where = "for this session only (not saved)" if session else "in the system keyring"
             self._set_status(f"Key {display_key(key)} is kept {where}.")
         elif self._choice is not None and self._choice.kind in KEYLESS_KINDS:
             self._set_status("No key: local servers usually need none.")
@@ -151,27 +182,38 @@ class KeyBox(QWidget):
         else:
             self._set_status("No key stored yet. Paste one above and press Save key.")
 
-    def _where(self) -> str:
-        if not self._context.secrets.persistent:
-            return "in memory for this session only"
-        return "in the system keyring"
-
     def _sends_env_key(self) -> bool:
         return self._choice is not None and KeySource.ENVIRONMENT in self._choice.key_order
 
     def _show_unusable(self, error: SecretsError) -> None:
+        """No keyring: keys are kept for this session, said once in plain words; a local
+        server, which needs no key, is not bothered with it at all."""
         if self._choice is None:
             return
+        log.warning("keyring not usable for %r: %s", self._profile, error)
+        self._keyring_works = False
+        self.save_button.hide()
         self.session_button.show()
+        self.delete_button.setEnabled(False)
         if self._choice.kind in KEYLESS_KINDS:
-            # Local servers usually need no key: no reason for alarm, just the facts.
-            self._set_status(
-                "No key: local servers usually need none. (No system keyring is available, "
-                "so a key entered here is kept for this session only.)"
-            )
+            self._show_details("")
+            self._set_status("No key: local servers usually need none.")
             return
-        offered = without_keyring(error, self._choice)
-        self._set_status(f"{offered.headline}: {offered.detail}. {offered.hint}")
+        notice = keyring_notice(error, self._choice)
+        self._set_status(notice.text)
+        self._show_details(notice.details)
+
+    def _show_details(self, text: str) -> None:
+        self.details.setText(text)
+        self.details_button.setVisible(bool(text))
+        self.details_button.setChecked(False)
+        self.details.hide()
+
+    def _on_details_toggled(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.details_button.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
 
     def _set_status(self, text: str) -> None:
         self.status.setText(text)

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kibitz.core.errors import KibitzError
+from kibitz.core.errors import KibitzError, SecretsError
 from kibitz.core.settings import (
     ENV_PROVIDER_NAME,
+    KEYLESS_KINDS,
     KIND_BASE_URLS,
     InvalidSettingError,
     ProviderKind,
@@ -156,8 +157,9 @@ class ProvidersPage(QWidget):
         tests.addStretch(1)
         self.form.addRow("", tests)
         self.form.addRow("", self.result)
-        self.form.addRow("", help_label("Keys are kept only in the system keyring, never in "
-                                        "the settings file."))  # fmt: skip
+        self.form.addRow("", help_label("Keys are kept in the system keyring, or for this "
+                                        "session only if you choose; never in the settings "
+                                        "file."))  # fmt: skip
         self._details = QWidget()
         self._details.setLayout(self.form)
         # Without profiles the app talks to OPENAI_BASE_URL or api.openai.com with the key
@@ -302,9 +304,15 @@ class ProvidersPage(QWidget):
         secrets = self._context.secrets
 
         def move() -> None:
-            key = secrets.get_key(old)
+            try:
+                key = secrets.get_key(old)
+            except SecretsError as exc:
+                # No keyring: nothing can be stored under the old name, so nothing moves; the
+                # key box says what that means where a key is needed (not a banner here).
+                log.info("no key moved from %r to %r: %s", old, new, exc)
+                return
             if key is not None:
-                secrets.set_key(new, key)
+                secrets.set_key(new, key, remember=not secrets.kept_for_session(old))
                 secrets.delete_key(old)
 
         async def job() -> None:
@@ -348,8 +356,10 @@ class ProvidersPage(QWidget):
             return
         self._current = None
         self._apply(self._context.settings().without_profile(profile.name))
-        self._context.notify(Notice(f"Removed {profile.name}. Its key stays in the keyring "
-                                    "until you delete it.", kind="info"))  # fmt: skip
+        text = f"Removed {profile.name}."
+        if profile.kind not in KEYLESS_KINDS:  # a local server's profile rarely has a key
+            text += " Its key stays in the keyring until you delete it."
+        self._context.notify(Notice(text, kind="info"))
 
     def activate_current(self) -> None:
         profile = self.current_profile()

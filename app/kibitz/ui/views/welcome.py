@@ -12,14 +12,17 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 if TYPE_CHECKING:
     from kibitz.core.discovery import LocalServer
+    from kibitz.core.secrets import KeyringNotice
 
 _SHORTCUTS = "Ctrl+N  new chat     Ctrl+K  search     Esc  stop a reply"
+_KEYRING_NOTE = "The key goes to the system keyring, never to a file."
 
 
 def _label(text: str, *, role: str = "", wrap: bool = True) -> QLabel:
@@ -72,18 +75,34 @@ class WelcomePane(QWidget):
         self.set_needs_setup(False)
 
     def _build_setup(self, card: QFrame) -> None:
+        self._heading = _label("Connect with an OpenAI API key", role="SetupHeading")
         self._key = QLineEdit()
         self._key.setEchoMode(QLineEdit.EchoMode.Password)
         self._key.setPlaceholderText("sk-…")
         self._key.setAccessibleName("OpenAI API key")
-        save = QPushButton("Save key")
-        save.setAccessibleName("Save the API key in the system keyring")
+        self._save = save = QPushButton()
         save.setObjectName("PrimaryButton")
+        self._remember = True  # False once the keyring is known not to work
+        self._note = _label(_KEYRING_NOTE, role="SetupNote")
+        # Without a keyring: the technical reason, folded away under the plain sentence.
+        self._details_toggle = QToolButton()
+        self._details_toggle.setText("Details")
+        self._details_toggle.setCheckable(True)
+        self._details_toggle.setAutoRaise(True)
+        self._details_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self._details_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._details_toggle.setAccessibleName("Show the technical details")
+        self._details_toggle.toggled.connect(self._on_details_toggled)
+        self._details = _label("", role="SetupDetails")
+        self._details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._details_toggle.hide()
+        self._details.hide()
         self._error = _label("", role="SetupError")
         self._error.hide()
         self._session_only = QPushButton("Use it for this session only")
         self._session_only.setAccessibleName("Keep the key in memory for this session only")
         self._session_only.hide()
+        self._set_save_mode(remember=True)
         key_row = QHBoxLayout()
         key_row.addWidget(self._key, 1)
         key_row.addWidget(save)
@@ -107,11 +126,11 @@ class WelcomePane(QWidget):
         layout = QVBoxLayout(card)
         layout.setContentsMargins(20, 18, 20, 18)
         layout.setSpacing(8)
-        layout.addWidget(_label("Connect with an OpenAI API key", role="SetupHeading"))
+        layout.addWidget(self._heading)
         layout.addLayout(key_row)
-        layout.addWidget(
-            _label("The key goes to the system keyring, never to a file.", role="SetupNote")
-        )
+        layout.addWidget(self._note)
+        layout.addWidget(self._details_toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self._details)
         layout.addWidget(self._error)
         layout.addWidget(self._session_only, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addSpacing(10)
@@ -136,6 +155,47 @@ class WelcomePane(QWidget):
             "Connect a model to start: paste an API key, or use a server running here."
             if needed
             else "Ask anything: replies stream in as they are written."
+        )
+
+    def ask_for_key(self, label: str, *, openai: bool) -> None:
+        """Name whose key the field takes: "an OpenAI API key", "the API key for Work"."""
+        self._heading.setText(f"Connect with {label}")
+        self._key.setPlaceholderText("sk-…" if openai else "API key")
+        self._key.setAccessibleName(label[0].upper() + label[1:])
+
+    def set_keyring_notice(self, notice: KeyringNotice | None) -> None:
+        """Without a keyring (`notice`): say so here, once, and keep keys for this session;
+        the technical reason waits under Details. None: keys go to the keyring."""
+        self.clear_setup_error()
+        self._set_save_mode(remember=notice is None)
+        self._note.setText(_KEYRING_NOTE if notice is None else notice.text)
+        self._note.setObjectName("SetupNote" if notice is None else "SetupWarning")
+        self._note.style().unpolish(self._note)
+        self._note.style().polish(self._note)
+        self._details.setText("" if notice is None else notice.details)
+        self._details_toggle.setVisible(notice is not None)
+        self._details_toggle.setChecked(False)
+
+    @property
+    def keyring_note(self) -> str:
+        """What the card says about where the key goes (shown under the key field)."""
+        return self._note.text()
+
+    def _set_save_mode(self, *, remember: bool) -> None:
+        self._remember = remember
+        if remember:
+            self._save.setText("Save key")
+            self._save.setAccessibleName("Save the API key in the system keyring")
+            self._save.setToolTip("")
+        else:
+            self._save.setText("Use for this session")
+            self._save.setAccessibleName("Keep the API key for this session only (not saved)")
+            self._save.setToolTip("Kept in memory and forgotten when Kibitz quits")
+
+    def _on_details_toggled(self, shown: bool) -> None:
+        self._details.setVisible(shown)
+        self._details_toggle.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
         )
 
     def set_local_servers(self, servers: list[LocalServer]) -> None:
@@ -170,7 +230,7 @@ class WelcomePane(QWidget):
     def _on_save_clicked(self) -> None:
         key = self._key.text().strip()
         if key:
-            self.key_submitted.emit(key, True)
+            self.key_submitted.emit(key, self._remember)
 
     def _on_session_only_clicked(self) -> None:
         key = self._key.text().strip()
