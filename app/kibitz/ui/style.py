@@ -17,6 +17,15 @@ def _mix(a: QColor, b: QColor, share_of_b: float) -> str:
     return f"rgb({round(r * 255)}, {round(g * 255)}, {round(bl * 255)})"
 
 
+# The design's scales (README, "Design"). Spacing steps in pixels: every margin and gap in the
+# window is one of these. Radii: small controls, cards and menus, the composer.
+SPACE = (4, 8, 12, 16, 24, 32)
+RADIUS_SMALL, RADIUS_CARD, RADIUS_LARGE = 6, 10, 14
+# Type: one family (the system's), sizes relative to the base size the user chose (zoom
+# scales the conversation's): captions and meta lines, body, section and page headings.
+TYPE_SCALE = {"caption": 0.85, "small": 0.92, "body": 1.0, "section": 1.15, "page": 1.45}
+
+
 def is_dark(palette: QPalette) -> bool:
     return palette.color(Role.Window).lightness() < 128
 
@@ -64,6 +73,65 @@ QLineEdit[invalid="true"] {{ border: 1px solid {"rgb(255,120,120)" if dark else 
 #NoticeBar {{ background: {_mix(base, accent, 0.12)}; border-top: 1px solid {border}; }}
 #NoticeBar[kind="warning"] {{ background: {warn}; }}
 #NoticeBar[kind="error"] {{ background: {error}; }}
+{_controls(palette)}"""
+
+
+def _controls(palette: QPalette) -> str:
+    """Every control's states, one way across the app: hover a faint wash of the text colour,
+    pressed a stronger one, keyboard focus a ring in the accent, selection the accent washed
+    into the background, disabled the muted text; thin overlay-style scroll bars; rounded
+    menus and tooltips."""
+    base = palette.color(Role.Base)
+    window = palette.color(Role.Window)
+    text = palette.color(Role.Text)
+    accent = palette.color(Role.Highlight)
+    border = _mix(base, text, 0.14)
+    subtle = _mix(base, text, 0.55)
+    hover = _mix(base, text, 0.07)
+    pressed = _mix(base, text, 0.13)
+    selected = _mix(base, accent, 0.22)
+    s, r = SPACE, RADIUS_SMALL
+    return f"""
+QToolButton[autoRaise="true"] {{ border: 1px solid transparent; border-radius: {r}px;
+    padding: 3px; }}
+QToolButton[autoRaise="true"]:hover {{ background: {hover}; }}
+QToolButton[autoRaise="true"]:pressed, QToolButton[autoRaise="true"]:checked {{
+    background: {pressed}; }}
+QToolButton[autoRaise="true"]:focus {{ border: 1px solid {accent.name()}; }}
+QPushButton {{ background: {_mix(window, text, 0.05)}; border: 1px solid {border};
+    border-radius: {r}px; padding: {s[0] + 1}px {s[2]}px; }}
+QPushButton:hover {{ background: {hover}; }}
+QPushButton:pressed {{ background: {pressed}; }}
+QPushButton:focus {{ border: 1px solid {accent.name()}; }}
+QPushButton:default {{ border: 1px solid {_mix(base, accent, 0.7)}; }}
+QPushButton:disabled {{ color: {subtle}; }}
+QPushButton:flat {{ background: transparent; border: 1px solid transparent; }}
+QPushButton:flat:hover {{ background: {hover}; }}
+QLineEdit {{ border: 1px solid {border}; border-radius: {r}px; padding: 3px {s[1] - 2}px;
+    background: {base.name()}; selection-background-color: {accent.name()}; }}
+QLineEdit:focus {{ border: 1px solid {accent.name()}; }}
+#SettingsNav {{ outline: none; }}
+#SettingsNav::item {{ padding: {s[0] + 2}px {s[1] - 2}px; margin: 1px {s[0]}px;
+    border-radius: {r}px; }}
+#SettingsNav::item:hover {{ background: {hover}; }}
+#SettingsNav::item:selected {{ background: {selected}; color: {text.name()}; }}
+QMenu {{ background: {base.name()}; border: 1px solid {border}; border-radius: {RADIUS_CARD}px;
+    padding: {s[0]}px; }}
+QMenu::item {{ padding: {s[0] + 1}px {s[4]}px {s[0] + 1}px {s[2]}px; border-radius: {r}px; }}
+QMenu::item:selected {{ background: {selected}; color: {text.name()}; }}
+QMenu::item:disabled {{ color: {subtle}; }}
+QMenu::separator {{ height: 1px; background: {border}; margin: {s[0]}px {s[1]}px; }}
+QToolTip {{ background: {_mix(base, text, 0.9)}; color: {base.name()}; border: none;
+    border-radius: {r}px; padding: {s[0]}px {s[1]}px; }}
+QScrollBar:vertical {{ background: transparent; width: 10px; margin: 2px; }}
+QScrollBar:horizontal {{ background: transparent; height: 10px; margin: 2px; }}
+QScrollBar::handle:vertical, QScrollBar::handle:horizontal {{
+    background: {_mix(base, text, 0.22)}; border-radius: 3px; min-height: 32px; min-width: 32px; }}
+QScrollBar::handle:hover {{ background: {_mix(base, text, 0.4)}; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
+#KeyCap {{ font-family: monospace; color: {text.name()}; }}
+#ShortcutSection, #AboutCredits, #AboutRuntime {{ color: {subtle}; }}
 """
 
 

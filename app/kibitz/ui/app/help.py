@@ -36,6 +36,7 @@ SHORTCUTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("Up", "Edit your last message (in an empty composer)"),
             ("Ctrl+V", "Paste text, a screenshot or copied files"),
             ("Esc", "Stop the reply"),
+            ("Ctrl+Shift+M", "Choose the model for this conversation"),
         ),
     ),
     (
