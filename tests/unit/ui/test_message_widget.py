@@ -148,8 +148,8 @@ def test_user_and_assistant_turns_look_different(qtbot: QtBot, store: Store) -> 
     reply = _widget(qtbot, _message(store, Role.ASSISTANT, "An answer", model="gpt-4o"))
     assert (user.objectName(), user.property("role")) == ("userMessage", "user")
     assert (reply.objectName(), reply.property("role")) == ("assistantMessage", "assistant")
-    # The user's words are shown as typed, in a bubble on the right that fits the text.
-    assert user.plain_text() == "Short *question*"
+    # The user's words render their Markdown, in a bubble on the right that fits the text.
+    assert user.plain_text() == "Short question"
     bubble = user.text_view.parentWidget()
     assert bubble.geometry().right() >= user.width() - 2
     assert bubble.width() < user.width() / 2

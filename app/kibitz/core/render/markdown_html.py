@@ -85,8 +85,11 @@ def _too_big(text: str) -> bool:
 class MarkdownRenderer:
     """Renders message Markdown into `RenderedBlock`s; cheap to create, loads libraries lazily."""
 
-    def __init__(self, theme: RenderTheme = LIGHT_THEME) -> None:
+    def __init__(self, theme: RenderTheme = LIGHT_THEME, *, line_breaks: bool = False) -> None:
+        """With `line_breaks`, a line break inside a paragraph breaks the line (as typed by a
+        person, who means it), instead of joining the lines (as Markdown, which models write)."""
         self._theme = theme
+        self._line_breaks = line_breaks
         self._md: Any = None
         self._code = CodeHighlighter(theme)
 
@@ -141,8 +144,11 @@ class MarkdownRenderer:
         if self._md is None:
             import markdown
 
+            extensions = ["tables", "sane_lists"]
+            if self._line_breaks:
+                extensions.append("nl2br")
             md = markdown.Markdown(
-                extensions=["tables", "sane_lists"],
+                extensions=extensions,
                 extension_configs={"tables": {"use_align_attribute": True}},
                 output_format="html",
             )

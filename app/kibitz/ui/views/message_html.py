@@ -27,15 +27,19 @@ _TAG = re.compile(r"(<[^>]*>)")
 # keeps the spacing and line breaks but wraps at the edge.
 _PRE_WRAP = '<pre style="white-space:pre-wrap">'
 
-_renderers: dict[bool, MarkdownRenderer] = {}
-# (text, dark) -> (html, codes): reopening a conversation or switching branches renders nothing.
-_html_cache: OrderedDict[tuple[str, bool], tuple[str, tuple[str, ...]]] = OrderedDict()
+# (dark, line_breaks) -> renderer: replies join a paragraph's lines, a user's words keep them.
+_renderers: dict[tuple[bool, bool], MarkdownRenderer] = {}
+# (text, dark, line_breaks) -> (html, codes): reopening a conversation or switching branches
+# renders nothing.
+_html_cache: OrderedDict[tuple[str, bool, bool], tuple[str, tuple[str, ...]]] = OrderedDict()
 
 
-def renderer_for(dark: bool) -> MarkdownRenderer:
-    renderer = _renderers.get(dark)
+def renderer_for(dark: bool, *, line_breaks: bool = False) -> MarkdownRenderer:
+    key = (dark, line_breaks)
+    renderer = _renderers.get(key)
     if renderer is None:
-        renderer = _renderers[dark] = MarkdownRenderer(RenderTheme.for_scheme(dark))
+        theme = RenderTheme.for_scheme(dark)
+        renderer = _renderers[key] = MarkdownRenderer(theme, line_breaks=line_breaks)
     return renderer
 
 
@@ -77,14 +81,19 @@ def blocks_html(blocks: Sequence[RenderedBlock], first_code: int) -> tuple[str, 
     return "".join(parts), codes
 
 
-def render_finished(text: str, dark: bool) -> tuple[str, tuple[str, ...]]:
-    """The HTML and code blocks of a finished message, from the cache when seen before."""
-    key = (text, dark)
+def render_finished(
+    text: str, dark: bool, *, line_breaks: bool = False
+) -> tuple[str, tuple[str, ...]]:
+    """The HTML and code blocks of a finished message, from the cache when seen before.
+
+    With `line_breaks` (a user's own words) a line break inside a paragraph is kept.
+    """
+    key = (text, dark, line_breaks)
     hit = _html_cache.get(key)
     if hit is not None:
         _html_cache.move_to_end(key)
         return hit
-    body, codes = blocks_html(renderer_for(dark).render(text), 0)
+    body, codes = blocks_html(renderer_for(dark, line_breaks=line_breaks).render(text), 0)
     result = (body, tuple(codes))
     _html_cache[key] = result
     if len(_html_cache) > _CACHE_SIZE:

@@ -95,10 +95,11 @@ class MessageTextView(QTextBrowser):
     def codes(self) -> list[str]:
         return list(self._codes)
 
-    def set_markdown(self, text: str, dark: bool) -> None:
-        """Show a finished message's text, rendered (once per text and theme)."""
+    def set_markdown(self, text: str, dark: bool, *, line_breaks: bool = False) -> None:
+        """Show a finished message's text, rendered (once per text and theme); with
+        `line_breaks`, each line break inside a paragraph is kept, as a person typed it."""
         self._incremental = None
-        body, codes = render_finished(text, dark)
+        body, codes = render_finished(text, dark, line_breaks=line_breaks)
         self._codes = list(codes)
         self._finished_codes = len(codes)
         self._tail_start = None
