@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 Role = QPalette.ColorRole
@@ -23,7 +23,24 @@ SPACE = (4, 8, 12, 16, 24, 32)
 RADIUS_SMALL, RADIUS_CARD, RADIUS_LARGE = 6, 10, 14
 # Type: one family (the system's), sizes relative to the base size the user chose (zoom
 # scales the conversation's): captions and meta lines, body, section and page headings.
-TYPE_SCALE = {"caption": 0.85, "small": 0.92, "body": 1.0, "section": 1.15, "page": 1.45}
+TYPE_SCALE = {
+    "caption": 0.88,  # meta lines: dates, token counts, chip details
+    "small": 0.92,  # secondary text: reasoning, tool cards, menus' hints
+    "body": 1.0,
+    "section": 1.15,  # a heading inside a page or card
+    "page": 1.45,  # a page's title (Settings)
+    "display": 1.8,  # the welcome pane's title
+}
+
+
+def scaled_font(font: QFont, step: str, *, bold: bool | None = None) -> QFont:
+    """`font` at the type scale's `step` (a copy): the one way views size their text."""
+    scaled = QFont(font)
+    if scaled.pointSizeF() > 0:
+        scaled.setPointSizeF(scaled.pointSizeF() * TYPE_SCALE[step])
+    if bold is not None:
+        scaled.setBold(bold)
+    return scaled
 
 
 def is_dark(palette: QPalette) -> bool:
@@ -65,7 +82,7 @@ QSplitter::handle {{ background: {border}; width: 1px; }}
 #SetupCard {{ background: {card}; border: 1px solid {border}; border-radius: 12px; }}
 #SetupError {{ color: {"rgb(255,150,150)" if dark else "rgb(170,30,30)"}; }}
 #SettingsNav {{ background: {sidebar}; border: none; border-right: 1px solid {border}; }}
-#SettingsHeading {{ font-size: 15pt; font-weight: 600; }}
+#SettingsHeading {{ font-size: {_points("page")}pt; font-weight: 600; }}
 #FieldHelp, #KeyStatus, #OverrideSummary {{ color: {subtle}; }}
 #FieldError {{ color: {"rgb(255,150,150)" if dark else "rgb(170,30,30)"}; }}
 QLineEdit[invalid="true"] {{ border: 1px solid {"rgb(255,120,120)" if dark else "rgb(200,40,40)"};
@@ -133,6 +150,11 @@ QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
 #KeyCap {{ font-family: monospace; color: {text.name()}; }}
 #ShortcutSection, #AboutCredits, #AboutRuntime {{ color: {subtle}; }}
 """
+
+
+def _points(step: str) -> str:
+    size = QGuiApplication.font().pointSizeF()
+    return f"{(size if size > 0 else 10) * TYPE_SCALE[step]:.1f}"
 
 
 def apply_style(app: QApplication) -> None:

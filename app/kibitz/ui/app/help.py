@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, QUrl, qVersion
-from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from kibitz import APP_NAME, __version__
 from kibitz.core.paths import AppPaths
+from kibitz.ui.style import scaled_font
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +100,7 @@ class ShortcutsDialog(QDialog):
         for section, keys in SHORTCUTS:
             heading = QLabel(section)
             heading.setObjectName("ShortcutSection")
-            font = QFont(heading.font())
-            font.setBold(True)
-            heading.setFont(font)
+            heading.setFont(scaled_font(heading.font(), "body", bold=True))
             grid.addWidget(heading, row, 0, 1, 2)
             grid.setRowMinimumHeight(row, 28)
             row += 1
@@ -155,10 +154,7 @@ class AboutDialog(QDialog):
         title_box = QVBoxLayout()
         title = QLabel(APP_NAME)
         title.setObjectName("AboutTitle")
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        title.setFont(font)
+        title.setFont(scaled_font(title.font(), "page", bold=True))
         title_box.addWidget(title)
         self.version_label = QLabel(f"Version {__version__}")
         self.version_label.setObjectName("AboutVersion")
