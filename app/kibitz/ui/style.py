@@ -77,6 +77,7 @@ QSplitter::handle {{ background: {border}; width: 1px; }}
 #SendButton[busy="true"] {{ background: {_mix(base, text, 0.75)}; color: {base.name()}; }}
 #SendButton {{ border-radius: 16px; padding: 0px; }}
 #ModelButton, #ReasoningButton {{ padding: 3px 6px; border-radius: 8px; }}
+#ReasoningButton::menu-indicator {{ image: none; width: 0px; }}
 #WelcomeSubtitle, #SetupNote, #WelcomeShortcuts {{ color: {subtle}; }}
 #SetupHeading {{ font-weight: 600; }}
 #SetupCard {{ background: {card}; border: 1px solid {border}; border-radius: 12px; }}
