@@ -220,3 +220,19 @@ def test_screenshot_of_a_user_message_with_code_and_a_list(
     else:
         assert code.lightness() > 180
         assert prose.lightness() > 180
+
+
+def test_a_user_messages_code_takes_the_new_scheme(qtbot: QtBot, store: Store) -> None:
+    conv = store.create_conversation("Scheme")
+    store.add_message(conv.id, None, Role.USER, QUESTION)
+    view = ChatView(store)
+    qtbot.addWidget(view)
+    view.resize(880, 640)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_conversation(conv.id)
+    (user,) = view.message_widgets()
+    assert _colour_at(user, user.text_view, "def parse").lightness() > 180
+    view.setPalette(dark_palette())
+    qtbot.waitUntil(lambda: _colour_at(user, user.text_view, "def parse").lightness() < 90)
+    assert user.text_view.codes == [CODE]
