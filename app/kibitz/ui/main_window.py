@@ -34,6 +34,7 @@ from kibitz.ui.controllers.model_choice import ModelChoiceController
 from kibitz.ui.controllers.sidebar_controller import SidebarController
 from kibitz.ui.controllers.store_watch import StoreWatch
 from kibitz.ui.controllers.tool_offer import ToolOffer
+from kibitz.ui.controllers.trash_controller import TrashController
 from kibitz.ui.controllers.zoom import ConversationZoom
 from kibitz.ui.notify import Notice, NoticeBar
 from kibitz.ui.settings.context import SettingsContext
@@ -80,6 +81,15 @@ class MainWindow(QMainWindow):
         self.sidebar_controller = SidebarController(
             store, self.sidebar, self.notices.show_notice, self
         )
+        self.trash_controller = TrashController(
+            store,
+            self.sidebar.trash_view,
+            self.notices.show_notice,
+            self,
+            on_gone=self._discard_drafts,
+            on_restored=self.sidebar.pick_conversation,
+        )
+        self._executor = executor
         # Attachments: the worker, thumbnails (cached on disk), shared with quick ask.
         self.media = MediaServices(store, paths.cache_dir, self)
         self.chat_view = ChatView(store, thumbnails=self.media.thumbnails)
@@ -370,13 +380,19 @@ class MainWindow(QMainWindow):
 
     def start_background_work(self) -> None:
         """After the first frame: find out whether setup is needed, look for local servers;
-        a little later, clear out conversations deleted in an earlier session."""
+        a little later, on the worker thread, empty the Trash of what has been in it 30 days."""
         QTimer.singleShot(0, self.setup.check)
-        QTimer.singleShot(_HOUSEKEEPING_DELAY_MS, self, self.purge_old_deletions)
+        QTimer.singleShot(
+            _HOUSEKEEPING_DELAY_MS, self, lambda: self._executor.submit(self.purge_old_deletions)
+        )
 
     def purge_old_deletions(self) -> None:
-        """Conversations deleted over a day ago go for good, with their unsent drafts."""
-        for conversation_id in self.sidebar_controller.purge_old_deletions():
+        """Conversations in the Trash for 30 days go for good, with their unsent drafts.
+        Blocking: start_background_work runs it on the worker thread."""
+        self.trash_controller.purge_expired()
+
+    def _discard_drafts(self, conversation_ids: Sequence[ConversationId]) -> None:
+        for conversation_id in conversation_ids:
             self._drafts.discard(conversation_key(conversation_id))
 
     def _show_pane(self, conversation_id: ConversationId | None) -> None:

@@ -1,6 +1,7 @@
-"""Deleted conversations go for good at a later start: a day after the delete, the window's
-housekeeping purges them with their images and unsent drafts; what was deleted since, and
-everything not deleted, stays (Undo still reaches it). Real store file, real window."""
+"""Conversations in the Trash go for good at a later start: 30 days after the delete, the
+window's housekeeping purges them with their images and unsent drafts, on its worker thread;
+what was deleted since, and everything not deleted, stays (the Trash still restores it). Real
+store file, real window."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from kibitz.core.drafts import Draft, DraftStore, conversation_key
 from kibitz.core.paths import AppPaths, resolve_paths
 from kibitz.core.store import Store, blob_digest
 from kibitz.core.store.blobs import UNUSED_GRACE_S
+from kibitz.core.store.conversations import TRASH_KEPT_S
 from kibitz.core.types import ConversationId, ImagePart, Role, TextPart
-from kibitz.ui.controllers.sidebar_controller import DELETED_KEPT_S
 from kibitz.ui.main_window import DRAFTS, MainWindow
 
 
@@ -61,23 +62,25 @@ def with_image(store: Store, title: str, color: str) -> ConversationId:
     return conversation.id
 
 
-def test_conversations_deleted_a_day_ago_go_with_their_images_and_drafts(
+def test_conversations_in_the_trash_for_30_days_go_with_their_images_and_drafts(
     qtbot: QtBot, store: Store, paths: AppPaths, clock: Clock
 ) -> None:
     old = with_image(store, "deleted last week", "red")
     kept = with_image(store, "never deleted", "green")
     store.delete([old])
-    clock.now += max(DELETED_KEPT_S, UNUSED_GRACE_S) + 60
-    recent = with_image(store, "deleted a minute ago", "blue")
+    clock.now += TRASH_KEPT_S - 86400
+    recent = with_image(store, "deleted a day before", "blue")
     store.delete([recent])
-    clock.now += 60
+    clock.now += 86400 + UNUSED_GRACE_S
     drafts = DraftStore(paths.data_dir / DRAFTS)
     for cid in (old, kept, recent):
         drafts.save(conversation_key(cid), Draft(text=f"unsent words for {cid}"))
 
     with window_on(qtbot, store, paths, fake_settings(None)) as window:
         assert isinstance(window, MainWindow)
-        window.purge_old_deletions()  # what start_background_work schedules after start-up
+        # What start_background_work schedules after start-up, on the window's worker thread.
+        window._executor.submit(window.purge_old_deletions).result(timeout=30)
+        qtbot.waitUntil(lambda: window.sidebar.trash_view.model.rowCount() == 1, timeout=10_000)
 
     alive = {c.id for c in store.list_conversations()}
     assert alive == {kept}

@@ -329,7 +329,7 @@ def test_delete_key_deletes_softly_and_undo_restores(
     assert store.get_conversation(ids[1]).deleted_at is not None
     # The neighbour takes its place, as in a mail client.
     assert picked == [ids[0]]
-    assert [(n.text, n.action_text) for n in notices] == [("Deleted “Second”", "Undo")]
+    assert [(n.text, n.action_text) for n in notices] == [("Moved “Second” to the Trash", "Undo")]
     on_action = notices[0].on_action
     assert on_action is not None
     on_action()
@@ -348,7 +348,7 @@ def test_delete_from_the_menu_names_long_titles_briefly(
     _, _, view = parts(sidebar)
     context_menu_action(qtbot, sidebar, view, 1, "Delete")
     assert shown(view) == ["B"]
-    assert notices[0].text == "Deleted “A very long title that goes on and on…”"
+    assert notices[0].text == "Moved “A very long title that goes on and on…” to the Trash"
 
 
 def test_search_waits_for_a_pause_in_typing(

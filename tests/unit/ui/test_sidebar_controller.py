@@ -164,7 +164,7 @@ def test_a_delete_the_store_refuses_is_told_and_nothing_goes(
         assert picked == []
     retry(notice)
     assert shown(view) == ["Third", "First"]
-    assert notices[-1].text == "Deleted “Second”"
+    assert notices[-1].text == "Moved “Second” to the Trash"
     assert notices[-1].action_text == UNDO
 
 
@@ -224,7 +224,7 @@ def test_deleting_several_is_one_notice_and_one_undo(
     assert controller.delete([ids[0], ids[2]])
     assert shown(list_view(sidebar)) == ["Second"]
     [notice] = notices
-    assert (notice.text, notice.action_text) == ("Deleted 2 conversations", UNDO)
+    assert (notice.text, notice.action_text) == ("Moved 2 conversations to the Trash", UNDO)
     retry(notice)
     assert shown(list_view(sidebar)) == ["Third", "Second", "First"]
 
@@ -242,7 +242,7 @@ def test_the_window_wires_delete_undo_and_ctrl_z(tmp_path: Path, qtbot: QtBot) -
         qtbot.keyClick(view, Qt.Key.Key_Delete)
         notice = window.notices.current
         assert notice is not None
-        assert (notice.text, notice.action_text) == ("Deleted “Alpha”", UNDO)
+        assert (notice.text, notice.action_text) == ("Moved “Alpha” to the Trash", UNDO)
         assert store.get_conversation(ids[0]).deleted_at is not None
         qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         assert store.get_conversation(ids[0]).deleted_at is None

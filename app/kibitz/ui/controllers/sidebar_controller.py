@@ -1,4 +1,5 @@
-"""The sidebar's behaviour: its renames, pins and deletes (with Undo), carried out on the store."""
+"""The sidebar's behaviour: its renames, pins and moves to the Trash (with Undo), carried out on
+the store."""
 
 from __future__ import annotations
 
@@ -18,9 +19,6 @@ from kibitz.ui.views.sidebar import Sidebar
 log = logging.getLogger(__name__)
 
 _NOTICE_TITLE_CHARS = 40
-# Deleted conversations stay restorable (Undo) for the session; a day later, at the next start,
-# they go for good, with the images and files no other message uses.
-DELETED_KEPT_S = 24 * 3600.0
 
 
 def short_title(title: str) -> str:
@@ -35,12 +33,24 @@ def short_title(title: str) -> str:
     return cut.rstrip() + "…"
 
 
+def conversations_name(store: Store, conversation_ids: Sequence[ConversationId]) -> str:
+    """“Title” for one conversation, “3 conversations” for more (for notices)."""
+    if len(conversation_ids) != 1:
+        return count_of(len(conversation_ids), "conversation")
+    try:
+        found = store.get_conversations(conversation_ids)
+    except StoreError:
+        log.warning("could not read conversation %d for its title", conversation_ids[0])
+        found = []
+    return f"“{short_title(found[0].title)}”" if found else "the conversation"
+
+
 class SidebarController(QObject):
     """Acts on what the sidebar asks for; a store that refuses becomes a notice with Retry.
 
     Changes go to the store only: its listeners bring the list, the search results and the
-    open chat up to date. A delete is soft, and its notice offers Undo (also Ctrl+Z), which
-    restores the conversations and re-opens the one that was open. Each method returns whether
+    open chat up to date. A delete moves to the Trash, and its notice offers Undo (also Ctrl+Z),
+    which restores the conversations and re-opens the one that was open. Each method returns whether
     the store took the change.
     """
 
@@ -89,7 +99,7 @@ class SidebarController(QObject):
         return True
 
     def delete(self, conversation_ids: Sequence[ConversationId]) -> bool:
-        """Delete softly; the notice says what went and offers Undo."""
+        """Move to the Trash; the notice says what went and offers Undo."""
         ids = list(conversation_ids)
         if not ids:
             return True
@@ -104,7 +114,7 @@ class SidebarController(QObject):
         def undo() -> None:
             self.restore(ids, reopen)
 
-        self._notify(Notice(f"Deleted {name}", UNDO, on_action=undo))
+        self._notify(Notice(f"Moved {name} to the Trash", UNDO, on_action=undo))
         return True
 
     def restore(
@@ -121,31 +131,10 @@ class SidebarController(QObject):
             self._sidebar.pick_conversation(reopen)
         return True
 
-    def purge_old_deletions(self) -> tuple[ConversationId, ...]:
-        """Remove for good what was deleted over DELETED_KEPT_S ago (Undo cannot reach it any
-        more); the conversations that went. A store that refuses is logged: it is tried again
-        at the next start, and nothing the user sees depends on it."""
-        try:
-            gone = self._store.purge_deleted(older_than=DELETED_KEPT_S).conversation_ids
-        except StoreError as e:
-            log.warning("could not purge deleted conversations: %s", e)
-            return ()
-        if gone:
-            log.info("purged %d conversations deleted over a day ago", len(gone))
-        return tuple(ConversationId(c) for c in gone)
-
     # -- telling ----------------------------------------------------------------------------------
 
     def _name(self, *conversation_ids: ConversationId) -> str:
-        """“Title” for one conversation, “3 conversations” for more."""
-        if len(conversation_ids) != 1:
-            return count_of(len(conversation_ids), "conversation")
-        try:
-            found = self._store.get_conversations(conversation_ids)
-        except StoreError:
-            log.warning("could not read conversation %d for its title", conversation_ids[0])
-            found = []
-        return f"“{short_title(found[0].title)}”" if found else "the conversation"
+        return conversations_name(self._store, conversation_ids)
 
     def _failed(self, error: StoreError, what: str, retry: Callable[[], bool]) -> bool:
         """Tell the user what could not be done and what to do; Retry tries it again."""

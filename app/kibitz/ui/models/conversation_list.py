@@ -58,10 +58,12 @@ class ConversationRole(enum.IntEnum):
     UPDATED_AT = enum.auto()
     MESSAGE_COUNT = enum.auto()
     TITLE = enum.auto()  # the stored title, "" when untitled (DisplayRole says "New chat")
+    DELETED_AT = enum.auto()  # None for a live conversation
 
 
 class ConversationListModel(QAbstractListModel):
-    """Live conversations, pinned first, then most recently active.
+    """Live conversations, pinned first, then most recently active (with trash=True, the
+    Trash: the deleted ones, most recently deleted first; their titles are not editable).
 
     Holds only the ids; a row's `Conversation` is read when a view first asks for it, in pages,
     and kept in a small LRU cache. The model listens to the store, so any committed change
@@ -72,15 +74,16 @@ class ConversationListModel(QAbstractListModel):
     # Carries store changes to the model's thread (queued when they come from another).
     _store_changed = Signal(object)
 
-    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store, parent: QObject | None = None, *, trash: bool = False) -> None:
         super().__init__(parent)
         self._store = store
+        self._trash = trash
         self._ids: list[ConversationId] = []
         self._rows: dict[ConversationId, int] = {}
         self._cache: OrderedDict[ConversationId, Conversation] = OrderedDict()
         self._store_changed.connect(self.apply)
         follow_store(store, self, "_store_changed")
-        self._set_ids(store.conversation_ids())
+        self._set_ids(self._stored_ids())
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -92,12 +95,12 @@ class ConversationListModel(QAbstractListModel):
         # the sidebar's controller stores (see ConversationDelegate), and this model follows.
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return (
+        flags = (
             Qt.ItemFlag.ItemIsEnabled
             | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemIsEditable
             | Qt.ItemFlag.ItemNeverHasChildren
         )
+        return flags if self._trash else flags | Qt.ItemFlag.ItemIsEditable
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not self.checkIndex(index, QAbstractListModel.CheckIndexOption.IndexIsValid):
@@ -117,6 +120,8 @@ class ConversationListModel(QAbstractListModel):
             return conversation.updated_at
         if role == ConversationRole.MESSAGE_COUNT:
             return conversation.message_count
+        if role == ConversationRole.DELETED_AT:
+            return conversation.deleted_at
         if role == Qt.ItemDataRole.AccessibleDescriptionRole:
             return "Pinned" if conversation.pinned else None
         return None
@@ -163,19 +168,22 @@ class ConversationListModel(QAbstractListModel):
     def refresh(self) -> None:
         """Re-read everything: the order from the store, every row on its next paint."""
         self._cache.clear()
-        self._sync(self._store.conversation_ids())
+        self._sync(self._stored_ids())
         if self._ids:
             self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
 
     def apply(self, changes: Changes) -> None:
         """Bring the model up to date after a store mutation described by `changes`."""
         if changes.kind in _REORDERING:
-            self._sync(self._store.conversation_ids())
+            self._sync(self._stored_ids())
         for cid in changes.conversation_ids:
             self._cache.pop(cid, None)
             row = self._rows.get(cid)
             if row is not None:
                 self.dataChanged.emit(self.index(row), self.index(row))
+
+    def _stored_ids(self) -> list[ConversationId]:
+        return self._store.conversation_ids(deleted=self._trash)
 
     def _set_ids(self, ids: Sequence[ConversationId]) -> None:
         self._ids = list(ids)

@@ -1,4 +1,5 @@
-"""The sidebar: New chat, the search field, and one list of conversations or search hits."""
+"""The sidebar: New chat, the search field, one list of conversations or search hits, and the
+way into the Trash (which then takes the sidebar's place until Back)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ from kibitz.ui.views.sidebar_delegate import (
     magnifier_icon,
     plus_icon,
 )
+from kibitz.ui.views.trash_view import TrashEntry, TrashView
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ class Sidebar(QWidget):
     Reads through its models and emits what the user asked for: the window decides what to
     open, and the sidebar's controller (kibitz.ui.controllers.sidebar_controller) carries out
     renames, pins and deletes on the store, whose listeners bring every view up to date.
+    The Trash entry at the bottom opens the Trash view in the list's place; its own controller
+    (kibitz.ui.controllers.trash_controller) restores and deletes for good.
     """
 
     conversation_selected = Signal(int)  # the user picked a conversation (or pressed Enter on it)
@@ -99,6 +103,7 @@ class Sidebar(QWidget):
         )
         self._conversation_selection = QItemSelectionModel(self._conversations, self._list)
         self._results_selection = QItemSelectionModel(self._results, self._list)
+        self._trash_entry = TrashEntry()
 
         self._new_chat = QPushButton("New chat")
         self._new_chat.setAccessibleName("New chat")
@@ -128,11 +133,25 @@ class Sidebar(QWidget):
         header.setSpacing(8)
         header.addWidget(self._new_chat)
         header.addWidget(self._search)
+        footer = QVBoxLayout()
+        footer.setContentsMargins(_EDGE + 2, 0, _EDGE, 6)  # its icon under the rows' titles
+        footer.addWidget(self._trash_entry)
+        # Two pages, shown one at a time. Not a QStackedWidget: it raises the page it shows,
+        # which reorders the children, and a search of them (findChild) would meet the Trash's
+        # buttons and list before New chat and the conversation list.
+        self._browse = QWidget(self)
+        column = QVBoxLayout(self._browse)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        column.addLayout(header)
+        column.addWidget(self._list, 1)
+        column.addLayout(footer)
+        self._trash = TrashView(store, self)
+        self._trash.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addLayout(header)
-        layout.addWidget(self._list, 1)
+        layout.addWidget(self._browse)
+        layout.addWidget(self._trash)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -166,6 +185,12 @@ class Sidebar(QWidget):
         )
         self._conversations.rowsRemoved.connect(self._update_placeholder)
         self._conversations.rowsInserted.connect(self._update_placeholder)
+        self._trash_entry.clicked.connect(self.show_trash)
+        self._trash.back_requested.connect(self.show_list)
+        trash = self._trash.model
+        for signal in (trash.rowsInserted, trash.rowsRemoved, trash.modelReset):
+            signal.connect(self._update_trash_count)
+        self._update_trash_count()
         self._update_icons()
         self._show_conversations()
 
@@ -202,11 +227,33 @@ class Sidebar(QWidget):
 
     def pick_conversation(self, conversation_id: int) -> None:
         """Select `conversation_id` and announce it as if the user had picked it (an Undo
-        brought back the conversation that was open)."""
+        brought back the conversation that was open, or the Trash's Restore its Open)."""
+        self.show_list()
         self.select_conversation(conversation_id)
         self.conversation_selected.emit(conversation_id)
 
+    def show_trash(self) -> None:
+        """Show the Trash in the list's place, the keyboard in its list."""
+        self._browse.hide()
+        self._trash.show()
+        self._trash.focus_list()
+
+    def show_list(self) -> None:
+        """Back from the Trash to the conversations (or the search results)."""
+        if self.showing_trash():
+            self._trash.hide()
+            self._browse.show()
+            self._trash_entry.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def showing_trash(self) -> bool:
+        return not self._trash.isHidden()
+
+    @property
+    def trash_view(self) -> TrashView:
+        return self._trash
+
     def focus_search(self) -> None:
+        self.show_list()
         self._search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self._search.selectAll()
 
@@ -249,6 +296,9 @@ class Sidebar(QWidget):
             made.deleteLater()
         self._rename_action.setEnabled(model is self._conversations)
         self._delete_action.setEnabled(model is self._conversations)
+
+    def _update_trash_count(self) -> None:
+        self._trash_entry.set_count(self._trash.model.rowCount())
 
     def _update_placeholder(self) -> None:
         if self._searching():

@@ -241,6 +241,40 @@ def conversation_subtitle(index: AnyIndex, now: float | None = None) -> str:
     return " · ".join(parts)
 
 
+def deleted_ago(deleted_at: float, now: float | None = None) -> str:
+    """ "Deleted just now", "Deleted 5 minutes ago", "Deleted 3 hours ago", "Deleted 3 days ago"."""
+    seconds = max(0.0, (time.time() if now is None else now) - deleted_at)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        count = int(seconds // size)
+        if count:
+            return f"Deleted {count} {unit}{'s' if count != 1 else ''} ago"
+    return "Deleted just now"
+
+
+class TrashDelegate(_RowDelegate):
+    """A conversation in the Trash: its title, and when it was deleted."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        opt, first, second, text, muted = self._begin(painter, option, index)
+        title = str(index.data(Qt.ItemDataRole.DisplayRole) or UNTITLED)
+        font = _title_font(opt.font)
+        painter.setFont(font)
+        painter.setPen(text)
+        elided = QFontMetrics(font).elidedText(title, Qt.TextElideMode.ElideRight, first.width())
+        painter.drawText(first, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, elided)
+        deleted = index.data(ConversationRole.DELETED_AT)
+        small = _secondary_font(opt.font)
+        painter.setFont(small)
+        painter.setPen(muted)
+        line = deleted_ago(float(deleted)) if deleted is not None else ""
+        painter.drawText(
+            second,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            QFontMetrics(small).elidedText(line, Qt.TextElideMode.ElideRight, second.width()),
+        )
+        painter.restore()
+
+
 class SearchHitDelegate(_RowDelegate):
     """A search hit: the conversation's title and date, then the snippet, matches in bold."""
 
@@ -329,8 +363,8 @@ def _paint_pin(painter: QPainter, box: QRect, color: QColor) -> None:
     painter.restore()
 
 
-class SidebarListView(QListView):
-    """The list under the search field; says why it is empty when it is."""
+class PlaceholderListView(QListView):
+    """A list that says why it is empty when it is."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -393,3 +427,7 @@ def plus_icon(color: QColor, size: int = 28) -> QIcon:
     painter.drawLine(int(mid), int(inset), int(mid), int(size - inset))
     painter.end()
     return QIcon(pixmap)
+
+
+class SidebarListView(PlaceholderListView):
+    """The list under the search field (conversations or search hits)."""
