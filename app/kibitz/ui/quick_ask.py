@@ -16,7 +16,16 @@ from concurrent.futures import Executor
 from typing import Literal
 
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QClipboard, QCloseEvent, QCursor, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QClipboard,
+    QCloseEvent,
+    QCursor,
+    QGuiApplication,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from kibitz.core.errors import KibitzError
@@ -29,6 +38,7 @@ from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.chat_controller import ChatController
 from kibitz.ui.controllers.tool_offer import ToolOffer
 from kibitz.ui.notify import Notice, NoticeBar
+from kibitz.ui.panel_frame import SHADOW, PanelFrame, can_be_translucent
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.tools.service import ToolService
 from kibitz.ui.views.chat_view import ChatView
@@ -41,6 +51,7 @@ WIDTH = 720
 ANSWER_HEIGHT = 520  # the panel's height once an answer shows (less on a small screen)
 PREFILL_LIMIT = 20_000  # characters taken from the clipboard or selection
 _SCREEN_SHARE = 0.9
+_QWIDGETSIZE_MAX = (1 << 24) - 1
 Prefill = Literal["none", "clipboard", "selection"]
 
 
@@ -79,6 +90,13 @@ class QuickAskWindow(QWidget):
         )
         # Hiding or closing it never ends the app; the main window (or the tray) decides that.
         self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
+        # A border always, a shadow where the window can be see-through: decided before the
+        # native window exists, which is when Qt picks an alpha visual or not.
+        translucent = can_be_translucent()
+        self.frame = PanelFrame(SHADOW if translucent else 0)
+        if translucent:
+            self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground, True)
+        self._anchor: QPoint | None = None  # where `_place` opens it next
         self._settings = settings
         self.runner = TaskRunner(self)
         self.media = media if media is not None else MediaServices(store, None, self)
@@ -157,7 +175,8 @@ class QuickAskWindow(QWidget):
         composer_row.setContentsMargins(16, 0, 16, 0)
         composer_row.addWidget(self.composer)
         self._column = column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
+        edge = self.frame.margin + 1  # inside the shadow and the 1 px border
+        column.setContentsMargins(edge, edge, edge, edge)
         column.setSpacing(0)
         column.addLayout(header)
         column.addWidget(self.chat_view, 1)
@@ -181,7 +200,7 @@ class QuickAskWindow(QWidget):
 
     def _prepare(self) -> None:
         """Do now what the first show would otherwise do: polish, lay out, make the X window."""
-        self.setFixedWidth(WIDTH)
+        self.setFixedWidth(WIDTH + 2 * self.frame.margin)
         self.ensurePolished()
         self._fit_height()
         self.winId()  # the native window exists before the first summon
@@ -243,21 +262,23 @@ class QuickAskWindow(QWidget):
             self.composer.set_text(f"{text}\n\n")
 
     def _place(self) -> None:
+        """Open on the screen the user is on, centred for the panel's full (answer) height,
+        so that growing downward later keeps the input where it was."""
         screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
         area: QRect = screen.availableGeometry()
-        self.setFixedWidth(min(WIDTH, int(area.width() * _SCREEN_SHARE)))
-        self._fit_height()
-        tallest = min(ANSWER_HEIGHT, int(area.height() * _SCREEN_SHARE))
-        # Centred for its full (answer) height, so growing never moves the input off screen.
+        margin = self.frame.margin
+        self.setFixedWidth(min(WIDTH + 2 * margin, int(area.width() * _SCREEN_SHARE)))
+        tallest = min(ANSWER_HEIGHT + 2 * margin, int(area.height() * _SCREEN_SHARE))
         x = area.left() + (area.width() - self.width()) // 2
         y = area.top() + (area.height() - tallest) // 2
-        self.move(QPoint(x, y))
+        self._anchor = QPoint(x, y)
+        self._fit_height()
 
     def _fit_height(self) -> None:
         screen = self.screen()
         limit = int(screen.availableGeometry().height() * _SCREEN_SHARE) if screen else 800
         if not self.chat_view.isHidden():
-            self.setFixedHeight(min(ANSWER_HEIGHT, limit))
+            wanted = min(ANSWER_HEIGHT + 2 * self.frame.margin, limit)
         else:
             column = self._column
             column.activate()
@@ -267,7 +288,36 @@ class QuickAskWindow(QWidget):
                 if column.hasHeightForWidth()
                 else column.sizeHint().height()
             )
-            self.setFixedHeight(min(max(wanted, column.sizeHint().height()), limit))
+            wanted = min(max(wanted, column.sizeHint().height()), limit)
+        self._set_height(wanted)
+
+    def _set_height(self, height: int) -> None:
+        """Grow or shrink downward from where the panel opened; where the screen ends, move
+        up only as much as needed (the chat view scrolls inside). Position and size go to the
+        window system together: a size alone let some window managers (Openbox) place the
+        frameless window anew, at the screen's top-left corner."""
+        # Where it is now (a window manager may have let the user move it), else where
+        # `_place` is about to open it.
+        anchor = self.pos() if self.isVisible() else self._anchor
+        screen = self.screen()
+        if anchor is None or screen is None:
+            self.setFixedHeight(height)
+            return
+        area = screen.availableGeometry()
+        height = min(height, area.height())
+        top = max(area.top(), min(anchor.y(), area.bottom() + 1 - height))
+        left = max(area.left(), min(anchor.x(), area.right() + 1 - self.width()))
+        # Loosen the fixed height first, or setGeometry would be held to the old one.
+        self.setMinimumHeight(0)
+        self.setMaximumHeight(_QWIDGETSIZE_MAX)
+        self.setGeometry(left, top, self.width(), height)
+        self.setFixedHeight(height)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setClipRegion(event.region())
+        self.frame.paint(painter, self.size(), self.palette())
+        painter.end()
 
     def _on_chat_conversation_opened(self, conversation_id: ConversationId | None) -> None:
         self.chat_view.setVisible(conversation_id is not None)
