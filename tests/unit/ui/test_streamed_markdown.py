@@ -27,6 +27,7 @@ PIECES = {
     "heading": "## A heading\n",
     "quoted_list": "> 1. first\n> 2. second\n",
     "nested": "- a\n  1. x\n  2. y\n- b\n",
+    "code_in_list": "1. run\n   ```sh\n   make\n   ```\n2. then\n",
 }
 SEQUENCES = [
     ("table", "quote", "numbered"),  # issue 17: stray "1." markers until reopened
@@ -39,6 +40,8 @@ SEQUENCES = [
     ("quote", "paragraph", "table"),
     ("numbered", "code", "bullets"),
     ("heading", "nested", "quote"),
+    ("paragraph", "quoted_list", "table"),
+    ("code_in_list", "quote", "numbered"),
 ]
 Block = tuple[str, tuple[str, int, int] | None, bool, float, float, int]
 
