@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QWidget
 
 from kibitz.core.errors import StoreError
 from kibitz.core.store import Store, StoreWatcher
-from kibitz.core.types import Changes
+from kibitz.core.types import ChangeKind, Changes
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class StoreWatch(QObject):
         self._timer.timeout.connect(self.poll)
         self._timer.start(self._interval())
         window.installEventFilter(self)
+        self.poll()  # the baseline, read now: what changes from here on is told apart
 
     @property
     def interval_ms(self) -> int:
@@ -104,7 +105,10 @@ class StoreWatch(QObject):
         for changes in found:
             self._store.announce(changes)
         if found:
-            log.debug("changes made elsewhere: %s", found)
+            made = [c for c in found if c.kind is ChangeKind.CREATED]
+            if made:
+                log.info("conversations new since the last look: %s", made[0].conversation_ids)
+            log.debug("changes made by another program: %s", found)
             self.changes_arrived.emit(found)
         if self._again:
             self._again = False
