@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
             store,
             self.sidebar.trash_view,
             self.notices.show_notice,
+            executor,
             self,
             on_gone=self._discard_drafts,
             on_restored=self.sidebar.pick_conversation,

@@ -201,6 +201,8 @@ def test_delete_for_good_takes_the_chosen_ones_out_of_the_file(
     view = open_trash(qtbot, window)
     select(view, TITLES[0], TITLES[1])
     qtbot.mouseClick(button(view, "Delete for good"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.trash_controller.busy, timeout=10_000)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 2, timeout=10_000)
     assert rows(view.list_view) == [TITLES[3], TITLES[2]]
     assert window.notices.current is not None
     assert window.notices.current.text == "Deleted 2 conversations for good"
@@ -231,6 +233,7 @@ def test_empty_trash_asks_first_then_removes_every_row_from_the_file(
     question = the_question(qtbot)
     confirm = next(b for b in question.buttons() if b.text() == EMPTY_BUTTON)
     qtbot.mouseClick(confirm, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.trash_controller.busy, timeout=10_000)
     qtbot.waitUntil(lambda: view.model.rowCount() == 0, timeout=10_000)
     assert stored_titles(paths.database) == {"Still here"}
     assert stored_messages(paths.database) == 2

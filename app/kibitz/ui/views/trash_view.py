@@ -78,6 +78,7 @@ class TrashView(QWidget):
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Trash")
+        self._busy = False
         # The view first, and its model as its child (see Sidebar: the view must not outlive it).
         self._list = PlaceholderListView(self)
         self._model = ConversationListModel(store, self._list, trash=True)
@@ -175,13 +176,18 @@ class TrashView(QWidget):
         if ids:
             signal.emit(ids)
 
+    def set_busy(self, busy: bool) -> None:
+        """While a delete for good runs on the worker thread: no second one meanwhile."""
+        self._busy = busy
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
-        chosen = bool(self._list.selectionModel().selectedRows())
+        chosen = bool(self._list.selectionModel().selectedRows()) and not self._busy
         filled = self._model.rowCount() > 0
         for action in (self._restore, self._delete):
             action.setEnabled(chosen)
             action.setVisible(filled)  # an empty Trash says so, without greyed-out buttons
-        self._empty.setEnabled(filled)
+        self._empty.setEnabled(filled and not self._busy)
 
     def _on_list_context_menu_requested(self, pos: QPoint) -> None:
         index = self._list.indexAt(pos)
