@@ -20,6 +20,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QListView, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 from tests.support.main_window import shown_window
+from tests.support.store_faults import READ_ONLY, TOLD, read_only
 
 from kibitz.core.drafts import Draft, DraftStore, conversation_key
 from kibitz.core.paths import AppPaths, resolve_paths
@@ -242,6 +243,30 @@ def test_empty_trash_asks_first_then_removes_every_row_from_the_file(
     assert window.sidebar._trash_entry.count == 0
     assert window.notices.current is not None
     assert window.notices.current.text == "Deleted 4 conversations for good"
+
+
+def test_a_store_that_refuses_tells_with_retry_and_keeps_the_trash(
+    qtbot: QtBot, window: MainWindow, store: Store, clock: Clock, paths: AppPaths
+) -> None:
+    trash_some(store, clock)
+    view = open_trash(qtbot, window)
+    with read_only(store):
+        window.trash_controller.empty()  # what Empty Trash does once confirmed
+        qtbot.waitUntil(lambda: not window.trash_controller.busy, timeout=10_000)
+    notice = window.notices.current
+    assert notice is not None
+    headline, hint = TOLD[READ_ONLY]
+    assert notice.text.startswith(f"Could not empty the Trash. {headline}")
+    assert hint in notice.text
+    assert notice.action_text == "Retry"
+    assert len(stored_titles(paths.database)) == 5
+    assert view.model.rowCount() == 4
+    assert button(view, "Empty Trash").isEnabled()  # not left waiting
+
+    assert notice.on_action is not None
+    notice.on_action()  # the folder is writable again
+    qtbot.waitUntil(lambda: view.model.rowCount() == 0, timeout=10_000)
+    assert stored_titles(paths.database) == {"Still here"}
 
 
 def test_the_trash_model_passes_the_model_tester(
