@@ -7,7 +7,6 @@ Store once it has closed) and what it showed (screenshots in $KIBITZ_TEST_SCREEN
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -257,17 +256,6 @@ def test_delete_key_deletes_the_conversation_and_ctrl_z_brings_it_back(
     assert by_id[keep].user_texts == ["Keep this one"]
     assert by_id[throw].user_texts == ["Throw this one away", "Glad it is back"]
     assert by_id[throw].conversation.deleted_at is None
-
-
-@pytest.fixture
-def clean_keyring() -> Iterator[KeyringSecretStore]:
-    """The test session's throwaway keyring, without a key for the default provider."""
-    store = KeyringSecretStore()
-    store.delete_key("default")
-    try:
-        yield store
-    finally:
-        store.delete_key("default")
 
 
 @pytest.mark.keyring

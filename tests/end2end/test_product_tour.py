@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from kibitz.core.secrets import KeyringSecretStore
 from tests.end2end.app_driver import (
     RunningApp,
     Screenshot,
@@ -22,6 +23,7 @@ from tests.end2end.app_driver import (
     find_window,
     grab,
     messages,
+    query,
     running_app,
     wait_for,
     window_geometry,
@@ -88,25 +90,29 @@ def test_tour_of_the_states(
 ) -> None:
     app = tour
     _shot(app, "empty", scheme)
+    _x, _y, width, height = app.geometry
 
-    # Streaming: photographed while the words arrive.
-    fake_openai.script(Reply(words=120, chars_per_sec=SLOW))
-    app.send("Tell me a story about a lighthouse")
-    wait_for(lambda: _reply_count(basedir) == 1, "the reply to start")
-    wait_for(
-        lambda: any(len(m["content"] or "") > 40 for m in messages(basedir)),
-        "some of the reply",
-    )
-    _shot(app, "streaming", scheme)
+    # The model picker, opened from the keyboard before the first message.
+    windows = len(_visible(app, ".*"))
+    app.key("ctrl+shift+m")
+    wait_for(lambda: len(_visible(app, ".*")) > windows, "the model menu (a popup window)")
+    _shot(app, "model-picker", scheme)
     app.key("Escape")
-    wait_for(lambda: _reply_count(basedir, "streaming") == 0, "the stop")
+    wait_for(lambda: len(_visible(app, ".*")) == windows, "the model menu to close")
 
-    # Reasoning, then its answer with a table and a list.
-    fake_openai.script(Reply(reasoning=REASONING, text=ANSWER, chars_per_sec=600))
-    app.key("ctrl+n")
+    # Reasoning, then its answer with a table and a list; the title request comes next.
+    fake_openai.script(
+        Reply(reasoning=REASONING, text=ANSWER, chars_per_sec=600),
+        Reply(text="Light from the Sun"),
+    )
     app.send("How long does light take from the Sun?")
     wait_for(lambda: _reply_count(basedir, "complete") >= 1, "the reasoning reply")
+    wait_for(lambda: len(fake_openai.chat_requests) >= 2, "the title request")
     _shot(app, "reasoning", scheme)
+
+    # The pointer over the reply: its actions show.
+    _move(app, width // 2, 190)
+    _shot(app, "hover-actions", scheme)
 
     # An error with the server's own words (Details) and Retry.
     fake_openai.script(Fault.quota())
@@ -115,16 +121,11 @@ def test_tour_of_the_states(
     _shot(app, "error", scheme)
 
     # Japanese, Chinese, Korean and emoji drawn with the installed fonts.
-    fake_openai.script(Reply(text=CJK_REPLY, chars_per_sec=4000))
+    fake_openai.script(Reply(text=CJK_REPLY, chars_per_sec=4000), Reply(text="Hello in Asia"))
     app.key("ctrl+n")
     app.send("Say hello in Japanese, Chinese and Korean")
     wait_for(lambda: _reply_count(basedir, "complete") >= 2, "the CJK reply")
     _shot(app, "cjk-emoji", scheme)
-
-    # Hover: the message's actions appear under the pointer.
-    _x, _y, w, h = app.geometry
-    xdotool(app.env, "mousemove", "--window", str(app.window), str(w * 2 // 3), str(h // 3))
-    _shot(app, "hover-actions", scheme)
 
     # Help: the shortcuts, a window of its own.
     app.key("F1")
@@ -134,9 +135,65 @@ def test_tour_of_the_states(
     )
     _lightness_matches(shot, scheme)
     app.key("Escape")
+    wait_for(lambda: not _visible(app, "Keyboard shortcuts"), "the shortcuts to close")
+    xdotool(app.env, "windowfocus", "--sync", str(app.window))
+
+    # The Trash, with the CJK conversation moved there.
+    app.click(100, 114)  # the first row of the list: the newest conversation
+    app.key("Delete")
+    wait_for(
+        lambda: any(c["deleted_at"] for c in query(basedir, "SELECT * FROM conversations")),
+        "the delete",
+    )
+    app.click(40, height - 22)  # the Trash entry at the foot of the sidebar
+    _shot(app, "trash", scheme)
+    app.key("Escape")
+
+    # Streaming: photographed while the words arrive, then stopped.
+    fake_openai.script(Reply(words=120, chars_per_sec=SLOW))
+    app.key("ctrl+n")
+    app.send("Tell me a story about a lighthouse")
+    wait_for(lambda: _reply_count(basedir, "streaming") == 1, "the reply to start")
+    wait_for(
+        lambda: any(
+            len(m["content"] or "") > 40 for m in messages(basedir) if m["status"] == "streaming"
+        ),
+        "some of the reply",
+    )
+    _shot(app, "streaming", scheme)
+    app.key("Escape")
+    wait_for(lambda: _reply_count(basedir, "streaming") == 0, "the stop")
 
     assert app.close() == 0, app.output
     assert "Traceback" not in app.output, app.output
+
+
+def _visible(app: RunningApp, title: str) -> list[int]:
+    found = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--all", "--pid", str(app.proc.pid), "--name",
+         f"^{title}$"],
+        env=app.env, capture_output=True, text=True, timeout=10,
+    )  # fmt: skip
+    return [int(w) for w in found.stdout.split()]
+
+
+def _move(app: RunningApp, x: int, y: int) -> None:
+    xdotool(app.env, "mousemove", "--window", str(app.window), str(x), str(y))
+
+
+@pytest.mark.keyring
+def test_welcome_without_a_key(
+    basedir: Path, tmp_path: Path, scheme: str, clean_keyring: KeyringSecretStore
+) -> None:
+    write_settings(basedir, f'[ui]\ntheme = "{scheme}"\n')
+    log = basedir / "logs" / "kibitz.log"
+    with running_app(basedir, display_env(key=None), tmp_path / "logs") as app:
+        wait_for(
+            lambda: log.exists() and "welcome pane asks for one" in log.read_text("utf-8"),
+            "the set-up check",
+        )
+        _shot(app, "welcome", scheme)
+        assert app.close() == 0, app.output
 
 
 # A window of another application, for quick ask to open over.
