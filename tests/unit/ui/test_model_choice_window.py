@@ -103,7 +103,11 @@ async def test_a_model_picked_before_the_first_message_is_the_one_asked(
     window.new_chat()
     assert window.chat.conversation_id is None
     assert window.composer.model_text == "o3-mini · fake"
-    assert window._settings().defaults.model == "o3-mini"
+    # The defaults stay: a conversation that follows them (made by the CLI, say) keeps its model.
+    assert window._settings().defaults.model == MODEL
+    from_cli = store.create_conversation("Made by kibitz ask")
+    window.chat.open_conversation(from_cli.id)
+    assert window.composer.model_text.startswith(f"{MODEL} · ")
     await window.chat.aclose()
 
 

@@ -3,9 +3,10 @@ the composer's model button, and its reasoning effort.
 
 A pick is stored as the conversation's own provider and model (as its settings window stores
 them); in a new chat it is held until the first message makes the conversation, which then
-starts with it. Every pick also becomes the model for new chats (`defaults.model`, and the
-profile in use), so the next new chat starts with the last model picked; a conversation made
-here keeps its provider and model from then on, whatever later chats pick.
+starts with it. The last pick is also remembered (`last-model.json` in the cache folder, kept
+across restarts) so the next new chat in the window starts with it; the settings' defaults are
+left alone, so conversations that follow them (quick ask's, the CLI's, older ones) keep their
+model. A conversation made here keeps its provider and model from then on.
 
 The menu lists every provider profile's models: the cached list at once, then the server's,
 fetched in the background (a server that cannot be reached leaves the cached list, said so
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -53,6 +55,7 @@ log = logging.getLogger(__name__)
 
 LOADING = "loading…"
 OFFLINE = "offline – cached list"
+LAST_PICK_FILE = "last-model.json"  # in the cache folder
 _LIST_TIMEOUT_S = 20.0
 
 
@@ -106,8 +109,10 @@ class ModelChoiceController(QObject):
         """The provider and model the next message of the open conversation goes to."""
         settings = self._settings()
         if self._conversation is None:
-            return self._pending or ChosenModel(
-                _default_provider(settings), settings.defaults.model
+            return (
+                self._pending
+                or self._last_pick()
+                or ChosenModel(_default_provider(settings), settings.defaults.model)
             )
         try:
             conversation = self._store.get_conversation(self._conversation)
@@ -184,15 +189,28 @@ class ModelChoiceController(QObject):
         self.refresh()
 
     def _remember(self, choice: ChosenModel) -> None:
-        """The next new chat starts with this model (on this provider)."""
+        """The next new chat in the window starts with this model (on this provider)."""
+        path = self._cache_dir / LAST_PICK_FILE
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(
+                json.dumps({"provider": choice.provider, "model": choice.model}), "utf-8"
+            )
+        except OSError as exc:  # harmless: new chats start with the defaults instead
+            log.warning("could not remember the model picked: %s", exc)
+
+    def _last_pick(self) -> ChosenModel | None:
+        """The last model picked, while its provider still exists."""
+        try:
+            data = json.loads((self._cache_dir / LAST_PICK_FILE).read_text("utf-8"))
+            provider, model = str(data["provider"]), str(data["model"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
         settings = self._settings()
-        updated = settings.with_value("defaults.model", choice.model)
-        if settings.providers.profile(choice.provider) is not None:
-            updated = updated.with_value("providers.active", choice.provider)
-        if updated != settings:
-            failed = self._settings.update(updated)
-            if failed is not None:
-                self._notify(error_notice(failed, "remember that model for new chats"))
+        known = settings.providers.profile(provider) is not None
+        if not model or not (known or provider == _default_provider(settings)):
+            return None
+        return ChosenModel(provider, model)
 
     def _stored_provider(self, provider: str) -> str | None:
         return provider if self._settings().providers.profile(provider) is not None else None
