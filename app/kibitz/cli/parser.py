@@ -45,6 +45,29 @@ def _conversation_id(text: str) -> int:
         ) from None
 
 
+def _add_trash_command(sub: Any, common: list[argparse.ArgumentParser]) -> None:
+    # 30: TRASH_DAYS, written out to keep the store's imports off every start (a test compares).
+    trash = sub.add_parser(
+        "trash",
+        parents=common,
+        help="list, restore or empty the Trash of deleted conversations",
+        description="Deleted conversations wait in the Trash for 30 days before they are "
+        "deleted for good. Without an option, list them.",
+    )
+    action = trash.add_mutually_exclusive_group()
+    action.add_argument(
+        "--restore",
+        nargs="+",
+        type=_conversation_id,
+        metavar="ID",
+        help="put conversations back in the list (ids from `kibitz trash`)",
+    )
+    action.add_argument(
+        "--empty", action="store_true", help="delete everything in the Trash for good"
+    )
+    trash.add_argument("--json", action="store_true", help="list as JSON instead of a table")
+
+
 def _global_options(suppress: bool) -> argparse.ArgumentParser:
     """--basedir and --verbose, accepted before and after the subcommand."""
     common = argparse.ArgumentParser(add_help=False)
@@ -154,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     lst = sub.add_parser("list", parents=common, help="list stored conversations")
     lst.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    _add_trash_command(sub, common)
 
     add_transfer_commands(sub, common, _conversation_id)
 
