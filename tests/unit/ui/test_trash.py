@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QItemSelectionModel, Qt
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QListView, QMessageBox, QPushButton
+from PySide6.QtGui import QContextMenuEvent, QPalette
+from PySide6.QtWidgets import QApplication, QListView, QMenu, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 from tests.support.main_window import shown_window
 from tests.support.store_faults import READ_ONLY, TOLD, read_only
@@ -243,6 +243,33 @@ def test_empty_trash_asks_first_then_removes_every_row_from_the_file(
     assert window.sidebar._trash_entry.count == 0
     assert window.notices.current is not None
     assert window.notices.current.text == "Deleted 4 conversations for good"
+
+
+def test_the_context_menu_restores_or_deletes_the_row_under_the_pointer(
+    qtbot: QtBot, window: MainWindow, store: Store, clock: Clock, paths: AppPaths
+) -> None:
+    trash_some(store, clock)
+    view = open_trash(qtbot, window)
+
+    def choose(title: str, text: str) -> None:
+        list_view = view.list_view
+        pos = list_view.visualRect(view.model.index(rows(list_view).index(title))).center()
+        event = QContextMenuEvent(
+            QContextMenuEvent.Reason.Mouse, pos, list_view.viewport().mapToGlobal(pos)
+        )
+        QApplication.sendEvent(list_view.viewport(), event)
+        menu = QApplication.activePopupWidget()
+        assert isinstance(menu, QMenu)
+        labels = [a.text() for a in menu.actions() if not a.isSeparator()]
+        assert labels == ["Restore", "Delete for good"]
+        action = next(a for a in menu.actions() if a.text() == text)
+        qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
+
+    choose(TITLES[1], "Restore")
+    assert TITLES[1] in live_titles(window)
+    choose(TITLES[0], "Delete for good")
+    qtbot.waitUntil(lambda: TITLES[0] not in stored_titles(paths.database), timeout=10_000)
+    qtbot.waitUntil(lambda: rows(view.list_view) == [TITLES[3], TITLES[2]], timeout=10_000)
 
 
 def test_a_store_that_refuses_tells_with_retry_and_keeps_the_trash(
