@@ -1,4 +1,9 @@
-"""What the window needs for its first frame loads no heavy library (they cost start-up time)."""
+"""What the window needs for its first frame loads no heavy library (they cost start-up time).
+
+The first frame is the conversation list and the composer (kibitz.ui.main_window built with
+`deferred=True`); the chat view, its controller with the chat engine, tool servers, the event
+loop (asyncio, qasync), quick ask, the tray and the hotkey come once it is painted.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,56 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("openai", "markdown", "pygments")
-# bootstrap defers its Qt imports into run_gui(), so importing it alone would not load the window:
-# the window module and the loop come along, as they do before the first frame is painted.
-FIRST_FRAME = ("kibitz.ui.bootstrap", "kibitz.ui.main_window", "qasync")
+HEAVY = (
+    "openai",
+    "markdown",
+    "pygments",
+    "mcp",
+    "httpx",
+    "nh3",
+    "asyncio",
+    "qasync",
+    "PySide6.QtNetwork",
+    "kibitz.core.conversation",
+    "kibitz.core.render",
+    "kibitz.core.tools",
+    "kibitz.ui.chat_controller",
+    "kibitz.ui.views.chat_view",
+    "kibitz.ui.tools",
+    "kibitz.ui.quick_ask",
+    "kibitz.ui.tray",
+    "kibitz.ui.hotkey",
+    "kibitz.ui.desktop",
+)
+# What `kibitz` imports before its window's first frame: the entry point's own, then
+# kibitz.ui.bootstrap's (inside run_gui, so importing the module alone would not load them).
+FIRST_FRAME = (
+    "kibitz.__main__",
+    "kibitz.cli.parser",
+    "kibitz.ui.instance",
+    "kibitz.ui.bootstrap",
+    "kibitz.ui.app.first_frame",
+    "kibitz.core.secrets",
+    "kibitz.ui.app.crash",
+    "kibitz.ui.app.notices",
+    "kibitz.ui.app.store_upgrade",
+    "kibitz.ui.app_settings",
+    "kibitz.ui.collector",
+    "kibitz.ui.main_window",
+    "kibitz.ui.notify",
+    "kibitz.ui.style",
+    "kibitz.ui.tasks",
+    "kibitz.ui.app_icon",
+)
 
 _PROBE = """
 import importlib, json, sys
 first_frame, heavy = sys.argv[1].split(","), tuple(sys.argv[2].split(","))
 for name in first_frame:
     importlib.import_module(name)
-print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in heavy)))
+print(json.dumps(sorted(
+    m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in heavy)
+)))
 """
 
 

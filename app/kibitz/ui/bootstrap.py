@@ -1,8 +1,11 @@
 """The composition root of the app: QApplication, the qasync loop, services and the window.
 
-Only what the first frame needs is imported before the window shows; openai, markdown and
-pygments load later (openai in the background once the user starts typing, the others on
-the first render of a message).
+Only what the first frame needs is imported before the window shows (the conversation list
+and the composer, kibitz.ui.main_window); the chat view, its controller and the chat engine,
+tool servers and Settings are built once that frame is painted, then quick ask, the tray and the
+hotkey, all before the event loop takes the first key (kibitz.ui.app.first_frame). openai,
+markdown and pygments load later still (openai in the background once the user starts typing,
+the others on the first render of a message).
 """
 
 from __future__ import annotations
@@ -38,8 +41,12 @@ def run_gui(
     `on_started` (the smoke test, kibitz.ui.smoke) is called once everything is built and the
     event loop is set, just before it runs.
     """
+    from kibitz.ui.app.first_frame import READY, StartupLog
+
+    startup = StartupLog()
     # qasync picks the first Qt binding it finds installed unless told which one we use.
     os.environ.setdefault("QT_API", "pyside6")
+    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -92,7 +99,7 @@ def run_gui(
     runner = TaskRunner()
     settings = SettingsHolder(loaded.settings, paths.settings_file)
     secrets = SessionSecretStore(KeyringSecretStore())
-    window = MainWindow(store, paths, settings, secrets, runner, executor)
+    window = MainWindow(store, paths, settings, secrets, runner, executor, deferred=True)
     notices.attach(window.notices.show_notice, window.notices)
     for problem in (store.recovered, loaded.error):
         if problem is not None:
@@ -106,14 +113,34 @@ def run_gui(
 
     runner.failed.connect(on_runner_failed)
     settings.changed.connect(lambda s: apply_theme(app, s.ui.theme))
+    # The HTTP client (openai: ~0.35 s and ~40 MB) loads while the user types the first
+    # question, not at start-up: an idle window stays light.
+    window.composer.typing_started.connect(lambda: executor.submit(warm_up, settings))
     if args.tray:  # start at login: in the tray, where there is one
         from kibitz.ui.tray import tray_available
 
         args.tray = tray_available()
+    # Closed before the event loop runs (the first frame's events include the window manager's):
+    # the loop then ends as soon as it starts.
+    closed_early: list[bool] = []
+    app.lastWindowClosed.connect(lambda: closed_early.append(True))
     if not args.tray:
+        from kibitz.ui.app.first_frame import USABLE, describe_first_frame, paint_first_frame
+
         window.show()
-    # Map and paint the window now; the event loop machinery (asyncio, qasync) loads after.
-    app.processEvents()
+        # Map and paint the window now; the rest of it, then the event loop machinery
+        # (asyncio, qasync), quick ask, the tray and the hotkey after. Keys typed meanwhile
+        # wait in the queue for the composer, which has the focus already.
+        paint_first_frame(window)
+        startup.mark(
+            USABLE,
+            describe_first_frame(
+                window.sidebar.conversation_model.rowCount(),
+                window.focusWidget(),
+                window.composer,
+            ),
+        )
+    window.finish_start()
     window.start_background_work()
 
     import asyncio
@@ -137,15 +164,16 @@ def run_gui(
     desktop.start()
     if args.quick_ask:
         desktop.handle_command(command_for(quick_ask=True))
-    # The HTTP client (openai: ~0.35 s and ~40 MB) loads while the user types the first
-    # question, not at start-up: an idle window stays light.
-    window.composer.typing_started.connect(lambda: executor.submit(warm_up, settings))
     try:
         with loop:
+            # Marked once the loop runs: the keys that waited are handled from here on.
+            QTimer.singleShot(0, lambda: startup.mark(READY))
             if on_started is not None:
                 on_started(window, desktop)
             finished = asyncio.Event()
             app.lastWindowClosed.connect(finished.set)
+            if closed_early:
+                finished.set()
             desktop.quit_requested.connect(finished.set)
             loop.run_until_complete(finished.wait())
             # Stop replies cleanly (partial text marked interrupted, streams closed).

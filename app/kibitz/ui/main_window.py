@@ -1,9 +1,18 @@
-"""The main window: the conversation sidebar beside the chat pane (view, composer, notices)."""
+"""The main window: the conversation sidebar beside the chat pane (view, composer, notices).
+
+Built in two steps so that the first frame comes soon: the constructor makes what that frame
+shows (the conversation list, the composer, the welcome pane, the menus) and `finish_start`
+the rest (the chat view, its controller and the chat engine, tool servers, Settings), whose
+imports cost more than the window itself. The app shows the window between the two, before
+its event loop runs, so no key or click reaches a window that is not complete: typed keys
+wait in the queue and land in the composer, Enter sends through the finished controller.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -19,34 +28,26 @@ from PySide6.QtWidgets import (
 )
 
 from kibitz import APP_NAME
-from kibitz.core.drafts import DraftStore, conversation_key
+from kibitz.core.drafts import conversation_key
 from kibitz.core.errors import Action, KibitzError
 from kibitz.core.paths import AppPaths
 from kibitz.core.secrets import SessionSecretStore
 from kibitz.core.store import Store
-from kibitz.core.tools import ServerState, ServerStatus
 from kibitz.core.types import ChangeKind, Changes, ConversationId, MessageId
 from kibitz.ui.app_settings import SettingsHolder
-from kibitz.ui.attachments.drops import FileDrops
-from kibitz.ui.attachments.media import MediaServices
-from kibitz.ui.chat_controller import ChatController
-from kibitz.ui.controllers.model_choice import ModelChoiceController
 from kibitz.ui.controllers.sidebar_controller import SidebarController
 from kibitz.ui.controllers.store_watch import StoreWatch
-from kibitz.ui.controllers.tool_offer import ToolOffer
 from kibitz.ui.controllers.trash_controller import TrashController
 from kibitz.ui.controllers.zoom import ConversationZoom
 from kibitz.ui.notify import Notice, NoticeBar
-from kibitz.ui.settings.context import SettingsContext
-from kibitz.ui.settings.opener import SettingsOpener
-from kibitz.ui.setup_controller import SetupController
 from kibitz.ui.tasks import TaskRunner
-from kibitz.ui.tools.service import ToolService
 from kibitz.ui.transfer_actions import TransferActions
-from kibitz.ui.views.chat_view import ChatView
 from kibitz.ui.views.composer import Composer, ComposerValue
 from kibitz.ui.views.sidebar import Sidebar
 from kibitz.ui.views.welcome import WelcomePane
+
+if TYPE_CHECKING:
+    from kibitz.core.tools import ServerStatus
 
 _COLUMN_WIDTH = 800  # the composer lines up with the chat view's readable column
 DRAFTS = "drafts"  # under the data folder
@@ -62,7 +63,11 @@ class MainWindow(QMainWindow):
         secrets: SessionSecretStore,
         runner: TaskRunner,
         executor: Executor,
+        *,
+        deferred: bool = False,
     ) -> None:
+        """`deferred`: build only what the first frame shows; `finish_start()` builds the
+        rest (the app calls it once that frame is painted). Without, the window is complete."""
         super().__init__()
         self.setWindowTitle(APP_NAME)
         self.setObjectName("MainWindow")
@@ -91,14 +96,12 @@ class MainWindow(QMainWindow):
             on_restored=self.sidebar.pick_conversation,
         )
         self._executor = executor
-        # Attachments: the worker, thumbnails (cached on disk), shared with quick ask.
-        self.media = MediaServices(store, paths.cache_dir, self)
-        self.chat_view = ChatView(store, thumbnails=self.media.thumbnails)
+        self._secrets = secrets
+        self._complete = False  # finish_start() has run
         self.composer = Composer()
         self.welcome = WelcomePane()
         self._stack = QStackedWidget()
         self._stack.addWidget(self.welcome)
-        self._stack.addWidget(self.chat_view)
 
         composer_row = QHBoxLayout()
         composer_row.setContentsMargins(16, 0, 16, 0)
@@ -123,6 +126,53 @@ class MainWindow(QMainWindow):
         self._splitter.setSizes([270, 930])
         self.setCentralWidget(self._splitter)
 
+        self.transfer = TransferActions(
+            store,
+            executor,
+            runner,
+            self.notices.show_notice,
+            self,
+            lambda: self.chat.conversation_id,
+        )
+        self._settings = settings
+        self.zoom = ConversationZoom(settings, self.notices.show_notice)
+        # Words for the quick-ask hotkey's state, from the hotkey service once it runs.
+        self._hotkey_status: Callable[[], str] = str
+        self._quick_ask_command = "kibitz --quick-ask"
+        self._apply_settings()
+        settings.changed.connect(self._apply_settings)
+        self._add_actions()
+        self._restore_geometry()
+        self._show_pane(None)
+        # Else the first widget in tab order (New chat) has focus and the first keys are lost.
+        self.composer.focus_input()
+        if not deferred:
+            self.finish_start()
+
+    def finish_start(self) -> None:
+        """Build what the first frame does not show: the chat view and its controller (with
+        the chat engine), attachments, tool servers, setup, Settings. Once only."""
+        if self._complete:
+            return
+        # Here, not at the top: these imports cost more than the window they follow.
+        from kibitz.core.drafts import DraftStore
+        from kibitz.ui.attachments.drops import FileDrops
+        from kibitz.ui.attachments.media import MediaServices
+        from kibitz.ui.chat_controller import ChatController
+        from kibitz.ui.controllers.model_choice import ModelChoiceController
+        from kibitz.ui.controllers.tool_offer import ToolOffer
+        from kibitz.ui.settings.context import SettingsContext
+        from kibitz.ui.settings.opener import SettingsOpener
+        from kibitz.ui.setup_controller import SetupController
+        from kibitz.ui.tools.service import ToolService
+        from kibitz.ui.views.chat_view import ChatView
+
+        store, paths, settings, secrets = self._store, self._paths, self._settings, self._secrets
+        runner, executor = self._runner, self._executor
+        # Attachments: the worker, thumbnails (cached on disk), shared with quick ask.
+        self.media = MediaServices(store, paths.cache_dir, self)
+        self.chat_view = ChatView(store, thumbnails=self.media.thumbnails)
+        self._stack.addWidget(self.chat_view)
         self._drafts = DraftStore(paths.data_dir / DRAFTS, load_blob=store.blob)
         # The MCP servers, shared with quick ask and Settings; nothing starts until needed.
         self.tools = ToolService(settings, secrets, runner, self)
@@ -155,19 +205,6 @@ class MainWindow(QMainWindow):
         self.setup = SetupController(
             self.welcome, settings, secrets, runner, executor, self.notices.show_notice
         )
-        self.transfer = TransferActions(
-            store,
-            executor,
-            runner,
-            self.notices.show_notice,
-            self,
-            lambda: self.chat.conversation_id,
-        )
-        self._settings = settings
-        self.zoom = ConversationZoom(settings, self.notices.show_notice)
-        # Words for the quick-ask hotkey's state, from the hotkey service once it runs.
-        self._hotkey_status: Callable[[], str] = str
-        self._quick_ask_command = "kibitz --quick-ask"
         self.settings_windows = SettingsOpener(
             SettingsContext(
                 settings,
@@ -183,14 +220,9 @@ class MainWindow(QMainWindow):
             store,
             self,
         )
+        self._complete = True
         self._apply_settings()
-        settings.changed.connect(self._apply_settings)
         self._connect()
-        self._add_actions()
-        self._restore_geometry()
-        self._show_pane(None)
-        # Else the first widget in tab order (New chat) has focus and the first keys are lost.
-        self.composer.focus_input()
 
     # -- wiring ---------------------------------------------------------------------------------
 
@@ -244,15 +276,17 @@ class MainWindow(QMainWindow):
         file_menu.addAction(
             action("C&onversation settings…", "Ctrl+Shift+,", self.open_conversation_settings)
         )
-        file_menu.addAction(action("Choose the &model…", "Ctrl+Shift+M", self.models.show_menu))
+        file_menu.addAction(
+            action("Choose the &model…", "Ctrl+Shift+M", lambda: self.models.show_menu())
+        )
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(action("&Search conversations", "Ctrl+K", self.sidebar.focus_search))
-        view_menu.addAction(action("Stop the reply", "Esc", self.chat.stop))
+        view_menu.addAction(action("Stop the reply", "Esc", lambda: self.chat.stop()))
         view_menu.addSeparator()
         view_menu.addAction(
-            action("&Regenerate the last reply", "Ctrl+R", self.chat.regenerate_last)
+            action("&Regenerate the last reply", "Ctrl+R", lambda: self.chat.regenerate_last())
         )
         view_menu.addAction(
             action("Previous version of the last reply", "Alt+Left",
@@ -307,7 +341,7 @@ class MainWindow(QMainWindow):
         font = QApplication.font()
         if ui.font_size is not None:
             font.setPointSize(ui.font_size)
-        for widget in (self.chat_view, self.composer):
+        for widget in (self.chat_view, self.composer) if self._complete else (self.composer,):
             if widget.font() != font:
                 widget.setFont(font)
 
@@ -453,6 +487,8 @@ class MainWindow(QMainWindow):
     def _on_tools_status_changed(self, status: ServerStatus) -> None:
         """A tool server that fails is said so once per failure, never silently left out;
         its button opens Settings → Tools at that server (the whole error and its stderr)."""
+        from kibitz.core.tools import ServerState
+
         if status.state is not ServerState.FAILED:
             if status.state is not ServerState.STARTING:  # a retry that fails again is old news
                 self._told_failures.pop(status.name, None)
