@@ -15,6 +15,7 @@ from kibitz.core.store.blobs import BlobsMixin
 from kibitz.core.store.conversations import ConversationsMixin
 from kibitz.core.store.database import Database
 from kibitz.core.store.imports import ImportMixin
+from kibitz.core.store.openers import OpenersLock
 from kibitz.core.store.schema import MIGRATIONS, Migration, MigrationProgress, pending_migrations
 from kibitz.core.store.search import SearchMixin
 from kibitz.core.store.writer import ReplyMixin, interrupt_stale_replies
@@ -34,6 +35,7 @@ class Store(ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin, BlobsMixin
     def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         super().__init__(db, clock=clock)
         self.interrupted_on_open = 0
+        self._users: OpenersLock | None = None  # held from open() to close()
 
     @classmethod
     def open(
@@ -55,9 +57,14 @@ class Store(ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin, BlobsMixin
         db = Database.open(Path(path), migrations, progress)
         store = cls(db, clock=clock)
         try:
-            store.interrupted_on_open = interrupt_stale_replies(db, clock())
+            store._users = users = OpenersLock.take(db.path)
+            # Only the file's only user may take `streaming` replies for a crash's leftovers:
+            # another process (the app, `kibitz ask`) may be writing them now.
+            if users.alone:
+                store.interrupted_on_open = interrupt_stale_replies(db, clock())
+            users.share()
         except BaseException:
-            db.close()
+            store.close()
             raise
         return store
 
@@ -126,6 +133,8 @@ class Store(ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin, BlobsMixin
     def close(self) -> None:
         """Checkpoint the WAL into the main file and close; safe to call twice."""
         self._db.close()
+        if self._users is not None:
+            self._users.close()
 
     def __enter__(self) -> Store:
         return self

@@ -170,6 +170,7 @@ def test_reopen_marks_a_reply_left_streaming_as_interrupted(db_path: Path) -> No
     writer.flush()
     writer.append(" never saved")
     s._db.conn.close()  # the process dies: no finish, no close, no checkpoint
+    s._users.close()  # type: ignore[union-attr]  # and its lock goes with it
 
     with Store.open(db_path) as again:
         assert again.interrupted_on_open == 1
