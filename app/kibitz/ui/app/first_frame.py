@@ -66,4 +66,5 @@ def describe_first_frame(conversations: int, focused: QWidget | None, composer: 
     composer."""
     typing = focused is not None and (focused is composer or composer.isAncestorOf(focused))
     where = "the composer" if typing else type(focused).__name__ if focused else "nothing"
-    return f"{conversations} conversations listed, keys go to {where}"
+    listed = f"{conversations} conversation{'' if conversations == 1 else 's'} listed"
+    return f"{listed}, keys go to {where}"
