@@ -15,7 +15,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QItemSelectionModel, Qt
+from PySide6.QtCore import QEvent, QItemSelectionModel, QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent, QPalette
 from PySide6.QtWidgets import QApplication, QListView, QMenu, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
@@ -366,4 +366,13 @@ def test_screenshots_of_the_trash(
         qtbot.waitUntil(lambda: view.model.rowCount() == 0, timeout=10_000)
         empty_shot = window.sidebar.grab().toImage()
         assert empty_shot.save(str(shots / "trash-empty-light.png"))
+        # A faded trash icon above the words: darker than the page, far from black.
+        origin = view.list_view.viewport().mapTo(window.sidebar, QPoint(0, 0))
+        middle = origin.x() + view.list_view.viewport().width() // 2
+        darkest = min(
+            empty_shot.pixelColor(x, y).lightness()
+            for x in range(middle - 20, middle + 20)
+            for y in range(origin.y() + 24, origin.y() + 64)
+        )
+        assert 100 < darkest < 210
         assert not button(view, "Empty Trash").isEnabled()

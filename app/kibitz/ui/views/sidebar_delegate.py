@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kibitz.ui.icons import icon_in
 from kibitz.ui.models.conversation_list import UNTITLED, ConversationRole
 from kibitz.ui.models.search_results import ROLE_LABELS, SearchRole, Segment
 
@@ -364,14 +365,19 @@ def _paint_pin(painter: QPainter, box: QRect, color: QColor) -> None:
 
 
 class PlaceholderListView(QListView):
-    """A list that says why it is empty when it is."""
+    """A list that says why it is empty when it is (under a large faded icon, if given)."""
+
+    _ICON = 40
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._placeholder = ""
+        self._placeholder_icon = ""
 
-    def set_placeholder(self, text: str) -> None:
+    def set_placeholder(self, text: str, icon_name: str = "") -> None:
+        """`icon_name`: one of kibitz.ui.icons' names, drawn above the text."""
         self._placeholder = text
+        self._placeholder_icon = icon_name
         self.viewport().update()
 
     def placeholder(self) -> str:
@@ -387,6 +393,16 @@ class PlaceholderListView(QListView):
         color.setAlphaF(0.55)
         painter.setPen(color)
         area = self.viewport().rect().adjusted(16, 24, -16, -16)
+        if self._placeholder_icon:
+            # Faded by opacity: the icon's colour is written into its SVG without alpha.
+            solid = QColor(color)
+            solid.setAlphaF(1.0)
+            box = QRect(area.center().x() - self._ICON // 2, area.top(), self._ICON, self._ICON)
+            painter.save()
+            painter.setOpacity(0.3)
+            icon_in(self._placeholder_icon, solid).paint(painter, box)
+            painter.restore()
+            area.setTop(box.bottom() + 12)
         flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
         painter.drawText(area, int(flags), self._placeholder)
         painter.end()

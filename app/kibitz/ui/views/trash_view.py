@@ -95,7 +95,7 @@ class TrashView(QWidget):
         self._list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._list.setMouseTracking(True)
         self._list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self._list.set_placeholder(EMPTY_TEXT)
+        self._list.set_placeholder(EMPTY_TEXT, "trash-2")
 
         self._back = IconButton("chevron-left", "Back to conversations (Esc)", size=18)
         self._title = QLabel("Trash")
