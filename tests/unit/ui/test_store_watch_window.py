@@ -126,8 +126,6 @@ async def test_a_reply_streaming_in_the_window_is_left_alone(
     fake.script(Reply(words=150, delay=0.02))
     window.chat.new_chat()
     window.chat.send("Tell me a long story")
-    conversation = window.chat.conversation_id
-    assert conversation is not None
     await until(lambda: window.chat_view.model.rowCount() == 2, "the reply's row")
     reply = window.chat_view.model.message_at(1)
     await until(lambda: len(window.chat_view.model.message_at(1).content) > 20, "some text")
@@ -146,6 +144,38 @@ async def test_a_reply_streaming_in_the_window_is_left_alone(
     assert window.chat_view.model.message_at(1).content == final.content
     assert len(final.content.split()) == 150
     assert "Made while the app streams" in titles(window)
+    await window.chat.aclose()
+
+
+@pytest.mark.asyncio
+async def test_kibitz_ask_starting_while_a_reply_streams_does_not_stop_it_in_the_window(
+    qtbot: QtBot, window: MainWindow, store: Store, paths: AppPaths, fake: FakeOpenAI
+) -> None:
+    fake.script(Reply(words=2000, delay=0.01))  # longer than the test: Stop ends it
+    window.chat.new_chat()
+    window.chat.send("Tell me a very long story")
+    await until(lambda: window.chat_view.model.rowCount() == 2, "the reply's row")
+    reply = window.chat_view.model.message_at(1).id
+    await until(lambda: len(window.chat_view.model.message_at(1).content) > 20, "some text")
+    seen: list[object] = []
+    window.store_watch.changes_arrived.connect(seen.append)
+    # `kibitz ask` starts now: its store opens the file the app is writing the reply to.
+    with Store.open(paths.database) as cli:
+        assert cli.interrupted_on_open == 0
+        cli.create_conversation("Asked while the app streams")
+        await until(lambda: seen, "the watcher's look")
+    shown = window.chat_view.model.message_at(1)
+    assert shown.status is MessageStatus.STREAMING, "the streaming reply was taken as cut off"
+    widget = window.chat_view.message_widget(reply)
+    assert widget is not None
+    assert not widget.error_card.isVisible()
+    before = len(shown.content)
+    await until(
+        lambda: len(window.chat_view.model.message_at(1).content) > before, "more streamed text"
+    )
+    window.chat.stop()
+    await until(lambda: not window.chat.busy, "the stop")
+    assert not (store.get_message(reply).error or "").startswith("app_exit")
     await window.chat.aclose()
 
 
