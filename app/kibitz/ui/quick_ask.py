@@ -294,11 +294,10 @@ class QuickAskWindow(QWidget):
     def _set_height(self, height: int) -> None:
         """Grow or shrink downward from where the panel opened; where the screen ends, move
         up only as much as needed (the chat view scrolls inside). Position and size go to the
-        window system together: a size alone let some window managers (Openbox) place the
-        frameless window anew, at the screen's top-left corner."""
-        # Where it is now (a window manager may have let the user move it), else where
-        # `_place` is about to open it.
-        anchor = self.pos() if self.isVisible() else self._anchor
+        window system together, from where it opened."""
+        # Where `_place` opened it, not pos(): a reparenting window manager (Openbox) leaves
+        # Qt believing a frameless window sits at (0, 0), and resizing sent it there.
+        anchor = self._anchor
         screen = self.screen()
         if anchor is None or screen is None:
             self.setFixedHeight(height)
