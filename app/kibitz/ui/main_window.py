@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from kibitz import APP_NAME
-from kibitz.core.drafts import conversation_key
 from kibitz.core.errors import Action, KibitzError
 from kibitz.core.paths import AppPaths
 from kibitz.core.secrets import SessionSecretStore
@@ -427,6 +426,8 @@ class MainWindow(QMainWindow):
         self.trash_controller.purge_expired()
 
     def _discard_drafts(self, conversation_ids: Sequence[ConversationId]) -> None:
+        from kibitz.core.drafts import conversation_key
+
         for conversation_id in conversation_ids:
             self._drafts.discard(conversation_key(conversation_id))
 
