@@ -8,12 +8,13 @@ the CLI's database, asking the same fake server when Retry is pressed.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from kibitz.core.conversation.engine import ConversationEngine
@@ -32,6 +33,18 @@ PROMPT = "What is the capital of France?"
 ANSWER = "Paris."
 SERVER_WORDS = "The server had an error while processing your request. Sorry about that!"
 NO_RETRIES = "[chat]\nmax_retries = 0\n"
+
+
+def save_screenshot(qtbot: QtBot, window: QWidget, name: str, fallback: Path) -> None:
+    """The window as `name`.png in $KIBITZ_TEST_SCREENSHOTS (else under `fallback`); it must
+    show more than a blank."""
+    qtbot.wait(100)  # the repaint after Details opened
+    shots = Path(os.environ.get("KIBITZ_TEST_SCREENSHOTS") or fallback / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    image = window.grab().toImage()
+    assert image.save(str(shots / f"{name}.png"))
+    sample = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, 300, 7)}
+    assert len(sample) >= 20, "the window painted (almost) nothing"
 
 
 @pytest.fixture
@@ -119,6 +132,7 @@ async def test_the_app_shows_the_cli_failure_with_retry_that_answers(
         assert card.action_text == "Retry"
         card.toggle_details()
         assert SERVER_WORDS in card.details_text
+        save_screenshot(qtbot, window, "cli-failure-in-the-app", base.parent)
 
         button = next(b for b in card.findChildren(QPushButton) if b.text() == "Retry")
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
