@@ -2,10 +2,10 @@
 
 Only what the first frame needs is imported before the window shows (the conversation list
 and the composer, kibitz.ui.main_window); the chat view, its controller and the chat engine,
-tool servers and Settings are built once that frame is painted, then quick ask, the tray and the
-hotkey, all before the event loop takes the first key (kibitz.ui.app.first_frame). openai,
-markdown and pygments load later still (openai in the background once the user starts typing,
-the others on the first render of a message).
+tool servers and Settings are built once that frame is painted, before the event loop takes the
+first key (kibitz.ui.app.first_frame); quick ask, the tray and the hotkey in the loop's first
+turn. openai, markdown and pygments load later still (openai in the background once the user
+starts typing, the others on the first render of a message).
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ def run_gui(
 ) -> int:
     """Start the app and run its event loop until the last window closes.
 
-    `on_started` (the smoke test, kibitz.ui.smoke) is called once everything is built and the
-    event loop is set, just before it runs.
+    `on_started` (the smoke test, kibitz.ui.smoke) is called once everything is built, from
+    the event loop's first turn.
     """
     from kibitz.ui.app.first_frame import READY, StartupLog
 
@@ -155,30 +155,41 @@ def run_gui(
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     crash.watch_loop(loop)
-    from kibitz.ui.desktop import DesktopPresence
-
-    # Quick ask, hotkey, tray, the single-instance server: resident, built after the frame.
-    desktop = DesktopPresence(
-        window, store, paths, settings, secrets, executor, instance_lock, args.basedir
-    )
-    desktop.start()
-    if args.quick_ask:
-        desktop.handle_command(command_for(quick_ask=True))
     try:
         with loop:
-            # Marked once the loop runs: the keys that waited are handled from here on.
-            QTimer.singleShot(0, lambda: startup.mark(READY))
-            if on_started is not None:
-                on_started(window, desktop)
             finished = asyncio.Event()
             app.lastWindowClosed.connect(finished.set)
             if closed_early:
                 finished.set()
-            desktop.quit_requested.connect(finished.set)
+            desktops: list[DesktopPresence] = []
+
+            def start_desktop() -> None:
+                """Quick ask, hotkey, tray, the single-instance server: resident, built once
+                the loop runs (the window takes the keys that waited first, where they come
+                first), the last part of the start."""
+                if finished.is_set():
+                    return
+                from kibitz.ui.desktop import DesktopPresence
+
+                desktop = DesktopPresence(
+                    window, store, paths, settings, secrets, executor, instance_lock, args.basedir
+                )
+                desktops.append(desktop)
+                desktop.quit_requested.connect(finished.set)
+                desktop.start()
+                gc.freeze()  # as above: they live as long as the app
+                if args.quick_ask:
+                    desktop.handle_command(command_for(quick_ask=True))
+                startup.mark(READY)
+                if on_started is not None:
+                    on_started(window, desktop)
+
+            QTimer.singleShot(0, start_desktop)
             loop.run_until_complete(finished.wait())
             # Stop replies cleanly (partial text marked interrupted, streams closed).
             loop.run_until_complete(runner.shutdown())
-            loop.run_until_complete(desktop.aclose())
+            for desktop in desktops:
+                loop.run_until_complete(desktop.aclose())
             loop.run_until_complete(window.chat.aclose())
             loop.run_until_complete(window.tools.aclose())  # the MCP servers stop with the app
             # No more thumbnails; the copies of files opened in other applications go.
