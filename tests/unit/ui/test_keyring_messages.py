@@ -337,3 +337,24 @@ async def test_after_a_restart_the_configured_provider_is_asked_for_by_name(
         key_field.returnPressed.emit()
         await until(lambda: app.secrets.memory.get_key("Workbench") == KEY)
         assert app.failures == []
+
+
+@pytest.mark.asyncio
+async def test_another_server_connects_without_a_keyring_its_key_kept_for_the_session(
+    tmp_path: Path, qtbot: QtBot
+) -> None:
+    paths = resolve_paths(tmp_path / "home").ensure()
+    with started(qtbot, paths, Settings(), no_keyring()) as app:
+        welcome = app.window.welcome
+        card = welcome.findChild(QFrame, "SetupCard")
+        assert card is not None
+        await until(lambda: card.isVisibleTo(welcome))
+        welcome.custom_server_submitted.emit("http://127.0.0.1:9/v1", "any-text")
+        await until(lambda: app.banner().startswith("Connected"))
+        assert app.banner() == (
+            "Connected to http://127.0.0.1:9/v1. The key is kept for this session only (not saved)"
+        )
+        assert app.secrets.memory.get_key("custom") == "any-text"
+        assert app.holder().providers.active == "custom"
+        assert not card.isVisibleTo(welcome)
+        assert app.failures == []
