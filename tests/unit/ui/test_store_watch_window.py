@@ -5,10 +5,14 @@ composer, a scroll position above the end, or a reply streaming in the window.""
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.unit.ui.attachment_window import composer_edit, fake_settings, until, window_on
@@ -16,7 +20,7 @@ from tests.unit.ui.attachment_window import composer_edit, fake_settings, until,
 from kibitz.core.paths import AppPaths, resolve_paths
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, MessageStatus, Role
-from kibitz.ui.controllers.store_watch import HIDDEN_MS
+from kibitz.ui.controllers.store_watch import HIDDEN_MS, StoreWatch
 from kibitz.ui.main_window import MainWindow
 from kibitz.ui.models.conversation_list import ConversationRole
 
@@ -182,3 +186,22 @@ async def test_kibitz_ask_starting_while_a_reply_streams_does_not_stop_it_in_the
 def test_a_hidden_window_looks_less_often(qtbot: QtBot, window: MainWindow) -> None:
     window.hide()
     assert window.store_watch.interval_ms == HIDDEN_MS
+
+
+def test_a_look_cancelled_as_the_app_quits_is_dropped_quietly(
+    qtbot: QtBot, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    executor = ThreadPoolExecutor(max_workers=1)
+    busy = threading.Event()
+    executor.submit(busy.wait, 10)  # the worker is busy (a keyring prompt, say)
+    watch = StoreWatch(store, executor, window)  # its first look waits in the queue
+    # The app quits: the queue is dropped, the look's future cancelled.
+    executor.shutdown(wait=False, cancel_futures=True)
+    busy.set()
+    executor.shutdown(wait=True)
+    qtbot.wait(50)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    watch.poll()  # the timer may fire once more: nothing to submit to
+    assert watch.interval_ms == HIDDEN_MS

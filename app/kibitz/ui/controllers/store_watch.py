@@ -96,6 +96,8 @@ class StoreWatch(QObject):
 
     def _on_polled(self, future: Future[tuple[Changes, ...]]) -> None:
         self._running = None
+        if future.cancelled():  # the app is quitting (its worker's queue was dropped)
+            return
         try:
             found = future.result()
         except StoreError as e:
