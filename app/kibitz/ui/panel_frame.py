@@ -86,10 +86,11 @@ class PanelFrame:
         m = self.margin
         return QRectF(m + 0.5, m + 0.5, size.width() - 2 * m - 1, size.height() - 2 * m - 1)
 
-    def paint(self, painter: QPainter, size: QSize, palette: QPalette) -> None:
+    def paint(self, painter: QPainter, size: QSize, palette: QPalette, scale: float = 1.0) -> None:
+        """Paint the frame of a window of `size` (`scale`: its device pixel ratio)."""
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.margin:
-            painter.drawPixmap(0, 0, self._shadow_pixmap(size))
+            painter.drawPixmap(0, 0, self._shadow_pixmap(size, scale))
         rect = self.panel_rect(size)
         radius = RADIUS if self.margin else 0.0
         path = QPainterPath()
@@ -99,11 +100,16 @@ class PanelFrame:
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(path)
 
-    def _shadow_pixmap(self, size: QSize) -> QPixmap:
-        """Rings of falling alpha around the panel, drawn once per size."""
-        if self._shadow is not None and self._shadow_size == size:
+    def _shadow_pixmap(self, size: QSize, scale: float) -> QPixmap:
+        """Rings of falling alpha around the panel, drawn once per size and scale."""
+        if (
+            self._shadow is not None
+            and self._shadow_size == size
+            and self._shadow.devicePixelRatio() == scale
+        ):
             return self._shadow
-        pixmap = QPixmap(size)
+        pixmap = QPixmap(size * scale)
+        pixmap.setDevicePixelRatio(scale)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

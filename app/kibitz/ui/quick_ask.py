@@ -315,7 +315,7 @@ class QuickAskWindow(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setClipRegion(event.region())
-        self.frame.paint(painter, self.size(), self.palette())
+        self.frame.paint(painter, self.size(), self.palette(), self.devicePixelRatioF())
         painter.end()
 
     def _on_chat_conversation_opened(self, conversation_id: ConversationId | None) -> None:
