@@ -91,8 +91,11 @@ class KeyringNotice:
 def keyring_notice(error: errors.SecretsError, provider: ProviderChoice) -> KeyringNotice:
     """`error` (the keyring failed) as the one plain message the app shows about it."""
     if isinstance(error, errors.KeyringLockedError):
-        problem = "Your password store (keyring) is locked, so keys can't be read or saved."
-        ways = "Unlock it and try again, or keep a key for this session only"
+        problem = (
+            "Your password store (keyring) is locked, so keys can't be read or saved. "
+            "Unlock it and try again."
+        )
+        ways = "You can also keep a key for this session only"
     else:
         if isinstance(error, errors.KeyringUnavailableError):
             why = "no keyring service is running"
