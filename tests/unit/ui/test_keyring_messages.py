@@ -358,3 +358,44 @@ async def test_another_server_connects_without_a_keyring_its_key_kept_for_the_se
         assert app.holder().providers.active == "custom"
         assert not card.isVisibleTo(welcome)
         assert app.failures == []
+
+
+@pytest.mark.asyncio
+async def test_settings_say_it_in_the_same_words_with_details_folded(
+    tmp_path: Path, qtbot: QtBot, light: None
+) -> None:
+    paths = resolve_paths(tmp_path / "home").ensure()
+    secrets = no_keyring()
+    runner = TaskRunner()
+    executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        holder = SettingsHolder(Settings(), paths.settings_file)
+        dialog = SettingsDialog(SettingsContext(holder, secrets, runner, executor, paths, print))
+        qtbot.addWidget(dialog)
+        dialog.resize(900, 640)
+        dialog.show()
+        key = dialog.providers.key
+        dialog.providers.add_profile("openai")
+        await until(lambda: PLAIN in key.status.text())
+        assert key.status.text() == (
+            "Kibitz can't reach a password store on this system (no keyring service is "
+            "running), so keys can't be saved. You can keep a key for this session only, or "
+            "set OPENAI_API_KEY before starting Kibitz."
+        )
+        for text in shown_texts(dialog):
+            assert not any(word in text for word in TECHNICAL), text
+        assert not key.save_button.isVisibleTo(dialog)
+        assert key.session_button.isVisibleTo(dialog)
+        await save(dialog, shots(tmp_path) / "settings-no-keyring-light.png")
+        key.details_button.click()
+        assert key.details.isVisibleTo(dialog)
+        assert "keyring.backends.fail.Keyring" in key.details.text()
+        # Return in the field keeps the key for the session too (the keyring would refuse it).
+        key.field.setText(KEY)
+        key.field.returnPressed.emit()
+        await until(lambda: "not saved" in key.status.text())
+        assert secrets.memory.get_key("OpenAI") == KEY
+        assert not key.details_button.isVisibleTo(dialog)
+    finally:
+        await runner.shutdown()
+        executor.shutdown(wait=True)
