@@ -351,6 +351,12 @@ class ConversationEngine:
             async for event in self._fail_before_request(turn, params, exc):
                 yield event
             return
+        except asyncio.CancelledError:
+            # Stopped while the key was looked up (a keyring asking to be unlocked): the
+            # question gets the stopped reply a stop a moment later would leave, not standing
+            # alone with nothing to ask again from (Regenerate, in the window).
+            self._stopped_before_request(turn, params)
+            raise
         client = self.client_for(provider)
         resumed = None
         if turn.continuing is not None:
@@ -527,6 +533,17 @@ class ConversationEngine:
         )
         yield ReplyFinished(reply)
         yield TurnEnded((reply,), error, reply.id)
+
+    def _stopped_before_request(self, turn: Turn, params: RequestParams) -> None:
+        if turn.continuing is None:  # a reply to be continued stays as it was
+            self.store.add_message(
+                turn.conversation_id,
+                turn.parent_id,
+                Role.ASSISTANT,
+                status=MessageStatus.INTERRUPTED,
+                model=params.model,
+                error=error_record(CancelledByUserError()),
+            )
 
     # -- providers and clients --------------------------------------------------------------------
 
