@@ -31,6 +31,7 @@ from tests.end2end.app_driver import (
 )
 from tests.integration.cli_support import write_settings
 from tests.support.fake_openai import FakeOpenAI, Fault, Reply
+from tests.support.x11 import stacking_order
 
 pytestmark = pytest.mark.display
 
@@ -216,7 +217,7 @@ def test_quick_ask_over_another_window(
 ) -> None:
     other = subprocess.Popen([sys.executable, "-c", OTHER_WINDOW], env=tour.env)
     try:
-        find_window(tour.env, other.pid, "^Another application$")
+        behind = find_window(tour.env, other.pid, "^Another application$")
         subprocess.run(
             [sys.executable, "-m", "kibitz", "--basedir", str(basedir), "--quick-ask"],
             env=tour.env,
@@ -224,6 +225,10 @@ def test_quick_ask_over_another_window(
             timeout=30,
         )
         panel = find_window(tour.env, tour.proc.pid, "^Kibitz Quick Ask$")
+        # Over the other window, though its own was made first (at start-up): raised, not
+        # only mapped, as no window manager here raises it.
+        order = stacking_order()
+        assert order.index(panel) > order.index(behind)
         xdotool(tour.env, "windowfocus", "--sync", str(panel))
         fake_openai.script(Reply(text=ANSWER, chars_per_sec=4000))
         tour.send("How long does light take from the Sun?")

@@ -77,3 +77,42 @@ def send_delete_window(x: ctypes.CDLL, display: int, window: int) -> bool:
     sent = bool(x.XSendEvent(display, window, 0, 0, ctypes.byref(event)))
     x.XFlush(display)
     return sent
+
+
+def stacking_order() -> list[int]:
+    """The top-level windows on $DISPLAY from the bottom of the stack to the top (XQueryTree
+    lists the root's children in that order); empty without libX11 or a display."""
+    x = load_xlib()
+    if x is None:
+        return []
+    display = x.XOpenDisplay(None)
+    if not display:
+        return []
+    x.XDefaultRootWindow.restype = ctypes.c_ulong
+    x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+    window = ctypes.c_ulong
+    x.XQueryTree.argtypes = [
+        ctypes.c_void_p,
+        window,
+        ctypes.POINTER(window),
+        ctypes.POINTER(window),
+        ctypes.POINTER(ctypes.POINTER(window)),
+        ctypes.POINTER(ctypes.c_uint),
+    ]
+    x.XFree.argtypes = [ctypes.c_void_p]
+    root, parent = window(), window()
+    children = ctypes.POINTER(window)()
+    count = ctypes.c_uint()
+    try:
+        root_window = x.XDefaultRootWindow(display)
+        if not x.XQueryTree(
+            display, root_window, ctypes.byref(root), ctypes.byref(parent),
+            ctypes.byref(children), ctypes.byref(count),
+        ):  # fmt: skip
+            return []
+        order = [int(children[i]) for i in range(count.value)]
+        if children:
+            x.XFree(children)
+        return order
+    finally:
+        x.XCloseDisplay(display)

@@ -218,11 +218,11 @@ class QuickAskWindow(QWidget):
             if self.chat.conversation_id is not None:
                 self.chat.new_chat()
             self._prefill()
-        was_visible = self.isVisible()
         self._place()
         self.show()
-        if was_visible:  # a window just mapped is on top already
-            self.raise_()
+        # Mapping does not raise on X11: the panel's window was made at start-up, so any window
+        # made since (another application's) would stay over it where no window manager raises.
+        self.raise_()
         self.activateWindow()
         self._focus()
 
