@@ -82,6 +82,7 @@ QSplitter::handle {{ background: {border}; width: 1px; }}
 #SetupHeading {{ font-weight: 600; }}
 #SetupCard {{ background: {card}; border: 1px solid {border}; border-radius: 12px; }}
 #SetupError {{ color: {"rgb(255,150,150)" if dark else "rgb(170,30,30)"}; }}
+#SetupWarning {{ color: {"rgb(240,200,120)" if dark else "rgb(140,90,0)"}; }}
 #SettingsNav {{ background: {sidebar}; border: none; border-right: 1px solid {border}; }}
 #SettingsHeading {{ font-size: {_points("page")}pt; font-weight: 600; }}
 #FieldHelp, #KeyStatus, #OverrideSummary {{ color: {subtle}; }}
