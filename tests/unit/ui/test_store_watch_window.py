@@ -19,7 +19,7 @@ from tests.unit.ui.attachment_window import composer_edit, fake_settings, until,
 
 from kibitz.core.paths import AppPaths, resolve_paths
 from kibitz.core.store import Store
-from kibitz.core.types import ConversationId, MessageStatus, Role
+from kibitz.core.types import ConversationId, MessageStatus, RequestParams, Role
 from kibitz.ui.controllers.store_watch import HIDDEN_MS, StoreWatch
 from kibitz.ui.main_window import MainWindow
 from kibitz.ui.models.conversation_list import ConversationRole
@@ -121,6 +121,18 @@ def test_the_open_chat_follows_a_question_asked_elsewhere_keeping_the_composer_a
     qtbot.wait(200)  # layout passes after the new rows
     assert top.mapTo(window.chat_view, top.rect().topLeft()).y() == shown_before
     assert bar.value() < bar.maximum() - 100, "the view jumped to the end"
+
+
+def test_a_model_chosen_elsewhere_shows_in_the_open_chat_s_composer(
+    qtbot: QtBot, window: MainWindow, elsewhere: Store
+) -> None:
+    conversation = ConversationId(window.sidebar.conversation_model.ids()[0])
+    window.chat.open_conversation(conversation)
+    button = window.composer.model_button
+    assert "gpt-4o-mini" in button.text()
+    # `kibitz ask -c ID -m gpt-4.1 ...` keeps the flag as the conversation's own model.
+    elsewhere.set_params(conversation, RequestParams(model="gpt-4.1"))
+    qtbot.waitUntil(lambda: button.text().startswith("gpt-4.1"), timeout=WAIT_MS)
 
 
 @pytest.mark.asyncio
