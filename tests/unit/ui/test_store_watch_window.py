@@ -217,3 +217,25 @@ def test_a_look_cancelled_as_the_app_quits_is_dropped_quietly(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     watch.poll()  # the timer may fire once more: nothing to submit to
     assert watch.interval_ms == HIDDEN_MS
+
+
+def test_a_store_that_cannot_be_read_is_told_once_not_every_second(
+    qtbot: QtBot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        store = Store.open(tmp_path / "kibitz.sqlite3")
+        watch = StoreWatch(store, executor, window)
+        looks: list[object] = []
+        watch._polled.connect(looks.append)
+        qtbot.waitUntil(lambda: watch._running is None, timeout=WAIT_MS)  # the baseline
+        store.close()  # as a store the disk took away would fail
+        for n in range(1, 4):
+            watch.poll()
+            qtbot.waitUntil(lambda n=n: len(looks) >= n, timeout=WAIT_MS)  # type: ignore[misc]
+        warnings = [r for r in caplog.records if "could not look for changes" in r.getMessage()]
+        assert len(warnings) == 1
+    finally:
+        executor.shutdown(wait=True)

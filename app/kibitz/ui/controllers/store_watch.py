@@ -54,7 +54,8 @@ class StoreWatch(QObject):
         self._again = False  # a look was asked for while one ran
         self._polled.connect(self._on_polled)
         self._timer = QTimer(self)
-        self._timer.timeout.connect(self.poll)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._failing = False  # told once, not every second
         self._timer.start(self._interval())
         window.installEventFilter(self)
         self.poll()  # the baseline, read now: what changes from here on is told apart
@@ -79,6 +80,13 @@ class StoreWatch(QObject):
     def stop(self) -> None:
         self._timer.stop()
 
+    def _on_timer_timeout(self) -> None:
+        # Again here: a window event may have come before the state it announces was set.
+        interval = self._interval()
+        if interval != self._timer.interval():
+            self._timer.setInterval(interval)
+        self.poll()
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._window:
             kind = event.type()
@@ -102,8 +110,12 @@ class StoreWatch(QObject):
             found = future.result()
         except StoreError as e:
             # Busy or closing: the next look tries again, and nothing shown is wrong meanwhile.
-            log.warning("could not look for changes made by other programs: %s", e)
+            if not self._failing:
+                log.warning("could not look for changes made by other programs: %s", e)
+            self._failing = True
             found = ()
+        else:
+            self._failing = False
         for changes in found:
             self._store.announce(changes)
         if found:
