@@ -40,7 +40,6 @@ from kibitz.ui.controllers.trash_controller import TrashController
 from kibitz.ui.controllers.zoom import ConversationZoom
 from kibitz.ui.notify import Notice, NoticeBar
 from kibitz.ui.tasks import TaskRunner
-from kibitz.ui.transfer_actions import TransferActions
 from kibitz.ui.views.composer import Composer, ComposerValue
 from kibitz.ui.views.sidebar import Sidebar
 from kibitz.ui.views.welcome import WelcomePane
@@ -125,14 +124,6 @@ class MainWindow(QMainWindow):
         self._splitter.setSizes([270, 930])
         self.setCentralWidget(self._splitter)
 
-        self.transfer = TransferActions(
-            store,
-            executor,
-            runner,
-            self.notices.show_notice,
-            self,
-            lambda: self.chat.conversation_id,
-        )
         self._settings = settings
         self.zoom = ConversationZoom(settings, self.notices.show_notice)
         # Words for the quick-ask hotkey's state, from the hotkey service once it runs.
@@ -164,6 +155,7 @@ class MainWindow(QMainWindow):
         from kibitz.ui.settings.opener import SettingsOpener
         from kibitz.ui.setup_controller import SetupController
         from kibitz.ui.tools.service import ToolService
+        from kibitz.ui.transfer_actions import TransferActions
         from kibitz.ui.views.chat_view import ChatView
 
         store, paths, settings, secrets = self._store, self._paths, self._settings, self._secrets
@@ -203,6 +195,14 @@ class MainWindow(QMainWindow):
         self.file_drops.dropped.connect(self.chat.intake.add_paths)
         self.setup = SetupController(
             self.welcome, settings, secrets, runner, executor, self.notices.show_notice
+        )
+        self.transfer = TransferActions(
+            store,
+            executor,
+            runner,
+            self.notices.show_notice,
+            self,
+            lambda: self.chat.conversation_id,
         )
         self.settings_windows = SettingsOpener(
             SettingsContext(
@@ -259,7 +259,9 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(action("&New chat", QKeySequence.StandardKey.New, self.new_chat))
         file_menu.addSeparator()
-        file_menu.addAction(action("&Import…", "Ctrl+Shift+O", self.transfer.choose_import))
+        file_menu.addAction(
+            action("&Import…", "Ctrl+Shift+O", lambda: self.transfer.choose_import())
+        )
         file_menu.addAction(
             action("&Export…", "Ctrl+Shift+E", lambda: self.transfer.choose_export())
         )
