@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -121,6 +122,45 @@ def test_the_open_chat_follows_a_question_asked_elsewhere_keeping_the_composer_a
     qtbot.wait(200)  # layout passes after the new rows
     assert top.mapTo(window.chat_view, top.rect().topLeft()).y() == shown_before
     assert bar.value() < bar.maximum() - 100, "the view jumped to the end"
+
+
+def test_a_reply_kibitz_ask_streams_into_the_open_chat_shows_as_it_arrives(
+    qtbot: QtBot, window: MainWindow, elsewhere: Store, tmp_path: Path
+) -> None:
+    conversation = ConversationId(window.sidebar.conversation_model.ids()[-1])
+    window.chat.open_conversation(conversation)
+    rows = window.chat_view.model.rowCount()
+    leaf = elsewhere.get_conversation(conversation).current_leaf_id
+    question = elsewhere.add_message(conversation, leaf, Role.USER, "kibitz ask -c: go on")
+    writer = elsewhere.begin_reply(conversation, question.id, model="gpt-4o-mini")
+    writer.append("The first half of the answer, ")
+    writer.flush()
+    model = window.chat_view.model
+    qtbot.waitUntil(
+        lambda: model.rowCount() == rows + 2 and model.message_at(rows + 1).content != "",
+        timeout=WAIT_MS,
+    )
+    assert model.message_at(rows + 1).status is MessageStatus.STREAMING
+    # The chat was at its end (just opened): it follows the new messages there.
+    bar = window.chat_view.scroll_area.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum() > 0, timeout=WAIT_MS)
+    shots = Path(os.environ.get("KIBITZ_TEST_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    qtbot.wait(100)  # the repaint
+    assert window.grab().save(str(shots / "store-watch-cli-reply-streaming.png"))
+    writer.append("and the second half.")
+    writer.finish(MessageStatus.COMPLETE, "stop")
+    qtbot.waitUntil(
+        lambda: model.message_at(rows + 1).status is MessageStatus.COMPLETE, timeout=WAIT_MS
+    )
+    assert model.message_at(rows + 1).content == (
+        "The first half of the answer, and the second half."
+    )
+    widget = window.chat_view.message_widget(writer.message_id)
+    assert widget is not None
+    assert not widget.error_card.isVisible()
+    qtbot.wait(100)
+    assert window.grab().save(str(shots / "store-watch-cli-reply-done.png"))
 
 
 def test_a_model_chosen_elsewhere_shows_in_the_open_chat_s_composer(

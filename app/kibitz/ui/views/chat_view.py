@@ -520,7 +520,9 @@ class ChatView(QWidget):
 
     def _load_older(self) -> None:
         anchor = self._widgets.get(self._model.message_at(self._first).id)
-        if anchor is not None:
+        # At the end (a conversation just opened, not laid out yet: all at the top) the view
+        # stays at the end and goes on following what arrives there.
+        if anchor is not None and not self._at_bottom:
             # Measured before the insert: the message in view must stay where it is.
             offset = self._widget_top(anchor) - self._scroll.verticalScrollBar().value()
             self._anchor = (anchor, offset)
