@@ -130,6 +130,7 @@ class MessageInspector(QDialog):
         self.source = QPlainTextEdit(self)
         self.source.setAccessibleName("Markdown source")
         self.source.setReadOnly(True)
+        self.source.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # long paragraphs
         self.source.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.source.setPlainText(message.content)
         self.source.setPlaceholderText("No text")
