@@ -64,7 +64,7 @@ def test_an_older_database_upgrades_behind_a_progress_window(
         timer.stop()
     assert snapshots, "no progress window was seen during the upgrade"
     assert snapshots[0][0] == "Kibitz: upgrading your conversations"
-    assert any(text.startswith("Step 1 of 1: messages made of parts") for _, text in snapshots)
+    assert any(text.startswith("Step 1 of 2: messages made of parts") for _, text in snapshots)
     assert len(ticks) >= 2
     assert _upgrade_windows() == []
 
