@@ -24,12 +24,12 @@ from kibitz.core.types import (
 
 log = logging.getLogger(__name__)
 
-# message_count counts every message of the conversation, all branches included: it is one
+# message_count counts the conversation's messages in every branch (not the deleted ones): one
 # index range per row, where the length of the current branch would need a tree walk.
 _SELECT = """
 SELECT c.id, c.uid, c.title, c.created_at, c.updated_at, c.pinned, c.deleted_at,
        c.current_leaf_id, c.system_prompt, c.params, c.provider,
-       (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)
+       (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.deleted_at IS NULL)
 FROM conversations c
 """
 # Display order: pinned first, then most recently active. The id breaks ties so the order is

@@ -56,6 +56,7 @@ def test_a_delete_takes_the_message_and_everything_below_it(
     assert _leaf(store, conv) == a1.id  # no other version: the branch ends at the parent
     assert store.children(a1.id) == []
     assert store.message_count(conv.id) == 2
+    assert store.get_conversation(conv.id).message_count == 2
     assert [m.id for m in store.all_messages(conv.id)] == [q1.id, a1.id]
     assert store.search("mango") == []
     assert [h.message_id for h in store.search("kiwi")] == [q1.id]
