@@ -1,4 +1,4 @@
-"""Parts of a message widget: palette colours, the bubble, buttons, versions, error card."""
+"""Parts of a message widget: palette colours, the bubble, buttons, error card."""
 
 from __future__ import annotations
 
@@ -100,37 +100,6 @@ class Bubble(QFrame):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(mix(base, accent, amount))
         painter.drawRoundedRect(self.rect().adjusted(0, 0, -1, -1), 14, 14)
-
-
-class SiblingNavigator(QWidget):
-    """‹ 2/3 ›: steps between a message's versions (edits, regenerations, n>1 alternatives)."""
-
-    stepped = Signal(int)  # -1 or +1
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._prev = small_button("‹", "Previous version", "Previous version", self)
-        self._next = small_button("›", "Next version", "Next version", self)
-        self._label = muted_label("", self)
-        self._label.setAccessibleName("Version")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self._prev)
-        layout.addWidget(self._label)
-        layout.addWidget(self._next)
-        self._prev.clicked.connect(lambda: self.stepped.emit(-1))
-        self._next.clicked.connect(lambda: self.stepped.emit(1))
-
-    def set_position(self, index: int, count: int) -> None:
-        self.setVisible(count > 1)
-        self._label.setText(f"{index + 1}/{count}")
-        self._prev.setEnabled(index > 0)
-        self._next.setEnabled(index < count - 1)
-
-    @property
-    def text(self) -> str:
-        return self._label.text()
 
 
 class ErrorCard(QFrame):
