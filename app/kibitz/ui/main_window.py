@@ -136,6 +136,10 @@ class MainWindow(QMainWindow):
         self._show_pane(None)
         # Else the first widget in tab order (New chat) has focus and the first keys are lost.
         self.composer.focus_input()
+        # Enter before finish_start (the app queues keys until then; a caller may not): the
+        # question goes once there is a controller to send it.
+        self._send_waiting = False
+        self.composer.send_requested.connect(self._on_composer_send_requested)
         if not deferred:
             self.finish_start()
 
@@ -160,6 +164,7 @@ class MainWindow(QMainWindow):
 
         store, paths, settings, secrets = self._store, self._paths, self._settings, self._secrets
         runner, executor = self._runner, self._executor
+        typed = self.composer.text  # before the controller puts last time's draft there
         # Attachments: the worker, thumbnails (cached on disk), shared with quick ask.
         self.media = MediaServices(store, paths.cache_dir, self)
         self.chat_view = ChatView(store, thumbnails=self.media.thumbnails)
@@ -222,6 +227,16 @@ class MainWindow(QMainWindow):
         self._complete = True
         self._apply_settings()
         self._connect()
+        self.composer.send_requested.disconnect(self._on_composer_send_requested)
+        if typed and self.composer.text != typed:
+            restored = self.composer.text.rstrip()
+            self.composer.set_text(f"{restored}\n\n{typed}" if restored else typed)
+        if self._send_waiting:
+            # From the event loop (the app builds this part before it runs): a reply is a task.
+            QTimer.singleShot(0, self, lambda: self.chat.send(self.composer.text.strip()))
+
+    def _on_composer_send_requested(self, _text: str) -> None:
+        self._send_waiting = True
 
     # -- wiring ---------------------------------------------------------------------------------
 
@@ -525,7 +540,8 @@ class MainWindow(QMainWindow):
             self._splitter.restoreState(splitter)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.chat.drafts is not None:
+        # Closed during the start, before finish_start: no drafts are kept yet.
+        if self._complete and self.chat.drafts is not None:
             self.chat.drafts.flush()  # now: the app may be quitting
         self._geometry.setValue("window/geometry", self.saveGeometry())
         self._geometry.setValue("window/splitter", self._splitter.saveState())
