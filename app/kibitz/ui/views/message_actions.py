@@ -133,10 +133,10 @@ class MessageActions(QWidget):
         if is_user:  # a user's row sits under their bubble, on the right
             layout.addWidget(self._tools)
             layout.addWidget(self.versions)
-        else:
+        else:  # Continue first: no gap of hidden buttons before it
+            layout.addWidget(self.continue_button)
             layout.addWidget(self.versions)
             layout.addWidget(self._tools)
-            layout.addWidget(self.continue_button)
         self._fade = QGraphicsOpacityEffect(self._tools)
         self._fade.setOpacity(0.0)  # nothing drawn, the space kept
         self._tools.setGraphicsEffect(self._fade)
