@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolButton, QWidget
 
+from kibitz.ui.style import scaled_font
 from kibitz.ui.views.glyphs import broken_image_pixmap, document_pixmap, file_type_label
 from kibitz.ui.views.message_parts import mix
 
@@ -298,9 +299,7 @@ class AttachmentChip(QWidget):
         painter.drawText(
             QRect(left, top, width, metrics.height()), Qt.AlignmentFlag.AlignLeft, name
         )
-        detail_font = self.font()
-        detail_font.setPointSizeF(detail_font.pointSizeF() * 0.9)
-        painter.setFont(detail_font)
+        painter.setFont(scaled_font(self.font(), "caption"))
         painter.setPen(mix(base, text, 0.55))
         painter.drawText(
             QRect(left, top + metrics.height() + 2, width, painter.fontMetrics().height()),

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from kibitz.core.errors import Action, KibitzError
+from kibitz.ui.style import scaled_font
 
 # The one table of error buttons: what each Action is called wherever the UI offers it.
 ACTION_LABELS: dict[Action, str] = {
@@ -74,9 +75,7 @@ def small_button(text: str, name: str, tip: str, parent: QWidget | None = None) 
 def muted_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     label = QLabel(text, parent)
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-    font = label.font()
-    font.setPointSizeF(font.pointSizeF() * 0.9)
-    label.setFont(font)
+    label.setFont(scaled_font(label.font(), "small"))
     return label
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QHideEvent, QIcon, QKeyEvent, QPalette, QPixmap
+from PySide6.QtGui import QHideEvent, QIcon, QKeyEvent, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from kibitz.ui.icons import icon
+from kibitz.ui.style import scaled_font
 
 _WIDTH = 340
 _MAX_HEIGHT = 420
@@ -181,18 +182,13 @@ class ModelMenu(QFrame):
         row.setContentsMargins(6, 8, 6, 2)
         name = QLabel(group.provider)
         name.setObjectName("ModelMenuHeading")
-        font = name.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 0.9)
-        name.setFont(font)
+        name.setFont(scaled_font(name.font(), "small", bold=True))
         row.addWidget(name)
         row.addStretch(1)
         if group.note:
             note = QLabel(group.note)
             note.setObjectName("ModelMenuNote")
-            quiet = QFont(font)
-            quiet.setBold(False)
-            note.setFont(quiet)
+            note.setFont(scaled_font(note.font(), "small", bold=False))
             palette = note.palette()
             palette.setColor(
                 QPalette.ColorRole.WindowText,

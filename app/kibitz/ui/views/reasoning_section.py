@@ -30,11 +30,12 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QVBoxLayout, QWidget
 
 from kibitz.core.types import Part, ReasoningPart
+from kibitz.ui.style import TYPE_SCALE
 from kibitz.ui.views.message_parts import mix, palette_is_dark
 from kibitz.ui.views.message_text import MessageTextView
 
 THINKING_LABEL = "Thinking…"
-FONT_SCALE = 0.93  # a step below the answer: read as an aside, still comfortable at length
+FONT_SCALE = TYPE_SCALE["small"]  # a step below the answer: an aside, still easy at length
 _SHIMMER_FRAME_MS = 40  # 25 frames a second: smooth, and a few hundred µs of paint each
 _SHIMMER_PERIOD_MS = 1800
 _CHEVRON = 4.0  # half the chevron's size, in pixels

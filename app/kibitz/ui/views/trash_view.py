@@ -20,6 +20,7 @@ from kibitz.core.store import Store
 from kibitz.core.store.conversations import TRASH_DAYS
 from kibitz.ui.icons import IconButton, icon
 from kibitz.ui.models.conversation_list import ConversationListModel, ConversationRole
+from kibitz.ui.style import scaled_font
 from kibitz.ui.views.sidebar_delegate import PlaceholderListView, TrashDelegate
 
 TRASH_NOTE = f"Conversations in the Trash are deleted for good after {TRASH_DAYS} days."
@@ -99,8 +100,7 @@ class TrashView(QWidget):
 
         self._back = IconButton("chevron-left", "Back to conversations (Esc)", size=18)
         self._title = QLabel("Trash")
-        title_font = QFont(self._title.font())
-        title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
+        title_font = scaled_font(self._title.font(), "section")
         title_font.setWeight(QFont.Weight.DemiBold)
         self._title.setFont(title_font)
         self._empty = QPushButton("Empty Trash")

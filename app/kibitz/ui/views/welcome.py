@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kibitz.ui.style import scaled_font
+
 if TYPE_CHECKING:
     from kibitz.core.discovery import LocalServer
     from kibitz.core.secrets import KeyringNotice
@@ -42,8 +44,7 @@ class WelcomePane(QWidget):
         super().__init__(parent)
         self.setObjectName("WelcomePane")
         title = _label("Welcome to Kibitz", role="WelcomeTitle")
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font = scaled_font(title.font(), "display")
         font.setWeight(QFont.Weight.DemiBold)
         title.setFont(font)
         title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
