@@ -299,6 +299,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(action("&Search conversations", "Ctrl+K", self.sidebar.focus_search))
+        view_menu.addAction(action("&Trash", "", self.sidebar.show_trash))
         view_menu.addAction(action("Stop the reply", "Esc", lambda: self.chat.stop()))
         view_menu.addSeparator()
         view_menu.addAction(

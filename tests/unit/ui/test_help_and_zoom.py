@@ -140,3 +140,9 @@ def test_help_screenshots(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> N
         QApplication.processEvents()
         name = "help-shortcuts" if isinstance(dialog, ShortcutsDialog) else "help-about"
         assert dialog.grab().save(str(shots / f"{name}-light.png"))
+
+
+def test_view_trash_opens_the_trash(window: MainWindow, qtbot: QtBot) -> None:
+    (trash,) = [a for a in window.actions() if a.text() == "&Trash"]
+    trash.trigger()
+    qtbot.waitUntil(window.sidebar.trash_view.isVisible)
