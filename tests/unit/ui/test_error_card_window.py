@@ -4,6 +4,7 @@ fold with a Copy button."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from kibitz.core.paths import AppPaths, resolve_paths
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, MessageStatus, Role
 from kibitz.ui.main_window import MainWindow
+from kibitz.ui.style import apply_style
 from kibitz.ui.views.message_widget import MessageWidget
 
 SERVER_WORDS = "Rate limit reached for gpt-4o-mini in organization org-fake"
@@ -139,6 +141,17 @@ async def test_the_server_s_own_words_are_under_a_closed_details_fold_with_copy(
     card.toggle_details()
     assert card.details_open
     assert SERVER_WORDS in card.details_text
+    if os.environ.get("KIBITZ_TEST_SCREENSHOTS"):  # as the app shows it: with its stylesheet
+        shots = Path(os.environ["KIBITZ_TEST_SCREENSHOTS"])
+        shots.mkdir(parents=True, exist_ok=True)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        apply_style(app)
+        try:
+            QApplication.processEvents()
+            assert window.grab().save(str(shots / "error-details-open-light.png"))
+        finally:
+            app.setStyleSheet("")
     card.copy_details()
     assert SERVER_WORDS in QApplication.clipboard().text()
 
