@@ -149,6 +149,10 @@ QScrollBar::handle:vertical, QScrollBar::handle:horizontal {{
 QScrollBar::handle:hover {{ background: {_mix(base, text, 0.4)}; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
 QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
+#NewChatButton {{ text-align: left; padding: {s[1] - 2}px {s[2] - 2}px; font-weight: 600;
+    background: transparent; border: 1px solid transparent; }}
+#NewChatButton:hover {{ background: {hover}; }}
+#NewChatButton:focus {{ border: 1px solid {accent.name()}; }}
 #KeyCap {{ font-family: monospace; color: {text.name()}; }}
 #ShortcutSection, #AboutCredits, #AboutRuntime {{ color: {subtle}; }}
 """

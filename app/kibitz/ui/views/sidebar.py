@@ -35,14 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 from kibitz.core.store import Store
+from kibitz.ui.icons import icon, icon_in
 from kibitz.ui.models.conversation_list import ConversationListModel, ConversationRole
 from kibitz.ui.models.search_results import SearchResultsModel, SearchRole
 from kibitz.ui.views.sidebar_delegate import (
     ConversationDelegate,
     SearchHitDelegate,
     SidebarListView,
-    magnifier_icon,
-    plus_icon,
 )
 from kibitz.ui.views.trash_view import TrashEntry, TrashView
 
@@ -106,9 +105,10 @@ class Sidebar(QWidget):
         self._trash_entry = TrashEntry()
 
         self._new_chat = QPushButton("New chat")
+        self._new_chat.setObjectName("NewChatButton")
         self._new_chat.setAccessibleName("New chat")
         self._new_chat.setToolTip(f"New chat ({_shortcut_text(QKeySequence.StandardKey.New)})")
-        self._new_chat.setIconSize(QSize(14, 14))
+        self._new_chat.setIconSize(QSize(16, 16))
         self._search = QLineEdit()
         self._search.setAccessibleName("Search conversations")
         self._search.setPlaceholderText("Search conversations (Ctrl+K)")
@@ -504,7 +504,7 @@ class Sidebar(QWidget):
             self._update_icons()
 
     def _update_icons(self) -> None:
-        self._new_chat.setIcon(plus_icon(self.palette().color(QPalette.ColorRole.ButtonText)))
+        self._new_chat.setIcon(icon("square-pen", self))
         muted = QColor(self.palette().color(QPalette.ColorRole.Text))
         muted.setAlphaF(0.55)
-        self._search_icon.setIcon(magnifier_icon(muted))
+        self._search_icon.setIcon(icon_in("search", muted))
