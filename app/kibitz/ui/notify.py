@@ -8,9 +8,10 @@ from typing import Literal
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from kibitz.core.errors import KibitzError
+from kibitz.ui.icons import IconButton
 
 NoticeKind = Literal["info", "warning", "error"]
 UNDO = "Undo"  # a notice with this action also answers the Undo key (Ctrl+Z)
@@ -60,11 +61,8 @@ class NoticeBar(QWidget):
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._action = QPushButton()
         self._action.setAccessibleName("Notification action")
-        self._close = QToolButton()
-        self._close.setText("✕")
-        self._close.setAutoRaise(True)
+        self._close = IconButton("x", "Dismiss")
         self._close.setAccessibleName("Dismiss notification")
-        self._close.setToolTip("Dismiss")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 6, 6)
         layout.addWidget(self._label, 1)
