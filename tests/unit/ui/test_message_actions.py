@@ -106,6 +106,7 @@ def test_the_row_shows_while_the_pointer_is_over_the_message(qtbot: QtBot, store
     assert not row.revealed
     assert not _drawn(copy), "the buttons stay out of sight until wanted"
     height = row.height()
+    qtbot.mouseMove(_spare(widget), QPoint(5, 5))  # from elsewhere
     qtbot.mouseMove(widget.text_view.viewport(), QPoint(30, 10))
     qtbot.waitUntil(lambda: row.revealed)
     assert _drawn(copy)
@@ -229,11 +230,20 @@ async def _ask(qtbot: QtBot, window: MainWindow, store: Store, text: str) -> Con
     await until(lambda: window.chat.conversation_id is not None, "the conversation")
     conv = window.chat.conversation_id
     assert conv is not None
-    await until(
-        lambda: not window.chat.busy and store.branch(conv)[-1].role is Role.ASSISTANT,
-        "the reply",
-    )
+    await until(lambda: store.branch(conv)[-1].role is Role.ASSISTANT, "the reply")
+    await _settled(window)
     return conv
+
+
+async def _settled(window: MainWindow) -> None:
+    """The reply is over and the window has heard so (its messages offer Delete again)."""
+    await until(
+        lambda: (
+            not window.chat.busy
+            and all(w.action_row.delete.isEnabled() for w in window.chat_view.message_widgets())
+        ),
+        "the end of the reply",
+    )
 
 
 @pytest.mark.asyncio
@@ -264,7 +274,8 @@ async def test_delete_takes_the_message_and_its_replies_and_undo_brings_them_bac
     # A reply with another version: deleting it shows the other one; the Undo button undoes.
     reply = store.branch(conv)[-1]
     window.chat.regenerate(reply.id)
-    await until(lambda: not window.chat.busy, "the new version")
+    await until(lambda: store.branch(conv)[-1].id != reply.id, "the new version")
+    await _settled(window)
     newest = store.branch(conv)[-1]
     assert newest.id != reply.id
     assert "2/2" in _widget(window, newest.id).footer_text()
@@ -296,8 +307,7 @@ async def test_no_delete_while_a_reply_arrives(
     assert "not while a reply is arriving" in delete.toolTip()
     assert not window.chat.delete_message(question.id)
     qtbot.keyClick(composer_edit(window), Qt.Key.Key_Escape)
-    await until(lambda: not window.chat.busy, "the stop")
-    assert _widget(window, question.id).action_row.delete.isEnabled()
+    await _settled(window)  # Delete is offered again
     await window.chat.aclose()
 
 
