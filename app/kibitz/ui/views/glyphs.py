@@ -1,5 +1,5 @@
-"""Small pictures painted in code: the paperclip, a document with its type, a broken image,
-a wrench (tools).
+"""Small pictures painted in code: a document with its type, a broken image (the app's other
+icons are Lucide's, kibitz.ui.icons).
 
 Painted rather than loaded from files, so they take the palette's colours (light and dark
 alike), stay sharp at any scale, and need neither the SVG plugin nor a resource lookup in a
@@ -12,12 +12,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
-    QIcon,
     QPainter,
     QPainterPath,
     QPen,
     QPixmap,
-    QTransform,
 )
 
 # The band colour of a document icon, by the file's extension, as file managers tint them.
@@ -60,31 +58,6 @@ def _canvas(size: int, ratio: float) -> tuple[QPixmap, QPainter]:
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     return pixmap, painter
-
-
-def paperclip_icon(colour: QColor, size: int = 20, ratio: float = 1.0) -> QIcon:
-    """A paperclip, tilted, in one line of `colour`."""
-    pixmap, painter = _canvas(size, ratio)
-    scale = size / 24.0
-    painter.scale(scale, scale)
-    painter.translate(12, 12)
-    painter.rotate(40)
-    painter.translate(-12, -12)
-    # One wire: down the inner leg, round the bottom, up the outer right leg, round the top,
-    # down the outer left leg. Two nested U-turns, as a clip is bent.
-    wire = QPainterPath(QPointF(10.5, 7.5))
-    wire.lineTo(10.5, 16.5)
-    wire.arcTo(QRectF(10.5, 14.5, 4.5, 4.5), 180, 180)  # to (15, 16.75)
-    wire.lineTo(15.0, 5.5)
-    wire.arcTo(QRectF(7.5, 1.75, 7.5, 7.5), 0, 180)  # to (7.5, 5.5)
-    wire.lineTo(7.5, 18.5)
-    pen = QPen(colour, 1.7)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-    painter.setPen(pen)
-    painter.drawPath(wire)
-    painter.end()
-    return QIcon(pixmap)
 
 
 def document_pixmap(label: str, size: int, ratio: float, *, paper: QColor, edge: QColor) -> QPixmap:
@@ -142,36 +115,3 @@ def broken_image_pixmap(size: int, ratio: float, colour: QColor) -> QPixmap:
     painter.drawLine(QPointF(frame.right(), frame.top()), QPointF(frame.left(), frame.bottom()))
     painter.end()
     return pixmap
-
-
-def wrench_path(size: float) -> QPainterPath:
-    """The outline of an open-end wrench, head up and to the right, in a `size` square."""
-    unit = size / 24.0
-    handle = QPainterPath()
-    handle.addRoundedRect(QRectF(-9.0, -1.9, 13.0, 3.8), 1.9, 1.9)
-    head = QPainterPath()
-    head.addEllipse(QPointF(6.0, 0.0), 4.6, 4.6)
-    jaw = QPainterPath()
-    jaw.addRect(QRectF(6.0, -1.8, 6.0, 3.6))
-    shape = handle.united(head).subtracted(jaw)
-    path = QPainterPath()
-    path.addPath(shape)
-    # Turned 45 degrees and centred: the way a tools button draws it.
-    turn = QTransform()
-    turn.translate(12 * unit, 12 * unit)
-    turn.rotate(-45)
-    turn.scale(unit, unit)
-    turn.translate(-1.0, 0.0)
-    return turn.map(path)
-
-
-def wrench_icon(colour: QColor, size: int = 20, ratio: float = 1.0) -> QIcon:
-    """A wrench in one line of `colour` (the composer's tools button)."""
-    pixmap, painter = _canvas(size, ratio)
-    pen = QPen(colour, 1.5 * size / 20)
-    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-    painter.setPen(pen)
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-    painter.drawPath(wrench_path(size))
-    painter.end()
-    return QIcon(pixmap)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from kibitz.core.render.code_html import CodeHighlighter
 from kibitz.core.render.theme import RenderTheme
 from kibitz.core.tools import Approval, PendingCall
-from kibitz.ui.views.glyphs import wrench_icon
+from kibitz.ui.icons import icon_in
 from kibitz.ui.views.message_parts import mix, muted_label, palette_is_dark
 from kibitz.ui.views.text_box import TextBox
 from kibitz.ui.views.tool_text import (
@@ -76,7 +76,7 @@ class ToolApprovalCard(QFrame):
         self.setAccessibleDescription(f"Run {name} on {spec.server}? {KEY_HINT}")
 
         icon = QLabel(self)
-        icon.setPixmap(wrench_icon(self._accent(), 18, self.devicePixelRatioF()).pixmap(18, 18))
+        icon.setPixmap(icon_in("wrench", self._accent()).pixmap(18, 18))
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.headline = _plain_label(f"Run “{name}” on {spec.server}?", self)
         self.headline.setObjectName("toolApprovalHeadline")
