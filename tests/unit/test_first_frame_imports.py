@@ -31,6 +31,7 @@ HEAVY = (
     "kibitz.ui.tray",
     "kibitz.ui.hotkey",
     "kibitz.ui.desktop",
+    "kibitz.cli.transfer_args",  # the subcommands' grammar: a plain `kibitz` builds none
 )
 # What `kibitz` imports before its window's first frame: the entry point's own, then
 # kibitz.ui.bootstrap's (inside run_gui, so importing the module alone would not load them).

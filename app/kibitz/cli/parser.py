@@ -1,4 +1,9 @@
-"""Command-line grammar: global options, the GUI flags and the headless subcommands."""
+"""Command-line grammar: global options, the GUI flags and the headless subcommands.
+
+A plain `kibitz` (the app, maybe with a few of its own flags) is read without building the
+whole grammar: its every subcommand costs argparse ~170 regular expressions, time the window
+would wait for (see `parse_args`).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kibitz import __version__
-from kibitz.cli.transfer_args import add_transfer_commands
-from kibitz.core.types import REASONING_EFFORTS
 
 
 def _float_in(low: float, high: float) -> Callable[[str], float]:
@@ -89,6 +92,9 @@ def _global_options(suppress: bool) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from kibitz.cli.transfer_args import add_transfer_commands
+    from kibitz.core.types import REASONING_EFFORTS
+
     parser = argparse.ArgumentParser(
         prog="kibitz",
         description="A native desktop assistant for OpenAI-compatible chat servers. "
@@ -271,5 +277,45 @@ def _add_mcp_command(sub: Any, common: list[argparse.ArgumentParser]) -> None:
     imp.add_argument("file", metavar="FILE", help="their JSON file, or - for stdin")
 
 
+# The app's own flags, as `build_parser` defines them: dest for each (--basedir takes a value).
+_APP_FLAGS = {
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "--quick-ask": "quick_ask",
+    "--tray": "tray",
+    "--smoke-test": "smoke_test",
+    "--smoke-allow-no-keyring": "smoke_allow_no_keyring",
+}
+
+
+def _app_start(argv: Sequence[str]) -> argparse.Namespace | None:
+    """What `build_parser` would make of `argv` when it only starts the app with its own flags,
+    each spelled out in full; None for anything else (a subcommand, --help, --version, an
+    abbreviation, a mistake), which the whole grammar reads and, if need be, rejects."""
+    args = argparse.Namespace(
+        basedir=None,
+        verbose=False,
+        quick_ask=False,
+        tray=False,
+        smoke_test=False,
+        smoke_allow_no_keyring=False,
+        command=None,
+    )
+    tokens = iter(argv)
+    for token in tokens:
+        if token in _APP_FLAGS:
+            setattr(args, _APP_FLAGS[token], True)
+        elif token == "--basedir":
+            value = next(tokens, None)
+            if value is None or value.startswith("-"):
+                return None
+            args.basedir = value
+        elif token.startswith("--basedir="):
+            args.basedir = token.removeprefix("--basedir=")
+        else:
+            return None
+    return args
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    return build_parser().parse_args(list(argv))
+    return _app_start(argv) or build_parser().parse_args(list(argv))

@@ -60,7 +60,7 @@ def run_gui(
     from kibitz.ui.instance import claim_instance, command_for
     from kibitz.ui.main_window import MainWindow
     from kibitz.ui.notify import Notice
-    from kibitz.ui.style import ThemeFollower, apply_theme
+    from kibitz.ui.style import apply_theme
     from kibitz.ui.tasks import TaskRunner
 
     QGuiApplication.setDesktopFileName(APP_ID)
@@ -93,7 +93,6 @@ def run_gui(
         QMessageBox.critical(None, APP_NAME, f"Kibitz could not start.\n\n{exc}")
         return 1
     apply_theme(app, loaded.settings.ui.theme)
-    ThemeFollower(app)  # owned by the app
     # One worker thread for blocking calls (keyring, big reads): the UI never waits on them.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kibitz-io")
     runner = TaskRunner()
@@ -140,6 +139,13 @@ def run_gui(
                 window.composer,
             ),
         )
+    # After the first frame: ThemeFollower filters every event of the app, and handing each
+    # one to Python (the objects Qt makes inside the first frame's widgets among them) cost
+    # the first frame ~30 ms of PySide6 building the wrappers' enum types. A palette change
+    # during the start is covered: apply_theme above read the palette of this moment.
+    from kibitz.ui.style import ThemeFollower
+
+    ThemeFollower(app)  # owned by the app
     window.finish_start()
     window.start_background_work()
 
