@@ -41,7 +41,7 @@ def run_gui(
     `on_started` (the smoke test, kibitz.ui.smoke) is called once everything is built, from
     the event loop's first turn.
     """
-    from kibitz.ui.app.first_frame import READY, StartupLog
+    from kibitz.ui.app.first_frame import READY, StartupLog, forget_sources
 
     startup = StartupLog()
     # qasync picks the first Qt binding it finds installed unless told which one we use.
@@ -146,8 +146,10 @@ def run_gui(
     from kibitz.ui.style import ThemeFollower
 
     ThemeFollower(app)  # owned by the app
+    forget_sources()
     window.finish_start()
     window.start_background_work()
+    forget_sources()
 
     import asyncio
 
@@ -186,6 +188,7 @@ def run_gui(
                 gc.freeze()  # as above: they live as long as the app
                 if args.quick_ask:
                     desktop.handle_command(command_for(quick_ask=True))
+                forget_sources()
                 startup.mark(READY)
                 if on_started is not None:
                     on_started(window, desktop)

@@ -1,0 +1,106 @@
+"""What the start leaves behind: the first frame loads no widget class it does not use, the
+idle app keeps no module sources, and the quick-ask panel asks X for a compositor without
+python-xlib's slow connection.
+
+The app runs for real on the test X server; a probe wraps its start-up log (the steps it
+marks, kibitz.ui.app.first_frame) to look inside the process at each step, then ends it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.end2end.app_driver import display_env
+
+pytestmark = pytest.mark.display
+
+_APP_PROBE = """
+import json, linecache, os, sys
+from kibitz.ui.app import first_frame
+
+seen = {}
+mark = first_frame.StartupLog.mark
+
+def probe(self, step, detail=""):
+    mark(self, step, detail)
+    from PySide6 import QtWidgets
+    seen[step] = {
+        # PySide6 makes a widget class (and its enum types) the first time it is needed;
+        # a wizard or a graphics view the window never shows was made for nothing.
+        "unused widget classes": sorted(
+            n for n in ("QWizard", "QGraphicsView", "QMdiArea", "QColorDialog")
+            if n in vars(QtWidgets)
+        ),
+        "cached sources": len(linecache.cache),
+    }
+    if step == first_frame.READY:
+        print(json.dumps(seen), flush=True)
+        os._exit(0)
+
+first_frame.StartupLog.mark = probe
+from kibitz.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+_COMPOSITOR_PROBE = """
+import json, sys
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+from kibitz.ui.panel_frame import can_be_translucent
+print(json.dumps([can_be_translucent(), "Xlib" in sys.modules]))
+"""
+
+
+def _run(code: str, *args: str) -> object:
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=display_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def test_the_start_loads_only_the_widget_classes_it_uses_and_keeps_no_sources(
+    basedir: Path,
+) -> None:
+    seen = _run(_APP_PROBE, "--basedir", str(basedir))
+    assert isinstance(seen, dict)
+    usable, ready = seen["window usable"], seen["start-up complete"]
+    assert usable["unused widget classes"] == []
+    assert ready["cached sources"] == 0
+
+
+@pytest.fixture
+def compositor() -> Iterator[None]:
+    """A compositing manager, as far as anyone asking X can tell: a window owning
+    _NET_WM_CM_S0 (held through python-xlib here, in the test)."""
+    from Xlib import X, display
+
+    display_env()  # skips the test without an X display
+    dpy = display.Display()
+    owner = dpy.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent)
+    owner.set_selection_owner(dpy.intern_atom("_NET_WM_CM_S0"), X.CurrentTime)
+    dpy.sync()
+    try:
+        yield
+    finally:
+        owner.destroy()
+        dpy.close()
+
+
+def test_without_a_compositor_the_panel_is_not_see_through() -> None:
+    assert _run(_COMPOSITOR_PROBE) == [False, False]
+
+
+def test_with_a_compositor_the_panel_is_see_through(compositor: None) -> None:
+    assert _run(_COMPOSITOR_PROBE) == [True, False]
