@@ -15,11 +15,13 @@ from pytestqt.qtbot import QtBot
 from tests.unit.ui.attachment_window import fake_settings, window_on
 
 from kibitz.core.drafts import Draft, DraftStore, conversation_key
+from kibitz.core.errors import NotFoundError
 from kibitz.core.paths import AppPaths, resolve_paths
 from kibitz.core.store import Store, blob_digest
 from kibitz.core.store.blobs import UNUSED_GRACE_S
 from kibitz.core.store.conversations import TRASH_KEPT_S
 from kibitz.core.types import ConversationId, ImagePart, Role, TextPart
+from kibitz.ui.controllers.trash_controller import DELETED_MESSAGES_KEPT_S
 from kibitz.ui.main_window import DRAFTS, MainWindow
 
 
@@ -90,3 +92,24 @@ def test_conversations_in_the_trash_for_30_days_go_with_their_images_and_drafts(
     assert store.has_blob(blob_digest(png("green")))
     assert store.has_blob(blob_digest(png("blue")))
     assert drafts.keys() == sorted([conversation_key(kept), conversation_key(recent)])
+
+
+def test_messages_deleted_before_this_start_go_for_good_with_their_images(
+    qtbot: QtBot, store: Store, paths: AppPaths, clock: Clock
+) -> None:
+    conversation = store.create_conversation("a question and its reply")
+    data = png("purple")
+    image = ImagePart(store.put_blob(data), "purple.png", "image/png", len(data), 8, 8)
+    question = store.add_message(conversation.id, None, Role.USER, (TextPart("look"), image))
+    store.add_message(conversation.id, question.id, Role.ASSISTANT, "a purple square")
+    store.delete_message(question.id)
+    clock.now += DELETED_MESSAGES_KEPT_S + UNUSED_GRACE_S
+
+    with window_on(qtbot, store, paths, fake_settings(None)) as window:
+        assert isinstance(window, MainWindow)
+        window._executor.submit(window.purge_old_deletions).result(timeout=30)
+
+    with pytest.raises(NotFoundError):  # Undo cannot reach them any more
+        store.restore_message(question.id)
+    assert store.all_messages(conversation.id) == []
+    assert not store.has_blob(blob_digest(data))

@@ -21,6 +21,9 @@ from kibitz.ui.notify import Notice, Notify, error_notice
 from kibitz.ui.views.trash_view import TrashView
 
 log = logging.getLogger(__name__)
+# A deleted message can be brought back only while its notice shows; at the next start (once
+# it is this old, so a start racing the delete leaves it) it goes for good.
+DELETED_MESSAGES_KEPT_S = 60.0
 
 EMPTY_BUTTON = "Empty Trash"
 
@@ -185,11 +188,14 @@ class TrashController(QObject):
             self._notify(Notice(f"Deleted {name} for good"))
 
     def purge_expired(self) -> tuple[ConversationId, ...]:
-        """Remove for good what has been in the Trash for TRASH_KEPT_S; the conversations that
+        """Remove for good what has been in the Trash for TRASH_KEPT_S, and the messages deleted
+        before this start (DELETED_MESSAGES_KEPT_S); the conversations that
         went. Blocking: the window runs it on its worker thread at start. A store that refuses
         is logged: it is tried again at the next start, and nothing the user sees needs it."""
         try:
             gone = self._store.purge_deleted(older_than=TRASH_KEPT_S).conversation_ids
+            # Deleted messages have no Trash: their Undo lasts while its notice shows.
+            self._store.purge_deleted_messages(older_than=DELETED_MESSAGES_KEPT_S)
             # Files of an earlier Empty Trash that were still fresh then (see UNUSED_GRACE_S).
             self._store.drop_unused_blobs()
         except StoreError as e:
