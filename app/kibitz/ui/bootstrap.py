@@ -139,16 +139,8 @@ def run_gui(
                 window.composer,
             ),
         )
-    # After the first frame: ThemeFollower filters every event of the app, and handing each
-    # one to Python (the objects Qt makes inside the first frame's widgets among them) cost
-    # the first frame ~30 ms of PySide6 building the wrappers' enum types. A palette change
-    # during the start is covered: apply_theme above read the palette of this moment.
-    from kibitz.ui.style import ThemeFollower
-
-    ThemeFollower(app)  # owned by the app
     forget_sources()
     window.finish_start()
-    window.start_background_work()
     forget_sources()
 
     import asyncio
@@ -188,8 +180,21 @@ def run_gui(
                 gc.freeze()  # as above: they live as long as the app
                 if args.quick_ask:
                     desktop.handle_command(command_for(quick_ask=True))
+                # Last: ThemeFollower filters every event of the app, and handing each one to
+                # Python (those of the widgets Qt makes inside ours among them) made PySide6
+                # build every widget class it has, ~110-190 enum types, 30 ms of the first
+                # frame or the rest. A palette change meanwhile is covered: apply_theme read
+                # the palette of the start, and the follower below looks again.
+                from kibitz.ui.style import ThemeFollower, apply_style
+
+                ThemeFollower(app)  # owned by the app
+                apply_style(app)  # does nothing unless the palette changed since
                 forget_sources()
                 startup.mark(READY)
+                # The key check after the start, not in it: a key in the keyring loads keyring
+                # (with secretstorage and cryptography: ~45 ms) on the worker thread, which
+                # would take turns with the main thread building the rest.
+                window.start_background_work()
                 if on_started is not None:
                     on_started(window, desktop)
 
