@@ -1,6 +1,6 @@
 """What the start leaves behind: the first frame loads no widget class it does not use, the
-idle app keeps no module sources, and the quick-ask panel asks X for a compositor without
-python-xlib's slow connection.
+idle app keeps no module sources and no QtNetwork, and the quick-ask panel asks X for a
+compositor without python-xlib's slow connection.
 
 The app runs for real on the test X server; a probe wraps its start-up log (the steps it
 marks, kibitz.ui.app.first_frame) to look inside the process at each step, then ends it.
@@ -38,6 +38,7 @@ def probe(self, step, detail=""):
             if n in vars(QtWidgets)
         ),
         "cached sources": len(linecache.cache),
+        "QtNetwork": "PySide6.QtNetwork" in sys.modules,
     }
     if step == first_frame.READY:
         print(json.dumps(seen), flush=True)
@@ -78,6 +79,8 @@ def test_the_start_loads_only_the_widget_classes_it_uses_and_keeps_no_sources(
     usable, ready = seen["window usable"], seen["start-up complete"]
     assert usable["unused widget classes"] == []
     assert ready["cached sources"] == 0
+    # The single-instance server is a plain Unix socket (kibitz.ui.unix_instance_server).
+    assert not ready["QtNetwork"]
 
 
 @pytest.fixture

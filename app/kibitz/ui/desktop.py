@@ -8,8 +8,10 @@ module wires the pieces to each other and to the main window, and nothing else d
 from __future__ import annotations
 
 import logging
+import sys
 from concurrent.futures import Executor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 
@@ -22,12 +24,15 @@ from kibitz.core.types import ConversationId
 from kibitz.ui.app_settings import SettingsHolder, warm_up
 from kibitz.ui.hotkey.service import HotkeyService
 from kibitz.ui.instance import ACTIVATE, QUICK_ASK
-from kibitz.ui.instance_server import InstanceServer
 from kibitz.ui.main_window import MainWindow
 from kibitz.ui.notify import Notice
 from kibitz.ui.quick_ask import QuickAskWindow
 from kibitz.ui.tray import TrayIcon, show_window, tray_available
+from kibitz.ui.unix_instance_server import UnixInstanceServer
 from kibitz.ui.views.composer import ComposerValue
+
+if TYPE_CHECKING:
+    from kibitz.ui.instance_server import InstanceServer
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +61,14 @@ class DesktopPresence(QObject):
         )
         self.hotkeys = HotkeyService(settings, parent=self)
         self.tray = TrayIcon(window, store, settings, parent=self)
-        self.server = InstanceServer(lock, paths.data_dir, parent=self)
+        if sys.platform == "win32":
+            from kibitz.ui.instance_server import InstanceServer
+
+            self.server: InstanceServer | UnixInstanceServer = InstanceServer(
+                lock, paths.data_dir, parent=self
+            )
+        else:  # a plain Unix socket: QtNetwork would cost ~3 MB and ~10 ms for it
+            self.server = UnixInstanceServer(lock, paths.data_dir, parent=self)
         self.server.command_received.connect(self.handle_command)
         self.hotkeys.activated.connect(self.quick.summon)
         self.hotkeys.status_changed.connect(lambda s: self.tray.set_status(s.describe()))
