@@ -116,7 +116,7 @@ def test_the_bundle_holds_only_what_the_app_uses(release: Release) -> None:
     assert not [n for n in names if n.startswith(("libgtk-3", "libgdk-3", "libqgtk3"))]
     assert not (qt / "translations").exists()
     modules = {p.name.split(".")[0] for p in (internal / "PySide6").glob("Qt*.abi3.so")}
-    assert modules == {"QtCore", "QtGui", "QtWidgets", "QtNetwork"}
+    assert modules == {"QtCore", "QtGui", "QtWidgets", "QtNetwork", "QtSvg"}  # QtSvg: the icons
     platforms = {p.name for p in (qt / "plugins" / "platforms").iterdir()}
     assert platforms == {"libqxcb.so", "libqwayland.so", "libqoffscreen.so"}
     # Token counting: tiktoken and two table files, not bpe-openai's 71 MB compiled tokenizer.

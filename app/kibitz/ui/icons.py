@@ -9,6 +9,7 @@ the first icon is drawn, so start-up does not pay for it.
 
 from __future__ import annotations
 
+import logging
 import sys
 from functools import cache
 from pathlib import Path
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import QToolButton, QWidget
 if TYPE_CHECKING:
     from PySide6.QtSvg import QSvgRenderer
 
+log = logging.getLogger(__name__)
 Role = QPalette.ColorRole
 _Group = QPalette.ColorGroup
 
@@ -49,8 +51,11 @@ def _svg_source(name: str) -> bytes:
 
 @cache
 def _renderer(name: str, rgb: str) -> QSvgRenderer | None:
-    from PySide6.QtSvg import QSvgRenderer  # QtSvg loads on first use
-
+    try:
+        from PySide6.QtSvg import QSvgRenderer  # QtSvg loads on first use
+    except ImportError:  # a build without QtSvg: buttons keep their tooltips, drawn empty
+        log.warning("QtSvg is missing: icons are not drawn", exc_info=True)
+        return None
     source = _svg_source(name)
     if not source:
         return None
@@ -84,9 +89,11 @@ class _TintedSvgEngine(QIconEngine):
         pixmap = QPixmap(size)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.paint(painter, pixmap.rect(), mode, state)
-        painter.end()
+        try:  # an error while painting must not leave the pixmap painted on (Qt aborts)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self.paint(painter, pixmap.rect(), mode, state)
+        finally:
+            painter.end()
         return pixmap
 
     def scaledPixmap(
@@ -105,6 +112,17 @@ class _TintedSvgEngine(QIconEngine):
 
     def key(self) -> str:
         return "kibitz-tinted-svg"
+
+
+def icon_draws(name: str) -> bool:
+    """Whether `name` draws anything (its file is there and QtSvg loads): the smoke test's
+    check of a build."""
+    image = icon_in(name, QColor(0, 0, 0)).pixmap(QSize(32, 32)).toImage()
+    return any(
+        image.pixelColor(x, y).alpha() > 0
+        for x in range(image.width())
+        for y in range(image.height())
+    )
 
 
 def icon_in(name: str, colour: QColor, disabled: QColor | None = None) -> QIcon:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kibitz.core.types import MessageStatus
+from kibitz.ui.icons import icon_draws
 from kibitz.ui.views.chat_view import ChatView
 from kibitz.ui.views.composer import Composer
 
@@ -78,6 +79,9 @@ class SmokeSteps:
         report.ok(f"main window shown (Qt {qVersion()}, platform {platform})")
         if QApplication.windowIcon().isNull():
             raise SmokeStepFailed("the app has no icon: resources/icons is missing")
+        if not icon_draws("copy"):
+            raise SmokeStepFailed("the icon set draws nothing: resources/icons/ui or QtSvg missing")
+        report.ok("the icon set draws (QtSvg and resources/icons/ui)")
 
         await self._ask(window.composer, window.chat_view, "What does the smoke test say?")
         report.ok("main window: a reply streamed, was stored complete and rendered")
