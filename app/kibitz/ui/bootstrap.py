@@ -180,11 +180,8 @@ def run_gui(
                 gc.freeze()  # as above: they live as long as the app
                 if args.quick_ask:
                     desktop.handle_command(command_for(quick_ask=True))
-                # Last: ThemeFollower filters every event of the app, and handing each one to
-                # Python (those of the widgets Qt makes inside ours among them) made PySide6
-                # build every widget class it has, ~110-190 enum types, 30 ms of the first
-                # frame or the rest. A palette change meanwhile is covered: apply_theme read
-                # the palette of the start, and the follower below looks again.
+                # A palette change during the start is covered: apply_theme read the palette
+                # of the start, and apply_style below looks again.
                 from kibitz.ui.style import ThemeFollower, apply_style
 
                 ThemeFollower(app)  # owned by the app

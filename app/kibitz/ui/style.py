@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -216,18 +216,21 @@ def apply_theme(app: QApplication, theme: str) -> None:
 
 
 class ThemeFollower(QObject):
-    """Re-derives the stylesheet when the system switches between light and dark."""
+    """Re-derives the stylesheet when the system switches between light and dark, or its
+    palette changes. Through signals, not an event filter on the app: a filter would hand
+    every event of every widget to Python (PySide6 then builds every widget class it meets,
+    and each event pays the crossing)."""
 
     def __init__(self, app: QApplication) -> None:
         super().__init__(app)
         self._app = app
-        app.installEventFilter(self)
+        # Deprecated in favour of the ApplicationPaletteChange event, which only a filter on
+        # the whole app would see; the signal is still emitted by Qt 6.
+        app.paletteChanged.connect(self._on_palette_changed)
         app.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._app and event.type() == QEvent.Type.ApplicationPaletteChange:
-            apply_style(self._app)
-        return False
+    def _on_palette_changed(self, _palette: QPalette) -> None:
+        apply_style(self._app)
 
     def _on_color_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
         apply_style(self._app)
