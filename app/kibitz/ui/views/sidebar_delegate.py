@@ -22,13 +22,11 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
-    QIcon,
     QPainter,
     QPainterPath,
     QPaintEvent,
     QPalette,
     QPen,
-    QPixmap,
 )
 from PySide6.QtWidgets import (
     QLineEdit,
@@ -42,6 +40,7 @@ from PySide6.QtWidgets import (
 from kibitz.ui.icons import icon_in
 from kibitz.ui.models.conversation_list import UNTITLED, ConversationRole
 from kibitz.ui.models.search_results import ROLE_LABELS, SearchRole, Segment
+from kibitz.ui.style import TYPE_SCALE, scaled_font
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -78,11 +77,10 @@ def _alpha(color: QColor, alpha: float) -> QColor:
 
 
 def _secondary_font(font: QFont) -> QFont:
-    small = QFont(font)
     if font.pointSizeF() > 0:
-        small.setPointSizeF(font.pointSizeF() * 0.88)
-    else:
-        small.setPixelSize(max(9, round(font.pixelSize() * 0.88)))
+        return scaled_font(font, "caption")
+    small = QFont(font)  # a font sized in pixels
+    small.setPixelSize(max(9, round(font.pixelSize() * TYPE_SCALE["caption"])))
     return small
 
 
@@ -410,43 +408,6 @@ class PlaceholderListView(QListView):
         flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
         painter.drawText(area, int(flags), self._placeholder)
         painter.end()
-
-
-def magnifier_icon(color: QColor, size: int = 32) -> QIcon:
-    """The search field's magnifying glass, drawn in a muted text colour."""
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    pen = QPen(color, size / 11)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    painter.setPen(pen)
-    radius = size * 0.26
-    centre = QPointF(size * 0.42, size * 0.42)
-    painter.drawEllipse(centre, radius, radius)
-    handle = radius * 0.72
-    painter.drawLine(
-        QPointF(centre.x() + handle, centre.y() + handle), QPointF(size * 0.82, size * 0.82)
-    )
-    painter.end()
-    return QIcon(pixmap)
-
-
-def plus_icon(color: QColor, size: int = 28) -> QIcon:
-    """A "+" in the text colour, so it follows light and dark without an icon theme."""
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    pen = QPen(color, size / 9)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    painter.setPen(pen)
-    inset = size / 5
-    mid = size / 2
-    painter.drawLine(int(inset), int(mid), int(size - inset), int(mid))
-    painter.drawLine(int(mid), int(inset), int(mid), int(size - inset))
-    painter.end()
-    return QIcon(pixmap)
 
 
 class SidebarListView(PlaceholderListView):
