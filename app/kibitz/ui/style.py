@@ -153,6 +153,11 @@ QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
     background: transparent; border: 1px solid transparent; }}
 #NewChatButton:hover {{ background: {hover}; }}
 #NewChatButton:focus {{ border: 1px solid {accent.name()}; }}
+#ModelMenu {{ background: {base.name()}; border: 1px solid {border}; }}
+#ModelList {{ outline: none; }}
+#ModelList::item {{ padding: 3px {s[1] - 2}px; border-radius: {r}px; }}
+#ModelList::item:hover {{ background: {hover}; }}
+#ModelList::item:selected {{ background: {selected}; color: {text.name()}; }}
 #KeyCap {{ font-family: monospace; color: {text.name()}; }}
 #ShortcutSection, #AboutCredits, #AboutRuntime {{ color: {subtle}; }}
 """
