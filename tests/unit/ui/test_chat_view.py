@@ -32,13 +32,6 @@ REPLY = (
 )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "kibitz.sqlite3")
-    yield s
-    s.close()
-
-
 @pytest.fixture(scope="module")
 def long_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ConversationId, list[int]]:
     """A 2,000-message conversation (1,000 exchanges), built once for the module."""

@@ -10,7 +10,6 @@ $KIBITZ_TEST_SCREENSHOTS as cjk-emoji-reply-{light,dark}.png.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from PySide6.QtGui import (
     QGlyphRun,
     QImage,
     QPainter,
-    QPalette,
     QTextDocument,
     QTextLayout,
 )
@@ -31,7 +29,6 @@ from pytestqt.qtbot import QtBot
 
 from kibitz.core.store import Store
 from kibitz.core.types import Role
-from kibitz.ui.style import dark_palette
 from kibitz.ui.views.chat_view import REPAINT_MS, ChatView
 
 SAMPLE = "日本語 中文 😀"
@@ -129,24 +126,6 @@ def test_a_label_draws_the_emoji_in_colour(qtbot: QtBot) -> None:
     assert any("CJK" in family for family in families), families
     assert any("Emoji" in family for family in families), families
     assert _warm_yellow_pixels(image) > 20
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "kibitz.sqlite3")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def scheme(request: pytest.FixtureRequest) -> Iterator[str]:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    before = QPalette(app.palette())
-    if request.param == "dark":
-        app.setPalette(dark_palette())
-    yield str(request.param)
-    app.setPalette(before)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"], indirect=True)

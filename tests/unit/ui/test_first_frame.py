@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from tests.support.fake_openai import FakeOpenAI
 from tests.unit.ui.attachment_window import TEST_KEY, composer_edit, fake_settings, until
@@ -27,7 +25,6 @@ from kibitz.core.types import Role
 from kibitz.ui.app.first_frame import USABLE, StartupLog, describe_first_frame, paint_first_frame
 from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.main_window import MainWindow
-from kibitz.ui.style import dark_palette
 from kibitz.ui.tasks import TaskRunner
 
 TITLES = ("Trip to Kyoto", "Sourdough starter", "Quarterly report outline")
@@ -82,17 +79,6 @@ def window(qtbot: QtBot, store: Store, paths: AppPaths) -> Iterator[MainWindow]:
 def fake() -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as server:
         yield server
-
-
-@pytest.fixture
-def scheme(request: pytest.FixtureRequest) -> Iterator[str]:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    before = QPalette(app.palette())
-    if request.param == "dark":
-        app.setPalette(dark_palette())
-    yield str(request.param)
-    app.setPalette(before)
 
 
 def test_the_first_frame_lists_conversations_and_takes_typing_before_the_rest(

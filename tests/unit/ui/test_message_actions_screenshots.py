@@ -8,19 +8,17 @@ checks what they show.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint
-from PySide6.QtGui import QImage, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
+from tests.support.screenshots import shots_dir
 
 from kibitz.core.store import Store
 from kibitz.core.types import ReasoningPart, Role, TextPart, Usage
-from kibitz.ui.style import dark_palette
 from kibitz.ui.views.chat_view import REPAINT_MS, ChatView
 from kibitz.ui.views.message_inspector import MessageInspector
 
@@ -31,31 +29,6 @@ ANSWER = (
     "```python\ndef has_duplicates(xs):\n    return len(xs) != len(set(xs))\n```\n\n"
     "This runs in **O(n)** and needs hashable items."
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "kibitz.sqlite3")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def scheme(request: pytest.FixtureRequest) -> Iterator[str]:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    before = QPalette(app.palette())
-    if request.param == "dark":
-        app.setPalette(dark_palette())
-    yield str(request.param)
-    app.setPalette(before)
-
-
-def _shots(tmp_path: Path) -> Path:
-    shots = os.environ.get("KIBITZ_TEST_SCREENSHOTS")
-    target = Path(shots) if shots else tmp_path / "screenshots"
-    target.mkdir(parents=True, exist_ok=True)
-    return target
 
 
 def _distinct_colours(image: QImage, widget: QWidget, inside: QWidget) -> int:
@@ -73,7 +46,7 @@ def _distinct_colours(image: QImage, widget: QWidget, inside: QWidget) -> int:
 def test_screenshots_of_the_action_row_and_the_inspector(
     qtbot: QtBot, store: Store, tmp_path: Path, scheme: str
 ) -> None:
-    shots = _shots(tmp_path)
+    shots = shots_dir(tmp_path)
     conv = store.create_conversation("Duplicates")
     question = store.add_message(conv.id, None, Role.USER, QUESTION)
     store.add_message(conv.id, question.id, Role.ASSISTANT, FIRST, model="gpt-4o")

@@ -7,7 +7,6 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
@@ -43,13 +42,6 @@ MARKDOWN = f"""Here is a **function**:
 
 And a [link](https://example.com/docs).
 """
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "kibitz.sqlite3")
-    yield s
-    s.close()
 
 
 def _message(store: Store, role: Role, content: str, **fields: object) -> Message:

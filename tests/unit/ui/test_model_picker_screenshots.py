@@ -6,7 +6,6 @@ model-picker-open-{light,dark}.png; the test also checks what they show.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,17 +14,11 @@ from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
+from tests.support.screenshots import shots_dir
 
 from kibitz.ui.style import apply_style, dark_palette
 from kibitz.ui.views.composer import Composer, ToolsButtonState
 from kibitz.ui.views.model_menu import ChosenModel, ModelMenu, ProviderModels
-
-
-def _shots(tmp_path: Path) -> Path:
-    shots = os.environ.get("KIBITZ_TEST_SCREENSHOTS")
-    target = Path(shots) if shots else tmp_path / "screenshots"
-    target.mkdir(parents=True, exist_ok=True)
-    return target
 
 
 @pytest.fixture
@@ -69,7 +62,7 @@ def _distinct_colours(image: QImage, rect: QRect) -> int:
 def test_screenshots_of_the_composer_bar_and_the_open_model_menu(
     qtbot: QtBot, tmp_path: Path, scheme: str
 ) -> None:
-    shots = _shots(tmp_path)
+    shots = shots_dir(tmp_path)
     page, composer = _composer(qtbot)
     bar = composer.grab()
     path = shots / f"composer-bar-{scheme}.png"

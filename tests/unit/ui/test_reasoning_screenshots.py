@@ -6,7 +6,6 @@ reasoning-{thinking,folded,opened}-{light,dark}.png; the test also checks what t
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from tests.support.screenshots import shots_dir
 
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, MessageStatus, ReasoningPart, Role, TextPart, Usage
@@ -39,20 +39,6 @@ ANSWER = (
     "        if x in seen:\n            return True\n        seen.add(x)\n    return False\n```\n\n"
     "Both need hashable items; for lists of lists, sort first or compare tuples."
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "kibitz.sqlite3")
-    yield s
-    s.close()
-
-
-def _shots(tmp_path: Path) -> Path:
-    shots = os.environ.get("KIBITZ_TEST_SCREENSHOTS")
-    target = Path(shots) if shots else tmp_path / "screenshots"
-    target.mkdir(parents=True, exist_ok=True)
-    return target
 
 
 @pytest.fixture
@@ -88,7 +74,7 @@ def _save(qtbot: QtBot, view: ChatView, path: Path) -> None:
 def test_screenshots_of_thinking_and_folded_reasoning(
     qtbot: QtBot, store: Store, tmp_path: Path, scheme: str
 ) -> None:
-    shots = _shots(tmp_path)
+    shots = shots_dir(tmp_path)
     dark = scheme == "dark"
 
     # A reply still thinking: the reasoning streams, open, under "Thinking…".

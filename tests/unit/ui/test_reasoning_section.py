@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -35,13 +33,6 @@ REASONING = (
     "I will show both and say when each fits."
 )
 ANSWER = "Use `xs[::-1]` for a reversed copy, or `xs.reverse()` to reverse in place."
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "kibitz.sqlite3")
-    yield s
-    s.close()
 
 
 def _question(store: Store) -> tuple[ConversationId, MessageId]:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 
@@ -17,13 +13,6 @@ from kibitz.ui.models.search_results import (
     segments_html,
     snippet_segments,
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "kibitz.sqlite3")
-    yield s
-    s.close()
 
 
 def add_chat(store: Store, title: str, *texts: str) -> tuple[ConversationId, list[MessageId]]:

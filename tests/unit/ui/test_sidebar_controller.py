@@ -7,7 +7,6 @@ The failures are real SQLite ones (tests/support/store_faults.py says how, and w
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,13 +26,6 @@ from kibitz.ui.views.sidebar import Sidebar
 from kibitz.ui.views.sidebar_delegate import SidebarListView
 
 HINT = TOLD[READ_ONLY][1]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "kibitz.sqlite3")
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ blocks, list items, tables and block margins, whatever the chunks it arrived in.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QTextCursor
@@ -114,13 +112,6 @@ def test_a_text_that_starts_over_replaces_what_was_shown(view: MessageTextView) 
     view.stream_text("First paragraph.\n\nSecond paragraph.\n\nthird")
     view.stream_text("Another start.\n\nmore")
     assert view.toPlainText() == "Another start.\nmore"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "kibitz.sqlite3")
-    yield s
-    s.close()
 
 
 def test_a_reply_streamed_through_the_chat_view_looks_as_when_reopened(

@@ -7,7 +7,6 @@ Screenshots trash-{light,dark}.png and trash-empty-light.png go to $KIBITZ_TEST_
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -16,10 +15,11 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QItemSelectionModel, QPoint, Qt
-from PySide6.QtGui import QContextMenuEvent, QPalette
+from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QListView, QMenu, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 from tests.support.main_window import shown_window
+from tests.support.screenshots import shots_dir
 from tests.support.store_faults import READ_ONLY, TOLD, read_only
 
 from kibitz.core.drafts import Draft, DraftStore, conversation_key
@@ -28,7 +28,6 @@ from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, Role
 from kibitz.ui.controllers.trash_controller import EMPTY_BUTTON
 from kibitz.ui.main_window import DRAFTS, MainWindow
-from kibitz.ui.style import dark_palette
 from kibitz.ui.views.sidebar_delegate import deleted_ago
 from kibitz.ui.views.trash_view import EMPTY_TEXT, TRASH_NOTE, TrashView
 
@@ -325,29 +324,11 @@ def test_when_it_was_deleted_reads_plainly(ago: float, said: str) -> None:
 # -- screenshots ---------------------------------------------------------------------------------
 
 
-def _shots(tmp_path: Path) -> Path:
-    shots = os.environ.get("KIBITZ_TEST_SCREENSHOTS")
-    target = Path(shots) if shots else tmp_path / "screenshots"
-    target.mkdir(parents=True, exist_ok=True)
-    return target
-
-
-@pytest.fixture
-def scheme(request: pytest.FixtureRequest) -> Iterator[str]:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    before = QPalette(app.palette())
-    if request.param == "dark":
-        app.setPalette(dark_palette())
-    yield str(request.param)
-    app.setPalette(before)
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"], indirect=True)
 def test_screenshots_of_the_trash(
     qtbot: QtBot, window: MainWindow, store: Store, clock: Clock, tmp_path: Path, scheme: str
 ) -> None:
-    shots = _shots(tmp_path)
+    shots = shots_dir(tmp_path)
     trash_some(store, clock)
     window.resize(1000, 620)
     qtbot.waitUntil(lambda: window.sidebar._trash_entry.count == 4, timeout=10_000)

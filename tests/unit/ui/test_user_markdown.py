@@ -7,16 +7,15 @@ fence and a list, and the reply under it.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette, QTextCursor
-from PySide6.QtWidgets import QAbstractButton, QApplication
+from PySide6.QtWidgets import QAbstractButton
 from pytestqt.qtbot import QtBot
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.screenshots import shots_dir
 from tests.unit.ui.attachment_window import composer_edit, fake_settings, window_on
 
 from kibitz.core.paths import AppPaths, resolve_paths
@@ -43,13 +42,6 @@ ANSWER = (
     "def parse(line):\n    return next(csv.reader([line]))\n```\n\n"
     "`csv.reader` takes any iterable of lines, so a one-item list works."
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "kibitz.sqlite3")
-    yield s
-    s.close()
 
 
 def _user(qtbot: QtBot, store: Store, text: str) -> MessageWidget:
@@ -155,24 +147,6 @@ async def test_up_and_edit_bring_back_the_markdown_source(qtbot: QtBot, paths: A
 # -- screenshots ----------------------------------------------------------------------------
 
 
-def _shots(tmp_path: Path) -> Path:
-    shots = os.environ.get("KIBITZ_TEST_SCREENSHOTS")
-    target = Path(shots) if shots else tmp_path / "screenshots"
-    target.mkdir(parents=True, exist_ok=True)
-    return target
-
-
-@pytest.fixture
-def scheme(request: pytest.FixtureRequest) -> Iterator[str]:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    before = QPalette(app.palette())
-    if request.param == "dark":
-        app.setPalette(dark_palette())
-    yield str(request.param)
-    app.setPalette(before)
-
-
 def _colour_at(widget: MessageWidget, view: MessageTextView, text: str) -> QColor:
     """The colour drawn just left of where `text` starts in `view` (its background)."""
     found = view.document().find(text)
@@ -197,7 +171,7 @@ def test_screenshot_of_a_user_message_with_code_and_a_list(
     qtbot.waitExposed(view)
     view.show_conversation(conv.id)
     qtbot.wait(REPAINT_MS * 2)
-    path = _shots(tmp_path) / f"user-markdown-{scheme}.png"
+    path = shots_dir(tmp_path) / f"user-markdown-{scheme}.png"
     assert view.grab().toImage().save(str(path))
     assert path.stat().st_size > 10_000
 
