@@ -1,4 +1,5 @@
-"""Fixtures the widget tests share: a store in a fresh file, and the palette of a scheme."""
+"""Fixtures the widget tests share: the fake OpenAI server, a data folder (no key from the
+developer's environment), its store, and the palette of a scheme."""
 
 from __future__ import annotations
 
@@ -8,16 +9,30 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
+from tests.support.fake_openai import FakeOpenAI
 
+from kibitz.core.paths import AppPaths, resolve_paths
 from kibitz.core.store import Store
 from kibitz.ui.style import dark_palette
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "kibitz.sqlite3")
-    yield s
-    s.close()
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    return resolve_paths(tmp_path / "home").ensure()
+
+
+@pytest.fixture
+def store(paths: AppPaths) -> Iterator[Store]:
+    with Store.open(paths.database) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,12 +28,6 @@ WAIT_MS = 10_000
 @pytest.fixture
 def paths(tmp_path: Path) -> AppPaths:
     return resolve_paths(tmp_path / "home").ensure()
-
-
-@pytest.fixture
-def store(paths: AppPaths) -> Iterator[Store]:
-    with Store.open(paths.database) as opened:
-        yield opened
 
 
 def names(window: object) -> list[str]:

@@ -78,12 +78,6 @@ def paths(tmp_path: Path) -> AppPaths:
     return resolve_paths(tmp_path / "home").ensure()
 
 
-@pytest.fixture
-def store(paths: AppPaths) -> Iterator[Store]:
-    with Store.open(paths.database) as opened:
-        yield opened
-
-
 def shots(tmp_path: Path) -> Path:
     folder = os.environ.get("KIBITZ_TEST_SCREENSHOTS")
     target = Path(folder) if folder else tmp_path / "screenshots"

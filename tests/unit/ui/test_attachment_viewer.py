@@ -34,12 +34,6 @@ def paths(tmp_path: Path) -> AppPaths:
 
 
 @pytest.fixture
-def store(paths: AppPaths) -> Iterator[Store]:
-    with Store.open(paths.database) as opened:
-        yield opened
-
-
-@pytest.fixture
 def window(qtbot: QtBot, store: Store, paths: AppPaths) -> Iterator[MainWindow]:
     with window_on(qtbot, store, paths, fake_settings(None)) as main:
         yield main

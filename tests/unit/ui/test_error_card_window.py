@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from tests.support.fake_openai import FakeOpenAI, Fault, Reply
 from tests.unit.ui.attachment_window import composer_edit, fake_settings, until, window_on
 
-from kibitz.core.paths import AppPaths, resolve_paths
+from kibitz.core.paths import AppPaths
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, MessageStatus, Role
 from kibitz.ui.main_window import MainWindow
@@ -23,25 +23,6 @@ from kibitz.ui.style import apply_style
 from kibitz.ui.views.message_widget import MessageWidget
 
 SERVER_WORDS = "Rate limit reached for gpt-4o-mini in organization org-fake"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    return resolve_paths(tmp_path / "home").ensure()
-
-
-@pytest.fixture
-def store(paths: AppPaths) -> Iterator[Store]:
-    with Store.open(paths.database) as opened:
-        yield opened
 
 
 @pytest.fixture

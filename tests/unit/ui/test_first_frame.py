@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from tests.support.fake_openai import FakeOpenAI
 from tests.unit.ui.attachment_window import TEST_KEY, composer_edit, fake_settings, until
 
-from kibitz.core.paths import AppPaths, resolve_paths
+from kibitz.core.paths import AppPaths
 from kibitz.core.secrets import MemorySecretStore, SessionSecretStore
 from kibitz.core.settings import Settings
 from kibitz.core.store import Store
@@ -28,13 +28,6 @@ from kibitz.ui.main_window import MainWindow
 from kibitz.ui.tasks import TaskRunner
 
 TITLES = ("Trip to Kyoto", "Sourdough starter", "Quarterly report outline")
-
-
-@pytest.fixture
-def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    return resolve_paths(tmp_path / "home").ensure()
 
 
 @pytest.fixture
@@ -73,12 +66,6 @@ def window(qtbot: QtBot, store: Store, paths: AppPaths) -> Iterator[MainWindow]:
         yield deferred_window(qtbot, store, paths, Settings(), executor)
     finally:
         executor.shutdown(wait=True)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
 
 
 def test_the_first_frame_lists_conversations_and_takes_typing_before_the_rest(

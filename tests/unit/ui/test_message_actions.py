@@ -5,7 +5,6 @@ real store, refused while a reply arrives, and Inspect."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
@@ -15,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.unit.ui.attachment_window import composer_edit, fake_settings, until, window_on
 
-from kibitz.core.paths import AppPaths, resolve_paths
+from kibitz.core.paths import AppPaths
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, Message, MessageStatus, Role, Usage
 from kibitz.ui.main_window import MainWindow
@@ -24,19 +23,6 @@ from kibitz.ui.views.message_actions import MessageActions
 from kibitz.ui.views.message_widget import MessageWidget
 
 ANSWER = "Use **`len(set(xs)) != len(xs)`**: it is O(n)."
-
-
-@pytest.fixture
-def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    return resolve_paths(tmp_path / "home").ensure()
-
-
-@pytest.fixture
-def store(paths: AppPaths) -> Iterator[Store]:
-    with Store.open(paths.database) as opened:
-        yield opened
 
 
 def _reply(store: Store, text: str = ANSWER) -> Message:
@@ -200,12 +186,6 @@ def test_continue_stays_in_sight_under_a_cut_reply(qtbot: QtBot, store: Store) -
 
 
 # -- in the real window ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.fixture

@@ -43,12 +43,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
 @asynccontextmanager
 async def panel(
     qtbot: QtBot, store: Store, fake: FakeOpenAI, tmp_path: Path

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.unit.ui.attachment_window import composer_edit, fake_settings, until, window_on
 
-from kibitz.core.paths import AppPaths, resolve_paths
+from kibitz.core.paths import AppPaths
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, MessageStatus, RequestParams, Role
 from kibitz.ui.controllers.store_watch import HIDDEN_MS, StoreWatch
@@ -26,13 +26,6 @@ from kibitz.ui.main_window import MainWindow
 from kibitz.ui.models.conversation_list import ConversationRole
 
 WAIT_MS = 10_000
-
-
-@pytest.fixture
-def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    return resolve_paths(tmp_path / "home").ensure()
 
 
 @pytest.fixture
@@ -46,12 +39,6 @@ def store(paths: AppPaths) -> Iterator[Store]:
                 answer = "\n\n".join(f"Paragraph {p} of answer {turn}." for p in range(6))
                 parent = opened.add_message(conversation.id, question.id, Role.ASSISTANT, answer).id
         yield opened
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ waits leaves the call unrun; destructive tools say so; a huge result stays cappe
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,7 +24,7 @@ from tests.support.fake_openai import FakeOpenAI, Fault, Reply, ToolCall
 from tests.support.mcp_server import stdio_server
 from tests.unit.ui.attachment_window import TEST_KEY, composer_edit, fake_settings, until
 
-from kibitz.core.paths import AppPaths, resolve_paths
+from kibitz.core.paths import AppPaths
 from kibitz.core.secrets import MemorySecretStore, SessionSecretStore
 from kibitz.core.settings import Settings, load_settings
 from kibitz.core.store import Store
@@ -61,25 +61,6 @@ def tool_settings(
     """The fake provider and our MCP test server as "notes" (tools' own policies given)."""
     server = stdio_server("notes", tool_policies=MappingProxyType(policies or {}))
     return fake_settings(fake, **values).with_server(server)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    return resolve_paths(tmp_path / "home").ensure()
-
-
-@pytest.fixture
-def store(paths: AppPaths) -> Iterator[Store]:
-    with Store.open(paths.database) as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ test also checks what they show (the card's words and focus, the cards' statuses
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,12 +65,6 @@ ANSWER = (
 @pytest.fixture
 def paths(tmp_path: Path) -> AppPaths:
     return resolve_paths(tmp_path / "home").ensure()
-
-
-@pytest.fixture
-def store(paths: AppPaths) -> Iterator[Store]:
-    with Store.open(paths.database) as opened:
-        yield opened
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"], indirect=True)

@@ -4,7 +4,6 @@ failure, and the notice's button opens Settings → Tools at that server."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,6 @@ MISSING = "kibitz-test-no-such-mcp-server"
 def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     return resolve_paths(tmp_path / "home").ensure()
-
-
-@pytest.fixture
-def store(paths: AppPaths) -> Iterator[Store]:
-    with Store.open(paths.database) as opened:
-        yield opened
 
 
 @pytest.mark.asyncio

@@ -18,7 +18,7 @@ from tests.support.fake_openai import FakeOpenAI
 from tests.support.screenshots import shots_dir
 from tests.unit.ui.attachment_window import composer_edit, fake_settings, window_on
 
-from kibitz.core.paths import AppPaths, resolve_paths
+from kibitz.core.paths import AppPaths
 from kibitz.core.store import Store
 from kibitz.core.types import Message, Role
 from kibitz.ui.style import dark_palette
@@ -118,13 +118,6 @@ def test_line_breaks_stay_as_typed_and_raw_html_is_text(qtbot: QtBot, store: Sto
     ]
     assert _bold_texts(widget.text_view) == []
     assert widget.text_view.refused_resources == []  # nothing was even asked for
-
-
-@pytest.fixture
-def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    return resolve_paths(tmp_path / "home").ensure()
 
 
 @pytest.mark.asyncio
