@@ -2,11 +2,12 @@
 
 A second `kibitz` asks the running one to show its window, `kibitz --quick-ask` asks it for the
 quick-ask window, and both exit. The common case, an instance already running, is decided in
-`forward_to_running` before Qt is imported at all: on Unix QLocalServer listens on a plain
-Unix socket, which the stdlib can reach. Only when nothing answers does the process try the
+`forward_to_running` before Qt is imported at all, over a plain Unix socket (a named pipe on
+Windows). Only when nothing answers does the process try the
 lock: taking it makes it the primary; a lock left by a crashed primary (dead PID) is stale and
 taken over; losing a start race means forwarding to the winner once it listens. The primary's
-side, the server, is kibitz.ui.instance_server (QtNetwork loads after the first frame).
+side, the server, is kibitz.ui.unix_instance_server on Linux and macOS (no QtNetwork) and
+kibitz.ui.instance_server's QLocalServer on Windows.
 """
 
 from __future__ import annotations

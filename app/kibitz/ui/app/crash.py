@@ -29,8 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QObject, Qt, Signal
 
 from kibitz import APP_NAME, __version__
 from kibitz.ui.notify import Notice, Notify
@@ -237,8 +236,9 @@ class CrashReporter(QObject):
             log.exception("could not show the crash notice")
 
     def open_log_folder(self) -> None:
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.log_dir))):
-            log.warning("no application opened the log folder %s", self.log_dir)
+        from kibitz.ui.app.help import open_folder  # Help → Open log folder does the same
+
+        open_folder(self.log_dir)
 
 
 def _with_traceback(error: BaseException, tb: TracebackType | None) -> BaseException:
