@@ -49,6 +49,10 @@ _REORDERING = frozenset(
     }
 )
 
+# The Trash's order and membership change only when conversations are deleted, brought back
+# or purged: a streamed reply's writes (MESSAGES) need no query of it.
+_TRASH_REORDERING = frozenset({ChangeKind.DELETED, ChangeKind.RESTORED, ChangeKind.PURGED})
+
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -174,7 +178,7 @@ class ConversationListModel(QAbstractListModel):
 
     def apply(self, changes: Changes) -> None:
         """Bring the model up to date after a store mutation described by `changes`."""
-        if changes.kind in _REORDERING:
+        if changes.kind in (_TRASH_REORDERING if self._trash else _REORDERING):
             self._sync(self._stored_ids())
         for cid in changes.conversation_ids:
             self._cache.pop(cid, None)
