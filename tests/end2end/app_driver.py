@@ -192,6 +192,18 @@ def find_window(env: dict[str, str], pid: int, title: str = "^Kibitz$") -> int:
     return window
 
 
+def visible(env: dict[str, str], pid: int, title: str) -> list[int]:
+    """Windows of `pid` titled exactly `title` that are mapped (viewable) right now."""
+    found = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--all", "--pid", str(pid), "--name", f"^{title}$"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    return [int(w) for w in found.stdout.split()]
+
+
 @dataclass(frozen=True)
 class Screenshot:
     path: Path

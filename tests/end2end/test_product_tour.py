@@ -25,6 +25,7 @@ from tests.end2end.app_driver import (
     messages,
     query,
     running_app,
+    visible,
     wait_for,
     window_geometry,
     xdotool,
@@ -94,12 +95,17 @@ def test_tour_of_the_states(
     _x, _y, width, height = app.geometry
 
     # The model picker, opened from the keyboard before the first message.
-    windows = len(_visible(app, ".*"))
+    windows = len(visible(app.env, app.proc.pid, ".*"))
     app.key("ctrl+shift+m")
-    wait_for(lambda: len(_visible(app, ".*")) > windows, "the model menu (a popup window)")
+    wait_for(
+        lambda: len(visible(app.env, app.proc.pid, ".*")) > windows,
+        "the model menu (a popup window)",
+    )
     _shot(app, "model-picker", scheme)
     app.key("Escape")
-    wait_for(lambda: len(_visible(app, ".*")) == windows, "the model menu to close")
+    wait_for(
+        lambda: len(visible(app.env, app.proc.pid, ".*")) == windows, "the model menu to close"
+    )
 
     # Reasoning, then its answer with a table and a list; the title request comes next.
     fake_openai.script(
@@ -136,7 +142,9 @@ def test_tour_of_the_states(
     )
     _lightness_matches(shot, scheme)
     app.key("Escape")
-    wait_for(lambda: not _visible(app, "Keyboard shortcuts"), "the shortcuts to close")
+    wait_for(
+        lambda: not visible(app.env, app.proc.pid, "Keyboard shortcuts"), "the shortcuts to close"
+    )
     xdotool(app.env, "windowfocus", "--sync", str(app.window))
 
     # The Trash, with the CJK conversation moved there.
@@ -167,15 +175,6 @@ def test_tour_of_the_states(
 
     assert app.close() == 0, app.output
     assert "Traceback" not in app.output, app.output
-
-
-def _visible(app: RunningApp, title: str) -> list[int]:
-    found = subprocess.run(
-        ["xdotool", "search", "--onlyvisible", "--all", "--pid", str(app.proc.pid), "--name",
-         f"^{title}$"],
-        env=app.env, capture_output=True, text=True, timeout=10,
-    )  # fmt: skip
-    return [int(w) for w in found.stdout.split()]
 
 
 def _move(app: RunningApp, x: int, y: int) -> None:

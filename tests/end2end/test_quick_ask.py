@@ -19,6 +19,7 @@ from tests.end2end.app_driver import (
     live_conversations,
     messages,
     running_app,
+    visible,
     wait_for,
     xdotool,
 )
@@ -38,18 +39,6 @@ def app_log(basedir: Path) -> str:
 
 def wait_for_log(basedir: Path, text: str) -> str:
     return wait_for(lambda: text in app_log(basedir) and app_log(basedir), f"log line {text!r}")
-
-
-def visible(env: dict[str, str], pid: int, title: str) -> list[int]:
-    """Windows of `pid` titled exactly `title` that are mapped (viewable) right now."""
-    found = subprocess.run(
-        ["xdotool", "search", "--onlyvisible", "--all", "--pid", str(pid), "--name", f"^{title}$"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=10,
-    )
-    return [int(w) for w in found.stdout.split()]
 
 
 def focused_window(env: dict[str, str]) -> int:
