@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
@@ -47,16 +49,30 @@ def is_dark(palette: QPalette) -> bool:
     return palette.color(Role.Window).lightness() < 128
 
 
+class _Roles(NamedTuple):
+    """The palette's colours every rule starts from, and the two blends most rules use."""
+
+    base: QColor
+    window: QColor
+    text: QColor
+    accent: QColor
+    border: str  # 14% towards the text
+    subtle: str  # muted text, 55% towards it
+
+
+def _roles(palette: QPalette) -> _Roles:
+    base, text = palette.color(Role.Base), palette.color(Role.Text)
+    return _Roles(
+        base, palette.color(Role.Window), text, palette.color(Role.Highlight),
+        _mix(base, text, 0.14), _mix(base, text, 0.55),
+    )  # fmt: skip
+
+
 def stylesheet(palette: QPalette) -> str:
-    base = palette.color(Role.Base)
-    window = palette.color(Role.Window)
-    text = palette.color(Role.Text)
-    accent = palette.color(Role.Highlight)
+    base, window, text, accent, border, subtle = _roles(palette)
     accent_text = palette.color(Role.HighlightedText)
     dark = is_dark(palette)
     sidebar = _mix(window, text, 0.04 if not dark else 0.02)
-    border = _mix(base, text, 0.14)
-    subtle = _mix(base, text, 0.55)
     card = _mix(base, text, 0.035)
     warn = "rgb(255, 243, 205)" if not dark else "rgb(92, 72, 20)"
     error = "rgb(253, 226, 226)" if not dark else "rgb(96, 36, 36)"
@@ -100,12 +116,7 @@ def _controls(palette: QPalette) -> str:
     pressed a stronger one, keyboard focus a ring in the accent, selection the accent washed
     into the background, disabled the muted text; thin overlay-style scroll bars; rounded
     menus and tooltips."""
-    base = palette.color(Role.Base)
-    window = palette.color(Role.Window)
-    text = palette.color(Role.Text)
-    accent = palette.color(Role.Highlight)
-    border = _mix(base, text, 0.14)
-    subtle = _mix(base, text, 0.55)
+    base, window, text, accent, border, subtle = _roles(palette)
     hover = _mix(base, text, 0.07)
     pressed = _mix(base, text, 0.13)
     selected = _mix(base, accent, 0.22)
