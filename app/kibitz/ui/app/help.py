@@ -116,6 +116,7 @@ class ShortcutsDialog(QDialog):
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -125,7 +126,13 @@ class ShortcutsDialog(QDialog):
         inner.setContentsMargins(0, 0, 16, 0)
         inner.addWidget(buttons)
         layout.addLayout(inner)
-        self.resize(560, min(640, body.sizeHint().height() + 60))
+        # As wide as the longest row (the key caps are monospace), the height within reason;
+        # measured in the stylesheet's fonts.
+        self.ensurePolished()
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        self.resize(
+            max(560, body.sizeHint().width() + bar + 8), min(700, body.sizeHint().height() + 60)
+        )
 
     def rows(self) -> list[tuple[str, str]]:
         """The (keys, what) pairs shown, in order (for tests)."""
