@@ -36,6 +36,7 @@ APPEARANCE_PATHS = (
     "ui.theme",
     "ui.font_size",
     "ui.send_key",
+    "ui.render_math",
     "chat.auto_title",
     "ui.close_to_tray",
     "ui.start_at_login",

@@ -47,6 +47,7 @@ _LABELS = {
     "ui.hotkey": "Quick-ask hotkey",
     "ui.quick_ask_prefill": "Fill quick ask from",
     "ui.start_at_login": "Start Kibitz when you log in",
+    "ui.render_math": "Render LaTeX math in messages",
 }
 _CHOICE_LABELS = {
     "system": "Follow the system",

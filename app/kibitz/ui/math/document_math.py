@@ -1,0 +1,169 @@
+"""MathResources: the formulas of one text view, drawn when its document asks for them.
+
+The document caches each picture by URL; a new font (zoom), palette (theme) or screen makes
+them all again from the shared FormulaCache and lays the text out anew. Copy turns each
+formula picture back into its source with its delimiters.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import (
+    QColor,
+    QFontDatabase,
+    QFontMetricsF,
+    QImage,
+    QPalette,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+)
+from PySide6.QtWidgets import QTextEdit
+
+from kibitz.core.render.math_spans import MATH_SCHEME, MathSpan, span_from_url
+from kibitz.ui.math.formula_image import FormulaImage, FormulaStyle, render_formula
+from kibitz.ui.math.image_cache import FormulaCache
+from kibitz.ui.math.wide_formulas import WideFormulaStrips, placeholder, scroll_bar_extent
+
+# Shared by every view: a formula seen in one message is ready in the next.
+FORMULAS = FormulaCache()
+_WARNING = {False: "#b45309", True: "#f59e0b"}  # amber, readable on light and dark
+OBJECT = "\ufffc"  # the character standing for an inline image in a document
+
+
+def is_math_url(url: QUrl) -> bool:
+    return url.scheme() == MATH_SCHEME
+
+
+class MathResources:
+    def __init__(self, view: QTextEdit) -> None:
+        self._view = view
+        self._shown: dict[str, FormulaImage] = {}  # url -> its picture in this document
+        self._strips = WideFormulaStrips(view)
+
+    def load(self, url: QUrl) -> QImage | None:
+        """The picture for a kibitz-math URL (None: not a formula)."""
+        name = url.toString(QUrl.ComponentFormattingOption.FullyEncoded)
+        span = span_from_url(name)
+        if span is None:
+            return None
+        drawn = self.draw(span)
+        self._shown[name] = drawn
+        image = drawn.image
+        column = self._column_width()
+        if image.deviceIndependentSize().width() <= column:
+            self._strips.set_image(name, None)
+            return image
+        # Wider than the column: a clear stand-in there, the picture scrolls in a strip over it.
+        stand_in = placeholder(column, image, scroll_bar_extent(self._view))
+        self._strips.set_image(name, image, stand_in.deviceIndependentSize().toSize())
+        return stand_in
+
+    def _column_width(self) -> float:
+        view = self._view
+        if view.lineWrapMode() is QTextEdit.LineWrapMode.FixedPixelWidth:
+            return float(view.lineWrapColumnOrWidth())
+        return float(view.viewport().width())
+
+    def place_strips(self) -> None:
+        """Lay the strips of too-wide formulas over their lines (after a new layout)."""
+        self._strips.place()
+
+    @property
+    def strips(self) -> WideFormulaStrips:
+        return self._strips
+
+    def draw(self, span: MathSpan) -> FormulaImage:
+        style = self.style()
+        return FORMULAS.get(
+            (span, style), lambda: render_formula(span.tex, span.raw, span.display, style)
+        )
+
+    def style(self) -> FormulaStyle:
+        view = self._view
+        font = view.document().defaultFont()
+        if font.pixelSize() > 0:
+            text_px = float(font.pixelSize())
+        else:
+            text_px = font.pointSizeF() * view.logicalDpiY() / 72
+        palette = view.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
+        return FormulaStyle(
+            text_px=text_px,
+            x_height=QFontMetricsF(font).xHeight(),
+            color=text.name(QColor.NameFormat.HexRgb),
+            warning=_WARNING[dark],
+            code_font=QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family(),
+            dpr=view.devicePixelRatioF(),
+        )
+
+    def error_for(self, name: str) -> str | None:
+        drawn = self._shown.get(name)
+        return drawn.error if drawn is not None else None
+
+    def forget(self) -> None:
+        """The document was cleared: the formulas it showed are gone with it."""
+        self._shown.clear()
+        self._strips.clear()
+
+    def refresh(self) -> bool:
+        """Draw every shown formula again in the view's current font, colours and screen;
+        whether there were any (the document then needs laying out again)."""
+        if not self._shown:
+            return False
+        doc = self._view.document()
+        for name in list(self._shown):
+            url = QUrl(name)
+            image = self.load(url)
+            if image is not None:
+                doc.addResource(QTextDocument.ResourceType.ImageResource.value, url, image)
+        doc.markContentsDirty(0, doc.characterCount())
+        self._strips.place()
+        return True
+
+    def formula_at(self, position: int) -> str | None:
+        """The URL of the formula picture at a document position, if there is one."""
+        cursor = QTextCursor(self._view.document())
+        cursor.setPosition(position)
+        cursor.movePosition(
+            QTextCursor.MoveOperation.NextCharacter, QTextCursor.MoveMode.KeepAnchor
+        )
+        fmt = cursor.charFormat()
+        if cursor.selectedText() != OBJECT or not fmt.isImageFormat():
+            return None
+        name = fmt.toImageFormat().name()
+        return name if name.startswith(MATH_SCHEME + ":") else None
+
+
+def selection_source(cursor: QTextCursor) -> str:
+    """The selected text with each formula picture replaced by its source (delimiters kept)."""
+    doc = cursor.document()
+    start, end = cursor.selectionStart(), cursor.selectionEnd()
+    lines: list[str] = []
+    block = doc.findBlock(start)
+    while block.isValid() and block.position() <= end:
+        parts: list[str] = []
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            lo = max(start, fragment.position())
+            hi = min(end, fragment.position() + fragment.length())
+            if lo < hi:
+                parts.append(
+                    _fragment_source(
+                        fragment.text(), fragment.charFormat(), lo, hi, fragment.position()
+                    )
+                )
+            it += 1
+        lines.append("".join(parts))
+        block = block.next()
+    return "\n".join(lines)
+
+
+def _fragment_source(text: str, fmt: QTextFormat, lo: int, hi: int, at: int) -> str:
+    if fmt.isImageFormat():
+        span = span_from_url(fmt.toImageFormat().name())
+        if span is not None:
+            return span.raw * (hi - lo)  # each object character is one picture
+    return text[lo - at : hi - at].replace(OBJECT, "")
