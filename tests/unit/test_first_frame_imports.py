@@ -34,6 +34,9 @@ HEAVY = (
     "kibitz.cli.transfer_args",  # the subcommands' grammar: a plain `kibitz` builds none
     "keyring",  # the key check runs once the start is complete
     "Xlib",  # the hotkey's; quick ask's compositor check goes through libX11 itself
+    "ziamath",  # LaTeX math: loads with the first formula drawn
+    "ziafont",
+    "latex2mathml",
 )
 # What `kibitz` imports before its window's first frame: the entry point's own, then
 # kibitz.ui.bootstrap's (inside run_gui, so importing the module alone would not load them).

@@ -89,9 +89,12 @@ class MathResources:
         palette = view.palette()
         text = palette.color(QPalette.ColorRole.Text)
         dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
+        metrics = QFontMetricsF(font)
         return FormulaStyle(
             text_px=text_px,
-            x_height=QFontMetricsF(font).xHeight(),
+            x_height=metrics.xHeight(),
+            text_ascent=metrics.ascent(),
+            text_descent=metrics.descent(),
             color=text.name(QColor.NameFormat.HexRgb),
             warning=_WARNING[dark],
             code_font=QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family(),

@@ -1,9 +1,13 @@
 """One formula as a QImage: TeX → SVG (ziamath) → pixels (QtSvg), padded onto the text baseline.
 
-Qt places an `align="middle"` inline image so that its row (h + xHeight/2) / 2 from the top sits
-on the text baseline (QTextDocumentLayout::resizeInlineObject gives it ascent (h + xHeight/2) / 2
-and descent (h - xHeight/2) / 2). The formula's own baseline is padded onto that row, so a
-formula's letters stand on the line like the words around them.
+Qt lays out an `align="middle"` inline image with ascent (h + xHeight/2) / 2 and descent
+(h - xHeight/2) / 2 (QTextDocumentLayout::resizeInlineObject), but paints it centred in the line's
+box (QTextLine::draw), which holds the text's ascent and descent too. Measured: a picture shorter
+than the text drifts up to 2.4 px off. So every picture is at least as tall as makes it the
+tallest thing on its line in both directions: the line's box is then the tallest picture's,
+each picture's centre sits xHeight/2 above the baseline, and the row (h + xHeight/2) / 2 from
+its top is on the baseline. The formula's own baseline is padded onto that row, so its letters
+stand on the line like the words around them (lines with a formula grow ~1 px).
 
 A formula the renderer cannot draw (refused, unknown command, the library's own error) becomes
 a picture of its source in a code style with a dotted warning underline; its error is kept for
@@ -15,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import cache
@@ -43,6 +48,8 @@ class FormulaStyle:
 
     text_px: float  # pixel size of the text around it
     x_height: float  # that font's x-height, for Qt's middle alignment
+    text_ascent: float  # and its ascent and descent: a picture outgrows both
+    text_descent: float
     color: str  # the text colour, #rrggbb
     warning: str  # the fallback's underline colour
     code_font: str  # the monospace family for the fallback
@@ -58,7 +65,10 @@ class FormulaImage:
 @cache
 def _ziamath() -> ModuleType:
     """The renderer, imported at the first formula (~150 ms, paid once)."""
-    import ziamath
+    with warnings.catch_warnings():
+        # ziamath 0.13 finds its font with importlib.resources.path (deprecated since 3.11).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import ziamath
 
     # SVG 1.1 (no <symbol>/<use> with viewBox): QtSvg draws SVG Tiny 1.2 only.
     ziamath.config.svg2 = False  # type: ignore[attr-defined]
@@ -128,7 +138,9 @@ def _baseline_canvas(
     # Qt's baseline row from the top of an image H tall is (H + half_x) / 2; the picture's
     # baseline is top + ascent. Padding only one side by |h + half_x - 2 ascent| joins them.
     pad = height + half_x - 2 * ascent
-    total = height + abs(pad)
+    # Tall enough to set the line's ascent and descent (see the module's docstring).
+    least = max(2 * style.text_ascent - half_x, 2 * style.text_descent + half_x) + 0.5
+    total = max(height + abs(pad), least)
     dpr = style.dpr
     image = QImage(
         max(1, math.ceil(width * dpr)),

@@ -27,19 +27,41 @@ _TAG = re.compile(r"(<[^>]*>)")
 # keeps the spacing and line breaks but wraps at the edge.
 _PRE_WRAP = '<pre style="white-space:pre-wrap">'
 
-# (dark, line_breaks) -> renderer: replies join a paragraph's lines, a user's words keep them.
-_renderers: dict[tuple[bool, bool], MarkdownRenderer] = {}
-# (text, dark, line_breaks) -> (html, codes): reopening a conversation or switching branches
-# renders nothing.
-_html_cache: OrderedDict[tuple[str, bool, bool], tuple[str, tuple[str, ...]]] = OrderedDict()
+# (dark, line_breaks, math) -> renderer: replies join a paragraph's lines, a user's words keep
+# them; with math, formulas become kibitz-math images.
+_renderers: dict[tuple[bool, bool, bool], MarkdownRenderer] = {}
+# (text, dark, line_breaks, math) -> (html, codes): reopening a conversation or switching
+# branches renders nothing.
+_html_cache: OrderedDict[tuple[str, bool, bool, bool], tuple[str, tuple[str, ...]]] = OrderedDict()
+# The `ui.render_math` setting, as last applied (every message view of the app follows it).
+_math_enabled = True
 
 
-def renderer_for(dark: bool, *, line_breaks: bool = False) -> MarkdownRenderer:
-    key = (dark, line_breaks)
+def set_math_enabled(enabled: bool) -> bool:
+    """Follow the `ui.render_math` setting; whether it changed (shown messages then need
+    rendering again)."""
+    global _math_enabled
+    changed = enabled != _math_enabled
+    _math_enabled = enabled
+    return changed
+
+
+def math_enabled() -> bool:
+    return _math_enabled
+
+
+def renderer_for(
+    dark: bool, *, line_breaks: bool = False, math: bool | None = None
+) -> MarkdownRenderer:
+    """The renderer for a scheme; `math` None follows the setting."""
+    with_math = _math_enabled if math is None else math
+    key = (dark, line_breaks, with_math)
     renderer = _renderers.get(key)
     if renderer is None:
         theme = RenderTheme.for_scheme(dark)
-        renderer = _renderers[key] = MarkdownRenderer(theme, line_breaks=line_breaks)
+        renderer = _renderers[key] = MarkdownRenderer(
+            theme, line_breaks=line_breaks, math=with_math
+        )
     return renderer
 
 
@@ -88,12 +110,13 @@ def render_finished(
 
     With `line_breaks` (a user's own words) a line break inside a paragraph is kept.
     """
-    key = (text, dark, line_breaks)
+    key = (text, dark, line_breaks, _math_enabled)
     hit = _html_cache.get(key)
     if hit is not None:
         _html_cache.move_to_end(key)
         return hit
-    body, codes = blocks_html(renderer_for(dark, line_breaks=line_breaks).render(text), 0)
+    renderer = renderer_for(dark, line_breaks=line_breaks, math=_math_enabled)
+    body, codes = blocks_html(renderer.render(text), 0)
     result = (body, tuple(codes))
     _html_cache[key] = result
     if len(_html_cache) > _CACHE_SIZE:

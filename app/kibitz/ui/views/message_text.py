@@ -12,19 +12,22 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
+    QHelpEvent,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
+    QTextDocument,
     QTextOption,
 )
-from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QTextEdit, QWidget
+from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QTextEdit, QToolTip, QWidget
 
 from kibitz.core.render import IncrementalRenderer, RenderedBlock, RenderUpdate
 from kibitz.core.render.code_html import MAX_HIGHLIGHT_CHARS
+from kibitz.ui.math.document_math import OBJECT, MathResources, is_math_url, selection_source
 from kibitz.ui.views.message_html import (
     BREAK,
     COPY_PREFIX,
@@ -40,6 +43,14 @@ log = logging.getLogger(__name__)
 # Only these open in the system browser (and only on a click): never javascript:, file:, data:.
 OPEN_SCHEMES = frozenset({"http", "https", "mailto"})
 _MARK = "\u200b"  # a zero-width space, inserted and removed again around each insertion
+_REDRAW_MATH = frozenset(
+    {
+        QEvent.Type.FontChange,
+        QEvent.Type.PaletteChange,
+        QEvent.Type.ApplicationPaletteChange,
+        QEvent.Type.DevicePixelRatioChange,
+    }
+)
 
 
 class MessageTextView(QTextBrowser):
@@ -88,6 +99,7 @@ class MessageTextView(QTextBrowser):
         self._shrinking = False
         self._hint = (0, 0)  # (width, height) the text wants at the layout width
         self.refused_resources: list[QUrl] = []
+        self._math = MathResources(self)
 
     # -- content ------------------------------------------------------------------------------
 
@@ -125,6 +137,7 @@ class MessageTextView(QTextBrowser):
         self._tail_start = None
         self._junction = None
         self.document().clear()
+        self._math.forget()
 
     @property
     def streaming(self) -> bool:
@@ -271,6 +284,7 @@ class MessageTextView(QTextBrowser):
         self._shrink = shrink
         self.setLineWrapMode(QTextEdit.LineWrapMode.FixedPixelWidth)
         self.setLineWrapColumnOrWidth(width)
+        self._math.refresh()  # a formula wider than the old column may fit now, or not
         if not shrink:
             self.setMinimumWidth(0)
             self.setMaximumWidth(16777215)
@@ -306,6 +320,7 @@ class MessageTextView(QTextBrowser):
     def _fit(self) -> None:
         if self._shrinking:
             return
+        self._math.place_strips()
         margins = self.contentsMargins()
         width = self.lineWrapColumnOrWidth() + margins.left() + margins.right()
         doc_height = math.ceil(self.document().size().height())
@@ -329,7 +344,12 @@ class MessageTextView(QTextBrowser):
 
     def loadResource(self, kind: int, name: QUrl | str) -> Any:
         # Model output may carry tracking or exfiltration image URLs: nothing loads by itself.
+        # Formulas are the one exception: drawn here from the TeX their URL carries.
         url = QUrl(name)
+        if kind == QTextDocument.ResourceType.ImageResource.value and is_math_url(url):
+            image = self._math.load(url)
+            if image is not None:
+                return image
         self.refused_resources.append(url)
         log.debug("refused to load resource %s", url.toString()[:200])
         return None
@@ -350,8 +370,50 @@ class MessageTextView(QTextBrowser):
         QGuiApplication.clipboard().setText(self._codes[int(number)])
         self.copied.emit("Code copied")
 
+    @property
+    def math(self) -> MathResources:
+        return self._math
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Zoom (a new font), the theme (a new palette) and the screen change the pictures.
+        if event.type() in _REDRAW_MATH and self._math.refresh():
+            self._fit()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            error = self._math_error_at(event)
+            if error is not None:
+                QToolTip.showText(event.globalPos(), error, self)
+                return True
+        return super().event(event)
+
+    def _math_error_at(self, event: QHelpEvent) -> str | None:
+        """The renderer's error for the broken formula under the pointer, if any."""
+        point = self.viewport().mapFrom(self, event.pos())
+        point.setX(point.x() + self.horizontalScrollBar().value())
+        point.setY(point.y() + self.verticalScrollBar().value())
+        position = self.document().documentLayout().hitTest(point, Qt.HitTestAccuracy.ExactHit)
+        if position < 0:
+            return None
+        # A hit on a picture's right half reports the position after it.
+        for at in (position, position - 1):
+            name = self._math.formula_at(at) if at >= 0 else None
+            if name is not None:
+                return self._math.error_for(name)
+        return None
+
     def createMimeDataFromSelection(self) -> QMimeData:
         data = super().createMimeDataFromSelection()
+        cursor = self.textCursor()
+        if OBJECT in cursor.selectedText():
+            # Formula pictures copy as the TeX the model wrote, delimiters included. Qt's own
+            # mime data makes its text from the selection when first read, over any set:
+            # a plain QMimeData carries the HTML and our text instead.
+            source = QMimeData()
+            source.setHtml(data.html())
+            source.setText(selection_source(cursor))
+            data = source
         text = data.text()
         if BREAK in text:
             # Break opportunities we added to very long runs are not part of the message.
