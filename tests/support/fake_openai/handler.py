@@ -43,6 +43,7 @@ class RecordedRequest:
     body: Any  # parsed JSON, or None
     at: float  # time.monotonic() when it arrived
     query: dict[str, str] = field(default_factory=dict)  # e.g. Azure's api-version
+    raw: bytes = b""  # the body exactly as received
 
     @property
     def api_key(self) -> str | None:
@@ -122,6 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
                     body,
                     time.monotonic(),
                     query,
+                    raw,
                 )
             )
             if path.startswith("/openai/"):

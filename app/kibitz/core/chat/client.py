@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kibitz.core.errors import (
@@ -24,7 +24,8 @@ from kibitz.core.errors import (
 )
 
 from .error_mapping import map_exception
-from .events import Failed, Retrying, StreamEvent
+from .events import Delta, Failed, ReasoningDelta, Retrying, StreamEvent, ToolCallDelta, UsageReport
+from .exchange import Exchange, ExchangeRecorder, on_request, on_response
 from .provider import ProviderConfig
 from .retry import RetryPolicy, is_transient
 from .streaming import ChunkTranslator
@@ -78,8 +79,12 @@ class ChatClient:
         provider = self.provider
         timeout = openai.Timeout(provider.read_timeout, connect=provider.connect_timeout)
         headers = dict(provider.extra_headers) or None
+        # The hooks record each request as sent for the inspector (exchange.py).
+        http = openai.DefaultAsyncHttpxClient(
+            event_hooks={"request": [on_request], "response": [on_response]}
+        )
         if provider.is_azure:
-            return _azure_sdk(provider, api_key, timeout, headers)
+            return _azure_sdk(provider, api_key, timeout, headers, http)
         return openai.AsyncOpenAI(
             api_key=api_key,
             organization=provider.organization,
@@ -87,6 +92,7 @@ class ChatClient:
             timeout=timeout,
             max_retries=0,  # we retry ourselves, so each retry can be shown
             default_headers=headers,
+            http_client=http,
         )
 
     async def aclose(self) -> None:
@@ -99,6 +105,11 @@ class ChatClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    def _secrets(self) -> tuple[str, ...]:
+        """The provider's secrets and the key the SDK would take from the environment."""
+        env_key = os.environ.get("OPENAI_API_KEY", "")
+        return (*self.provider.secrets(), *((env_key,) if len(env_key) >= 4 else ()))
 
     def _map(self, exc: BaseException, *, in_body: bool) -> KibitzError:
         return map_exception(
@@ -124,6 +135,7 @@ class ChatClient:
         *,
         stall_timeout: float = DEFAULT_STALL_TIMEOUT,
         retry: RetryPolicy | None = None,
+        on_exchange: Callable[[Exchange], None] | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """Stream one request (from build_request) as events; see events.py for the order.
 
@@ -132,7 +144,8 @@ class ChatClient:
         max_retries); after text has arrived they end the stream, keeping what was delivered.
         Cancelling the consuming task, or closing this iterator, closes the HTTP stream.
         A request without `stream` (build_request(..., stream=False)) is answered whole and
-        yields the same events at once.
+        yields the same events at once. `on_exchange` is told of each attempt that was sent,
+        as it went over the wire (for the request inspector), once the attempt has ended.
         """
         policy = retry if retry is not None else RetryPolicy(max_retries=self.provider.max_retries)
         expected = request.get("n")
@@ -142,15 +155,22 @@ class ChatClient:
             translator = ChunkTranslator(
                 expected_choices=expected if isinstance(expected, int) else 1
             )
+            recorder = ExchangeRecorder(self._secrets(), azure=self.provider.is_azure)
             try:
                 async with contextlib.aclosing(
-                    self._attempt(request, stall_timeout, translator, fresh_connection)
+                    self._attempt(request, stall_timeout, translator, fresh_connection, recorder)
                 ) as events:
                     async for event in events:
+                        _note(recorder, event)
                         yield event
+                _tell(on_exchange, recorder, None)
                 return
             except KibitzError as exc:
                 error = exc
+            except BaseException:  # cancelled, or closed by the consumer: still sent
+                _tell(on_exchange, recorder, "stopped before the reply ended")
+                raise
+            _tell(on_exchange, recorder, error.summary())
             if isinstance(error, _EmptyStreamError) and request.get("stream"):
                 # llama.cpp answers some failures (a prompt longer than its context) with an
                 # empty 200 event stream; the same request unstreamed gets the real error.
@@ -181,6 +201,7 @@ class ChatClient:
         stall_timeout: float,
         translator: ChunkTranslator,
         fresh_connection: bool = False,
+        recorder: ExchangeRecorder | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """One HTTP request: raises a KibitzError on failure, closes the response always."""
         import openai
@@ -190,7 +211,8 @@ class ChatClient:
         stream: openai.AsyncStream[ChatCompletionChunk] | None = None
         try:
             try:
-                created: Any = await sdk.chat.completions.create(**request)
+                with recorder.active() if recorder is not None else contextlib.nullcontext():
+                    created: Any = await sdk.chat.completions.create(**request)
             except (openai.OpenAIError, ValueError) as exc:
                 # ValueError: an unstreamed body that is not JSON (the SDK does not wrap it).
                 raise self._map(exc, in_body=False) from exc
@@ -254,6 +276,7 @@ def _azure_sdk(
     api_key: str,
     timeout: openai.Timeout,
     headers: dict[str, str] | None,
+    http: Any,
 ) -> openai.AsyncOpenAI:
     """Azure OpenAI through the SDK's own client: deployment URLs, api-version, api-key."""
     import openai
@@ -274,7 +297,31 @@ def _azure_sdk(
         timeout=timeout,
         max_retries=0,
         default_headers=headers,
+        http_client=http,
     )
+
+
+def _note(recorder: ExchangeRecorder, event: StreamEvent) -> None:
+    """What the exchange record takes from the stream: its first token, its usage."""
+    if isinstance(event, ToolCallDelta) or (
+        isinstance(event, Delta | ReasoningDelta) and event.text
+    ):
+        recorder.first_token()
+    elif isinstance(event, UsageReport):
+        recorder.usage(event.usage)
+
+
+def _tell(
+    on_exchange: Callable[[Exchange], None] | None, recorder: ExchangeRecorder, error: str | None
+) -> None:
+    if on_exchange is None:
+        return
+    exchange = recorder.exchange(error)
+    if exchange is not None:
+        try:
+            on_exchange(exchange)
+        except Exception:  # the record is a view of the reply; it never breaks the reply
+            log.exception("could not keep the record of a request")
 
 
 class _EmptyStreamError(MalformedResponseError):
@@ -309,12 +356,15 @@ async def stream_chat(
     *,
     stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     retry: RetryPolicy | None = None,
+    on_exchange: Callable[[Exchange], None] | None = None,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Stream one request with a client made for it and closed after (see ChatClient.stream)."""
     client = ChatClient(provider)
     try:
         async with contextlib.aclosing(
-            client.stream(request, stall_timeout=stall_timeout, retry=retry)
+            client.stream(
+                request, stall_timeout=stall_timeout, retry=retry, on_exchange=on_exchange
+            )
         ) as events:
             async for event in events:
                 yield event

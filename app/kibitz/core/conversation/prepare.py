@@ -14,12 +14,13 @@ trimmed away.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kibitz.core.attachments.wire import has_attachments, user_content
 from kibitz.core.chat import ChatTurn, ProviderConfig, build_request
+from kibitz.core.chat.exchange import RequestNote
 from kibitz.core.chat.tool_history import has_tool_parts
 from kibitz.core.conversation import context
 from kibitz.core.store import Store
@@ -57,15 +58,20 @@ class PreparedRequest:
     body: dict[str, Any]
     dropped_messages: int  # oldest messages left out to fit the context window
     prompt_tokens: int  # our estimate
+    window_tokens: int | None = None  # what the history was trimmed to fit (prompt + reserve)
+
+    def note(self) -> RequestNote:
+        """What was done to the conversation before sending, for the request inspector."""
+        return RequestNote(self.dropped_messages, self.window_tokens, self.prompt_tokens)
 
 
 def _with_attachments(
-    store: Store, turn: Message | ChatTurn, options: TurnOptions
+    load: Callable[[str], bytes], turn: Message | ChatTurn, options: TurnOptions
 ) -> Message | ChatTurn:
     """A user message with images or documents as the API takes it (the blobs read here)."""
     if not isinstance(turn, Message) or turn.role is not Role.USER or not has_attachments(turn):
         return turn
-    return ChatTurn(Role.USER, user_content(turn, store.blob, detail=options.image_detail))
+    return ChatTurn(Role.USER, user_content(turn, load, detail=options.image_detail))
 
 
 def sendable(message: Message) -> bool:
@@ -96,10 +102,35 @@ def prepare_request(
     leaf = store.get_message(leaf_id)
     conversation = store.get_conversation(leaf.conversation_id)
     branch = [m for m in store.branch(leaf.conversation_id, leaf_id) if sendable(m)]
+    return prepare_turns(
+        store.blob,
+        conversation.system_prompt,
+        branch,
+        params,
+        options,
+        provider=provider,
+        continuing=continuing,
+        tools=tools,
+    )
+
+
+def prepare_turns(
+    load: Callable[[str], bytes],
+    system_prompt: str | None,
+    history: Sequence[Message | ChatTurn],
+    params: RequestParams,
+    options: TurnOptions,
+    *,
+    provider: ProviderConfig | None = None,
+    continuing: bool = False,
+    tools: Sequence[ToolSpec] | None = None,
+) -> PreparedRequest:
+    """The request for `history` (sendable messages, oldest first) under `system_prompt`,
+    trimmed to the model's window; `load` reads an attachment's stored bytes by key."""
     turns: list[Message | ChatTurn] = []
-    if conversation.system_prompt and conversation.system_prompt.strip():
-        turns.append(ChatTurn(Role.SYSTEM, conversation.system_prompt))
-    turns.extend(branch)
+    if system_prompt and system_prompt.strip():
+        turns.append(ChatTurn(Role.SYSTEM, system_prompt))
+    turns.extend(history)
     kind = provider.kind if provider is not None else None
     extra: dict[str, Any] = {}
     instruction: list[ChatTurn] = []
@@ -113,7 +144,7 @@ def prepare_request(
         elif kind not in _PREFILL_KINDS:
             instruction.append(ChatTurn(Role.USER, CONTINUE_INSTRUCTION))
     model = (params.model or "").strip()
-    dropped, tokens = 0, 0
+    dropped, tokens, window = 0, 0, None
     if model:
         window = context.effective_window(model, options.unknown_context_window)
         reserve = min(options.reserve_tokens, params.max_tokens or options.reserve_tokens)
@@ -136,10 +167,10 @@ def prepare_request(
             log.info("left out the %d oldest messages to fit %d tokens", dropped, window)
     # After trimming, which must keep the reply being continued (the newest turn), and which
     # keeps or drops a message together with its attachments.
-    turns = [_with_attachments(store, t, options) for t in turns]
+    turns = [_with_attachments(load, t, options) for t in turns]
     body = build_request(
         [*turns, *instruction], params, stream=options.stream, tools=offered or None
     )
     if extra:
         body["extra_body"] = extra
-    return PreparedRequest(body, dropped, tokens)
+    return PreparedRequest(body, dropped, tokens, window)
