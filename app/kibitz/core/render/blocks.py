@@ -5,6 +5,10 @@ A boundary is a place where the splitter's state is empty: before a fenced code 
 one, and at a blank line whose next line cannot continue the block before it. Scanning restarts
 at the last boundary, so the cost of one step depends on the open tail, not on the whole text.
 
+A display formula whose opening `$$`, `\\[` or `\\begin{…}` starts a line may hold blank lines:
+they do not end its block until its closing delimiter (math_spans.py reads it the same way),
+up to `MATH_SPLIT_CHARS`.
+
 Fenced code blocks are always blocks of their own (the view gives each a Copy button). Fences
 may be indented, as models write them inside list items; the text right after an indented
 fence is dedented by the fence's indentation, or Markdown would read it as indented code.
@@ -16,6 +20,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from kibitz.core.render.math_spans import ENVIRONMENTS
+
 # A fence line: any indentation, three or more backticks or tildes, an info string.
 _FENCE_RE = re.compile(r"([ \t]*)(`{3,}|~{3,})(.*)")
 _LIST_ITEM_RE = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
@@ -26,6 +32,9 @@ _UNDECIDED_FIRST = frozenset(" \t\r-*+>`~0123456789")
 # A list that has grown past this is closed at the next blank line even when the next item
 # continues it (the rest renders as a second list, numbering kept): it bounds the open tail.
 LIST_SPLIT_CHARS = 4096
+# A display formula open past this many characters no longer holds blank lines together.
+MATH_SPLIT_CHARS = 4096
+_DISPLAY_OPENER_RE = re.compile(r"[ \t]*(\$\$|\\\[|\\begin\{([A-Za-z]+\*?)\})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +169,8 @@ class BlockSplitter:
         blank_before = False  # a blank line separates the current line from the block
         list_open = False  # the block's current top-level run is (or has) a list
         quote_open = False  # ... or a block quote
+        math_closer: str | None = None  # the delimiter closing a display formula left open
+        math_start = 0
         while True:
             nl = text.find("\n", pos)
             if nl < 0:
@@ -180,16 +191,24 @@ class BlockSplitter:
                     blocks.append(_dedent(text[block_start:content_end].rstrip("\r\n"), dedent))
                 dedent = 0
                 fence = opened
+                math_closer = None
                 block_start = pos
                 blank_before = False
                 pos = end
                 continue
             if not line.strip():
-                blank_before = block_start >= 0
+                if math_closer is None:
+                    blank_before = block_start >= 0
                 pos = end
                 continue
             dl = dedent_line(line, dedent)
             size = content_end - block_start
+            if math_closer is not None:
+                if math_closer in line or pos - math_start > MATH_SPLIT_CHARS:
+                    math_closer = None
+                content_end = end
+                pos = end
+                continue
             if block_start < 0 or _ends_block(
                 line, dl, dedent, blank_before, list_open, quote_open, size
             ):
@@ -209,6 +228,8 @@ class BlockSplitter:
             else:
                 list_open = list_open or is_list_item(dl)
                 quote_open = quote_open or is_quote(dl)
+            math_closer = _display_left_open(line)
+            math_start = pos
             blank_before = False
             content_end = end
             pos = end
@@ -226,6 +247,18 @@ class BlockSplitter:
         if fence is None:
             tail = _dedent(tail, dedent)
         return blocks, tail
+
+
+def _display_left_open(line: str) -> str | None:
+    """The closing delimiter of a display formula that `line` starts and does not close."""
+    m = _DISPLAY_OPENER_RE.match(line)
+    if m is None:
+        return None
+    opener, environment = m.groups()
+    if environment is not None and environment not in ENVIRONMENTS:
+        return None
+    closer = "$$" if opener == "$$" else "\\]" if environment is None else f"\\end{{{environment}}}"
+    return None if closer in line[m.end() :] else closer
 
 
 def _continues(line: str, list_open: bool, quote_open: bool, block_size: int) -> bool:

@@ -6,7 +6,8 @@ first render, not with this module: together they cost ~35 ms of start-up.
 
 Each block is rendered on its own (that is what makes streaming incremental), so a reference
 link resolves only against a definition in the same block. Raw HTML is text; lists written
-the CommonMark way are re-indented for python-markdown first (see normalize.py).
+the CommonMark way are re-indented for python-markdown first (see normalize.py). LaTeX
+formulas are taken out before parsing and come back as `kibitz-math:` images (math_html.py).
 
 Limits (Markdown parsing and highlighting are not linear on every input):
 - a Markdown run over `MAX_BLOCK_CHARS`, or with a line over `MAX_LINE_CHARS`, is shown as
@@ -23,6 +24,7 @@ from typing import Any
 
 from kibitz.core.render.blocks import CodeSegment, MarkdownSegment, segments, split_blocks
 from kibitz.core.render.code_html import CodeHighlighter
+from kibitz.core.render.math_html import MathTreeprocessor, may_hold_math, stash_math
 from kibitz.core.render.normalize import normalize_markdown
 from kibitz.core.render.sanitize import escape, sanitize
 from kibitz.core.render.theme import LIGHT_THEME, RenderTheme
@@ -85,11 +87,16 @@ def _too_big(text: str) -> bool:
 class MarkdownRenderer:
     """Renders message Markdown into `RenderedBlock`s; cheap to create, loads libraries lazily."""
 
-    def __init__(self, theme: RenderTheme = LIGHT_THEME, *, line_breaks: bool = False) -> None:
+    def __init__(
+        self, theme: RenderTheme = LIGHT_THEME, *, line_breaks: bool = False, math: bool = True
+    ) -> None:
         """With `line_breaks`, a line break inside a paragraph breaks the line (as typed by a
-        person, who means it), instead of joining the lines (as Markdown, which models write)."""
+        person, who means it), instead of joining the lines (as Markdown, which models write).
+        With `math`, each formula becomes a `kibitz-math:` image (see math_html.py) and `\\$` a
+        dollar; without, the text renders as if no formula were in it."""
         self._theme = theme
         self._line_breaks = line_breaks
+        self._math = MathTreeprocessor() if math else None
         self._md: Any = None
         self._code = CodeHighlighter(theme)
 
@@ -127,13 +134,18 @@ class MarkdownRenderer:
             return ""
         if _too_big(text):
             return sanitize(_plain(text))
-        source = _defuse_brackets(normalize_markdown(text))
-        if source is None:
+        source = text
+        if self._math is not None:
+            self._math.formulas = []
+            if may_hold_math(text):
+                source, self._math.formulas = stash_math(text)
+        defused = _defuse_brackets(normalize_markdown(source))
+        if defused is None:
             return sanitize(_plain(text))
         md = self._markdown_engine()
         md.reset()
         try:
-            html = md.convert(source)
+            html = md.convert(defused)
         except RecursionError:  # nesting a thousand lists or quotes deep
             log.debug("Markdown nested too deep; shown as plain text")
             self._md = None  # its state after the unwinding is unknown
@@ -160,5 +172,9 @@ class MarkdownRenderer:
             md.inlinePatterns.register(strike, "kibitz_strike", 65)
             # After inline parsing has made the links and images, before serialising.
             md.treeprocessors.register(TreeDecorator(self._theme), "kibitz_decorate", 5)
+            if self._math is not None:
+                # After the decorator, which would make any <img> a link.
+                md.treeprocessors.register(self._math, "kibitz_math", 3)
+                md.ESCAPED_CHARS.append("$")  # \$ is a dollar, as in Pandoc and on GitHub
             self._md = md
         return self._md

@@ -3,14 +3,19 @@
 Model output is untrusted (a prompt-injected reply may try to exfiltrate data through an image
 URL), so every fragment made from it goes through nh3 with an allow-list of exactly what our
 Markdown and code rendering produce; only our own fixed wrapper around code blocks does not.
-No `img`, no `style` element, no `class`, no event handler survives, and a link keeps its
-target only for http, https and mailto.
+No `style` element, no `class`, no event handler survives, and a link keeps its target only
+for http, https and mailto. The one `img` that survives is a formula's: `src` in the
+`kibitz-math:` scheme (the view draws it from the TeX in the URL; nothing is fetched), with
+only `align` and `alt`; any other image (http, data, file, javascript...) is removed whole.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from urllib.parse import urlsplit
+
+from kibitz.core.render.math_spans import MATH_SCHEME
 
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 
@@ -32,7 +37,7 @@ _ATTRIBUTES = {
     "span": {"style"},
     "code": {"style"},
     "pre": {"style"},
-    "p": {"style"},
+    "p": {"style", "align"},
     "blockquote": {"style"},
 }
 _STYLE_PROPERTIES = frozenset(
@@ -44,22 +49,50 @@ _STYLE_PROPERTIES = frozenset(
 )  # fmt: skip
 
 
+_MATH_IMG_ATTRIBUTES = {**_ATTRIBUTES, "img": {"src", "align", "alt"}}
+_MATH_SRC_PREFIX = MATH_SCHEME + ":"
+# nh3's output quotes every attribute and writes "<" and ">" in values as references, so a
+# tag ends at the first ">". An img left without a src (it had someone else's) goes whole.
+_IMG_WITHOUT_MATH_SRC_RE = re.compile(r'<img(?![^>]*\ssrc="kibitz-math:)[^>]*>')
+
+
+def _math_src_only(element: str, attribute: str, value: str) -> str | None:
+    if element == "img" and attribute == "src" and not value.startswith(_MATH_SRC_PREFIX):
+        return None
+    return value
+
+
 def sanitize(fragment: str) -> str:
     """`fragment` reduced to the allow-list; text is kept, anything else is dropped."""
     import nh3  # ~1 ms, but nothing on the first frame needs it
 
-    return str(
+    if "<img" not in fragment:  # the common case, and the policy before formulas existed
+        return str(
+            nh3.clean(
+                fragment,
+                tags=set(_TAGS),
+                clean_content_tags={"script", "style"},
+                attributes=_ATTRIBUTES,
+                url_schemes=set(ALLOWED_SCHEMES),
+                link_rel=None,
+                strip_comments=True,
+                filter_style_properties=set(_STYLE_PROPERTIES),
+            )
+        )
+    cleaned = str(
         nh3.clean(
             fragment,
-            tags=set(_TAGS),
+            tags=set(_TAGS) | {"img"},
             clean_content_tags={"script", "style"},
-            attributes=_ATTRIBUTES,
-            url_schemes=set(ALLOWED_SCHEMES),
+            attributes=_MATH_IMG_ATTRIBUTES,
+            attribute_filter=_math_src_only,
+            url_schemes=set(ALLOWED_SCHEMES) | {MATH_SCHEME},
             link_rel=None,
             strip_comments=True,
             filter_style_properties=set(_STYLE_PROPERTIES),
         )
     )
+    return _IMG_WITHOUT_MATH_SRC_RE.sub("", cleaned)
 
 
 def safe_href(url: str) -> str | None:

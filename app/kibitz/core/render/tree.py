@@ -16,8 +16,9 @@ from kibitz.core.render.theme import RenderTheme
 
 _IMAGE_MARK = "\U0001f5bc"  # framed picture
 _TASKS = {"[ ] ": "\u2610 ", "[x] ": "\u2611 ", "[X] ": "\u2611 "}
-# A bare web address; python-markdown's placeholders (\x02...\x03) and markup end it.
-_BARE_URL_RE = re.compile(r"(?<![\w/@])https?://[^\s<>\"'`\x02\x03]+", re.IGNORECASE)
+# A bare web address; python-markdown's placeholders (\x02...\x03), formula markers (\ue000,
+# math_html.py) and markup end it.
+_BARE_URL_RE = re.compile(r"(?<![\w/@])https?://[^\s<>\"'`\x02\x03\ue000]+", re.IGNORECASE)
 _TRAILING = ".,;:!?*'\"_"
 _NO_LINKIFY = frozenset({"a", "code", "pre"})
 # Qt gives tables no margin: without one a table touches the paragraph above it.
