@@ -38,6 +38,8 @@ _TOKEN_RE = re.compile(r"\\[\s\S]|[{}\n]|\$\$?")
 _BEGIN_RE = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
 _URL_PREFIX = MATH_SCHEME + ":"
+# Block-quote markers before a formula on its line: the formula's next lines carry them too.
+_QUOTE_PREFIX_RE = re.compile(r"[ \t]*(?:>[ \t]?)+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +178,19 @@ def _formula_at(scan: _Scanner, i: int) -> tuple[int, MathSpan] | None:
         if end < 0 or (scan.blank_line_between(i, end) and not _at_line_start(text, i)):
             return None
         raw = text[i:end]
-        return end, MathSpan(raw, raw, True)
+        return end, MathSpan(raw, _unquoted(text, i, raw), True)
     return None
+
+
+def _unquoted(text: str, i: int, tex: str) -> str:
+    """`tex` without the quote markers of its later lines when the formula at `i` is quoted."""
+    if "\n" not in tex:
+        return tex
+    prefix = text[text.rfind("\n", 0, i) + 1 : i]
+    if not prefix.strip() or _QUOTE_PREFIX_RE.fullmatch(prefix) is None:
+        return tex
+    first, *rest = tex.split("\n")
+    return "\n".join([first, *(_QUOTE_PREFIX_RE.sub("", line, count=1) for line in rest)])
 
 
 def _display(
@@ -189,7 +202,7 @@ def _display(
     if scan.blank_line_between(body, close) and not _at_line_start(text, i):
         return None
     end = close + closer_len
-    return end, MathSpan(text[i:end], text[body:close].strip(), True)
+    return end, MathSpan(text[i:end], _unquoted(text, i, text[body:close]).strip(), True)
 
 
 def split_math(text: str) -> list[TextSpan | MathSpan]:

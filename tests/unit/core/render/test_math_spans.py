@@ -130,3 +130,12 @@ def test_hostile_input_takes_linear_work(text: str) -> None:
         sys.settrace(previous)
     assert steps <= 80 * len(text), f"{steps:,} steps for {len(text):,} characters"
     assert "".join(s.text if isinstance(s, TextSpan) else s.raw for s in spans) == text
+
+
+def test_a_quoted_formula_loses_the_quote_markers_of_its_lines_but_keeps_them_in_raw() -> None:
+    text = "> Then:\n> $$\n> x^2\n> $$\n> \\begin{align}\n> a &= b\n> \\end{align}"
+    formulas = [s for s in split_math(text) if isinstance(s, MathSpan)]
+    assert [(f.raw, f.tex) for f in formulas] == [
+        ("$$\n> x^2\n> $$", "x^2"),
+        ("\\begin{align}\n> a &= b\n> \\end{align}", "\\begin{align}\na &= b\n\\end{align}"),
+    ]
