@@ -4,10 +4,12 @@ The rules are Pandoc's `tex_math_dollars`, stricter where GitHub is: an opening 
 non-space right after it, a closing `$` a non-space right before it and no digit right after it
 (so "$5 and $10" stays prose), inline `$` math stays on one line, `$` inside braces
 (`\\text{… $x$ …}`) does not close, and the first `$` that could close but may not ends the
-attempt. `\\$` is a literal dollar and `\\\\(` an escaped backslash, never math. Code spans are
-text. Display math may hold a blank line only when its opener starts a line (the block
-splitter keeps such a formula in one block). Anything unclosed stays text, which is what
-streaming needs: a formula appears once its closing delimiter has arrived.
+attempt. `\\$` is a literal dollar and `\\\\(` an escaped backslash, never math. Code spans and
+web addresses (bare or a link's destination) are text. Display math may hold a blank line
+only when its opener starts a line (the block splitter keeps such a formula in one block).
+Anything unclosed stays text, which is what streaming needs: a formula appears once its
+closing delimiter has arrived. A formula in a block quote loses the quote markers of its
+later lines from its TeX (not from its raw source).
 
 A formula travels to the view as an image URL (`math_url`) that carries its source, so the
 view renders it and Copy gives back what the model wrote.
@@ -33,7 +35,10 @@ MAX_INLINE_CHARS = 2_000
 # Brace-tracking steps per character of text before `$` closes regardless of braces.
 _STEPS_PER_CHAR = 4
 
-_TRIGGER_RE = re.compile(r"[`\\$]")
+_TRIGGER_RE = re.compile(r"[`\\$]|\]\(|(?<![\w/@])https?://", re.IGNORECASE)
+# A web address, bare or as a link's destination, is text: "http://host:$PORT/$NAME" is no
+# formula, and a marker inside it would break the link.
+_URL_RUN_RE = re.compile(r"[^\s<>\"'`()]*")
 _TOKEN_RE = re.compile(r"\\[\s\S]|[{}\n]|\$\$?")
 _BEGIN_RE = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
@@ -221,6 +226,10 @@ def split_math(text: str) -> list[TextSpan | MathSpan]:
         c = text[i]
         if c == "`":
             pos = _code_span_end(text, i)
+            continue
+        if c not in "\\$":
+            url = _URL_RUN_RE.match(text, i + 2)
+            pos = url.end() if url is not None else i + 2
             continue
         if c == "\\" and text[i + 1 : i + 2] in ("\\", "$", "`"):
             pos = i + 2  # an escaped backslash, dollar or backtick is text

@@ -272,3 +272,10 @@ def test_an_open_formula_streams_as_text() -> None:
     assert "<img" not in "".join(b.html for b in update.tail)
     update = incremental.update("So\n$$\n\\int_0^1 x\\,dx\n$$")
     assert raws_in("".join(b.html for b in update.tail)) == ["$$\n\\int_0^1 x\\,dx\n$$"]
+
+
+def test_dollars_in_web_addresses_stay_in_the_links() -> None:
+    markup = html_of("[see $a$](https://x.org/$b/$c) and https://y.org/$d/$e and $f$")
+    assert raws_in(markup) == ["$a$", "$f$"]
+    assert 'href="https://x.org/$b/$c"' in markup
+    assert 'href="https://y.org/$d/$e"' in markup
