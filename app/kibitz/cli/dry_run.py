@@ -1,0 +1,73 @@
+"""`kibitz ask --dry-run`: the request that would be sent, printed, with nothing sent or stored.
+
+stdout gets the JSON body exactly as it would go (pipe it to jq, or to curl); stderr says where
+it would go, what trimming left out, and where each parameter comes from. No key is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from kibitz.cli.commands import EXIT_OK, EXIT_USAGE, say
+from kibitz.core.attachments import Attachment
+from kibitz.core.conversation.engine import ConversationEngine
+from kibitz.core.conversation.prepare import TurnOptions
+from kibitz.core.conversation.preview import RequestPreview, preview_request
+from kibitz.core.errors import KibitzError
+from kibitz.core.types import RequestParams
+
+
+def print_request(
+    engine: ConversationEngine,
+    args: argparse.Namespace,
+    prompt: str,
+    attachments: Sequence[Attachment],
+    options: TurnOptions,
+) -> int:
+    overrides = RequestParams(
+        model=args.model,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        max_tokens=args.max_tokens,
+        reasoning_effort=args.reasoning_effort,
+    )
+    try:
+        preview = preview_request(
+            engine,
+            prompt,
+            conversation_id=args.conversation,
+            attachments=attachments,
+            overrides=overrides,
+            options=options,
+            provider=args.provider,
+            system_prompt=args.system,
+            use_default_prompt=args.system is None,
+        )
+    except KibitzError as error:
+        say(*error.lines())
+        return EXIT_USAGE
+    sys.stdout.write(json.dumps(preview.body, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    for line in describe(preview, tools=bool(args.tools)):
+        print(line, file=sys.stderr)
+    return EXIT_OK
+
+
+def describe(preview: RequestPreview, *, tools: bool = False) -> list[str]:
+    """What goes to stderr: where, what was left out, and why each value is what it is."""
+    prepared = preview.prepared
+    lines = [f"Dry run: nothing was sent. Would POST to {preview.url} ({preview.provider})."]
+    note = prepared.note().trimming_line()
+    lines.append(f"{note}." if note else "Nothing was left out: the whole conversation fits.")
+    lines.append(f"Estimated prompt tokens: {prepared.prompt_tokens:,}.")
+    for source in preview.params:
+        lines.append(f"  {source.name} = {json.dumps(source.value)} ({source.source})")
+    if preview.window is not None:
+        window = preview.window
+        lines.append(f"  {window.name} = {window.value:,} tokens ({window.source})")
+    if tools:
+        lines.append("Tools are not listed: a dry run starts no MCP server.")
+    return lines
