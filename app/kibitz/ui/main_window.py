@@ -361,6 +361,15 @@ class MainWindow(QMainWindow):
         for widget in (self.chat_view, self.composer) if self._complete else (self.composer,):
             if widget.font() != font:
                 widget.setFont(font)
+        if self._complete:
+            self._apply_render_math(ui.render_math)
+
+    def _apply_render_math(self, enabled: bool) -> None:
+        # Only once the chat view is built: the renderer's modules are not first-frame imports.
+        from kibitz.ui.views.message_html import set_math_enabled
+
+        if set_math_enabled(enabled):
+            self.chat_view.render_again()
 
     def show_hotkey_status(self, describe: Callable[[], str], command: str) -> None:
         """Where Settings reads the hotkey's state (active, or unavailable and why), and the

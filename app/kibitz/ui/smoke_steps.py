@@ -82,6 +82,9 @@ class SmokeSteps:
         if not icon_draws("copy"):
             raise SmokeStepFailed("the icon set draws nothing: resources/icons/ui or QtSvg missing")
         report.ok("the icon set draws (QtSvg and resources/icons/ui)")
+        if not _formula_draws():
+            raise SmokeStepFailed("a LaTeX formula does not draw: ziamath or its fonts missing")
+        report.ok("a LaTeX formula draws (ziamath, its fonts and symbol table)")
 
         await self._ask(window.composer, window.chat_view, "What does the smoke test say?")
         report.ok("main window: a reply streamed, was stored complete and rendered")
@@ -157,3 +160,10 @@ def _check_reply(view: ChatView, expected: str) -> None:
 def _shown(widget: QWidget) -> bool:
     handle = widget.windowHandle()
     return widget.isVisible() and handle is not None and handle.isExposed()
+
+
+def _formula_draws() -> bool:
+    from kibitz.ui.math import FormulaStyle, render_formula
+
+    style = FormulaStyle(16.0, 8.0, 15.0, 4.0, "#000000", "#b45309", "monospace", 1.0)
+    return render_formula(r"\int_0^1 \alpha\,dx", "$…$", False, style).error is None

@@ -7,6 +7,8 @@ formula picture back into its source with its delimiters.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import (
     QColor,
@@ -40,11 +42,12 @@ class MathResources:
         self._view = view
         self._shown: dict[str, FormulaImage] = {}  # url -> its picture in this document
         self._strips = WideFormulaStrips(view)
+        self._style: FormulaStyle | None = None
 
     def load(self, url: QUrl) -> QImage | None:
         """The picture for a kibitz-math URL (None: not a formula)."""
         name = url.toString(QUrl.ComponentFormattingOption.FullyEncoded)
-        span = span_from_url(name)
+        span = _span(name)
         if span is None:
             return None
         drawn = self.draw(span)
@@ -80,6 +83,12 @@ class MathResources:
         )
 
     def style(self) -> FormulaStyle:
+        """The view's font, colours and screen as a formula needs them (kept until refresh)."""
+        if self._style is None:
+            self._style = self._current_style()
+        return self._style
+
+    def _current_style(self) -> FormulaStyle:
         view = self._view
         font = view.document().defaultFont()
         if font.pixelSize() > 0:
@@ -113,6 +122,7 @@ class MathResources:
     def refresh(self) -> bool:
         """Draw every shown formula again in the view's current font, colours and screen;
         whether there were any (the document then needs laying out again)."""
+        self._style = None
         if not self._shown:
             return False
         doc = self._view.document()
@@ -137,6 +147,12 @@ class MathResources:
             return None
         name = fmt.toImageFormat().name()
         return name if name.startswith(MATH_SCHEME + ":") else None
+
+
+@lru_cache(maxsize=4096)
+def _span(name: str) -> MathSpan | None:
+    # Parsing the URL checks it holds exactly one formula: worth remembering while streaming.
+    return span_from_url(name)
 
 
 def selection_source(cursor: QTextCursor) -> str:

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 # KaTeX sets math at 1.21 em: its Latin Modern looks small beside sans text; STIX Two is
 # larger on its body, so a little less matches the text's letter height.
-MATH_SCALE = 1.1
+MATH_SCALE = 1.15
 MAX_SIDE_PX = 4_096  # logical pixels, either side: a render never makes a bigger picture
 MAX_FALLBACK_CHARS = 160  # a refused giant formula shows its start; Copy still gives it whole
 _UNKNOWN_COMMAND = re.compile(r">(\\[A-Za-z]+)<")

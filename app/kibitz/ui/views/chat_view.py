@@ -224,6 +224,11 @@ class ChatView(QWidget):
         for widget in self._widgets.values():
             widget.set_dark(dark)
 
+    def render_again(self) -> None:
+        """Render the shown messages anew (math turned on or off in Settings)."""
+        for widget in self._widgets.values():
+            widget.render_again()
+
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):

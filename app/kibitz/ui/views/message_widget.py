@@ -492,6 +492,12 @@ class MessageWidget(QWidget):
             self._shown_text = None
             self._show_final_text(self._answer)
 
+    def render_again(self) -> None:
+        """Render the text anew (a setting that changes the HTML, such as math, changed)."""
+        if not self._streaming:
+            self._shown_text = None
+            self._show_final_text(self._answer)
+
     def flash(self) -> None:
         """Tint the message for a moment (a search hit it jumped to)."""
         self._bubble.highlighted = True
