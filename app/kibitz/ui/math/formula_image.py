@@ -169,6 +169,11 @@ def _render_source(source: str, style: FormulaStyle) -> QImage:
     image, top = _baseline_canvas(width, height, metrics.ascent(), style)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    shade = QColor(style.color)
+    shade.setAlphaF(0.08)  # inline code's faint box, in any scheme
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(shade)
+    painter.drawRoundedRect(QRectF(0, top, width, height), 3, 3)
     painter.setFont(font)
     painter.setPen(QColor(style.color))
     baseline = top + metrics.ascent()
