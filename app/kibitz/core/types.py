@@ -57,12 +57,15 @@ class MessageStatus(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Tokens of one request as the server reports them. completion_tokens includes the
-    reasoning_tokens of a reasoning model (OpenAI's completion_tokens_details)."""
+    reasoning_tokens of a reasoning model (OpenAI's completion_tokens_details), and
+    prompt_tokens the cached_tokens read from the provider's prompt cache
+    (prompt_tokens_details), which are billed at a lower price."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
     reasoning_tokens: int = 0
+    cached_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +258,10 @@ class Message:
     usage: Usage | None = None
     error: str | None = None  # "code: headline" of the failure, for ERROR/INTERRUPTED replies
     choice_index: int = 0  # n > 1: which alternative of one request this is
+    provider: str | None = None  # the provider profile that answered (a reply with usage)
+    # What the reply cost in nano-US-dollars with the price in force when its usage arrived;
+    # None: the price was not known (core/pricing).
+    cost_nanos: int | None = None
 
     @property
     def content(self) -> str:

@@ -218,7 +218,11 @@ class ChunkTranslator:
             total = int_or_zero(field_of(usage, "total_tokens")) or prompt + completion
             details = field_of(usage, "completion_tokens_details")
             reasoning = int_or_zero(field_of(details, "reasoning_tokens"))
-            self._usage = Usage(prompt, completion, total, reasoning)
+            # Prompt tokens read from the provider's cache (billed lower): OpenAI's field.
+            cached = int_or_zero(
+                field_of(field_of(usage, "prompt_tokens_details"), "cached_tokens")
+            )
+            self._usage = Usage(prompt, completion, total, reasoning, cached)
 
     def end(self) -> list[StreamEvent]:
         """Events for a stream that ended without error: held text, usage, then the choices

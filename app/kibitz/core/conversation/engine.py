@@ -362,7 +362,13 @@ class ConversationEngine:
         if turn.continuing is not None:
             resumed = self.store.resume_reply(turn.continuing)
         rows = ReplyRows(
-            self.store, turn.conversation_id, turn.parent_id, params.model or "", resumed=resumed
+            self.store,
+            turn.conversation_id,
+            turn.parent_id,
+            params.model or "",
+            resumed=resumed,
+            provider=provider.name,
+            provider_kind=provider.kind,
         )
         first = rows.writer(0)
         for message in rows.new_rows():

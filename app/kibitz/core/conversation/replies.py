@@ -1,5 +1,5 @@
 """The reply rows of one request (one per choice): created as their text begins, written as
-the stream arrives, ended whatever happens."""
+the stream arrives, ended whatever happens; priced when their usage arrives."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Iterator
 
 from kibitz.core.errors import CancelledByUserError, KibitzError
+from kibitz.core.pricing import Charge, charge_for, price_for
 from kibitz.core.store import ReplyWriter, Store
 from kibitz.core.types import ConversationId, Message, MessageId, MessageStatus, Usage
 
@@ -31,8 +32,12 @@ class ReplyRows:
         model: str,
         *,
         resumed: ReplyWriter | None = None,
+        provider: str = "",
+        provider_kind: str = "",
     ) -> None:
         self._store = store
+        self._provider = provider  # the profile that answers, and its kind: what prices it
+        self._provider_kind = provider_kind
         self._conversation_id = conversation_id
         self._parent_id = parent_id
         self._model = model
@@ -41,9 +46,13 @@ class ReplyRows:
         self.delivered: set[int] = set()  # choices that received text or reasoning
         self.usage: Usage | None = None
         self._usage_before: Usage | None = None
+        self._cost_before: int | None = 0  # nano-dollars of earlier requests (None: unknown)
         if resumed is not None:
             self.writers[0] = resumed
-            self._usage_before = store.get_message(resumed.message_id).usage
+            earlier = store.get_message(resumed.message_id)
+            self._usage_before = earlier.usage
+            self._cost_before = earlier.cost_nanos if earlier.usage is not None else 0
+        self._cost: int | None = self._cost_before
 
     def writer(self, index: int) -> ReplyWriter:
         if index not in self.writers:
@@ -78,12 +87,26 @@ class ReplyRows:
         self.usage = add_usage(self._usage_before, usage)
         writer = self.writers.get(0)
         if writer is not None:
-            self._store.set_usage(writer.message_id, self.usage)
+            self._store.set_usage(writer.message_id, self.usage, self._charge(usage))
+
+    def _charge(self, usage: Usage) -> Charge:
+        """This request's cost at the price in force now, added to the earlier requests' (each
+        request is priced once, when its usage arrives: a later price edit changes nothing)."""
+        price = price_for(
+            self._store.stored_prices(), self._provider, self._provider_kind, self._model
+        )
+        charge = charge_for(self._provider, usage, price)
+        if charge.cost_nanos is None or self._cost_before is None:
+            self._cost = None
+        else:
+            self._cost = self._cost_before + charge.cost_nanos
+        return Charge(self._provider, self._cost, price)
 
     def carry_usage(self) -> None:
         """A request of a tool round ended: what it cost counts under the next one's usage."""
         if self.usage is not None:
             self._usage_before = self.usage
+            self._cost_before = self._cost
 
     def finish(self, index: int, status: MessageStatus, reason: str | None) -> None:
         usage = self._usage_before if index == 0 else None

@@ -15,6 +15,7 @@ from kibitz.core.store.blobs import BlobsMixin
 from kibitz.core.store.conversations import ConversationsMixin
 from kibitz.core.store.database import Database
 from kibitz.core.store.imports import ImportMixin
+from kibitz.core.store.ledger import LedgerMixin
 from kibitz.core.store.openers import OpenersLock
 from kibitz.core.store.schema import MIGRATIONS, Migration, MigrationProgress, pending_migrations
 from kibitz.core.store.search import SearchMixin
@@ -24,7 +25,9 @@ from kibitz.core.types import Changes
 log = logging.getLogger(__name__)
 
 
-class Store(ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin, BlobsMixin):
+class Store(
+    ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin, BlobsMixin, LedgerMixin
+):
     """Conversations, their message trees, streamed replies and search, in one SQLite file.
 
     Synchronous and thread-safe: one connection behind a lock, so the UI's worker thread and

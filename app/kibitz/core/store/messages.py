@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from kibitz.core.errors import NotFoundError
+from kibitz.core.pricing import Charge
 from kibitz.core.store.base import StoreBase, chunked, placeholders, unique
 from kibitz.core.store.blobs import delete_unused_blobs
 from kibitz.core.store.rows import (
@@ -142,9 +143,19 @@ class MessagesMixin(StoreBase):
             insert_parts(conn, message_id, as_parts(content))
         return changes
 
-    def set_usage(self, message_id: MessageId, usage: Usage) -> Changes:
-        """Attach token usage to a reply (it arrives after the reply's finish_reason)."""
-        return self._update_message(message_id, USAGE_ASSIGNMENTS, usage_values(usage))
+    def set_usage(
+        self, message_id: MessageId, usage: Usage, charge: Charge | None = None
+    ) -> Changes:
+        """Attach token usage to a reply (it arrives after the reply's finish_reason), with
+        what it cost and the price used when `charge` is given (core/pricing)."""
+        if charge is None:
+            return self._update_message(message_id, USAGE_ASSIGNMENTS, usage_values(usage))
+        price = charge.price.to_json() if charge.price is not None else None
+        return self._update_message(
+            message_id,
+            f"{USAGE_ASSIGNMENTS}, provider = ?, cost_nanos = ?, price = ?",
+            (*usage_values(usage), charge.provider, charge.cost_nanos, price),
+        )
 
     def _update_message(
         self, message_id: MessageId, assignments: str, values: tuple[object, ...]

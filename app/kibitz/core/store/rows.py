@@ -56,6 +56,8 @@ _MESSAGE_FIELDS: tuple[_Field, ...] = (
     _Field("finish_reason"),
     _Field("error"),
     _Field("choice_index"),
+    _Field("provider"),
+    _Field("cost_nanos"),
 )
 USAGE_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Usage))
 MESSAGE_COLUMNS: tuple[str, ...] = tuple(f.column for f in _MESSAGE_FIELDS) + USAGE_COLUMNS

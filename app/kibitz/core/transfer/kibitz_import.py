@@ -36,6 +36,7 @@ def _usage(value: Any, where: str) -> Usage | None:
         fields.integer("completion_tokens", 0),
         fields.integer("total_tokens", 0),
         fields.integer("reasoning_tokens", 0),  # since version 2
+        fields.integer("cached_tokens", 0),  # since the cost ledger (absent before: none)
     )
 
 

@@ -188,7 +188,7 @@ def test_every_part_type_round_trips_with_its_bytes(
     assert reply["parts"][7] == {"type": "reasoning", "text": "Then the notes."}
     assert reply["usage"] == {
         "prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150,
-        "reasoning_tokens": 30,
+        "reasoning_tokens": 30, "cached_tokens": 0,
     }  # fmt: skip
 
     report = import_file(other_store, first)
