@@ -8,7 +8,9 @@ attempt. `\\$` is a literal dollar and `\\\\(` an escaped backslash, never math.
 web addresses (bare or a link's destination) are text. Display math may hold a blank line
 only when its opener starts a line (the block splitter keeps such a formula in one block).
 Anything unclosed stays text, which is what streaming needs: a formula appears once its
-closing delimiter has arrived. A formula in a block quote loses the quote markers of its
+closing delimiter has arrived. Inside a line, `\\[…\\]` is a formula only if it holds
+something TeX-like (a backslash, `^`, `_`, `=`, `+`, `<`, `>` or a brace): "\\[1\\]" is
+Markdown's escaped brackets. A formula in a block quote loses the quote markers of its
 later lines from its TeX (not from its raw source).
 
 A formula travels to the view as an image URL (`math_url`) that carries its source, so the
@@ -43,6 +45,8 @@ _TOKEN_RE = re.compile(r"\\[\s\S]|[{}\n]|\$\$?")
 _BEGIN_RE = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
 _URL_PREFIX = MATH_SCHEME + ":"
+# What a formula has and bracketed prose has not.
+_TEXISH_RE = re.compile(r"[\\^_=+<>{}]")
 # Block-quote markers before a formula on its line: the formula's next lines carry them too.
 _QUOTE_PREFIX_RE = re.compile(r"[ \t]*(?:>[ \t]?)+")
 
@@ -174,7 +178,11 @@ def _formula_at(scan: _Scanner, i: int) -> tuple[int, MathSpan] | None:
             return None
         return close + 2, MathSpan(text[i : close + 2], text[i + 2 : close].strip(), False)
     if nxt == "[":
-        return _display(scan, i, i + 2, scan.find_closer("\\]", i + 2), 2)
+        close = scan.find_closer("\\]", i + 2)
+        # Inside a line, "\[1\]" or "\[citation needed\]" is Markdown's escaped brackets.
+        if close >= 0 and not _at_line_start(text, i) and not _TEXISH_RE.search(text, i + 2, close):
+            return None
+        return _display(scan, i, i + 2, close, 2)
     if nxt == "b":
         m = _BEGIN_RE.match(text, i)
         if m is None or m.group(1) not in ENVIRONMENTS:
