@@ -10,6 +10,8 @@ Qt-free half (finding formulas in Markdown); this one what drawing them costs.
    message view laid out 760 px wide and painted (grab), with math on: cold (no formula drawn
    before: a conversation never seen) and warm (the formula cache full: reopening it); against
    the same reply with math off (formulas stay text), in the same run. Target: warm at most 2x.
+   Cold, SYNC_DRAWS formulas are drawn before the first paint and the rest on the next turns of
+   the event loop: also timed until all are drawn.
 3. Streaming: the same reply streamed in 100-character steps; the cost of one repaint (the
    update and painting the bottom 600 px, as a chat following the end does) at 10%, 50% and 90%
    of it, math on (formulas drawn as they arrive, then all cached) and off (median of the
@@ -107,16 +109,22 @@ def bench_import(runs: int) -> None:
         print(f"   {name:34} {statistics.median(values):7.1f} ms  (min {min(values):.1f})")
 
 
-def _paint(view: MessageTextView, text: str) -> float:
+def _paint(view: MessageTextView, text: str) -> tuple[float, float]:
+    """Time to the first paint, and until every formula is drawn (the later turns)."""
     start = time.perf_counter()
     view.set_markdown(text, dark=False)
     view.grab()
-    return (time.perf_counter() - start) * 1000
+    first = (time.perf_counter() - start) * 1000
+    while view.math.pending:
+        QApplication.processEvents()
+    view.grab()
+    return first, (time.perf_counter() - start) * 1000
 
 
 def bench_first_paint(runs: int) -> None:
     text = make_reply()
     times: dict[str, list[float]] = {"off": [], "cold": [], "warm": []}
+    complete: list[float] = []
     for _ in range(runs):
         for case, values in times.items():  # interleaved: machine load hits them alike
             message_html.set_math_enabled(case != "off")
@@ -126,7 +134,10 @@ def bench_first_paint(runs: int) -> None:
             view = MessageTextView()
             view.set_layout_width(WIDTH)
             view.resize(WIDTH, VIEWPORT)
-            values.append(_paint(view, text))
+            first, done = _paint(view, text)
+            values.append(first)
+            if case == "cold":
+                complete.append(done)
             view.deleteLater()
             QApplication.processEvents()
     message_html.set_math_enabled(True)
@@ -136,6 +147,8 @@ def bench_first_paint(runs: int) -> None:
     for name, case in (("math on, cold", "cold"), ("math on, warm (cached)", "warm")):
         median = statistics.median(times[case])
         print(f"   {name:26} {median:7.1f} ms  ({median / base:.2f}x)")
+    done = statistics.median(complete)
+    print(f"   math on, cold, all drawn   {done:7.1f} ms  (later turns of the event loop)")
     ratio = statistics.median(times["warm"]) / base
     verdict = "PASS" if ratio <= FIRST_PAINT_RATIO else "MISS"
     print(f"   target: warm at most {FIRST_PAINT_RATIO}x math off -> {verdict}")
@@ -151,6 +164,7 @@ def _stream(text: str, math: bool) -> list[float]:
     for end in range(STEP, len(text) + STEP, STEP):
         start = time.perf_counter()
         view.stream_text(text[:end])
+        QApplication.processEvents()  # as between two repaints: formulas left for later draw
         # What a chat following the end paints: a viewport's height at the bottom.
         view.grab(QRect(0, max(0, view.height() - VIEWPORT), WIDTH, VIEWPORT))
         costs.append((time.perf_counter() - start) * 1000)

@@ -28,6 +28,13 @@ class FormulaCache:
     def __len__(self) -> int:
         return len(self._items)
 
+    def peek(self, key: Hashable) -> FormulaImage | None:
+        """The picture if it is cached (and now the most recently used), else None."""
+        hit = self._items.get(key)
+        if hit is not None:
+            self._items.move_to_end(key)
+        return hit
+
     def get(self, key: Hashable, make: Callable[[], FormulaImage]) -> FormulaImage:
         hit = self._items.get(key)
         if hit is not None:
