@@ -57,7 +57,8 @@ _IMG_WITHOUT_MATH_SRC_RE = re.compile(r'<img(?![^>]*\ssrc="kibitz-math:)[^>]*>')
 
 
 def _math_src_only(element: str, attribute: str, value: str) -> str | None:
-    if element == "img" and attribute == "src" and not value.startswith(_MATH_SRC_PREFIX):
+    """An img's src only in our scheme, and our scheme nowhere else (a link keeps web ones)."""
+    if attribute in ("src", "href") and (element == "img") != value.startswith(_MATH_SRC_PREFIX):
         return None
     return value
 

@@ -191,6 +191,12 @@ def test_sanitizer_drops_every_image_but_a_formula(fragment: str) -> None:
         assert attributes["src"].startswith("kibitz-math:"), img
 
 
+def test_our_scheme_is_no_link_target() -> None:
+    src = math_url(MathSpan("$x$", "x", False))
+    out = sanitize(f'<p><a href="{src}">a</a><img src="{src}"><a href="https://x.org">b</a></p>')
+    assert out == f'<p><a>a</a><img src="{src}"><a href="https://x.org">b</a></p>'
+
+
 def test_sanitizer_keeps_a_formula_image_and_only_its_attributes() -> None:
     src = math_url(MathSpan("$x$", "x", False))
     out = sanitize(
