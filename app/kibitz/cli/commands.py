@@ -80,12 +80,13 @@ def _open_context(args: argparse.Namespace) -> CliContext:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the subcommand; every failure becomes a short message and a non-zero exit code."""
-    from kibitz.cli import ask, keys, listing, mcp, transfer, trash
+    from kibitz.cli import ask, keys, listing, mcp, transfer, trash, usage
 
     handlers: dict[str, Callable[[CliContext, argparse.Namespace], int]] = {
         "ask": ask.run,
         "list": listing.run_list,
         "trash": trash.run,
+        "usage": usage.run,
         "export": transfer.run_export,
         "import": transfer.run_import,
         "key": keys.run,

@@ -71,6 +71,33 @@ def _add_trash_command(sub: Any, common: list[argparse.ArgumentParser]) -> None:
     trash.add_argument("--json", action="store_true", help="list as JSON instead of a table")
 
 
+def _add_usage_command(sub: Any, common: list[argparse.ArgumentParser]) -> None:
+    usage = sub.add_parser(
+        "usage",
+        parents=common,
+        help="tokens and cost over a period, by day, model, provider or conversation",
+        description="What the replies of a period used and cost, with the price each reply "
+        "was charged at (replies whose model has no known price are counted apart).",
+    )
+    usage.add_argument(
+        "--since",
+        default="30d",
+        metavar="DATE",
+        help="from this day (YYYY-MM-DD), or a span back from today: 30d, 4w, 3m, 1y, "
+        "or 'all' (default: 30d)",
+    )
+    usage.add_argument("--until", metavar="DATE", help="up to this day included (YYYY-MM-DD)")
+    usage.add_argument(
+        "--by",
+        choices=("day", "model", "provider", "conversation"),
+        default="day",
+        help="one row per day (the default), model, provider or conversation",
+    )
+    output = usage.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    output.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+
+
 def _global_options(suppress: bool) -> argparse.ArgumentParser:
     """--basedir and --verbose, accepted before and after the subcommand."""
     common = argparse.ArgumentParser(add_help=False)
@@ -185,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     _add_trash_command(sub, common)
+
+    _add_usage_command(sub, common)
 
     add_transfer_commands(sub, common, _conversation_id)
 
