@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QColor, QFont, QImage, QPalette, QTextDocument
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from tests.support.screenshots import shots_dir
@@ -16,6 +18,7 @@ from tests.support.screenshots import shots_dir
 from kibitz.core.store import Store
 from kibitz.core.types import Role
 from kibitz.ui.math.document_math import FORMULAS
+from kibitz.ui.style import dark_palette
 from kibitz.ui.views.chat_view import REPAINT_MS, ChatView
 from kibitz.ui.views.message_html import set_math_enabled
 from kibitz.ui.views.message_text import MessageTextView
@@ -132,3 +135,48 @@ def test_a_streamed_reply_draws_each_formula_once(qtbot: QtBot) -> None:
     assert shown == PHYSICS.count("$") // 2 - PHYSICS.count("$$") // 2
     # Re-inserting the open tail on every repaint draws nothing again.
     assert FORMULAS.renders - before <= shown
+
+
+def _first_formula(view: MessageTextView) -> QImage:
+    name = next(
+        view.math.formula_at(at) for at, c in enumerate(view.toPlainText()) if c == "\ufffc"
+    )
+    assert name is not None
+    image = view.document().resource(QTextDocument.ResourceType.ImageResource.value, QUrl(name))
+    assert isinstance(image, QImage)
+    return image
+
+
+def _ink(view: MessageTextView) -> QColor:
+    """The colour of the first opaque pixel of the reply's first formula."""
+    image = _first_formula(view)
+    solid = [
+        image.pixelColor(x, y)
+        for y in range(image.height())
+        for x in range(image.width())
+        if image.pixelColor(x, y).alpha() > 200
+    ]
+    assert solid
+    return solid[0]
+
+
+def test_a_theme_switch_and_zoom_redraw_the_formulas(qtbot: QtBot, store: Store) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = QPalette(app.palette())
+    view = _view(qtbot, store, MATRIX)
+    reply = view.message_widgets()[-1].text_view
+    qtbot.waitUntil(lambda: reply.math.pending == 0)
+    assert _ink(reply).lightness() < 100
+    try:
+        app.setPalette(dark_palette())
+        qtbot.waitUntil(lambda: _ink(reply).lightness() > 150)
+    finally:
+        app.setPalette(before)
+    qtbot.waitUntil(lambda: _ink(reply).lightness() < 100)
+    height = _first_formula(reply).height()
+    font = QFont(view.font())
+    font.setPointSize(font.pointSize() * 2)
+    view.setFont(font)  # Ctrl+= sets the chat's font (ConversationZoom, MainWindow)
+    qtbot.waitUntil(lambda: reply.math.pending == 0)
+    assert _first_formula(reply).height() > 1.6 * height
