@@ -24,7 +24,7 @@ from pytestqt.qtbot import QtBot
 from kibitz.core.render.math_spans import MathSpan, math_url
 from kibitz.ui.math import MAX_TEX_CHARS, FormulaStyle, refusal_reason, render_formula
 from kibitz.ui.math.document_math import FORMULAS, SYNC_DRAWS
-from kibitz.ui.math.formula_image import MAX_SIDE_PX
+from kibitz.ui.math.formula_image import MAX_PIXELS, MAX_SIDE_PX
 from kibitz.ui.views.message_text import MessageTextView
 
 WIDTH = 600
@@ -176,7 +176,9 @@ def _style() -> FormulaStyle:
         (r"\begin{pmatrix}" + ("&".join("1" * 30) + r"\\") * 30 + r"\end{pmatrix}", "Matrix"),
     ],
 )
-def test_pathological_tex_is_refused_before_rendering(tex: str, reason: str) -> None:
+def test_pathological_tex_is_refused_before_rendering(
+    qapp: QApplication, tex: str, reason: str
+) -> None:
     assert reason in (refusal_reason(tex) or "")
     drawn = render_formula(tex, f"$${tex}$$", True, _style())
     assert drawn.error is not None
@@ -186,14 +188,21 @@ def test_pathological_tex_is_refused_before_rendering(tex: str, reason: str) -> 
     assert size.height() < 100
 
 
-def test_a_render_is_bounded_in_size() -> None:
+def test_a_render_is_bounded_in_size(qapp: QApplication) -> None:
     tall = r"\begin{matrix}" + r"x \\ " * 150 + r"\end{matrix}"
     assert refusal_reason(tall) is None
+    big = FormulaStyle(60.0, 30, 55, 15, "#000", "#f00", "", 1)
+    drawn = render_formula(tall, f"$${tall}$$", True, big)
+    assert drawn.error is not None
+    assert "too large" in drawn.error
+    # Within either side's limit, but too many pixels on a 3x screen.
+    wide = r"\begin{matrix}" + r"x \\ " * 30 + r"\end{matrix}" + " + x" * 60
     drawn = render_formula(
-        tall, f"$${tall}$$", True, FormulaStyle(60.0, 30, 55, 15, "#000", "#f00", "", 1)
+        wide, f"$${wide}$$", True, FormulaStyle(30, 15, 28, 8, "#000", "", "", 3)
     )
     assert drawn.error is not None
     assert "too large" in drawn.error
+    assert drawn.image.width() * drawn.image.height() <= MAX_PIXELS
 
 
 def test_copying_a_selection_gives_each_formula_as_written(qtbot: QtBot) -> None:

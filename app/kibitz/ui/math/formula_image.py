@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 # larger on its body, so a little less matches the text's letter height.
 MATH_SCALE = 1.15
 MAX_SIDE_PX = 4_096  # logical pixels, either side: a render never makes a bigger picture
+MAX_PIXELS = 4_000_000  # device pixels (16 MB): a long display formula at 2x is ~1.5 M
 MAX_FALLBACK_CHARS = 160  # a refused giant formula shows its start; Copy still gives it whole
 _UNKNOWN_COMMAND = re.compile(r">(\\[A-Za-z]+)<")
 # Numbered environments: a chat reply has no equation numbers to refer to.
@@ -116,7 +117,8 @@ def _render_tex(tex: str, display: bool, style: FormulaStyle) -> QImage:
     width = bbox.xmax - bbox.xmin + 2 * margin
     height = bbox.ymax - bbox.ymin + 2 * margin
     ascent = bbox.ymax + margin  # the SVG's top to the formula's baseline
-    if not (0 < width <= MAX_SIDE_PX and 0 < height <= MAX_SIDE_PX):
+    pixels = width * height * style.dpr * style.dpr
+    if not (0 < width <= MAX_SIDE_PX and 0 < height <= MAX_SIDE_PX and pixels <= MAX_PIXELS):
         raise _Refused(f"Formula too large to draw ({width:.0f}×{height:.0f} px)")
     renderer = QSvgRenderer(QByteArray(svg.encode()))
     if not renderer.isValid():
