@@ -34,6 +34,11 @@ _WARNING = {False: "#b45309", True: "#f59e0b"}  # amber, readable on light and d
 OBJECT = "\ufffc"  # the character standing for an inline image in a document
 
 
+def url_key(url: QUrl | str) -> str:
+    """One spelling of a formula's URL: the document's src and the URL Qt asks for agree."""
+    return QUrl(url).toString(QUrl.ComponentFormattingOption.FullyEncoded)
+
+
 def is_math_url(url: QUrl) -> bool:
     return url.scheme() == MATH_SCHEME
 
@@ -64,7 +69,7 @@ class MathResources:
 
     def load(self, url: QUrl) -> QImage | None:
         """The picture for a kibitz-math URL (None: not a formula)."""
-        name = url.toString(QUrl.ComponentFormattingOption.FullyEncoded)
+        name = url_key(url)
         span = _span(name)
         if span is None:
             return None
@@ -141,7 +146,8 @@ class MathResources:
         )
 
     def error_for(self, name: str) -> str | None:
-        drawn = self._shown.get(name)
+        """The renderer's error for the formula of an image URL (as in the HTML), if any."""
+        drawn = self._shown.get(url_key(name))
         return drawn.error if drawn is not None else None
 
     def forget(self) -> None:

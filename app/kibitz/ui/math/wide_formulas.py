@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, QUrl
 from PySide6.QtGui import QImage, QPixmap, QTextDocument, QTextLine
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStyle, QTextEdit
 
@@ -115,6 +115,8 @@ def _placeholder_rects(doc: QTextDocument, names: set[str]) -> dict[str, QRectF]
             fragment = it.fragment()
             fmt = fragment.charFormat()
             name = fmt.toImageFormat().name() if fmt.isImageFormat() else ""
+            if name and name not in names:
+                name = QUrl(name).toString(QUrl.ComponentFormattingOption.FullyEncoded)
             if name in names and name not in found:
                 at = fragment.position() - block.position()
                 line = block.layout().lineForTextPosition(at)
