@@ -361,6 +361,10 @@ def run(context: CliContext, args: argparse.Namespace) -> int:
     # --no-stream asks for the whole reply in one response (for servers or proxies that
     # mishandle SSE); stall detection then gives way to the request timeout.
     options = dataclasses.replace(turn_options(context.settings), stream=not args.no_stream)
+    if args.dry_run:
+        from kibitz.cli.dry_run import print_request
+
+        return print_request(engine, args, prompt, attachments, options)
     try:
         # Before a new conversation is made for a message that could not go.
         engine.check_attachments(

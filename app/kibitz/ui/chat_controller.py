@@ -20,15 +20,30 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QDialog, QVBoxLayout
 
 from kibitz.core.conversation.engine import ConversationEngine, Turn
 from kibitz.core.drafts import DraftStore, conversation_key
-from kibitz.core.errors import Action, AttachmentError, ImagesNotSupportedError, StoreError
+from kibitz.core.errors import (
+    Action,
+    AttachmentError,
+    ImagesNotSupportedError,
+    KibitzError,
+    StoreError,
+)
 from kibitz.core.secrets import SecretStore
 from kibitz.core.settings import Settings
 from kibitz.core.store import Store
-from kibitz.core.types import ConversationId, FilePart, ImagePart, Message, MessageId, Role
+from kibitz.core.types import (
+    ConversationId,
+    FilePart,
+    ImagePart,
+    Message,
+    MessageId,
+    RequestParams,
+    Role,
+)
 from kibitz.core.words import count_of
 from kibitz.ui.attachments.intake import AttachmentIntake
 from kibitz.ui.attachments.media import MediaServices
@@ -45,6 +60,7 @@ from kibitz.ui.views.message_attachments import attachment_parts
 
 if TYPE_CHECKING:
     from kibitz.core.conversation.events import TurnEvent
+    from kibitz.core.conversation.prepare import TurnOptions
     from kibitz.ui.views.message_inspector import MessageInspector
 
 log = logging.getLogger(__name__)
@@ -318,12 +334,46 @@ class ChatController(QObject):
         try:
             message = self._store.get_message(MessageId(message_id))
             provider = self._store.get_conversation(message.conversation_id).provider
+            exchanges = self._store.exchanges(message.id)
         except StoreError as exc:
             self._notify(error_notice(exc, "read that message"))
             return
-        inspector = MessageInspector(message, provider, self._view.window())
+        inspector = MessageInspector(message, provider, self._view.window(), exchanges=exchanges)
         inspector.show()
         self.inspector = inspector  # the last one opened
+
+    def inspect_next_request(self) -> QDialog | None:
+        """A window with the request sending the composer's message now would make (after
+        trimming, each parameter with its source); nothing is sent or stored."""
+        from kibitz.core.conversation.preview import preview_request
+        from kibitz.ui.views.request_view import NextRequestView
+
+        overrides, provider = RequestParams(), None
+        if self._conversation is None and self.models is not None:
+            overrides, provider = self.models.new_chat_params(None)
+        try:
+            preview = preview_request(
+                self.engine,
+                self._composer.text,
+                conversation_id=self._conversation,
+                attachments=self._composer.attachments,
+                overrides=overrides,
+                provider=provider,
+                options=self._turn_options(),
+            )
+        except (KibitzError, KeyError) as exc:
+            error = exc if isinstance(exc, KibitzError) else StoreError(str(exc))
+            self._notify(error_notice(error, "show the next request"))
+            return None
+        dialog = QDialog(self._view.window())
+        dialog.setObjectName("nextRequest")
+        dialog.setWindowTitle("Next request")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(NextRequestView(preview, dialog))
+        dialog.resize(640, 620)
+        dialog.show()
+        return dialog
 
     def delete_message(self, message_id: int) -> bool:
         """Delete the message and the replies after it (softly); the notice offers Undo
@@ -400,12 +450,18 @@ class ChatController(QObject):
 
     # -- the turn -------------------------------------------------------------------------------
 
+    def _turn_options(self) -> TurnOptions:
+        """The options of the next turn: the settings', capped after "Trim history"."""
+        from kibitz.core.conversation.engine import turn_options
+
+        options = turn_options(self._settings())
+        if self._trim_to is not None:
+            options = dataclasses.replace(options, max_prompt_tokens=self._trim_to)
+        return options
+
     def _start(self, turn: Turn) -> None:
         if self._trim_to is not None:
-            from kibitz.core.conversation.engine import turn_options
-
-            options = turn_options(self._settings())
-            turn.options = dataclasses.replace(options, max_prompt_tokens=self._trim_to)
+            turn.options = self._turn_options()
             self._trim_to = None
         if self.tools is not None:
             turn.with_tools(self.tools.use(turn.conversation_id, self.tool_calls.ask))

@@ -20,7 +20,7 @@ import itertools
 import logging
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kibitz.core.attachments import Attachment, AttachmentKind
@@ -63,6 +63,7 @@ from kibitz.core.types import (
 
 if TYPE_CHECKING:
     from kibitz.core.chat import ChatClient, ProviderConfig, StreamEvent
+    from kibitz.core.chat.exchange import Exchange
     from kibitz.core.secrets import SecretStore
     from kibitz.core.settings import Settings
 
@@ -156,6 +157,11 @@ class ConversationEngine:
             params=params or RequestParams(),
             provider=provider,
         )
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force now."""
+        return self._settings()
 
     def params_for(self, conversation: Conversation, overrides: RequestParams) -> RequestParams:
         """Defaults, then the conversation's own values, then the caller's."""
@@ -436,7 +442,8 @@ class ConversationEngine:
         ticker = asyncio.create_task(_flush_ticker(rows))
         ended = False
         try:
-            async with contextlib.aclosing(self._stream(client, prepared, options)) as stream:
+            stream_of = self._stream(client, prepared, options, rows.message_id(0))
+            async with contextlib.aclosing(stream_of) as stream:
                 async for received in stream:
                     if isinstance(received, Failed):
                         received = Failed(self._explained(received.error, turn))
@@ -502,14 +509,25 @@ class ConversationEngine:
         return explain_too_long(error, self.store.get_message(turn.parent_id).parts)
 
     def _stream(
-        self, client: ChatClient, prepared: PreparedRequest, options: TurnOptions
+        self,
+        client: ChatClient,
+        prepared: PreparedRequest,
+        options: TurnOptions,
+        reply: MessageId,
     ) -> AsyncGenerator[StreamEvent, None]:
         from kibitz.core.chat import RetryPolicy
+
+        note = asdict(prepared.note())
+
+        def keep(exchange: Exchange) -> None:
+            # Each attempt as sent, for the inspector; with what trimming did before it.
+            self.store.add_exchange(reply, {**exchange.to_json(), "note": note})
 
         return client.stream(
             prepared.body,
             stall_timeout=options.stall_timeout,
             retry=RetryPolicy(max_retries=options.max_retries),
+            on_exchange=keep,
         )
 
     async def _ended(

@@ -14,6 +14,7 @@ from kibitz.core.errors import DatabaseRecoveredError
 from kibitz.core.store.blobs import BlobsMixin
 from kibitz.core.store.conversations import ConversationsMixin
 from kibitz.core.store.database import Database
+from kibitz.core.store.exchanges import ExchangesMixin
 from kibitz.core.store.imports import ImportMixin
 from kibitz.core.store.ledger import LedgerMixin
 from kibitz.core.store.openers import OpenersLock
@@ -26,7 +27,13 @@ log = logging.getLogger(__name__)
 
 
 class Store(
-    ConversationsMixin, ReplyMixin, SearchMixin, ImportMixin, BlobsMixin, LedgerMixin
+    ConversationsMixin,
+    ReplyMixin,
+    SearchMixin,
+    ImportMixin,
+    BlobsMixin,
+    ExchangesMixin,
+    LedgerMixin,
 ):
     """Conversations, their message trees, streamed replies and search, in one SQLite file.
 

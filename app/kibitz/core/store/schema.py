@@ -281,11 +281,33 @@ def _create_v4(conn: sqlite3.Connection) -> None:
     _run_ddl(conn, _V4)
 
 
+# Version 5: the requests behind each reply, for the request inspector (store/exchanges.py).
+# - One row per request attempt (retries, tool rounds), in the order sent; the record is JSON
+#   (chat/exchange.py), so what it holds can grow without a migration. It holds no secret.
+# - Deleting a reply (or its conversation) deletes its requests: ON DELETE CASCADE.
+# - A new table and its index: nothing is rewritten.
+_V5 = """
+CREATE TABLE exchanges (
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    created_at REAL    NOT NULL,
+    body_cut   INTEGER NOT NULL DEFAULT 0,
+    record     TEXT    NOT NULL,
+    PRIMARY KEY (message_id, seq)
+) WITHOUT ROWID;
+"""
+
+
+def _create_v5(conn: sqlite3.Connection) -> None:
+    _run_ddl(conn, _V5)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _create_v1),
     Migration(2, "messages made of parts, stored files and images", _create_v2),
     Migration(3, "messages deleted with Undo", _create_v3),
     Migration(4, "the cost ledger: reply costs and prices", _create_v4),
+    Migration(5, "the requests behind each reply", _create_v5),
 )
 
 

@@ -1,13 +1,15 @@
 """MessageInspector: a small window with what the store holds about one message — who wrote it
 and when, provider and model, how it ended, its token usage, its parts and its raw Markdown.
 
-It shows a Message as given and reads nothing itself; the request that produced a reply is not
-stored, so it is not shown here.
+It shows a Message as given and reads nothing itself. A reply's requests, as sent and
+answered, are given to it too and shown on a second tab (views/request_view.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -18,11 +20,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from kibitz.core.store import read_error_record
+from kibitz.core.store.exchanges import StoredExchange
 from kibitz.core.types import (
     FilePart,
     ImagePart,
@@ -38,6 +42,9 @@ from kibitz.core.words import count_of
 from kibitz.ui.views.attachment_chip import size_text
 from kibitz.ui.views.message_parts import muted_label
 from kibitz.ui.views.message_widget import ROLE_LABELS
+
+if TYPE_CHECKING:
+    from kibitz.ui.views.request_view import RequestsView
 
 _ARGUMENTS_CHARS = 120  # a tool call's arguments, cut to one line's worth
 
@@ -104,8 +111,14 @@ class MessageInspector(QDialog):
     clipboard."""
 
     def __init__(
-        self, message: Message, provider: str | None = None, parent: QWidget | None = None
+        self,
+        message: Message,
+        provider: str | None = None,
+        parent: QWidget | None = None,
+        *,
+        exchanges: Sequence[StoredExchange] = (),
     ) -> None:
+        """`exchanges`: the requests behind a reply, shown on a Requests tab when given."""
         super().__init__(parent)
         self.setObjectName("messageInspector")
         self.setWindowTitle("Inspect message")
@@ -140,12 +153,26 @@ class MessageInspector(QDialog):
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.close)
         self.copy_button.clicked.connect(self._on_copy_clicked)
+        page = QWidget(self)
+        column = QVBoxLayout(page)
+        column.addLayout(form)
+        column.addWidget(muted_label("Markdown source", page))
+        column.addWidget(self.source, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(muted_label("Markdown source", self))
-        layout.addWidget(self.source, 1)
+        self.requests: RequestsView | None = None
+        if exchanges:
+            from kibitz.ui.views.request_view import RequestsView
+
+            tabs = QTabWidget(self)
+            tabs.addTab(page, "Message")
+            self.requests = RequestsView(exchanges, tabs)
+            tabs.addTab(self.requests, "Requests" if len(exchanges) > 1 else "Request")
+            layout.addWidget(tabs, 1)
+        else:
+            column.setContentsMargins(0, 0, 0, 0)
+            layout.addWidget(page, 1)
         layout.addWidget(buttons)
-        self.resize(560, 520)
+        self.resize(640, 620 if exchanges else 520)
 
     def fact(self, label: str) -> str:
         """The value shown for `label` ("" when not shown)."""

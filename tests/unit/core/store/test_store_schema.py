@@ -34,7 +34,7 @@ def test_fresh_database_has_the_schema_wal_and_foreign_keys(store: Store, db_pat
     conn = store._db.conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST == 5
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert {"conversations", "messages", "message_parts", "blobs", "message_text_fts"} <= names
     assert "messages_fts" not in names
