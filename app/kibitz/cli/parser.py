@@ -184,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-stream", action="store_true", help="wait for the whole reply, then print it"
     )
     ask.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the request that would be sent (its JSON body, after trimming) and "
+        "send and store nothing",
+    )
+    ask.add_argument(
         "-a",
         "--attach",
         action="append",
