@@ -106,3 +106,32 @@ async def test_each_request_of_a_reply_is_shown_as_received_and_copies_as_workin
     assert done.returncode == 0, done.stderr
     assert fake_openai.chat_requests[-1].raw == received[1]
     await pane.close()
+
+
+@pytest.mark.asyncio
+async def test_a_reply_whose_request_was_trimmed_says_so_under_it(
+    pane: Pane, fake_openai: FakeOpenAI, qtbot: QtBot
+) -> None:
+    pane.settings = (
+        pane.settings.with_value("defaults.model", "local-model")
+        .with_value("chat.unknown_context_window", 400)
+        .with_value("chat.context_reserve_tokens", 100)
+    )
+    for n in range(4):
+        pane.controller.send(f"question {n} " + "word " * 60)
+        await pane.until_idle()
+    conversation_id = pane.controller.conversation_id
+    assert conversation_id is not None
+    replies = [m for m in pane.store.branch(conversation_id) if m.role.value == "assistant"]
+    first, last = pane.view.message_widget(replies[0].id), pane.view.message_widget(replies[-1].id)
+    assert first is not None
+    assert last is not None
+    assert "left out" not in first.footer_text()  # the first question fitted
+    assert "oldest messages left out to fit 400 tokens" in last.footer_text()
+
+    pane.view.show_conversation(None)  # read again from the store, as on opening it later
+    pane.view.show_conversation(conversation_id)
+    again = pane.view.message_widget(replies[-1].id)
+    assert again is not None
+    assert "oldest messages left out to fit 400 tokens" in again.footer_text()
+    await pane.close()

@@ -526,6 +526,8 @@ class ChatController(QObject):
         elif self.tool_calls.show(event):
             pass
         elif isinstance(event, e.TurnEnded):
+            # Its requests are on record now: what trimming left out shows under the reply.
+            self._view.refresh_trimming()
             if event.failure is not None and event.failed_reply is not None:
                 self._view.show_error(event.failed_reply, event.failure)
             elif event.failure is None and event.replies:

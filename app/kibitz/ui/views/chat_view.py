@@ -34,7 +34,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
-from kibitz.core.errors import KibitzError
+from kibitz.core.errors import KibitzError, StoreError
 from kibitz.core.store import Store
 from kibitz.core.tools import PendingCall
 from kibitz.core.types import ConversationId, Message, MessageId, MessageStatus
@@ -92,6 +92,7 @@ class ChatView(QWidget):
         self._dirty: set[MessageId] = set()
         # Failures reported live, by reply: a widget made later (scrolled to) shows them too.
         self._errors: dict[MessageId, KibitzError] = {}
+        self._trimmed: dict[MessageId, str] = {}  # replies whose request left messages out
         # Calls of streaming replies that wait for the user or run; the approval asked, by reply.
         self._live_calls: dict[MessageId, dict[str, LiveCall]] = {}
         self._approvals: dict[MessageId, tuple[PendingCall, bool]] = {}
@@ -185,9 +186,27 @@ class ChatView(QWidget):
         self._errors.clear()
         self._live_calls.clear()
         self._approvals.clear()
-        self._model.set_conversation(
-            None if conversation_id is None else ConversationId(conversation_id)
-        )
+        wanted = None if conversation_id is None else ConversationId(conversation_id)
+        self._read_trimming(wanted)  # before the model makes the widgets
+        self._model.set_conversation(wanted)
+
+    def refresh_trimming(self) -> None:
+        """Read again which replies had messages left out to fit, and say so under them."""
+        self._read_trimming(self._model.conversation_id)
+        for mid, widget in self._widgets.items():
+            widget.set_trimming(self._trimmed.get(mid))
+
+    def _read_trimming(self, conversation_id: ConversationId | None) -> None:
+        """Which replies of the conversation had messages left out to fit (one query)."""
+        self._trimmed = {}
+        if conversation_id is None:
+            return
+        try:
+            notes = self._store.trimming_notes(conversation_id)
+        except StoreError:
+            log.exception("could not read what trimming left out")
+            return
+        self._trimmed = {mid: note.trimming_line() or "" for mid, note in notes.items()}
 
     def reload(self) -> None:
         """Read the branch again, after the user's own change (a message sent, a branch
@@ -492,6 +511,7 @@ class ChatView(QWidget):
         widget.inspect_requested.connect(self.inspect_requested)
         widget.delete_requested.connect(self.delete_requested)
         widget.action_row.set_deletable(self._deletable)
+        widget.set_trimming(self._trimmed.get(message.id))
         self._widgets[message.id] = widget
         error = self._errors.get(message.id)
         if error is not None:

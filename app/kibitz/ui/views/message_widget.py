@@ -107,6 +107,7 @@ class MessageWidget(QWidget):
         bubble_layout = QVBoxLayout(self._bubble)
         bubble_layout.setContentsMargins(*(_BUBBLE_PADDING if is_user else (0, 0, 0, 0)))
         bubble_layout.addWidget(self._text)
+        self._trimming: str | None = None  # what the reply's request left out to fit
         self._note = muted_label("", self)
         self._note.setWordWrap(True)
         self._note.setAccessibleName("Reply note")
@@ -394,7 +395,21 @@ class MessageWidget(QWidget):
         self._usage.setToolTip(tip)
         return text
 
+    def set_trimming(self, line: str | None) -> None:
+        """Say under the reply what its request left out to fit the model's window ("3 oldest
+        messages left out to fit 128k tokens"); None: nothing was."""
+        if line != self._trimming:
+            self._trimming = line
+            self._note.setText(self._note_text())
+            self._note.setVisible(bool(self._note.text()))
+
     def _note_text(self) -> str:
+        status_note = self._status_note()
+        if self._trimming and self._message.role is Role.ASSISTANT:
+            return f"{status_note} · {self._trimming}" if status_note else self._trimming
+        return status_note
+
+    def _status_note(self) -> str:
         message = self._message
         status = message.status
         if status is MessageStatus.LENGTH:
