@@ -300,6 +300,7 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(action("&Search conversations", "Ctrl+K", self.sidebar.focus_search))
         view_menu.addAction(action("&Trash", "", self.sidebar.show_trash))
+        view_menu.addAction(action("&Usage and cost", "", self.show_usage))
         view_menu.addAction(action("Stop the reply", "Esc", lambda: self.chat.stop()))
         view_menu.addSeparator()
         view_menu.addAction(
@@ -341,6 +342,12 @@ class MainWindow(QMainWindow):
         from kibitz.ui.app.help import open_folder
 
         open_folder(self._paths.log_dir)
+
+    def show_usage(self) -> None:
+        """The Usage window: tokens and cost per day, model, provider or conversation."""
+        from kibitz.ui.controllers.usage_controller import usage_window
+
+        self._show_dialog("usage", lambda: usage_window(self._store, self._executor, self))
 
     def _show_dialog(self, name: str, make: Callable[[], QDialog]) -> None:
         """One non-modal window per kind, raised again when asked twice."""
