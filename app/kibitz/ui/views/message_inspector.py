@@ -160,10 +160,11 @@ class MessageInspector(QDialog):
         column.addWidget(self.source, 1)
         layout = QVBoxLayout(self)
         self.requests: RequestsView | None = None
+        self.tabs: QTabWidget | None = None
         if exchanges:
             from kibitz.ui.views.request_view import RequestsView
 
-            tabs = QTabWidget(self)
+            self.tabs = tabs = QTabWidget(self)
             tabs.addTab(page, "Message")
             self.requests = RequestsView(exchanges, tabs)
             tabs.addTab(self.requests, "Requests" if len(exchanges) > 1 else "Request")
