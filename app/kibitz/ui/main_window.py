@@ -301,6 +301,9 @@ class MainWindow(QMainWindow):
         view_menu.addAction(action("&Search conversations", "Ctrl+K", self.sidebar.focus_search))
         view_menu.addAction(action("&Trash", "", self.sidebar.show_trash))
         view_menu.addAction(action("&Usage and cost", "", self.show_usage))
+        view_menu.addAction(
+            action("&Next request…", "Ctrl+Shift+I", lambda: self.chat.inspect_next_request())
+        )
         view_menu.addAction(action("Stop the reply", "Esc", lambda: self.chat.stop()))
         view_menu.addSeparator()
         view_menu.addAction(
