@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from tests.support.ledger_data import fill_ledger
@@ -54,6 +54,7 @@ def _choose(qtbot: QtBot, window: UsageWindow, controller: UsageController, **wh
 def test_view_menu_opens_the_usage_window(qtbot: QtBot, store: Store, paths: AppPaths) -> None:
     with shown_window(qtbot, store, paths) as main:
         view_menu = next(a.menu() for a in main.menuBar().actions() if a.text() == "&View")
+        assert isinstance(view_menu, QMenu)
         entry = next(a for a in view_menu.actions() if a.text() == "&Usage and cost")
         entry.trigger()
         window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, UsageWindow))

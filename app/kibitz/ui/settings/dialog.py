@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kibitz.core.store import Store
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.form_page import SettingsForm, help_label
 
@@ -29,6 +30,7 @@ PROVIDERS = "providers"
 PARAMETERS = "parameters"
 PRESETS = "presets"
 TOOLS = "tools"
+PRICES = "prices"
 APPEARANCE = "appearance"
 CONNECTION = "connection"
 
@@ -84,7 +86,10 @@ def _titled(title: str, intro: str, body: QWidget) -> QWidget:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, context: SettingsContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: SettingsContext, parent: QWidget | None = None, store: Store | None = None
+    ) -> None:
+        """`store`: where prices are kept (Settings → Prices shows only with one)."""
         super().__init__(parent)
         self.setWindowTitle("Kibitz Settings")
         self.setObjectName("SettingsDialog")
@@ -139,6 +144,11 @@ class SettingsDialog(QDialog):
         self._add(CONNECTION, "Connection & limits",
                   "How long to wait, how often to retry, how much history to send.",
                   connection)  # fmt: skip
+        if store is not None:
+            from kibitz.ui.settings.prices_page import INTRO, PricesPage
+
+            self.prices = PricesPage(store)
+            self._add(PRICES, "Prices", INTRO, self.prices)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)

@@ -23,7 +23,7 @@ class SettingsOpener:
         from kibitz.ui.settings.dialog import SettingsDialog
 
         if self._dialog is None:
-            self._dialog = SettingsDialog(self._context, self._parent)
+            self._dialog = SettingsDialog(self._context, self._parent, self._store)
         return self._dialog
 
     def refresh_hotkey_status(self) -> None:
