@@ -15,6 +15,7 @@ import pytest_asyncio
 
 from kibitz.core.conversation.engine import ConversationEngine
 from kibitz.core.conversation.events import (
+    ParameterLeftOut,
     ToolCallFinished,
     ToolCallRunning,
     ToolCallStarted,
@@ -22,7 +23,7 @@ from kibitz.core.conversation.events import (
     TurnEvent,
 )
 from kibitz.core.conversation.tool_calls import ToolUse
-from kibitz.core.errors import ToolLoopLimitError, ToolsNotSupportedError
+from kibitz.core.errors import ToolLoopLimitError
 from kibitz.core.secrets import MemorySecretStore
 from kibitz.core.settings import Settings
 from kibitz.core.store import Store
@@ -349,16 +350,27 @@ async def test_cancelling_while_the_user_is_asked_keeps_the_call_and_ends_the_re
 
 
 @pytest.mark.asyncio
-async def test_a_server_that_refuses_tools_says_so(
+async def test_a_model_that_refuses_tools_is_asked_again_without_and_never_offered_them_again(
     store: Store, fake_openai: FakeOpenAI, hub: ToolHub
 ) -> None:
     settings = tool_settings(fake_openai)
-    fake_openai.script(Fault.tools_not_supported("ollama"))
+    fake_openai.script(Fault.tools_not_supported("ollama"), Reply(text="Without tools."))
     events, cid = await ask(store, settings, use(hub, settings, User()), "Anything")
     end = events[-1]
     assert isinstance(end, TurnEnded)
-    assert isinstance(end.failure, ToolsNotSupportedError)
-    assert store.branch(cid)[0].content == "Anything"  # the question stays
+    assert end.failure is None
+    [told] = [e for e in events if isinstance(e, ParameterLeftOut)]
+    assert (told.model, told.param) == ("gpt-4o-mini", "tools")
+    first, again = fake_openai.chat_requests
+    assert first.tools is not None
+    assert again.tools is None
+    question, reply = store.branch(cid)
+    assert (question.content, reply.content) == ("Anything", "Without tools.")
+
+    fake_openai.script(Reply(text="Still none."))
+    events, _ = await ask(store, settings, use(hub, settings, User()), "More")
+    assert not [e for e in events if isinstance(e, ParameterLeftOut)]  # told once
+    assert fake_openai.chat_requests[-1].tools is None
 
 
 @pytest.mark.asyncio

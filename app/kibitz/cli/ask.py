@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING
 from kibitz.cli.ask_tools import describe_call, describe_result
 from kibitz.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliContext, say
 from kibitz.core.attachments import Attachment
+from kibitz.core.capabilities import told
 from kibitz.core.conversation.engine import ConversationEngine, Turn, turn_options
 from kibitz.core.conversation.events import (
     AnswerBecameReasoning,
+    ParameterLeftOut,
     ReasoningStreamed,
     ReplyFinished,
     ReplyStarted,
@@ -214,6 +216,8 @@ async def _stream(
                         f"{event.error.headline}; retrying in {event.delay:.2g} s "
                         f"(attempt {event.attempt + 1})"
                     )
+                elif isinstance(event, ParameterLeftOut):
+                    say(told(event.model, event.param))
                 elif isinstance(event, ToolCallStarted):
                     printer.tool_call(event)
                 elif isinstance(event, ToolCallFinished):

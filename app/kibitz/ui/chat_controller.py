@@ -517,6 +517,10 @@ class ChatController(QObject):
             self._view.show_retry_countdown(event.message_id, event.delay, event.error.headline)
             self._composer.set_status(f"{event.error.headline}; retrying…")
             self._retrying = True
+        elif isinstance(event, e.ParameterLeftOut):
+            from kibitz.core.capabilities import told
+
+            self._notify(Notice(told(event.model, event.param), timeout_ms=12_000))
         elif isinstance(event, e.ReplyFinished):
             streaming.discard(event.message.id)
             if event.message.id in self._view_rows():

@@ -24,9 +24,12 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kibitz.core.attachments import Attachment, AttachmentKind
+from kibitz.core.capabilities import FILE_NAME as BOOK_FILE
+from kibitz.core.capabilities import CapabilityBook, refused_parameter
 from kibitz.core.conversation.attachments import check_fits
 from kibitz.core.conversation.events import (
     AnswerBecameReasoning,
+    ParameterLeftOut,
     ReasoningStreamed,
     ReplyFinished,
     ReplyStarted,
@@ -72,6 +75,8 @@ log = logging.getLogger(__name__)
 # Runs a blocking call off the event loop's thread (the UI's single worker thread, say).
 RunBlocking = Callable[[Callable[[], Any]], Awaitable[Any]]
 _FLUSH_TICK_S = 0.1  # how often buffered text is checked during pauses in the stream
+# Parameters learned (and the request sent again) at most this often in one turn.
+_MAX_LEARNED_PER_TURN = 3
 
 
 async def _in_default_executor(call: Callable[[], Any]) -> Any:
@@ -108,6 +113,7 @@ class _Request:
     calls: CallCollector = field(default_factory=CallCollector)
     tool_round: bool = False  # choice 0 ended asking for the calls it collected
     failure: KibitzError | None = None
+    refused: str | None = None  # a parameter the model refused before any text: learned
 
 
 class ConversationEngine:
@@ -121,7 +127,9 @@ class ConversationEngine:
         *,
         env: Mapping[str, str] = os.environ,
         run_blocking: RunBlocking | None = None,
+        capabilities: CapabilityBook | None = None,
     ) -> None:
+        """`capabilities`: where what models refused is learned (without: in memory only)."""
         self.store = store
         self._settings = settings
         self._secrets = secrets
@@ -132,6 +140,11 @@ class ConversationEngine:
         # The title a conversation had when its first question was sent: a suggested title
         # replaces only that, never a rename the user made while the first reply streamed.
         self._first_titles: dict[ConversationId, str] = {}
+        # Beside the database, so the app and the CLI learn from each other's refusals.
+        if capabilities is None:
+            in_memory = str(store.path) == ":memory:"
+            capabilities = CapabilityBook(None if in_memory else store.path.parent / BOOK_FILE)
+        self.capabilities = capabilities
 
     # -- conversations ----------------------------------------------------------------------------
 
@@ -385,7 +398,10 @@ class ConversationEngine:
         leaf = turn.continuing or turn.parent_id
         continuing = turn.continuing is not None
         failure: KibitzError | None = None
+        learned = 0
         for number in itertools.count(1):
+            # What this model refused before stays out (told once, when it was learned).
+            sent, no_tools = self.capabilities.leave_out(provider.name, params.model or "", params)
             try:
                 # Off the event loop's thread: images are read, turned upright and scaled here.
                 prepared = await self._run_blocking(
@@ -393,11 +409,11 @@ class ConversationEngine:
                         prepare_request,
                         self.store,
                         leaf,
-                        params,
+                        sent,
                         options,
                         provider=provider,
                         continuing=continuing,
-                        tools=specs or None,
+                        tools=None if no_tools else (specs or None),
                     )
                 )
             except KibitzError as exc:
@@ -410,6 +426,13 @@ class ConversationEngine:
             request = _Request(rows)
             async for event in self._stream_into(request, client, prepared, options, turn):
                 yield event
+            if request.refused is not None and learned < _MAX_LEARNED_PER_TURN:
+                # Refused before any text and now known: the same request again without it.
+                learned += 1
+                refusal = self.capabilities.refusals(provider.name, params.model or "")
+                said = refusal[request.refused].message if request.refused in refusal else ""
+                yield ParameterLeftOut(params.model or "", provider.name, request.refused, said)
+                continue
             failure = request.failure
             if failure is not None or not request.tool_round:
                 break
@@ -447,6 +470,8 @@ class ConversationEngine:
                 async for received in stream:
                     if isinstance(received, Failed):
                         received = Failed(self._explained(received.error, turn))
+                        if self._learn_refusal(request, client, prepared, received.error):
+                            continue  # not the reply's end: it goes again without the parameter
                     if isinstance(received, ToolCallDelta):
                         if turn.tools is not None and received.index == 0:
                             request.calls.add(
@@ -477,6 +502,20 @@ class ConversationEngine:
                 # Cancelled, closed early, or closing the HTTP stream failed on the way out (as
                 # when asyncio.run finalises generators out of order): the text so far is kept.
                 rows.end_all(CancelledByUserError())
+
+    def _learn_refusal(
+        self, request: _Request, client: ChatClient, prepared: PreparedRequest, error: KibitzError
+    ) -> bool:
+        """Whether `error` taught that the model refuses a parameter it can do without: only
+        before any text arrived, and only what was not known (a known one was not sent)."""
+        param = refused_parameter(error)
+        if param is None or request.rows.delivered:
+            return False
+        model = str(prepared.body.get("model") or "")
+        if not self.capabilities.learn(client.provider.name, model, param, error.detail):
+            return False
+        request.refused = param
+        return True
 
     async def _tool_round(
         self,

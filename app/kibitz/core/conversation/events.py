@@ -106,6 +106,18 @@ class ReplyFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class ParameterLeftOut:
+    """The model refused `param` (the server's words in `message`): it is left out of this
+    model's requests from now on (kibitz.core.capabilities), and the request went again
+    without it. Comes once per model and parameter; tell the user."""
+
+    model: str
+    provider: str
+    param: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class TurnEnded:
     """Always the last event. `failure` is shown on the reply `failed_reply`."""
 
@@ -121,6 +133,7 @@ TurnEvent = (
     | TextStreamed
     | AnswerBecameReasoning
     | RetryWaiting
+    | ParameterLeftOut
     | ToolCallStarted
     | ToolCallRunning
     | ToolCallFinished
