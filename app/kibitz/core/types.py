@@ -87,6 +87,9 @@ class RequestParams:
     n: int | None = None
     response_format: ResponseFormat | None = None
     reasoning_effort: ReasoningEffort | None = None
+    # Structured output: the JSON text of {"name", "schema", "strict"} (core/chat/
+    # structured_output.py); when set it is sent instead of response_format.
+    json_schema: str | None = None
     # Whether a conversation offers the tools of its enabled MCP servers (None: it does when
     # one is enabled). Kept with the conversation, never sent: build_request picks by name.
     tools: bool | None = None

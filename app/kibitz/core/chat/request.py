@@ -11,6 +11,7 @@ from kibitz.core.errors import ConfigError
 from kibitz.core.models import model_limits
 from kibitz.core.types import Message, MessageStatus, RequestParams, Role
 
+from .structured_output import response_format_body
 from .tool_history import assistant_messages, has_tool_parts
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,9 @@ def build_request(
             body[name] = value
     if params.stop:
         body["stop"] = list(params.stop)
-    if params.response_format == "json_object":
+    if params.json_schema:
+        body["response_format"] = response_format_body(params.json_schema)
+    elif params.response_format == "json_object":
         body["response_format"] = {"type": "json_object"}
     if stream:
         body["stream"] = True

@@ -27,6 +27,7 @@ from kibitz.core.settings.schema import (
     SCHEMA_VERSION,
     SECTIONS,
     McpServer,
+    OutputSchema,
     Preset,
     ProviderProfile,
     Settings,
@@ -151,9 +152,8 @@ def from_dict(data: Mapping[str, Any], warnings: list[str]) -> Settings:
             continue
         if not isinstance(raw, Mapping):
             raise _CorruptError(f"[{name}] should be a table, not {type(raw).__name__}")
-        if name in ("providers", "presets"):
-            sections[name] = _named_list(_PROVIDERS if name == "providers" else _PRESETS,
-                                         raw, warnings)  # fmt: skip
+        if name in _NAMED_LISTS:
+            sections[name] = _named_list(_NAMED_LISTS[name], raw, warnings)
         elif name == "tools":
             sections[name] = _tools(raw, warnings)
         else:
@@ -191,6 +191,8 @@ class _NamedList:
 _PROVIDERS = _NamedList("providers", "profiles", ProviderProfile, "profile", "active",
                         "none is active")  # fmt: skip
 _PRESETS = _NamedList("presets", "items", Preset, "preset", "default", "none is the default")
+_SCHEMAS = _NamedList("schemas", "items", OutputSchema, "schema", "", "")  # nothing picked
+_NAMED_LISTS = {"providers": _PROVIDERS, "presets": _PRESETS, "schemas": _SCHEMAS}
 
 
 def _named_list(spec: _NamedList, raw: Mapping[str, Any], warnings: list[str]) -> Any:
@@ -215,7 +217,7 @@ def _named_list(spec: _NamedList, raw: Mapping[str, Any], warnings: list[str]) -
             )
             continue
         records.append(record)
-    picked = raw.get(spec.pick)
+    picked = raw.get(spec.pick) if spec.pick else None
     if picked is not None and not any(r.name == picked for r in records):
         warnings.append(
             f"{spec.section}.{spec.pick} = {picked!r} names no {spec.noun}; {spec.nothing_picked}"
@@ -224,6 +226,8 @@ def _named_list(spec: _NamedList, raw: Mapping[str, Any], warnings: list[str]) -
     extra = [k for k in raw if k not in (spec.items, spec.pick)]
     warnings.extend(f"unknown setting {spec.section}.{k} ignored" for k in extra)
     cls = SECTIONS[spec.section]
+    if not spec.pick:
+        return cls(tuple(records))
     try:
         return cls(tuple(records), picked)
     except InvalidSettingError as exc:  # a pick of the wrong type
@@ -277,7 +281,7 @@ def _changed(obj: Any, default: Any | None) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, ProviderProfile | Preset | McpServer):
+    if isinstance(value, ProviderProfile | Preset | McpServer | OutputSchema):
         return {k: v for k, v in _changed(value, None).items() if v not in ({}, ())}
     if isinstance(value, tuple):
         return [_plain(v) for v in value]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from kibitz.core.chat.structured_output import format_problem
 from kibitz.core.store import ImportedConversation, ImportedMessage
 from kibitz.core.transfer.errors import ImportFileError, conversation_label
 from kibitz.core.transfer.fields import NUMBER, Fields
@@ -126,6 +127,7 @@ _PARAM_KINDS: dict[str, tuple[type, ...]] = {
     "n": (int,),
     "stop": (list, str),
     "response_format": (str,),
+    "json_schema": (str,),
 }
 
 
@@ -139,6 +141,9 @@ def _params(value: Any, where: str) -> RequestParams:
         raise ImportFileError(fields.where, "“stop” should be a list of text")
     if value.get("response_format") not in (None, "text", "json_object"):
         raise ImportFileError(fields.where, "“response_format” should be text or json_object")
+    json_schema = value.get("json_schema")
+    if isinstance(json_schema, str) and (problem := format_problem(json_schema)) is not None:
+        raise ImportFileError(fields.where, f"“json_schema” cannot be sent: {problem}")
     if not isinstance(value.get("tools"), bool | None):
         raise ImportFileError(fields.where, "“tools” should be true or false")
     return RequestParams.from_mapping(value)
