@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kibitz.core import errors
 from kibitz.core.chat import (
@@ -27,7 +27,11 @@ from kibitz.core.chat import (
     Started,
     build_request,
 )
+from kibitz.core.chat.fields import field_of
 from kibitz.core.types import RequestParams
+
+if TYPE_CHECKING:
+    from kibitz.core.pricing import Price
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +46,13 @@ _CACHE_VERSION = 1
 async def list_models(provider: ProviderConfig) -> list[str]:
     """The model ids the server lists (GET {base}/models; Azure: its models endpoint with
     api-version), sorted. Raises a KibitzError (errors.ApiError and subclasses) on failure."""
+    return sorted(str(field_of(entry, "id")) for entry in await _model_entries(provider))
+
+
+async def _model_entries(provider: ProviderConfig) -> list[Any]:
     async with ChatClient(provider) as client:
         try:
-            return await client.list_models()
+            return await client.list_model_entries()
         except errors.ApiError as exc:
             if exc.status not in _NO_MODELS_ENDPOINT:
                 raise
@@ -302,7 +310,20 @@ def _entry(item: Any) -> tuple[tuple[str, str], tuple[tuple[str, ...], float]] |
     return (profile, url), (tuple(models), float(at))
 
 
-async def refresh_models(cache: ModelCache, provider: ProviderConfig) -> CachedModels:
-    """Fetch the list from the server and keep it; raises a KibitzError on failure."""
-    names = await list_models(provider)
+PricesListed = Callable[[dict[str, "Price"]], None]
+
+
+async def refresh_models(
+    cache: ModelCache, provider: ProviderConfig, on_prices: PricesListed | None = None
+) -> CachedModels:
+    """Fetch the list from the server and keep it; raises a KibitzError on failure.
+
+    OpenRouter's list carries each model's price: `on_prices` hears them (model id -> Price;
+    models without a known price left out), from the same request."""
+    entries = await _model_entries(provider)
+    if on_prices is not None and provider.kind == "openrouter":
+        from kibitz.core.pricing import listed_prices
+
+        on_prices(listed_prices(entries, time.strftime("%Y-%m-%d")))
+    names = sorted(str(field_of(entry, "id")) for entry in entries)
     return cache.put(provider.name, provider.base_url, names)

@@ -155,6 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         data = [
             {"id": m, "object": "model", "created": 1700000000, "owned_by": "fake"}
+            | ({"pricing": fake.model_pricing[m]} if m in fake.model_pricing else {})
             for m in fake.models
         ]
         self._json(200, {"object": "list", "data": data})

@@ -43,6 +43,8 @@ class FakeOpenAI:
         # Models that refuse a request offering tools, and the refusal's dialect (tools.refusal).
         self.no_tool_models: dict[str, str] = {}
         self.models_status = 200  # e.g. 404: a server without GET /models
+        # model -> its `pricing` object in the list, as OpenRouter's /models gives it.
+        self.model_pricing: dict[str, dict[str, str]] = {}
         self.azure_deployments: list[str] | None = None  # None: any deployment name answers
         self.connections_opened = 0
         self.connections_closed = 0
@@ -115,6 +117,7 @@ class FakeOpenAI:
             self.text_only_models = {}
             self.no_tool_models = {}
             self.models_status = 200
+            self.model_pricing = {}
             self.azure_deployments = None
 
     # -- what tests read ---------------------------------------------------------------------

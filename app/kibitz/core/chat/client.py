@@ -121,13 +121,18 @@ class ChatClient:
 
     async def list_models(self) -> list[str]:
         """Model ids the server offers, sorted; raises a KibitzError on failure."""
+        return sorted(str(model.id) for model in await self.list_model_entries())
+
+    async def list_model_entries(self) -> list[Any]:
+        """The server's model list as it came: the SDK's objects, whose fields beyond OpenAI's
+        (OpenRouter's `pricing`) are read with field_of. Raises a KibitzError on failure."""
         import openai
 
         try:
             page = await self._client().models.list()
         except (openai.OpenAIError, ValueError) as exc:
             raise self._map(exc, in_body=False) from exc
-        return sorted(str(model.id) for model in page.data)
+        return list(page.data)
 
     async def stream(
         self,

@@ -3,14 +3,14 @@
 a reply cost, in integer nano-dollars.
 
 Public API: `Price`, `Charge`, `reply_cost`, `charge_for`, `price_for`, `DEFAULT_PRICES`,
-`DEFAULTS_AS_OF`, `parse_openrouter_prices`, `usd_per_million`, `format_usd`, `period_start`;
-kibitz.core.pricing.report writes a usage report as CSV or JSON.
+`DEFAULTS_AS_OF`, `parse_openrouter_prices`, `listed_prices`, `usd_per_million`, `format_usd`,
+`period_start`; kibitz.core.pricing.report writes a usage report as CSV or JSON.
 """
 
 from kibitz.core.pricing.cost import Charge, charge_for, reply_cost
 from kibitz.core.pricing.defaults import DEFAULT_PRICES, DEFAULTS_AS_OF, DEFAULTS_SOURCE
 from kibitz.core.pricing.lookup import LOCAL_KINDS, PriceKey, price_for, without_date
-from kibitz.core.pricing.openrouter import parse_openrouter_prices
+from kibitz.core.pricing.openrouter import listed_prices, parse_openrouter_prices
 from kibitz.core.pricing.period import day_after, period_start
 from kibitz.core.pricing.prices import (
     FREE,
@@ -33,6 +33,7 @@ __all__ = [
     "day_after",
     "format_per_million",
     "format_usd",
+    "listed_prices",
     "parse_openrouter_prices",
     "period_start",
     "price_for",

@@ -8,7 +8,7 @@ or a missing prompt/completion price means unknown, so the model gets no row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -42,24 +42,33 @@ def _per_image(value: Any) -> int | None:
 
 def parse_openrouter_prices(document: Any, as_of: str) -> dict[str, Price]:
     """model id -> Price for every model of a /models answer whose price is known."""
-    data = document.get("data") if isinstance(document, Mapping) else None
+    from kibitz.core.chat.fields import field_of  # the chat package loads when first needed
+
+    data = field_of(document, "data") if not isinstance(document, list) else None
+    return listed_prices(data if isinstance(data, list) else (), as_of)
+
+
+def listed_prices(entries: Iterable[Any], as_of: str) -> dict[str, Price]:
+    """The same for the list's entries as they came (dicts, or the SDK's model objects with
+    `pricing` among their extra fields)."""
+    from kibitz.core.chat.fields import field_of
+
     found: dict[str, Price] = {}
-    for entry in data if isinstance(data, list) else ():
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str):
+    for entry in entries:
+        model = field_of(entry, "id")
+        pricing = field_of(entry, "pricing")
+        if not isinstance(model, str) or pricing is None:
             continue
-        pricing = entry.get("pricing")
-        if not isinstance(pricing, Mapping):
-            continue
-        prompt = _per_million(pricing.get("prompt"))
-        completion = _per_million(pricing.get("completion"))
+        prompt = _per_million(field_of(pricing, "prompt"))
+        completion = _per_million(field_of(pricing, "completion"))
         if prompt is None or completion is None:
             continue
-        reasoning = _per_million(pricing.get("internal_reasoning"))
-        image = _per_image(pricing.get("image"))
-        found[entry["id"]] = Price(
+        reasoning = _per_million(field_of(pricing, "internal_reasoning"))
+        image = _per_image(field_of(pricing, "image"))
+        found[model] = Price(
             input=prompt,
             output=completion,
-            cached_input=_per_million(pricing.get("input_cache_read")),
+            cached_input=_per_million(field_of(pricing, "input_cache_read")),
             # "0" means reasoning is billed as completion tokens, not free.
             reasoning=reasoning or None,
             image=image or None,

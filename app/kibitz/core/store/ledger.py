@@ -12,10 +12,13 @@ import enum
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kibitz.core.pricing import Price, PriceKey
 from kibitz.core.store.base import StoreBase, chunked, placeholders
 from kibitz.core.types import ConversationId
+
+if TYPE_CHECKING:
+    from kibitz.core.pricing import Price, PriceKey
 
 UNKNOWN_LABEL = "(unknown)"
 
@@ -88,6 +91,8 @@ class LedgerMixin(StoreBase):
 
     def stored_prices(self) -> dict[PriceKey, Price]:
         """Every stored price (edits and listed prices) by (provider or kind, model)."""
+        from kibitz.core.pricing import Price  # loads when first needed, not at start-up
+
         with self._db.read() as conn:
             rows = conn.execute(
                 f"SELECT provider, model, {', '.join(_PRICE_COLUMNS)} FROM prices"
@@ -177,6 +182,8 @@ class LedgerMixin(StoreBase):
 
     def reply_price(self, message_id: int) -> Price | None:
         """The price a reply's cost was computed with (None: none stored)."""
+        from kibitz.core.pricing import Price
+
         with self._db.read() as conn:
             row = conn.execute("SELECT price FROM messages WHERE id = ?", (message_id,)).fetchone()
         return Price.from_json(row[0]) if row and row[0] else None

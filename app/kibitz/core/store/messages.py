@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kibitz.core.errors import NotFoundError
-from kibitz.core.pricing import Charge
 from kibitz.core.store.base import StoreBase, chunked, placeholders, unique
 from kibitz.core.store.blobs import delete_unused_blobs
 from kibitz.core.store.rows import (
@@ -36,6 +36,9 @@ from kibitz.core.types import (
     Usage,
     as_parts,
 )
+
+if TYPE_CHECKING:
+    from kibitz.core.pricing import Charge
 
 _SELECT = SELECT_MESSAGES
 _LIVE = "m.deleted_at IS NULL"

@@ -49,6 +49,7 @@ from kibitz.ui.views.composer import Composer
 from kibitz.ui.views.model_menu import ChosenModel, ModelMenu, ProviderModels
 
 if TYPE_CHECKING:
+    from kibitz.core.pricing import Price
     from kibitz.core.server_models import ModelCache
 
 log = logging.getLogger(__name__)
@@ -278,7 +279,7 @@ class ModelChoiceController(QObject):
             provider = dataclasses.replace(
                 provider, read_timeout=min(provider.read_timeout, _LIST_TIMEOUT_S)
             )
-            fresh = await refresh_models(cache, provider)
+            fresh = await refresh_models(cache, provider, on_prices=self._keep_listed_prices)
         except errors.KibitzError as exc:
             log.info("could not list the models of %s: %s", name, exc)
             has_cache = bool(self._cached(cache, name))
@@ -291,6 +292,12 @@ class ModelChoiceController(QObject):
             return
         self._notes[name] = ""
         self._show_group(ProviderModels(name, fresh.models))
+
+    def _keep_listed_prices(self, prices: dict[str, Price]) -> None:
+        """OpenRouter's list came with its prices: they price its replies from now on."""
+        from kibitz.core.pricing.openrouter import SOURCE
+
+        self._executor.submit(self._store.replace_listed_prices, "openrouter", SOURCE, prices)
 
     def _show_group(self, group: ProviderModels) -> None:
         if self.menu is not None and any(g.provider == group.provider for g in self.menu.groups()):
