@@ -15,12 +15,14 @@ import contextlib
 import dataclasses
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kibitz.cli.ask_tools import describe_call, describe_result
 from kibitz.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliContext, say
 from kibitz.core.attachments import Attachment
 from kibitz.core.capabilities import told
+from kibitz.core.chat.structured_output import SchemaFileError, format_from_file
 from kibitz.core.conversation.engine import ConversationEngine, Turn, turn_options
 from kibitz.core.conversation.events import (
     AnswerBecameReasoning,
@@ -70,7 +72,23 @@ def _cli_params(args: argparse.Namespace) -> RequestParams:
         top_p=args.top_p,
         max_tokens=args.max_tokens,
         reasoning_effort=args.reasoning_effort,
+        json_schema=args.json_schema_format,
     )
+
+
+def _read_json_schema(args: argparse.Namespace) -> bool:
+    """Read --json-schema FILE into args.json_schema_format; False (said why) when unusable."""
+    args.json_schema_format = None
+    if args.json_schema is None:
+        return True
+    try:
+        args.json_schema_format, warnings = format_from_file(Path(args.json_schema))
+    except SchemaFileError as error:
+        say(*error.lines())
+        return False
+    if warnings:
+        say("OpenAI's strict mode may refuse this schema:", *warnings)
+    return True
 
 
 def _conversation(
@@ -344,6 +362,8 @@ def run(context: CliContext, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if not prompt and not attachments:
         say("Nothing to ask.", 'Give the question as arguments (kibitz ask "...") or on stdin.')
+        return EXIT_USAGE
+    if not _read_json_schema(args):
         return EXIT_USAGE
     if args.approve and not args.tools:
         say("--approve needs --tools.", "Add --tools to offer the tools of your MCP servers.")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from kibitz.cli.commands import EXIT_OK, EXIT_USAGE, say
 from kibitz.core.attachments import Attachment
+from kibitz.core.chat.structured_output import format_name
 from kibitz.core.conversation.engine import ConversationEngine
 from kibitz.core.conversation.prepare import TurnOptions
 from kibitz.core.conversation.preview import RequestPreview, preview_request
@@ -33,6 +34,7 @@ def print_request(
         top_p=args.top_p,
         max_tokens=args.max_tokens,
         reasoning_effort=args.reasoning_effort,
+        json_schema=args.json_schema_format,
     )
     try:
         preview = preview_request(
@@ -64,7 +66,10 @@ def describe(preview: RequestPreview, *, tools: bool = False) -> list[str]:
     lines.append(f"{note}." if note else "Nothing was left out: the whole conversation fits.")
     lines.append(f"Estimated prompt tokens: {prepared.prompt_tokens:,}.")
     for source in preview.params:
-        lines.append(f"  {source.name} = {json.dumps(source.value)} ({source.source})")
+        value = json.dumps(source.value)
+        if source.name == "json_schema":  # the whole schema is in the body's response_format
+            value = json.dumps(format_name(source.value))
+        lines.append(f"  {source.name} = {value} ({source.source})")
     if preview.window is not None:
         window = preview.window
         lines.append(f"  {window.name} = {window.value:,} tokens ({window.source})")

@@ -176,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="how hard a reasoning model thinks (sent only when given or set in settings)",
     )
     ask.add_argument(
+        "--json-schema",
+        metavar="FILE",
+        help="structured output: the reply is JSON following the JSON Schema in FILE (its root "
+        '{"type": "object", ...}; or {"name", "schema", "strict"}); kept by the conversation',
+    )
+    ask.add_argument(
         "--show-reasoning",
         action="store_true",
         help="print the model's reasoning to stderr as it arrives (stdout stays the answer)",

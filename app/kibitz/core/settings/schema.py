@@ -455,9 +455,7 @@ class UiSettings:
     start_at_login: bool = field(
         default=False, metadata=meta("Start Kibitz in the tray when you log in.")
     )
-    render_math: bool = field(
-        default=True, metadata=meta("Render LaTeX math in messages.")
-    )
+    render_math: bool = field(default=True, metadata=meta("Render LaTeX math in messages."))
 
     def __post_init__(self) -> None:
         validate_section(self)
