@@ -112,8 +112,10 @@ class ConversationListModel(QAbstractListModel):
         conversation = self.conversation_at(index.row())
         if conversation is None:
             return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return conversation.title or UNTITLED
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(conversation)
         if role in (Qt.ItemDataRole.EditRole, ConversationRole.TITLE):
             return conversation.title
         if role == ConversationRole.ID:
@@ -129,6 +131,24 @@ class ConversationListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.AccessibleDescriptionRole:
             return "Pinned" if conversation.pinned else None
         return None
+
+    def _tooltip(self, conversation: Conversation) -> str:
+        """The title, and what the conversation's replies cost so far (read when hovered)."""
+        title = conversation.title or UNTITLED
+        try:
+            spent = self._store.conversation_cost(conversation.id)
+        except StoreError:
+            return title
+        if not spent.replies:
+            return title
+        from kibitz.core.pricing import format_usd
+
+        if spent.unpriced == spent.replies:
+            cost = "cost unknown"
+        else:
+            cost = format_usd(spent.cost_nanos)
+            cost += f" (+ {spent.unpriced:,} unpriced)" if spent.unpriced else ""
+        return f"{title}\n{spent.tokens:,} tokens, {cost}"
 
     def roleNames(self) -> dict[int, QByteArray]:
         names = dict(super().roleNames())

@@ -392,6 +392,11 @@ class MessageWidget(QWidget):
             # completion_tokens_details): say how much of them it was.
             text += f" ({usage.reasoning_tokens:,} reasoning)"
             tip += ", of which the model spent some reasoning"
+        if self._message.cost_nanos is not None:
+            from kibitz.core.pricing import format_usd
+
+            text += f" · {format_usd(self._message.cost_nanos)}"
+            tip += "; what it cost at the price in force when it came (Settings → Prices)"
         self._usage.setToolTip(tip)
         return text
 
