@@ -30,6 +30,7 @@ PROVIDERS = "providers"
 PARAMETERS = "parameters"
 PRESETS = "presets"
 TOOLS = "tools"
+SCHEMAS = "schemas"
 PRICES = "prices"
 APPEARANCE = "appearance"
 CONNECTION = "connection"
@@ -134,6 +135,11 @@ class SettingsDialog(QDialog):
             "call unless you allow it.",
             self.tools,
         )
+        from kibitz.ui.settings.schemas_page import INTRO as SCHEMAS_INTRO
+        from kibitz.ui.settings.schemas_page import SchemasPage
+
+        self.schemas = SchemasPage(context)
+        self._add(SCHEMAS, "Schemas", SCHEMAS_INTRO, self.schemas)
         appearance = SettingsForm(context, APPEARANCE_PATHS,
                                   normalizers={"ui.hotkey": _hotkey})  # fmt: skip
         appearance.form.addRow("", self._hotkey_note())
