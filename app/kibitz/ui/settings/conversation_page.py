@@ -28,11 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kibitz.core.chat.structured_output import format_name
 from kibitz.core.errors import StoreError
 from kibitz.core.settings import FieldType, InvalidSettingError, Settings, spec_for
 from kibitz.core.settings.overrides import PARAM_NAMES, with_override
+from kibitz.core.settings.schemas import chosen_format
 from kibitz.core.store import Store
-from kibitz.core.types import ConversationId, RequestParams
+from kibitz.core.types import ConversationId, RequestParams, ResponseFormat
 from kibitz.ui.notify import error_notice
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.field_editor import FieldEditor, format_value, label_for
@@ -41,6 +43,8 @@ from kibitz.ui.settings.form_page import help_label, on_focus_out
 log = logging.getLogger(__name__)
 
 PARAMETERS = PARAM_NAMES  # the request parameters (the tools choice is the composer's)
+_STRUCTURED_LABELS = {"text": "None", "json_object": "JSON object"}
+_RESPONSE_FORMATS: dict[str, ResponseFormat] = {"text": "text", "json_object": "json_object"}
 
 
 def _optional_spec(name: str) -> Any:
@@ -98,6 +102,9 @@ class ConversationSettingsDialog(QDialog):
         self._labels: dict[str, QLabel] = {}
         self._resets: dict[str, QToolButton] = {}
         for name in PARAMETERS:
+            if name == "response_format":  # chosen with the schemas, below
+                self._add_structured_row(form)
+                continue
             editor = FieldEditor(_optional_spec(name))
             editor.committed.connect(lambda value, n=name: self._set_override(n, value))
             reset = QToolButton()
@@ -177,9 +184,12 @@ class ConversationSettingsDialog(QDialog):
             font.setBold(value is not None)
             self._labels[name].setFont(font)
             self._resets[name].setEnabled(value is not None)
+        self._fill_structured(settings, overrides)
         names = [
             label_for(self.editors[n].spec) for n in overrides.overridden() if n in self.editors
         ]
+        if overrides.response_format is not None or overrides.json_schema is not None:
+            names.append("Structured output")
         self.summary.setText("Overrides: " + ", ".join(names) if names else "Follows the defaults.")
 
     def _fill_presets(self, settings: Settings, prompt: str | None) -> None:
@@ -192,6 +202,52 @@ class ConversationSettingsDialog(QDialog):
             self.preset.addItem("Custom (edited below)", prompt)
             index = self.preset.count() - 1
         self.preset.setCurrentIndex(index)
+
+    def _add_structured_row(self, form: QFormLayout) -> None:
+        self.structured = QComboBox()
+        self.structured.setAccessibleName("Structured output")
+        self.structured.setToolTip(
+            "Make replies JSON: any JSON object, or JSON following one of the schemas in "
+            "Settings → Schemas (the conversation keeps its own copy of the schema)."
+        )
+        self.structured.activated.connect(self._on_structured_chosen)
+        form.addRow("Structured output:", self.structured)
+
+    def _fill_structured(self, settings: Settings, params: RequestParams) -> None:
+        """Default / None / JSON object / each named schema; a schema the conversation keeps
+        that Settings no longer has (deleted, or edited since) is listed as its own.
+
+        Each item's data: "" (the default), "text", "json_object", or a schema's format."""
+        default = settings.defaults.response_format
+        combo = self.structured
+        combo.clear()
+        combo.addItem(f"Default: {_STRUCTURED_LABELS[default or 'text']}", "")
+        combo.addItem(_STRUCTURED_LABELS["text"], "text")
+        combo.addItem(_STRUCTURED_LABELS["json_object"], "json_object")
+        for schema in settings.schemas.items:
+            combo.addItem(f"Schema: {schema.name}", chosen_format(schema))
+        current = params.json_schema or params.response_format or ""
+        index = combo.findData(current)
+        if index < 0 and params.json_schema:
+            name = format_name(params.json_schema) or "?"
+            combo.addItem(f"Schema: {name} (this conversation's copy)", params.json_schema)
+            index = combo.count() - 1
+        combo.setCurrentIndex(max(index, 0))
+
+    def _on_structured_chosen(self, index: int) -> None:
+        chosen = str(self.structured.itemData(index) or "")
+        try:
+            conversation = self._store.get_conversation(self.conversation_id)
+        except StoreError as exc:
+            self._tell(exc)
+            return
+        is_schema = chosen.startswith("{")
+        params = dataclasses.replace(
+            conversation.params,
+            response_format=_RESPONSE_FORMATS.get(chosen),
+            json_schema=chosen if is_schema else None,
+        )
+        self._store_change(lambda: self._store.set_params(self.conversation_id, params))
 
     # -- edits ---------------------------------------------------------------------------------
 
