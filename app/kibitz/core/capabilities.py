@@ -89,10 +89,23 @@ class CapabilityBook:
         """`path`: the JSON file (None keeps the book in memory only)."""
         self._path = path
         self._lock = threading.Lock()
+        self._stamp: int | None = None  # the file's mtime when read: another process may write
         self._entries: dict[str, dict[str, dict[str, Refusal]]] = self._read()
 
+    def _refresh(self) -> None:
+        """Read the file again if another process (or window) changed it; under the lock."""
+        if self._path is not None and self._file_stamp() != self._stamp:
+            self._entries = self._read()
+
+    def _file_stamp(self) -> int | None:
+        try:
+            return self._path.stat().st_mtime_ns if self._path is not None else None
+        except OSError:
+            return None
+
     def _read(self) -> dict[str, dict[str, dict[str, Refusal]]]:
-        if self._path is None or not self._path.exists():
+        self._stamp = self._file_stamp()
+        if self._path is None or self._stamp is None:
             return {}
         try:
             data = json.loads(self._path.read_text(encoding="utf-8"))
@@ -132,6 +145,7 @@ class CapabilityBook:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
             os.replace(temporary, self._path)
+            self._stamp = self._file_stamp()
         except OSError as exc:
             # Kept for this session; told in the log, not as an error: the request goes on.
             log.warning("could not save what models refused to %s: %s", self._path, exc)
@@ -140,11 +154,13 @@ class CapabilityBook:
 
     def refusals(self, provider: str, model: str) -> dict[str, Refusal]:
         with self._lock:
+            self._refresh()
             return dict(self._entries.get(provider, {}).get(model, {}))
 
     def learned(self) -> list[tuple[str, str, Refusal]]:
         """Every refusal as (provider, model, refusal), sorted."""
         with self._lock:
+            self._refresh()
             return [
                 (provider, model, refusal)
                 for provider, models in sorted(self._entries.items())
@@ -157,6 +173,7 @@ class CapabilityBook:
         if param not in LEARNABLE or not model:
             return False
         with self._lock:
+            self._refresh()
             refusals = self._entries.setdefault(provider, {}).setdefault(model, {})
             if param in refusals:
                 return False
@@ -168,6 +185,7 @@ class CapabilityBook:
     def forget(self, provider: str, model: str, param: str | None = None) -> None:
         """Send `param` again (every parameter when None) to that model."""
         with self._lock:
+            self._refresh()
             refusals = self._entries.get(provider, {}).get(model)
             if refusals is None:
                 return

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kibitz.core.capabilities import FILE_NAME as CAPABILITIES_FILE
+from kibitz.core.capabilities import CapabilityBook
 from kibitz.core.errors import KibitzError, SecretsError
 from kibitz.core.settings import (
     ENV_PROVIDER_NAME,
@@ -39,6 +41,7 @@ from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.field_editor import refusal_text
 from kibitz.ui.settings.form_page import help_label, on_focus_out, unique_name
 from kibitz.ui.settings.key_box import KeyBox
+from kibitz.ui.settings.learned_refusals import LearnedRefusals
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +160,10 @@ class ProvidersPage(QWidget):
         tests.addStretch(1)
         self.form.addRow("", tests)
         self.form.addRow("", self.result)
+        # What this profile's models refused, learned from their errors (core/capabilities.py).
+        book = CapabilityBook(context.paths.database.parent / CAPABILITIES_FILE)
+        self.refusals = LearnedRefusals(book)
+        self.form.addRow("Refused:", self.refusals)
         self.form.addRow("", help_label("Keys are kept in the system keyring, or for this "
                                         "session only if you choose; never in the settings "
                                         "file."))  # fmt: skip
@@ -255,6 +262,7 @@ class ProvidersPage(QWidget):
         org_label = self.form.labelForField(self.organization)
         if org_label is not None:
             org_label.setVisible(profile.kind == "openai")
+        self.refusals.show_provider(profile.name)
         if reload_key or changed_profile:
             self.key.show_profile(profile)
             self.result.clear()
