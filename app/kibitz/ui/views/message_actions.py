@@ -25,6 +25,7 @@ COPIED_MS = 1500
 _ICON = 16
 _COPY_TIP = "Copy"
 _COPIED_TIP = "Copied"
+_COPY_JSON = "Copy JSON"
 
 
 def _action(name: str, tip: str, accessible: str, parent: QWidget) -> IconButton:
@@ -78,6 +79,7 @@ class MessageActions(QWidget):
     """
 
     copy_requested = Signal()
+    copy_json_requested = Signal()  # a reply that is all JSON
     edit_requested = Signal()
     regenerate_requested = Signal()
     continue_requested = Signal()
@@ -96,6 +98,14 @@ class MessageActions(QWidget):
         # The buttons that hide until wanted sit in their own box, faded out as one.
         self._tools = QWidget(self)
         self.copy = _action("copy", _COPY_TIP, "Copy message", self._tools)
+        self.copy_json = QToolButton(self._tools)
+        self.copy_json.setText(_COPY_JSON)
+        self.copy_json.setToolTip("Copy the JSON, pretty-printed")
+        self.copy_json.setAccessibleName("Copy JSON")
+        self.copy_json.setAutoRaise(True)
+        self.copy_json.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.copy_json.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.copy_json.hide()
         self.edit = _action(
             "pencil", "Edit (Up in an empty composer for your last message)", "Edit message",
             self._tools,
@@ -113,8 +123,9 @@ class MessageActions(QWidget):
         tools = QHBoxLayout(self._tools)
         tools.setContentsMargins(0, 0, 0, 0)
         tools.setSpacing(2)
-        for button in (self.copy, self.edit, self.regenerate, self.inspect, self.delete):
+        for button in (self.copy, self.copy_json, self.edit, self.regenerate, self.inspect):
             tools.addWidget(button)
+        tools.addWidget(self.delete)
         # Continue stays in sight under a cut reply: an icon and a word, not an icon alone.
         self.continue_button = QToolButton(self)
         self.continue_button.setText("Continue")
@@ -144,6 +155,7 @@ class MessageActions(QWidget):
         self._copied_timer.setSingleShot(True)
         self._copied_timer.timeout.connect(self._on_copied_timer_timeout)
         self.copy.clicked.connect(self.copy_requested)
+        self.copy_json.clicked.connect(self.copy_json_requested)
         self.edit.clicked.connect(self.edit_requested)
         self.regenerate.clicked.connect(self.regenerate_requested)
         self.inspect.clicked.connect(self.inspect_requested)
@@ -194,13 +206,22 @@ class MessageActions(QWidget):
 
     def set_busy(self, busy: bool) -> None:
         """While the message itself streams: no copy, edit, regenerate or versions yet."""
-        for part in (self.copy, self.edit, self.regenerate, self.versions):
+        for part in (self.copy, self.copy_json, self.edit, self.regenerate, self.versions):
             part.setEnabled(not busy)
+
+    def set_json(self, available: bool) -> None:
+        """Offer Copy JSON (a finished reply that is all JSON)."""
+        self.copy_json.setVisible(available)
 
     def show_copied(self) -> None:
         """The Copy button says Copied, with a check, for a moment."""
         self.copy.set_icon_name("check")
         self.copy.setToolTip(_COPIED_TIP)
+        self._copied_timer.start(COPIED_MS)
+
+    def show_json_copied(self) -> None:
+        """Copy JSON says Copied for a moment."""
+        self.copy_json.setText(_COPIED_TIP)
         self._copied_timer.start(COPIED_MS)
 
     @property
@@ -210,6 +231,7 @@ class MessageActions(QWidget):
     def _on_copied_timer_timeout(self) -> None:
         self.copy.set_icon_name("copy")
         self.copy.setToolTip(_COPY_TIP)
+        self.copy_json.setText(_COPY_JSON)
 
     def _retint_continue(self) -> None:
         self.continue_button.setIcon(icon("arrow-right", self))

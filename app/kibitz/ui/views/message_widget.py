@@ -14,6 +14,7 @@ from PySide6.QtGui import QEnterEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kibitz.core.errors import Action, CancelledByUserError, KibitzError
+from kibitz.core.render.json_reply import JsonReply, json_reply
 from kibitz.core.store import error_record, read_error_record
 from kibitz.core.tools import PendingCall
 from kibitz.core.types import Message, MessageStatus, Role
@@ -103,6 +104,7 @@ class MessageWidget(QWidget):
         self._live_calls: dict[str, LiveCall] = {}
         self._answer = ""  # the text the bubble shows: all of it, or what follows the last call
         self._answer_start = 0  # where that text starts among the parts (see set_message)
+        self._json: JsonReply | None = None  # the answer's JSON, when it is all JSON
         self._text = MessageTextView(self._bubble)
         bubble_layout = QVBoxLayout(self._bubble)
         bubble_layout.setContentsMargins(*(_BUBBLE_PADDING if is_user else (0, 0, 0, 0)))
@@ -154,6 +156,7 @@ class MessageWidget(QWidget):
     def _build_footer(self, is_user: bool) -> None:
         actions = self._actions = MessageActions(self, is_user=is_user, parent=self)
         actions.copy_requested.connect(self._on_copy_clicked)
+        actions.copy_json_requested.connect(self._on_copy_json_clicked)
         actions.regenerate_requested.connect(
             lambda: self.regenerate_requested.emit(self.message_id)
         )
@@ -253,6 +256,11 @@ class MessageWidget(QWidget):
         # again below them.
         moved = answer_start != self._answer_start
         self._answer, self._answer_start = answer, answer_start
+        # A reply that is all JSON shows pretty-printed, decided once it is finished: a
+        # streaming reply never switches between the two forms.
+        finished = message.status is not MessageStatus.STREAMING
+        is_reply = message.role is Role.ASSISTANT
+        self._json = json_reply(answer) if finished and is_reply else None
         if message.status is MessageStatus.STREAMING:
             if not self._text.streaming:
                 self._live_error = None  # retried in place, or continued: that failure is past
@@ -261,7 +269,7 @@ class MessageWidget(QWidget):
                 self.begin_stream()
             self._stream_parts(message)
         else:
-            if self._text.streaming and not moved:
+            if self._text.streaming and not moved and self._json is None:
                 self._text.stream_text(answer)
                 self._text.end_stream()
                 self._shown_text = answer
@@ -358,7 +366,8 @@ class MessageWidget(QWidget):
         # A user's Markdown renders as a reply's does (code, lists, tables), each line break kept
         # as typed; Copy and Edit still take the source.
         is_user = self._message.role is Role.USER
-        self._text.set_markdown(text, self._dark, line_breaks=is_user)
+        shown = self._json.markdown if self._json is not None else text
+        self._text.set_markdown(shown, self._dark, line_breaks=is_user)
         self._shown_text = text
 
     def _update_chrome(self) -> None:
@@ -377,6 +386,7 @@ class MessageWidget(QWidget):
         self._actions.set_busy(streaming)
         self._usage.setText(self._usage_text())
         self._actions.set_can_continue(message.status is MessageStatus.LENGTH)
+        self._actions.set_json(self._json is not None)
         self._note.setText(self._note_text())
         self._note.setVisible(bool(self._note.text()))
         self._update_error_card()
@@ -567,3 +577,11 @@ class MessageWidget(QWidget):
         QGuiApplication.clipboard().setText(self._message.content)
         self._actions.show_copied()
         self.copy_done.emit("Message copied")
+
+    def _on_copy_json_clicked(self) -> None:
+        # The JSON as shown (two-space indents), whether the model wrote it fenced or bare.
+        if self._json is None:
+            return
+        QGuiApplication.clipboard().setText(self._json.pretty)
+        self._actions.show_json_copied()
+        self.copy_done.emit("JSON copied")
