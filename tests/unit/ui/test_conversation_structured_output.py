@@ -88,6 +88,6 @@ def test_a_schema_is_chosen_kept_and_sent(
     assert store.get_conversation(conversation.id).params == RequestParams(
         response_format="json_object"
     )
-    _choose(dialog, "Default: None")
+    dialog._structured_reset.click()
     assert store.get_conversation(conversation.id).params == RequestParams()
     assert dialog.summary.text() == "Follows the defaults."

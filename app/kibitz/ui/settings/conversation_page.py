@@ -211,7 +211,15 @@ class ConversationSettingsDialog(QDialog):
             "Settings → Schemas (the conversation keeps its own copy of the schema)."
         )
         self.structured.activated.connect(self._on_structured_chosen)
-        form.addRow("Structured output:", self.structured)
+        self._structured_reset = QToolButton()
+        self._structured_reset.setText("↺")
+        self._structured_reset.setToolTip("Use the default")
+        self._structured_reset.setAccessibleName("Reset Structured output to the default")
+        self._structured_reset.clicked.connect(lambda: self._on_structured_chosen(0))
+        row = QHBoxLayout()
+        row.addWidget(self.structured, 1)
+        row.addWidget(self._structured_reset)
+        form.addRow("Structured output:", row)
 
     def _fill_structured(self, settings: Settings, params: RequestParams) -> None:
         """Default / None / JSON object / each named schema; a schema the conversation keeps
@@ -233,6 +241,7 @@ class ConversationSettingsDialog(QDialog):
             combo.addItem(f"Schema: {name} (this conversation's copy)", params.json_schema)
             index = combo.count() - 1
         combo.setCurrentIndex(max(index, 0))
+        self._structured_reset.setEnabled(combo.currentIndex() > 0)
 
     def _on_structured_chosen(self, index: int) -> None:
         chosen = str(self.structured.itemData(index) or "")
