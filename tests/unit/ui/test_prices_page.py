@@ -1,13 +1,12 @@
 """Settings → Prices as a user meets it: the shipped prices with their date, a price edited
 in its cell (stored, marked as edited, reset to the shipped one), a new price added for a
-profile, a wrong value refused. Real dialog, real store file.
+profile, a wrong value refused. Real page and Settings window, real store file.
 
 Screenshot prices-light.png goes to $KIBITZ_TEST_SCREENSHOTS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,22 +29,12 @@ INPUT, OUTPUT, SOURCE = HEADERS.index("Input"), HEADERS.index("Output"), HEADERS
 
 
 @pytest.fixture
-def dialog(qtbot: QtBot, paths: AppPaths, store: Store) -> Iterator[SettingsDialog]:
-    executor = ThreadPoolExecutor(max_workers=1)
-    context = SettingsContext(
-        SettingsHolder(Settings(), paths.settings_file),
-        SessionSecretStore(MemorySecretStore()),
-        TaskRunner(),
-        executor,
-        paths,
-        lambda notice: None,
-    )
-    dialog = SettingsDialog(context, store=store)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    dialog.open_page(PRICES)
-    yield dialog
-    executor.shutdown(wait=True)
+def page(qtbot: QtBot, store: Store) -> PricesPage:
+    page = PricesPage(store)
+    qtbot.addWidget(page)
+    page.resize(1000, 600)
+    page.show()
+    return page
 
 
 def row_of(page: PricesPage, provider: str, model: str) -> int:
@@ -72,20 +61,39 @@ def set_cell(page: PricesPage, row: int, column: int, text: str) -> None:
     item.setText(text)  # what finishing an edit in the cell does
 
 
-def test_the_shipped_prices_show_with_their_date(dialog: SettingsDialog, tmp_path: Path) -> None:
-    page = dialog.prices
-    assert dialog.page() == PRICES
-    assert page.table.rowCount() == len(DEFAULT_PRICES)
-    assert DEFAULTS_AS_OF in page.defaults_note.text()
-    row = row_of(page, "openai", "gpt-4o-mini")
-    assert (cell(page, row, INPUT), cell(page, row, OUTPUT)) == ("0.15", "0.6")
-    assert cell(page, row, SOURCE).endswith(DEFAULTS_AS_OF)
-    dialog.resize(1000, 640)
-    dialog.grab().save(str(shots_dir(tmp_path) / "prices-light.png"))
+@pytest.mark.asyncio  # the Settings window's other pages start work on the event loop
+async def test_settings_has_a_prices_page_with_the_shipped_prices_and_their_date(
+    qtbot: QtBot, paths: AppPaths, store: Store, tmp_path: Path
+) -> None:
+    executor = ThreadPoolExecutor(max_workers=1)
+    context = SettingsContext(
+        SettingsHolder(Settings(), paths.settings_file),
+        SessionSecretStore(MemorySecretStore()),
+        TaskRunner(),
+        executor,
+        paths,
+        lambda notice: None,
+    )
+    try:
+        dialog = SettingsDialog(context, store=store)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.open_page(PRICES)
+        assert dialog.page() == PRICES
+        page = dialog.prices
+        assert page.table.rowCount() == len(DEFAULT_PRICES)
+        assert DEFAULTS_AS_OF in page.defaults_note.text()
+        row = row_of(page, "openai", "gpt-4o-mini")
+        assert (cell(page, row, INPUT), cell(page, row, OUTPUT)) == ("0.15", "0.6")
+        assert cell(page, row, SOURCE).endswith(DEFAULTS_AS_OF)
+        dialog.resize(1000, 640)
+        dialog.grab().save(str(shots_dir(tmp_path) / "prices-light.png"))
+        dialog.close()
+    finally:
+        executor.shutdown(wait=True)
 
 
-def test_an_edited_price_is_stored_and_can_be_reset(dialog: SettingsDialog, store: Store) -> None:
-    page = dialog.prices
+def test_an_edited_price_is_stored_and_can_be_reset(page: PricesPage, store: Store) -> None:
     row = row_of(page, "openai", "gpt-4o-mini")
     page.table.setCurrentCell(row, INPUT)
     set_cell(page, row, INPUT, "0.2")
@@ -100,17 +108,15 @@ def test_an_edited_price_is_stored_and_can_be_reset(dialog: SettingsDialog, stor
     assert cell(page, row, INPUT) == "0.15"
 
 
-def test_a_wrong_value_is_refused_and_nothing_stored(dialog: SettingsDialog, store: Store) -> None:
-    page = dialog.prices
+def test_a_wrong_value_is_refused_and_nothing_stored(page: PricesPage, store: Store) -> None:
     row = row_of(page, "openai", "gpt-4.1")
     set_cell(page, row, OUTPUT, "eight dollars")
     assert store.stored_prices() == {}
-    assert page.error.isVisibleTo(dialog)
+    assert page.error.isVisibleTo(page)
     assert "not a price" in page.error.text()
 
 
-def test_a_new_price_for_a_profile(dialog: SettingsDialog, store: Store) -> None:
-    page = dialog.prices
+def test_a_new_price_for_a_profile(page: PricesPage, store: Store) -> None:
     page.add_button.click()
     row = page.table.rowCount() - 1
     set_cell(page, row, 0, "groq")
@@ -120,7 +126,7 @@ def test_a_new_price_for_a_profile(dialog: SettingsDialog, store: Store) -> None
     assert "Input and Output" in page.error.text()
     set_cell(page, row, OUTPUT, "0.79")
     assert store.stored_prices()[("groq", "llama-3.3-70b")].output == 790_000
-    assert not page.error.isVisibleTo(dialog)
+    assert not page.error.isVisibleTo(page)
     page.table.setCurrentCell(row, 0)
     assert page.remove_button.text() == "Remove"
     page.remove_button.click()
