@@ -3,6 +3,7 @@ the server's 400), and Forget there makes the running engine send the parameter 
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -87,6 +88,41 @@ async def test_the_providers_page_lists_a_refusal_and_forget_sends_it_again(
     fake.script(Reply(text="with it"))
     await _ask(engine)
     assert fake.chat_requests[-1].body["temperature"] == 0.3
+    dialog.close()
+    await context.runner.shutdown()
+    executor.shutdown(wait=True)
+
+
+@pytest.mark.asyncio
+async def test_check_model_on_the_providers_page_lists_what_the_model_refused(
+    qtbot: QtBot, paths: AppPaths, fake: FakeOpenAI
+) -> None:
+    settings = _settings(fake).with_value("defaults.model", "local-7b")
+    secrets = MemorySecretStore()
+    secrets.set_key("work", KEY)
+    fake.no_tool_models = {"local-7b": "ollama"}
+    executor = ThreadPoolExecutor(max_workers=1)
+    holder = SettingsHolder(settings, paths.settings_file)
+    context = SettingsContext(
+        holder, SessionSecretStore(secrets), TaskRunner(), executor, paths, [].append
+    )
+    dialog = SettingsDialog(context)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    page = dialog.providers
+
+    page.check_button.click()  # the default model, as the field's placeholder says
+
+    # The check runs as a task on the event loop: wait by yielding to it.
+    deadline = asyncio.get_running_loop().time() + 30
+    while not page.check_button.isEnabled():
+        assert asyncio.get_running_loop().time() < deadline, "the check never ended"
+        await asyncio.sleep(0.02)
+    assert page.check_model.text() == "local-7b"
+    assert page.result.text().startswith("local-7b refuses tools (left out from now on)")
+    assert page.refusals.lines() == [page.refusals.lines()[0]]
+    assert page.refusals.lines()[0].startswith("local-7b: tools left out")
+    assert all(r.body["model"] == "local-7b" for r in fake.chat_requests)
     dialog.close()
     await context.runner.shutdown()
     executor.shutdown(wait=True)

@@ -162,7 +162,23 @@ class ProvidersPage(QWidget):
         self.form.addRow("", self.result)
         # What this profile's models refused, learned from their errors (core/capabilities.py).
         book = CapabilityBook(context.paths.database.parent / CAPABILITIES_FILE)
+        self._book = book
         self.refusals = LearnedRefusals(book)
+        # "Check model": one tiny request per parameter, to learn before a refusal happens.
+        self.check_model = QLineEdit()
+        self.check_model.setAccessibleName("Model to check")
+        self.check_model.setPlaceholderText("model name, e.g. gpt-4o-mini")
+        self.check_button = QPushButton("Check model")
+        self.check_button.setToolTip(
+            "Ask the model once with each parameter Kibitz may send (about ten tiny "
+            "requests) and remember what it refuses"
+        )
+        self.check_button.clicked.connect(self.check_current_model)
+        self.check_model.returnPressed.connect(self.check_current_model)
+        checks = QHBoxLayout()
+        checks.addWidget(self.check_model, 1)
+        checks.addWidget(self.check_button)
+        self.form.addRow("", checks)
         self.form.addRow("Refused:", self.refusals)
         self.form.addRow("", help_label("Keys are kept in the system keyring, or for this "
                                         "session only if you choose; never in the settings "
@@ -382,6 +398,45 @@ class ProvidersPage(QWidget):
         )
 
     # -- connection test -----------------------------------------------------------------------
+
+    def check_current_model(self) -> None:
+        profile = self.current_profile()
+        model = self.check_model.text().strip() or self._context.settings().defaults.model
+        if profile is None or not model:
+            return
+        self.check_model.setText(model)
+        self.result.setText(f"Checking {model}…")
+        self.check_button.setEnabled(False)
+        self._context.runner.start("settings-check-model", self._check(profile.name, model))
+
+    async def _check(self, name: str, model: str) -> None:
+        import asyncio
+
+        from kibitz.core.capability_check import check_model
+        from kibitz.core.chat import ChatClient
+        from kibitz.core.conversation import connect
+
+        settings = self._context.settings()
+        try:
+            provider = await asyncio.get_running_loop().run_in_executor(
+                self._context.executor,
+                lambda: connect.provider_config(
+                    settings, self._context.secrets, os.environ, name=name
+                ),
+            )
+            async with ChatClient(provider) as client:
+                result = await check_model(
+                    client,
+                    model,
+                    self._book,
+                    lambda param: self.result.setText(f"Checking {model}: {param}…"),
+                )
+            self.result.setText(result.summary())
+        except KibitzError as exc:
+            self.result.setText(f"✗ {exc.headline}. {exc.hint}")
+        finally:
+            self.check_button.setEnabled(True)
+            self.refusals.refresh()
 
     def test_connection(self) -> None:
         profile = self.current_profile()
