@@ -203,4 +203,6 @@ class CapabilityBook:
         if not refused:
             return params, False
         cleared = {name: None for name in refused if name in _DROPPABLE_PARAMS}
+        if "response_format" in cleared:
+            cleared["json_schema"] = None  # a schema goes as response_format too
         return dataclasses.replace(params, **cleared), TOOLS in refused

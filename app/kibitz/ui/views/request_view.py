@@ -89,6 +89,16 @@ def exchange_facts(exchange: Exchange, note: RequestNote | None) -> list[tuple[s
     return facts
 
 
+def _shown(name: str, value: object) -> str:
+    """A parameter's value in a line: a JSON schema by its name (the body shows it whole)."""
+    if name == "json_schema" and isinstance(value, str):
+        try:
+            return f"schema {json.loads(value).get('name', '?')!r}"
+        except (ValueError, AttributeError):
+            pass
+    return json.dumps(value)
+
+
 def _mono(parent: QWidget, name: str) -> QPlainTextEdit:
     box = QPlainTextEdit(parent)
     box.setAccessibleName(name)
@@ -200,7 +210,7 @@ class NextRequestView(QWidget):
             ("Trimming", prepared.note().trimming_line() or "nothing left out: it all fits"),
             ("Prompt tokens", f"about {prepared.prompt_tokens:,} (estimated)"),
         ]
-        params = [(p.name, f"{json.dumps(p.value)}  ({p.source})") for p in preview.params]
+        params = [(p.name, f"{_shown(p.name, p.value)}  ({p.source})") for p in preview.params]
         if preview.window is not None:
             w = preview.window
             params.append((w.name, f"{w.value:,} tokens  ({w.source})"))
