@@ -83,6 +83,17 @@ async def _in_default_executor(call: Callable[[], Any]) -> Any:
     return await asyncio.get_running_loop().run_in_executor(None, call)
 
 
+MIN_COMPARED, MAX_COMPARED = 2, 4  # models one question may be put to at once
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """A model to ask, on a provider profile (None: the conversation's own, else the default)."""
+
+    model: str
+    provider: str | None = None
+
+
 @dataclass
 class Turn:
     """One turn, its user side already stored; `run()` streams the reply (iterate it once)."""
@@ -95,6 +106,7 @@ class Turn:
     overrides: RequestParams = field(default_factory=RequestParams)
     options: TurnOptions | None = None
     tools: ToolUse | None = None  # offer these tools (run the tool loop) when set
+    provider: str | None = None  # ask this provider profile (else the conversation's own)
 
     def with_tools(self, tools: ToolUse | None) -> Turn:
         """Offer the tools of `tools` in this turn (None: none); returns the turn."""
@@ -207,6 +219,39 @@ class ConversationEngine:
         if conversation.current_leaf_id is None:
             self._first_titles[conversation_id] = conversation.title
         return self._turn(question, overrides, options)
+
+    def compare(
+        self,
+        conversation_id: ConversationId,
+        content: str | Sequence[Part],
+        choices: Sequence[ModelChoice],
+        *,
+        attachments: Sequence[Attachment | ImagePart | FilePart] = (),
+        overrides: RequestParams | None = None,
+        options: TurnOptions | None = None,
+    ) -> list[Turn]:
+        """One question, answered by each of `choices` (two to four models, from any provider
+        profiles): the question is stored once and each turn's reply goes under it, so the
+        answers are siblings (‹ 1/3 ›), as regenerated replies are. Run the turns at once; each
+        fails or is stopped on its own."""
+        if not MIN_COMPARED <= len(choices) <= MAX_COMPARED:
+            raise ValueError(f"compare takes {MIN_COMPARED} to {MAX_COMPARED} models")
+        first = self.send(
+            conversation_id, content, attachments=attachments, overrides=overrides, options=options
+        )
+        base = overrides or RequestParams()
+        return [
+            Turn(
+                self,
+                first.conversation_id,
+                first.parent_id,
+                question=first.question,
+                overrides=base.merged(RequestParams(model=choice.model)),
+                options=options,
+                provider=choice.provider,
+            )
+            for choice in choices
+        ]
 
     def edit(
         self,
@@ -365,7 +410,7 @@ class ConversationEngine:
         settings = self._settings()
         options = turn.options or turn_options(settings)
         try:
-            provider = await self.provider_for(conversation)
+            provider = await self.provider_for(conversation, turn.provider)
         except KibitzError as exc:
             async for event in self._fail_before_request(turn, params, exc):
                 yield event
@@ -610,15 +655,18 @@ class ConversationEngine:
 
     # -- providers and clients --------------------------------------------------------------------
 
-    async def provider_for(self, conversation: Conversation) -> ProviderConfig:
-        """The conversation's own provider profile, else the default one, with its key."""
+    async def provider_for(
+        self, conversation: Conversation, name: str | None = None
+    ) -> ProviderConfig:
+        """Profile `name`, else the conversation's own provider profile, else the default
+        one, with its key."""
         from kibitz.core.conversation import connect
 
         settings = self._settings()
 
         def resolve() -> ProviderConfig:
             return connect.provider_config(
-                settings, self._secrets, self._env, name=conversation.provider
+                settings, self._secrets, self._env, name=name or conversation.provider
             )
 
         config: ProviderConfig = await self._run_blocking(resolve)
