@@ -51,6 +51,13 @@ CJK_REPLY = (
     "中文：北京是中国的首都。我们一起学习吧 🐼🎉\n\n"
     "한국어: 서울은 한국의 수도입니다 🇰🇷 — emoji: 😀 👍 🚀 ❤️"
 )
+# Quick ask's answer: a short derivation, its formulas drawn in the panel as in the window.
+MATH_ANSWER = (
+    "Light covers the distance $d$ at speed $c$, so\n\n"
+    "$$t = \\frac{d}{c} = \\frac{1.496 \\times 10^{11}\\,\\text{m}}"
+    "{2.998 \\times 10^{8}\\,\\text{m/s}} \\approx 499\\,\\text{s}$$\n\n"
+    "which is about $8\\tfrac{1}{3}$ minutes."
+)
 SLOW = 60  # characters per second: slow enough to photograph mid-stream
 
 
@@ -229,7 +236,7 @@ def test_quick_ask_over_another_window(
         order = stacking_order()
         assert order.index(panel) > order.index(behind)
         xdotool(tour.env, "windowfocus", "--sync", str(panel))
-        fake_openai.script(Reply(text=ANSWER, chars_per_sec=4000))
+        fake_openai.script(Reply(text=MATH_ANSWER, chars_per_sec=4000))
         tour.send("How long does light take from the Sun?")
         wait_for(lambda: _reply_count(basedir, "complete") >= 1, "the quick answer")
         shot = grab(tour.shots / f"tour-quick-ask-{scheme}.png", (0, 0, 1280, 800), tour.env)
