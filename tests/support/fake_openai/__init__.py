@@ -71,6 +71,9 @@ else the default reply):
   not JSON, silence, an in-stream ``{"error": ...}`` event).
 - ``Replay(path, delay=0.0)``: a recorded .sse body sent verbatim, one write per event.
 
+Per model: ``server.model_steps = {"gpt-4o": Reply(text="Big.", delay=0.05)}``: the step each
+request to that model gets when nothing is queued (requests sent at once arrive in any order).
+
 Models: ``server.models`` is what GET /models lists; ``server.models_status = 404`` makes it
 answer like a server without the endpoint.
 

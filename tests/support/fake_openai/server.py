@@ -38,6 +38,9 @@ class FakeOpenAI:
         self.required_key: str | None = None
         self.models: list[str] = list(DEFAULT_MODELS)
         self.strict_models = False  # unknown model -> 404 model_not_found
+        # model -> the step every request to it gets when nothing is queued: requests sent at
+        # once (kibitz ask -m A -m B) arrive in any order, so a queue cannot tell them apart.
+        self.model_steps: dict[str, Step] = {}
         # Models that see no images, and the dialect of their refusal (vision.refusal).
         self.text_only_models: dict[str, str] = {}
         # Models that refuse a request offering tools, and the refusal's dialect (tools.refusal).
@@ -114,6 +117,7 @@ class FakeOpenAI:
             self.required_key = None
             self.models = list(DEFAULT_MODELS)
             self.strict_models = False
+            self.model_steps = {}
             self.text_only_models = {}
             self.no_tool_models = {}
             self.models_status = 200
@@ -184,6 +188,9 @@ class FakeOpenAI:
         with self._lock:
             if self._steps:
                 return self._steps.popleft(), _strip_keywords(prompt)
+            by_model = self.model_steps.get(str(body.get("model") or ""))
+            if by_model is not None:
+                return by_model, _strip_keywords(prompt)
             found, clean = step_from_keywords(prompt)
             if found is None:
                 return None, clean
