@@ -23,7 +23,14 @@ from kibitz.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USA
 from kibitz.core.attachments import Attachment
 from kibitz.core.capabilities import told
 from kibitz.core.chat.structured_output import SchemaFileError, format_from_file
-from kibitz.core.conversation.engine import ConversationEngine, Turn, turn_options
+from kibitz.core.conversation.engine import (
+    MAX_COMPARED,
+    MIN_COMPARED,
+    ConversationEngine,
+    ModelChoice,
+    Turn,
+    turn_options,
+)
 from kibitz.core.conversation.events import (
     AnswerBecameReasoning,
     ParameterLeftOut,
@@ -36,6 +43,7 @@ from kibitz.core.conversation.events import (
     ToolCallStarted,
     TurnEnded,
 )
+from kibitz.core.conversation.prepare import TurnOptions
 from kibitz.core.errors import (
     AttachmentError,
     AuthError,
@@ -290,13 +298,19 @@ def _finish_notes(printer: _Printer, conversation: Conversation, saved: str) -> 
 
 def _fail(error: KibitzError, saved: str, context: CliContext, provider: str | None) -> int:
     """The error's two lines, the second also saying where the question was kept."""
+    problem, hint = _failure_lines(error, context, provider)
+    say(problem, f"{hint} {saved}")
+    return EXIT_FAILED
+
+
+def _failure_lines(error: KibitzError, context: CliContext, provider: str | None) -> list[str]:
+    """What went wrong, and what the CLI's user can do about it."""
     problem, hint = error.lines()
     if isinstance(error, AuthError):
         hint += " Store a new one with: kibitz key set"
     elif isinstance(error, SecretsError):
         hint = _without_keyring_hint(context, provider)
-    say(problem, f"{hint} {saved}")
-    return EXIT_FAILED
+    return [problem, hint]
 
 
 def _without_keyring_hint(context: CliContext, provider: str | None) -> str:
@@ -353,7 +367,31 @@ def _read_stdin() -> Attachment:
     return dataclasses.replace(attachment, name=f"stdin.{extension}")
 
 
+def _read_models(args: argparse.Namespace) -> bool:
+    """-m once (or not at all): args.model, as always; two to four: args.compare, the models
+    to ask at once. False (said why, in one line) for anything else."""
+    models: list[str] = args.models or []
+    args.model = models[0] if len(models) == 1 else None
+    args.compare = models if len(models) > 1 else []
+    if not args.compare:
+        return True
+    twice = next((m for i, m in enumerate(models) if m in models[:i]), None)
+    if len(models) > MAX_COMPARED or twice is not None:
+        why = f"{twice} is named twice" if twice else f"-m was given {len(models)} times"
+        say(f"Compare asks {MIN_COMPARED} to {MAX_COMPARED} different models ({why}).")
+        return False
+    if args.tools:
+        say("--tools works with one model: leave out the other -m.")
+        return False
+    return True
+
+
 def run(context: CliContext, args: argparse.Namespace) -> int:
+    if not _read_models(args):
+        return EXIT_USAGE
+    if args.json and args.tools:
+        say("--json does not go with --tools: tool calls are asked about on the terminal.")
+        return EXIT_USAGE
     prompt = _read_prompt(args)
     try:
         attachments = _read_attachments(args.attach)
@@ -388,7 +426,7 @@ def run(context: CliContext, args: argparse.Namespace) -> int:
     if args.dry_run:
         from kibitz.cli.dry_run import print_request
 
-        return print_request(engine, args, prompt, attachments, options)
+        return print_request(engine, args, prompt, attachments, options, models=args.compare)
     try:
         # Before a new conversation is made for a message that could not go.
         engine.check_attachments(
@@ -402,6 +440,8 @@ def run(context: CliContext, args: argparse.Namespace) -> int:
         say(*error.lines())
         return EXIT_USAGE
     conversation = _conversation(engine, args, prompt or attachments[0].name)
+    if args.compare or args.json:
+        return _ask_at_once(context, engine, args, conversation, prompt, attachments, options)
     # The question is committed before anything can fail on the network or the keyring.
     turn = engine.send(
         conversation.id,
@@ -432,3 +472,56 @@ def run(context: CliContext, args: argparse.Namespace) -> int:
     if failure is not None:
         return _fail(failure, saved, context, conversation.provider)
     return _finish_notes(printer, conversation, saved)
+
+
+def _ask_at_once(
+    context: CliContext,
+    engine: ConversationEngine,
+    args: argparse.Namespace,
+    conversation: Conversation,
+    prompt: str,
+    attachments: list[Attachment],
+    options: TurnOptions,
+) -> int:
+    """Several models (kibitz.cli.compare), or one for --json."""
+    from kibitz.cli.compare import Column, run_columns
+
+    overrides = _cli_params(args)
+    if args.compare:
+        choices = [ModelChoice(model, args.provider) for model in args.compare]
+        turns = engine.compare(
+            conversation.id,
+            prompt,
+            choices,
+            attachments=attachments,
+            overrides=overrides,
+            options=options,
+        )
+    else:
+        turns = [
+            engine.send(
+                conversation.id,
+                prompt,
+                attachments=attachments,
+                overrides=overrides,
+                options=options,
+            )
+        ]
+    columns = []
+    for turn in turns:
+        model = engine.params_for(conversation, turn.overrides).model or "the default model"
+        profile = turn.provider or conversation.provider
+        try:
+            provider = effective_provider(context.settings, name=profile).name
+        except ConfigError:  # a profile since removed: the turn itself will say so
+            provider = profile or "?"
+        columns.append(Column(model, provider))
+    return run_columns(
+        engine,
+        conversation,
+        turns,
+        columns,
+        as_json=args.json,
+        show_reasoning=args.show_reasoning,
+        failure_lines=lambda error: _failure_lines(error, context, conversation.provider),
+    )

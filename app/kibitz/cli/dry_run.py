@@ -1,7 +1,8 @@
 """`kibitz ask --dry-run`: the request that would be sent, printed, with nothing sent or stored.
 
 stdout gets the JSON body exactly as it would go (pipe it to jq, or to curl); stderr says where
-it would go, what trimming left out, and where each parameter comes from. No key is read.
+it would go, what trimming left out, and where each parameter comes from. No key is read. With
+several -m (compare), stdout gets a JSON array of the bodies, one per model in the order given.
 """
 
 from __future__ import annotations
@@ -27,34 +28,45 @@ def print_request(
     prompt: str,
     attachments: Sequence[Attachment],
     options: TurnOptions,
+    *,
+    models: Sequence[str] = (),
 ) -> int:
-    overrides = RequestParams(
-        model=args.model,
-        temperature=args.temperature,
-        top_p=args.top_p,
-        max_tokens=args.max_tokens,
-        reasoning_effort=args.reasoning_effort,
-        json_schema=args.json_schema_format,
-    )
-    try:
-        preview = preview_request(
-            engine,
-            prompt,
-            conversation_id=args.conversation,
-            attachments=attachments,
-            overrides=overrides,
-            options=options,
-            provider=args.provider,
-            system_prompt=args.system,
-            use_default_prompt=args.system is None,
+    """The body for args.model, or with `models` (compare) one for each."""
+    previews = []
+    wanted: Sequence[str | None] = models or [args.model]
+    for model in wanted:
+        overrides = RequestParams(
+            model=model,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            max_tokens=args.max_tokens,
+            reasoning_effort=args.reasoning_effort,
+            json_schema=args.json_schema_format,
         )
-    except KibitzError as error:
-        say(*error.lines())
-        return EXIT_USAGE
-    sys.stdout.write(json.dumps(preview.body, indent=2, ensure_ascii=False) + "\n")
+        try:
+            preview = preview_request(
+                engine,
+                prompt,
+                conversation_id=args.conversation,
+                attachments=attachments,
+                overrides=overrides,
+                options=options,
+                provider=args.provider,
+                system_prompt=args.system,
+                use_default_prompt=args.system is None,
+            )
+        except KibitzError as error:
+            say(*error.lines())
+            return EXIT_USAGE
+        previews.append(preview)
+    bodies = [p.body for p in previews] if models else previews[0].body
+    sys.stdout.write(json.dumps(bodies, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
-    for line in describe(preview, tools=bool(args.tools)):
-        print(line, file=sys.stderr)
+    for number, preview in enumerate(previews):
+        if models:
+            print(f"── {models[number]} ──", file=sys.stderr)
+        for line in describe(preview, tools=bool(args.tools)):
+            print(line, file=sys.stderr)
     return EXIT_OK
 
 

@@ -154,7 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", parents=common, help="ask a question and stream the reply")
     ask.add_argument("prompt", nargs="*", help="the question; text piped on stdin is added")
-    ask.add_argument("-m", "--model", help="model name (default: from settings)")
+    ask.add_argument(
+        "-m",
+        "--model",
+        dest="models",
+        action="append",
+        metavar="MODEL",
+        help="model name (default: from settings); give -m two to four times to ask each "
+        "model at once (compare): the answers print in that order, each under a header with "
+        "its figures on stderr, and are kept as sibling replies, the first model's current "
+        "(the first that answered, if it failed); --provider applies to every model",
+    )
     ask.add_argument("-s", "--system", help="system prompt for a new conversation")
     which = ask.add_mutually_exclusive_group()
     which.add_argument(
@@ -190,10 +200,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-stream", action="store_true", help="wait for the whole reply, then print it"
     )
     ask.add_argument(
+        "--json",
+        action="store_true",
+        help="print, once every reply ended, JSON on stdout: conversation_id, question_id, "
+        "current_reply_id and replies (each: id, model, provider, status, text, reasoning, "
+        "error, hint, figures: first_token_s, duration_s, tokens_per_second, prompt_tokens, "
+        "completion_tokens, cost_usd; null where not known)",
+    )
+    ask.add_argument(
         "--dry-run",
         action="store_true",
-        help="print the request that would be sent (its JSON body, after trimming) and "
-        "send and store nothing",
+        help="print the request that would be sent (its JSON body, after trimming; with "
+        "several -m, a JSON array of one body per model) and send and store nothing",
     )
     ask.add_argument(
         "-a",
