@@ -61,6 +61,7 @@ from kibitz.ui.views.message_attachments import attachment_parts
 if TYPE_CHECKING:
     from kibitz.core.conversation.events import TurnEvent
     from kibitz.core.conversation.prepare import TurnOptions
+    from kibitz.ui.controllers.compare_controller import CompareController
     from kibitz.ui.views.message_inspector import MessageInspector
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,8 @@ class ChatController(QObject):
         runner.finished.connect(self._on_runner_finished)
         self.tools = tools
         self.models = models
+        # Set by a CompareController: while Compare is on, it takes the sends.
+        self.compare: CompareController | None = None
         self.tool_calls = ToolCallsController(store, view, composer, self)
         if tools is not None:
             tools.setParent(self)
@@ -153,7 +156,16 @@ class ChatController(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._runner.running(REPLY_TASK)
+        comparing = self.compare is not None and self.compare.running
+        return self._runner.running(REPLY_TASK) or comparing
+
+    @property
+    def composer(self) -> Composer:
+        return self._composer
+
+    def reload(self) -> None:
+        """Show the open conversation's branch again (after a choice made elsewhere)."""
+        self._view.reload()
 
     # -- navigation -----------------------------------------------------------------------------
 
@@ -194,6 +206,8 @@ class ChatController(QObject):
 
     def send(self, text: str) -> None:
         """Send `text` with the composer's attachments (either may be empty, not both)."""
+        if self.compare is not None and self._editing is None and self.compare.take(text):
+            return
         if self.busy or self._composer.reading:
             return
         attachments = self._composer.attachments
@@ -430,6 +444,10 @@ class ChatController(QObject):
             return
         self._view.reload()
 
+    def ensure_conversation(self, first_text: str) -> ConversationId:
+        """The open conversation; in a new chat, one made now (named after `first_text`)."""
+        return self._ensure_conversation(first_text)
+
     def _ensure_conversation(self, first_text: str) -> ConversationId:
         if self._conversation is None:
             params = self.tools.new_chat_params() if self.tools is not None else None
@@ -449,6 +467,10 @@ class ChatController(QObject):
         return self._conversation
 
     # -- the turn -------------------------------------------------------------------------------
+
+    def turn_options(self) -> TurnOptions:
+        """The options of the next turn (see _turn_options)."""
+        return self._turn_options()
 
     def _turn_options(self) -> TurnOptions:
         """The options of the next turn: the settings', capped after "Trim history"."""

@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
             tools=ToolOffer(self.tools, settings, store, self.composer, self.notices.show_notice),
             models=self.models,
         )
+        self._add_compare()
         # Files dropped on the conversation (or the welcome pane) attach; exports import.
         self.file_drops = FileDrops(self)
         for target in (self.chat_view, self.welcome):
@@ -234,6 +235,23 @@ class MainWindow(QMainWindow):
         if self._send_waiting:
             # From the event loop (the app builds this part before it runs): a reply is a task.
             QTimer.singleShot(0, self, lambda: self.chat.send(self.composer.text.strip()))
+
+    def _add_compare(self) -> None:
+        """Compare mode: one question to several models, their replies in columns shown in
+        the chat's place while they arrive."""
+        from kibitz.ui.controllers.compare_controller import CompareController
+        from kibitz.ui.views.compare_view import CompareView
+
+        self.compare_view = CompareView()
+        self._stack.addWidget(self.compare_view)
+
+        def show_columns(shown: bool) -> None:
+            self._stack.setCurrentWidget(self.compare_view if shown else self.chat_view)
+
+        self.compare = CompareController(
+            self.chat, self.compare_view, self._store, self._runner, self.notices.show_notice,
+            show_columns, self,
+        )  # fmt: skip
 
     def _on_composer_send_requested(self, _text: str) -> None:
         self._send_waiting = True
@@ -294,6 +312,9 @@ class MainWindow(QMainWindow):
         )
         file_menu.addAction(
             action("Choose the &model…", "Ctrl+Shift+M", lambda: self.models.show_menu())
+        )
+        file_menu.addAction(
+            action("Com&pare models…", "Ctrl+Shift+K", lambda: self.compare.show_menu())
         )
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))

@@ -38,6 +38,7 @@ SHORTCUTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("Ctrl+V", "Paste text, a screenshot or copied files"),
             ("Esc", "Stop the reply"),
             ("Ctrl+Shift+M", "Choose the model for this conversation"),
+            ("Ctrl+Shift+K", "Compare: ask two to four models at once, side by side"),
             ("Ctrl+Shift+I", "Show the request sending now would make"),
         ),
     ),

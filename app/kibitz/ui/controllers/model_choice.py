@@ -25,7 +25,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from kibitz.core import errors
 from kibitz.core.models import model_limits
@@ -61,6 +61,8 @@ _LIST_TIMEOUT_S = 20.0
 
 
 class ModelChoiceController(QObject):
+    group_fetched = Signal(object)  # ProviderModels: a server's list came (or failed to)
+
     def __init__(
         self,
         store: Store,
@@ -229,11 +231,18 @@ class ModelChoiceController(QObject):
 
     def show_menu(self) -> None:
         """Open the model menu over the composer: cached lists now, the servers' as they come."""
-        from kibitz.core.server_models import ModelCache
-
         if self.menu is None:
             self.menu = ModelMenu(self._composer)
             self.menu.model_chosen.connect(self._on_menu_model_chosen)
+        self.menu.set_groups(self.groups(), self.current())
+        button = self._composer.model_button
+        self.menu.popup_at(button if button.isVisible() else self._composer)
+
+    def groups(self) -> list[ProviderModels]:
+        """Every provider's models as cached; the servers' lists are fetched meanwhile (the
+        menu is updated as they come)."""
+        from kibitz.core.server_models import ModelCache
+
         cache = ModelCache(self._cache_dir)
         groups = []
         for name in self._provider_names():
@@ -242,9 +251,7 @@ class ModelChoiceController(QObject):
                 self._notes[name] = LOADING
                 self._runner.start(_task_key(name), self._fetch(name))
             groups.append(ProviderModels(name, cached, self._notes.get(name, "")))
-        self.menu.set_groups(groups, self.current())
-        button = self._composer.model_button
-        self.menu.popup_at(button if button.isVisible() else self._composer)
+        return groups
 
     def _provider_names(self) -> list[str]:
         profiles = self._settings().providers.profiles
@@ -300,6 +307,7 @@ class ModelChoiceController(QObject):
         self._executor.submit(self._store.replace_listed_prices, "openrouter", SOURCE, prices)
 
     def _show_group(self, group: ProviderModels) -> None:
+        self.group_fetched.emit(group)
         if self.menu is not None and any(g.provider == group.provider for g in self.menu.groups()):
             self.menu.update_group(group)
 

@@ -140,6 +140,7 @@ class Composer(QWidget):
     tools_settings_requested = Signal()  # the tools button clicked while no server is enabled
     model_menu_requested = Signal()  # the model button clicked
     reasoning_effort_chosen = Signal(object)  # str | None: an effort, or the default
+    compare_requested = Signal()  # the Compare button clicked: pick the models to compare
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -207,6 +208,17 @@ class Composer(QWidget):
         self._tools.clicked.connect(self._on_tools_button_clicked)
         self._tools.hide()  # until a controller says what it offers
         self._tools_state: ToolsButtonState | None = None
+        self._compare = QToolButton()
+        self._compare.setObjectName("CompareButton")
+        self._compare.setAccessibleName("Compare models")
+        self._compare.setCheckable(True)
+        self._compare.setAutoRaise(True)
+        self._compare.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self._compare.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._compare.setIconSize(QSize(16, 16))
+        self._compare.setToolTip("Ask several models at once (Ctrl+Shift+K)")
+        # The button only asks; the controller says whether Compare is on (set_compare).
+        self._compare.clicked.connect(self._on_compare_button_clicked)
         self._items: list[_ComposerItem] = []
         self._thumbnails: ThumbnailLoader | None = None
         self._chips = QWidget()
@@ -239,6 +251,7 @@ class Composer(QWidget):
         bar.addWidget(self._tools, 0, Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self._model, 0, Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self._reasoning, 0, Qt.AlignmentFlag.AlignVCenter)
+        bar.addWidget(self._compare, 0, Qt.AlignmentFlag.AlignVCenter)
         bar.addStretch(1)
         bar.addWidget(self._send, 0, Qt.AlignmentFlag.AlignVCenter)
         inside.addLayout(bar)
@@ -462,6 +475,29 @@ class Composer(QWidget):
         self._model.setToolTip(tip)
         self._model.setAccessibleDescription(tip)
 
+    @property
+    def compare_button(self) -> QToolButton:
+        return self._compare
+
+    def set_compare(self, on: bool, label: str = "") -> None:
+        """Whether a send goes to several models; `label` names them (shown while on)."""
+        self._compare.setChecked(on)
+        self._compare.setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+            if on
+            else Qt.ToolButtonStyle.ToolButtonIconOnly
+        )
+        metrics = self._compare.fontMetrics()
+        self._compare.setText(
+            metrics.elidedText(label, Qt.TextElideMode.ElideRight, _MODEL_LABEL_WIDTH) if on else ""
+        )
+        tip = f"{label} (Ctrl+Shift+K to change)" if on else ""
+        self._compare.setToolTip(tip or "Ask several models at once (Ctrl+Shift+K)")
+
+    def _on_compare_button_clicked(self) -> None:
+        self._compare.setChecked(not self._compare.isChecked())  # the controller decides
+        self.compare_requested.emit()
+
     def set_reasoning_effort(self, effort: str | None, *, shown: bool) -> None:
         """The reasoning effort chosen (None: the default); `shown` where the model takes one."""
         self._effort = effort
@@ -591,6 +627,7 @@ class Composer(QWidget):
         )
         self._model.setIcon(icon_in("chevron-down", muted))
         self._reasoning.setIcon(icon_in("brain", muted))
+        self._compare.setIcon(icon_in("columns-2", muted))
         self._paint_send()
         self._paint_tools_icon()
 
