@@ -252,6 +252,12 @@ class MainWindow(QMainWindow):
             self.chat, self.compare_view, self._store, self._runner, self.notices.show_notice,
             show_columns, self,
         )  # fmt: skip
+        for index in range(4):  # Alt+1 … Alt+4: continue with that column's reply
+            act = QAction(f"Continue with reply {index + 1}", self)
+            act.setShortcut(QKeySequence(f"Alt+{index + 1}"))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(lambda _=False, i=index: self.compare.continue_with(i))
+            self.addAction(act)
 
     def _on_composer_send_requested(self, _text: str) -> None:
         self._send_waiting = True

@@ -39,6 +39,7 @@ SHORTCUTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("Esc", "Stop the reply"),
             ("Ctrl+Shift+M", "Choose the model for this conversation"),
             ("Ctrl+Shift+K", "Compare: ask two to four models at once, side by side"),
+            ("Alt+1 / Alt+2 / Alt+3 / Alt+4", "Compare: continue with that column's reply"),
             ("Ctrl+Shift+I", "Show the request sending now would make"),
         ),
     ),

@@ -175,7 +175,7 @@ class CompareController(QObject):
         """The column's reply becomes the conversation's branch, its model the conversation's;
         the chat shows it, the other replies as its versions."""
         reply = self._replies[index] if 0 <= index < len(self._replies) else None
-        if reply is None:
+        if reply is None or not self.showing:
             return
         if self._runner.running(_key(index)):
             self.stop(index)
