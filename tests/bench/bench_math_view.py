@@ -9,9 +9,10 @@ Qt-free half (finding formulas in Markdown); this one what drawing them costs.
 2. First paint: a reply with 200 inline and 20 display formulas (all different) set into a
    message view laid out 760 px wide and painted (grab), with math on: cold (no formula drawn
    before: a conversation never seen) and warm (the formula cache full: reopening it); against
-   the same reply with math off (formulas stay text), in the same run. Target: warm at most 2x.
-   Cold, SYNC_DRAWS formulas are drawn before the first paint and the rest on the next turns of
-   the event loop: also timed until all are drawn.
+   the same reply with math off (formulas stay text), in the same run. Target: at most 2x,
+   cold and warm.
+   Cold, new formulas are drawn for up to SYNC_BUDGET_S before the first paint and the rest on
+   the next turns of the event loop: also timed until all are drawn.
 3. Streaming: the same reply streamed in 100-character steps; the cost of one repaint (the
    update and painting the bottom 600 px, as a chat following the end does) at 10%, 50% and 90%
    of it, math on (formulas drawn as they arrive, then all cached) and off (median of the
@@ -149,9 +150,11 @@ def bench_first_paint(runs: int) -> None:
         print(f"   {name:26} {median:7.1f} ms  ({median / base:.2f}x)")
     done = statistics.median(complete)
     print(f"   math on, cold, all drawn   {done:7.1f} ms  (later turns of the event loop)")
-    ratio = statistics.median(times["warm"]) / base
-    verdict = "PASS" if ratio <= FIRST_PAINT_RATIO else "MISS"
-    print(f"   target: warm at most {FIRST_PAINT_RATIO}x math off -> {verdict}")
+    for name, case in (("cold", "cold"), ("warm", "warm")):
+        ratio = statistics.median(times[case]) / base
+        verdict = "PASS" if ratio <= FIRST_PAINT_RATIO else "MISS"
+        limit = f"{FIRST_PAINT_RATIO}x math off ({ratio:.2f}x)"
+        print(f"   target: {name} at most {limit} -> {verdict}")
 
 
 def _stream(text: str, math: bool) -> list[float]:

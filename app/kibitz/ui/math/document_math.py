@@ -7,6 +7,7 @@ formula picture back into its source with its delimiters.
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 
 from PySide6.QtCore import Qt, QTimer, QUrl
@@ -29,7 +30,10 @@ from kibitz.ui.math.wide_formulas import WideFormulaStrips, placeholder, scroll_
 
 # Shared by every view: a formula seen in one message is ready in the next.
 FORMULAS = FormulaCache()
-SYNC_DRAWS = 8  # new formulas drawn per turn of the event loop (~6 ms each: ~50 ms a turn)
+# New formulas are drawn in a turn of the event loop until this much time went on them (at
+# least one a turn; ~6 ms each): a reply full of new formulas paints its text at about the
+# cost of the text alone, and filling them in never holds the window for more than a frame.
+SYNC_BUDGET_S = 0.012
 _WARNING = {False: "#b45309", True: "#f59e0b"}  # amber, readable on light and dark
 OBJECT = "\ufffc"  # the character standing for an inline image in a document
 
@@ -44,10 +48,10 @@ def is_math_url(url: QUrl) -> bool:
 
 
 class MathResources:
-    """Formulas already drawn (the shared cache) show at once; of the new ones, SYNC_DRAWS are
-    drawn per turn of the event loop and the rest hold a clear place until drawn on the next
-    turns, so opening a reply with 200 new formulas (~6 ms each) or zooming it shows the text
-    at once instead of freezing for a second. A streamed reply brings one or two new formulas
+    """Formulas already drawn (the shared cache) show at once; new ones are drawn for up to
+    SYNC_BUDGET_S per turn of the event loop and the rest hold a clear place until drawn on the
+    next turns, so opening a reply with 200 new formulas (~6 ms each) or zooming it shows the
+    text at once instead of freezing for a second. A streamed reply brings one or two new formulas
     per repaint: drawn at once, nothing flickers."""
 
     def __init__(self, view: QTextEdit) -> None:
@@ -56,7 +60,7 @@ class MathResources:
         self._strips = WideFormulaStrips(view)
         self._style: FormulaStyle | None = None
         self._pending: dict[str, MathSpan] = {}  # url -> formula still to draw
-        self._drawn_now = 0  # formulas drawn in this turn of the event loop
+        self._spent_now = 0.0  # seconds spent drawing new formulas in this turn of the loop
         self._next_turn = QTimer(view)
         self._next_turn.setSingleShot(True)
         self._next_turn.setInterval(0)
@@ -77,11 +81,12 @@ class MathResources:
         drawn = FORMULAS.peek((span, style))
         if drawn is None:
             self._next_turn.start()  # a new turn starts a new count
-            if self._drawn_now >= SYNC_DRAWS:
+            if self._spent_now >= SYNC_BUDGET_S:
                 self._pending[name] = span
                 return _stand_in(span, style, self._column_width())
-            self._drawn_now += 1
+            started = time.perf_counter()
             drawn = self.draw(span)
+            self._spent_now += time.perf_counter() - started
         self._pending.pop(name, None)
         return self._picture(name, drawn)
 
@@ -160,6 +165,7 @@ class MathResources:
         """Draw every shown formula again in the view's current font, colours and screen;
         whether there were any (the document then needs laying out again)."""
         self._style = None
+        self._spent_now = 0.0  # a new font or palette is a new start: its own budget
         names = [*self._shown, *self._pending]
         if not names:
             return False
@@ -178,7 +184,7 @@ class MathResources:
         self._strips.place()
 
     def _on_next_turn_timeout(self) -> None:
-        self._drawn_now = 0
+        self._spent_now = 0.0
         if self._pending:
             # Those that fit this turn are drawn; load() queues the rest for the next one.
             self._replace(list(self._pending))
