@@ -29,14 +29,17 @@ from PySide6.QtWidgets import (
 
 from kibitz.core.errors import KibitzError
 from kibitz.core.types import Message, MessageStatus, Part, ReasoningPart, TextPart
-from kibitz.ui.icons import IconButton
 from kibitz.ui.style import SPACE
 from kibitz.ui.views.chat_view import REPAINT_MS
 from kibitz.ui.views.message_parts import muted_label, palette_is_dark
 from kibitz.ui.views.message_widget import MessageWidget
 
-COLUMN_MIN_WIDTH = 300  # below this a reply's lines get too short to read: scroll sideways
+COLUMN_MIN_WIDTH = 260  # below this a reply's lines get too short to read: scroll sideways
 _QUESTION_LINES = 3  # the question above the columns, at most this many lines
+_CARD_STYLE = """
+#compareColumn { background: palette(base); border: 1px solid palette(mid); border-radius: 8px; }
+#compareColumnBody { background: transparent; }
+"""
 
 
 @dataclasses.dataclass(slots=True)
@@ -76,7 +79,6 @@ class CompareColumn(QFrame):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("compareColumn")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMinimumWidth(COLUMN_MIN_WIDTH)
         self.setAccessibleName(f"Reply of {model}")
         self.index = index
@@ -99,7 +101,10 @@ class CompareColumn(QFrame):
         self._provider = muted_label(provider, self)
         self._figures = muted_label("waiting…", self)
         self._figures.setAccessibleName("Reply figures")
-        self._stop = IconButton("square", "Stop this reply", self, size=14)
+        self._stop = QPushButton("Stop", self)
+        self._stop.setObjectName("stopColumn")
+        self._stop.setToolTip(f"Stop the reply of {model}")
+        self._stop.setCursor(Qt.CursorShape.PointingHandCursor)
         self._stop.clicked.connect(lambda: self.stop_requested.emit(self.index))
         self._continue = QPushButton("Continue with this", self)
         self._continue.setObjectName("continueWithThis")
@@ -127,6 +132,10 @@ class CompareColumn(QFrame):
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scroll.setWidget(self._body)
+        self._body.setObjectName("compareColumnBody")
+        # The card's colour shows through (a scroll area paints its viewport by default).
+        self._scroll.viewport().setAutoFillBackground(False)
+        self._body.setAutoFillBackground(False)
 
         column = QVBoxLayout(self)
         column.setContentsMargins(SPACE[2], SPACE[1], SPACE[1], SPACE[1])
@@ -156,7 +165,7 @@ class CompareColumn(QFrame):
         self._started = time.monotonic()
         self.figures = ColumnFigures()
         self._figures.setText("waiting…")
-        self._stop.setEnabled(True)
+        self._stop.show()
         self._continue.setEnabled(False)
 
     def begin(self, message: Message) -> None:
@@ -166,6 +175,7 @@ class CompareColumn(QFrame):
         if self.widget is None:
             widget = MessageWidget(message, dark=self._dark, width=self._text_width())
             widget.error_action_requested.connect(self.error_action_requested)
+            widget.hide_header()
             # Versions and deleting belong to the chat, once one reply is chosen.
             widget.action_row.versions.hide()
             self._body_layout.insertWidget(0, widget)
@@ -214,7 +224,7 @@ class CompareColumn(QFrame):
         assert self.widget is not None
         self.widget.finish(message)
         self.widget.action_row.versions.hide()
-        self._stop.setEnabled(False)
+        self._stop.hide()
         ok = message.status in (MessageStatus.COMPLETE, MessageStatus.LENGTH)
         usable = ok or (message.status is MessageStatus.INTERRUPTED and bool(message.content))
         self._continue.setEnabled(usable)
@@ -287,11 +297,17 @@ class CompareView(QWidget):
         top.addWidget(self._hint, 1)
         top.addWidget(self._stop_all)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(SPACE[4], SPACE[3], SPACE[4], SPACE[1])
+        layout.setContentsMargins(SPACE[3], SPACE[3], SPACE[3], SPACE[1])
         layout.setSpacing(SPACE[2])
         layout.addWidget(self._question)
         layout.addLayout(top)
         layout.addWidget(self._scroll, 1)
+
+        # Cards on the chat's own background, as chat clients show parallel answers.
+        self.setStyleSheet(_CARD_STYLE)
+        font = self._question.font()
+        font.setBold(True)
+        self._question.setFont(font)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)

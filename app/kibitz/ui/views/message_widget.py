@@ -148,6 +148,7 @@ class MessageWidget(QWidget):
         self._flash_timer.setSingleShot(True)
         self._flash_timer.timeout.connect(self._on_flash_timer_timeout)
         self._streaming = False
+        self._header_shown = not is_user
         self._sibling = sibling
         self._width = 0
         self.set_width(width)
@@ -357,6 +358,12 @@ class MessageWidget(QWidget):
         """The approval card goes; whether it had the keyboard focus."""
         return self._steps.end_approval(call_id) if self._steps is not None else False
 
+    def hide_header(self) -> None:
+        """No "Assistant · model" line (a comparison's column names the model itself)."""
+        self._header_shown = False
+        self._header.hide()
+        self._progress.hide()
+
     def set_siblings(self, sibling: tuple[int, int]) -> None:
         """Where this message stands among its versions: (index, count)."""
         self._sibling = sibling
@@ -378,7 +385,7 @@ class MessageWidget(QWidget):
         if message.model:
             header += f" · {message.model}"
         self._header.setText(header)
-        self._progress.setVisible(streaming)
+        self._progress.setVisible(streaming and self._header_shown)
         self._footer_bar.setVisible(not streaming)
         # A reply that failed before any text shows only its error card; one still thinking
         # shows only its reasoning, until the answer starts.
