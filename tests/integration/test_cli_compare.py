@@ -110,9 +110,12 @@ def test_a_failing_model_says_why_under_its_own_header(basedir: Path, models: Fa
     assert lines[failing + 2].strip().startswith("Choose a model"), screen
     assert lines[answering - 1] == "── gpt-4o (default) ──"
     assert "gpt-4o (default): first token" in lines[answering + 1]
-    # The first model failed: the one that answered is current.
+    # The first model failed: the one that answered is current, and a follow-up without -m
+    # goes on with its model.
     (conversation,) = stored(basedir)
     assert conversation.branch[-1].model == "gpt-4o"
+    assert _ask(basedir, models, "-c", "1", "and why?")[0] == 0
+    assert models.chat_requests[-1].body["model"] == "gpt-4o"
 
 
 def test_no_model_answering_is_a_failure(basedir: Path, models: FakeOpenAI) -> None:

@@ -5,7 +5,8 @@ The first answer not yet printed streams live; the others are held until their t
 that ended meanwhile prints whole. Each answer's figures (time to first token, tokens per second,
 tokens, cost) go to stderr after it; a failing model's error goes under its header and the others
 go on. The replies are siblings under the one question; afterwards the first model's reply is
-the current branch (the first that answered, if the first model failed).
+the current branch (the first that answered, if the first model failed), and its model the
+conversation's, so a follow-up without -m goes on with it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from kibitz.core.conversation.events import (
 )
 from kibitz.core.errors import KibitzError
 from kibitz.core.store import Store
-from kibitz.core.types import Conversation, Message, MessageId, MessageStatus
+from kibitz.core.types import Conversation, Message, MessageId, MessageStatus, RequestParams
 
 WAS_REASONING = "The text above was {model}'s reasoning (it wrote </think>); its answer follows."
 _ANSWERED = (MessageStatus.COMPLETE, MessageStatus.LENGTH)
@@ -211,13 +212,21 @@ def _stored_reply(store: Store, column: Column) -> Message | None:
     return None if column.reply_id is None else store.get_message(column.reply_id)
 
 
-def _current(replies: Sequence[Message | None]) -> Message | None:
-    """The reply to continue from: the first model's, or, if it failed, the first that
+def _current(replies: Sequence[Message | None]) -> int | None:
+    """Which reply to continue from: the first model's, or, if it failed, the first that
     answered."""
-    answered = [r for r in replies if r is not None and r.status in _ANSWERED]
-    if replies and replies[0] is not None and (replies[0] in answered or not answered):
-        return replies[0]
-    return answered[0] if answered else next((r for r in replies if r is not None), None)
+    answered = [i for i, r in enumerate(replies) if r is not None and r.status in _ANSWERED]
+    if answered and answered[0] != 0:
+        return answered[0]
+    return next((i for i, r in enumerate(replies) if r is not None), None)
+
+
+def _continue_with(store: Store, conversation: Conversation, reply: Message, model: str) -> None:
+    """Make `reply` the current branch and its model the conversation's, so that a plain
+    `kibitz ask -c ID` goes on with the model whose answer it continues."""
+    store.select_branch(reply.id)
+    params = store.get_conversation(conversation.id).params
+    store.set_params(conversation.id, params.merged(RequestParams(model=model)))
 
 
 def _reply_json(
@@ -263,9 +272,13 @@ def run_columns(
         stopped = True
         printer.interrupted()
     replies = [_stored_reply(store, c) for c in columns]
-    current = _current(replies)
-    if current is not None:
-        store.select_branch(current.id)
+    chosen = _current(replies)
+    current = None if chosen is None else replies[chosen]
+    if current is not None and chosen is not None:
+        if len(columns) > 1:
+            _continue_with(store, conversation, current, columns[chosen].model)
+        else:
+            store.select_branch(current.id)
     if as_json:
         document = {
             "conversation_id": conversation.id,

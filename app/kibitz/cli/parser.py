@@ -163,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="model name (default: from settings); give -m two to four times to ask each "
         "model at once (compare): the answers print in that order, each under a header with "
         "its figures on stderr, and are kept as sibling replies, the first model's current "
-        "(the first that answered, if it failed); --provider applies to every model",
+        "(the first that answered, if it failed) and its model the conversation's; "
+        "--provider applies to every model",
     )
     ask.add_argument("-s", "--system", help="system prompt for a new conversation")
     which = ask.add_mutually_exclusive_group()
