@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kibitz.core.types import MessageStatus, Role
+from kibitz.core.types import FilePart, MessageStatus, Role
 from tests.integration.cli_support import (
     KIBITZ,
     RUN_TIMEOUT,
@@ -303,3 +303,21 @@ def test_ctrl_c_stops_every_model_and_keeps_what_arrived(
     printed = live.output.split("\n", 1)[1]  # after the first header
     assert printed.startswith(replies["gpt-4o-mini"].content[:100])
     assert conversation.branch[-1].id == replies["gpt-4o-mini"].id
+
+
+def test_an_attachment_goes_once_and_to_every_model(
+    basedir: Path, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The meeting moved to Thursday.\n", encoding="utf-8")
+    code, _, err = _ask(
+        basedir, fake_openai, "-m", "gpt-4o", "-m", "o3-mini", "-a", str(notes), "When?"
+    )
+
+    assert code == 0, err
+    for request in fake_openai.chat_requests:
+        assert "The meeting moved to Thursday." in json.dumps(request.body)
+    (conversation,) = stored(basedir)
+    (question,) = conversation.by_role(Role.USER)
+    assert [p.name for p in question.parts if isinstance(p, FilePart)] == ["notes.txt"]
+    assert len(conversation.replies) == 2
