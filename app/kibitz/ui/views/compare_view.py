@@ -35,6 +35,7 @@ from kibitz.ui.views.message_parts import muted_label, palette_is_dark
 from kibitz.ui.views.message_widget import MessageWidget
 
 COLUMN_MIN_WIDTH = 260  # below this a reply's lines get too short to read: scroll sideways
+_SLOW_REPAINT_FACTOR = 3
 _QUESTION_LINES = 3  # the question above the columns, at most this many lines
 _CARD_STYLE = """
 #compareColumn { background: palette(base); border: 1px solid palette(mid); border-radius: 8px; }
@@ -91,6 +92,7 @@ class CompareColumn(QFrame):
         self._reasoning = ""
         self._answer = ""
         self._dirty = False
+        self.due = 0.0  # monotonic time before which the column does not repaint again
         self.widget: MessageWidget | None = None
 
         self._title = QLabel(model, self)
@@ -149,6 +151,11 @@ class CompareColumn(QFrame):
     @property
     def message(self) -> Message | None:
         return self._message
+
+    @property
+    def dirty(self) -> bool:
+        """Text arrived that is not painted yet."""
+        return self._dirty
 
     @property
     def streaming(self) -> bool:
@@ -271,6 +278,7 @@ class CompareView(QWidget):
         self.setAccessibleName("Comparison")
         self._dark = palette_is_dark(self.palette())
         self._columns: list[CompareColumn] = []
+        self._next = 0  # the column whose turn it is to repaint
         self._question = QLabel(self)
         self._question.setObjectName("compareQuestion")
         self._question.setWordWrap(True)
@@ -358,11 +366,34 @@ class CompareView(QWidget):
 
     def append(self, index: int, text: str, *, reasoning: bool = False) -> None:
         self._columns[index].append(text, reasoning=reasoning)
+        self._schedule()
+
+    def _schedule(self) -> None:
         if not self._timer.isActive():
-            self._timer.start(REPAINT_MS)
+            self._timer.start(max(1, REPAINT_MS // max(1, len(self._columns))))
 
     def paint(self) -> None:
-        """Paint every column with news (the timer does, at most every REPAINT_MS)."""
+        """Paint the next column with news whose turn it is (the timer does).
+
+        One column per event-loop turn, in rotation, so the window never waits for three
+        renders at once; each column repaints at most every REPAINT_MS, or three times as
+        long as its last repaint took (a huge open paragraph), like the chat view."""
+        now = time.monotonic()
+        count = len(self._columns)
+        for step in range(count):
+            index = (self._next + step) % count
+            column = self._columns[index]
+            if column.dirty and column.due <= now:
+                self._next = index + 1
+                column.paint()
+                spent = time.monotonic() - now
+                column.due = now + max(REPAINT_MS / 1000, _SLOW_REPAINT_FACTOR * spent)
+                break
+        if any(c.dirty for c in self._columns):
+            self._schedule()
+
+    def paint_all(self) -> None:
+        """Paint every column with news now."""
         for column in self._columns:
             column.paint()
 
