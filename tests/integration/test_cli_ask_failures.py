@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from kibitz.core.capabilities import told
 from kibitz.core.types import MessageStatus
 from tests.integration.chat_support import TEST_KEY
 from tests.integration.cli_support import (
@@ -77,7 +78,8 @@ CASES: dict[str, Case] = {
     "model_not_found": Case((Fault.model_not_found(),), flags=("-m", "gpt-9-imaginary")),
     "context_length": Case((Fault.context_length(),)),
     "unsupported_param": Case(
-        (Fault.unsupported_param("temperature"),), flags=("-m", "o3-mini", "--temperature", "0.7")
+        (Fault.unsupported_param("temperature"), Reply(text=ANSWER)),
+        flags=("-m", "o3-mini", "--temperature", "0.7"),
     ),
     "rate_limit_then_ok": Case((Fault.rate_limit(retry_after=0.05), Reply(text=ANSWER))),
     "rate_limit_litellm_then_ok": Case((Fault.rate_limit(dialect="litellm"), Reply(text=ANSWER))),
@@ -206,10 +208,20 @@ def test_context_too_long(outcomes: dict[str, Outcome]) -> None:
     )
 
 
-def test_unsupported_parameter_is_named(outcomes: dict[str, Outcome]) -> None:
+def test_a_refused_parameter_is_named_once_and_left_out(outcomes: dict[str, Outcome]) -> None:
+    # Learned (core/capabilities.py): said once on stderr, asked again without it, answered.
     outcome = outcomes["unsupported_param"]
-    assert_failed_cleanly(outcome, problem="does not accept temperature", hint="Clear Temperature")
-    assert outcome.requests[0].body["temperature"] == 0.7
+    result = outcome.result
+    assert result.returncode == 0, result.describe()
+    assert result.stdout == ANSWER + "\n"
+    assert [line for line in result.messages if "does not take temperature" in line] == [
+        "kibitz: " + told("o3-mini", "temperature")
+    ]
+    first, again = outcome.requests
+    assert first.body["temperature"] == 0.7
+    assert "temperature" not in again.body
+    (reply,) = outcome.only.replies
+    assert (reply.status, reply.content) == (MessageStatus.COMPLETE, ANSWER)
 
 
 @pytest.mark.parametrize("name", ["rate_limit_then_ok", "rate_limit_litellm_then_ok"])
