@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from tests.support.fake_openai import FakeOpenAI, Fault, Reply
 from tests.unit.ui.attachment_window import MODEL, composer_edit, fake_settings, until, window_on
 
+from kibitz.core.errors import Action
 from kibitz.core.paths import AppPaths
 from kibitz.core.store import Store
 from kibitz.core.types import MessageStatus, Role
@@ -136,4 +137,47 @@ async def test_a_follow_up_compares_again_while_compare_is_on(
     first_replies = store.children(questions[0].id)
     assert questions[1].parent_id in {r.id for r in first_replies}
     assert sorted(r.body["model"] for r in fake.chat_requests[2:]) == ["gpt-4o", MODEL]
+    await window.chat.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_column_stops_alone_and_a_failed_one_is_asked_again(
+    qtbot: QtBot, window: MainWindow, store: Store, fake: FakeOpenAI
+) -> None:
+    await pick_models(qtbot, window, ["gpt-4o"])
+    fake.script(Fault.model_not_found(), Reply(text=LONG, chars_per_sec=300))
+    qtbot.keyClicks(composer_edit(window), "Slow, please.")
+    qtbot.keyClick(composer_edit(window), Qt.Key.Key_Return)
+    view = window.compare_view
+
+    def failed_column() -> int | None:
+        for column in view.columns:
+            if column.message is not None and column.message.status is MessageStatus.ERROR:
+                return column.index
+        return None
+
+    await until(lambda: failed_column() is not None, "the refused reply")
+    await until(lambda: any(c.plain_text() for c in view.columns), "the other reply streaming")
+    failed = failed_column()
+    assert failed is not None
+    going = 1 - failed
+    assert view.column(going).streaming
+
+    # Retry on the failed column asks its model again, while the other one goes on.
+    failed_id = view.column(failed).message.id  # type: ignore[union-attr]
+    fake.script(Reply(text="Second try."))
+    view.error_action_requested.emit(int(failed_id), Action.RETRY)
+    await until(lambda: "Second try." in view.column(failed).plain_text(), "the retried reply")
+    assert view.column(going).streaming
+    assert fake.chat_requests[-1].body["model"] == view.column(failed).model_name
+
+    # Stop on the other column ends it alone.
+    view.stop_requested.emit(going)
+    await until(lambda: not window.chat.busy, "the stop")
+    stopped = view.column(going).message
+    assert stopped is not None
+    assert stopped.status is MessageStatus.INTERRUPTED
+    question = store.get_message(stopped.parent_id)  # type: ignore[arg-type]
+    assert question.role is Role.USER
+    assert len(store.children(question.id)) == 3  # the refused, its retry, the stopped one
     await window.chat.aclose()

@@ -221,6 +221,12 @@ class CompareColumn(QFrame):
         """The reply's row as stored at its end, with the figures its exchange recorded."""
         self._dirty = False
         self._message = message
+        if message.usage is not None:
+            self.figures.tokens = message.usage.completion_tokens
+        if message.cost_nanos is not None:
+            from kibitz.core.pricing import format_usd
+
+            self.figures.cost = format_usd(message.cost_nanos)
         if figures is not None:
             figures.chars = self.figures.chars
             if figures.first_token_s is None:
