@@ -82,7 +82,7 @@ async def test_three_models_stream_side_by_side_and_the_chosen_one_becomes_the_b
 
     await until(two_streaming, "two columns streaming")
     assert sum(1 for c in view.columns if not c.streaming and c.plain_text()) == 0
-    await until(lambda: not window.chat.busy, "every reply")
+    await until(lambda: not window.chat.busy and not window.composer.busy, "every reply")
 
     finished = {c.index: c.message for c in view.columns}
     statuses = sorted(m.status.value for m in finished.values() if m is not None)
@@ -125,10 +125,13 @@ async def test_a_follow_up_compares_again_while_compare_is_on(
     await pick_models(qtbot, window, ["gpt-4o"])
     qtbot.keyClicks(composer_edit(window), "First?")
     qtbot.keyClick(composer_edit(window), Qt.Key.Key_Return)
-    await until(lambda: not window.chat.busy, "the first comparison")
+    # The composer takes the next message once it says the replies are in.
+    await until(lambda: not window.composer.busy, "the first comparison")
     qtbot.keyClicks(composer_edit(window), "Second?")
     qtbot.keyClick(composer_edit(window), Qt.Key.Key_Return)
-    await until(lambda: not window.chat.busy and len(fake.chat_requests) == 4, "the second")
+    await until(
+        lambda: not window.chat.busy and len(fake.chat_requests) == 4, "the second comparison"
+    )
     conversation = window.chat.conversation_id
     assert conversation is not None
     questions = [m for m in store.all_messages(conversation) if m.role is Role.USER]
