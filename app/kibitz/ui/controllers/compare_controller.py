@@ -293,9 +293,12 @@ class CompareController(QObject):
             self._chat.busy_changed.emit(False)
 
     def _on_view_error_action_requested(self, message_id: int, action: Action) -> None:
-        """Retry asks that column's model again (the others stay); other actions open the
-        settings page they name."""
+        """Retry asks that column's model again (the others stay); Choose model opens the
+        Compare menu; other actions open the settings page they name."""
         column = self._column_of(MessageId(message_id))
+        if action is Action.CHOOSE_MODEL:
+            self.show_menu()  # another model in its place, for the next comparison
+            return
         if action is not Action.RETRY or column is None:
             self._chat.setup_requested.emit(action.value)
             return

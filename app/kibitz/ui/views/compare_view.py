@@ -113,6 +113,10 @@ class CompareColumn(QFrame):
         self._continue.setCursor(Qt.CursorShape.PointingHandCursor)
         self._continue.clicked.connect(lambda: self.continue_requested.emit(self.index))
         self._continue.setEnabled(False)
+        shortcut = f" (Alt+{index + 1})" if index < 4 else ""
+        self._continue.setToolTip(
+            f"Make this reply the conversation's branch; the others stay as versions{shortcut}"
+        )
 
         header = QVBoxLayout()
         header.setSpacing(2)
