@@ -219,6 +219,7 @@ class Composer(QWidget):
         self._compare.setToolTip("Ask several models at once (Ctrl+Shift+K)")
         # The button only asks; the controller says whether Compare is on (set_compare).
         self._compare.clicked.connect(self._on_compare_button_clicked)
+        self._compare.hide()  # with the model button
         self._items: list[_ComposerItem] = []
         self._thumbnails: ThumbnailLoader | None = None
         self._chips = QWidget()
@@ -464,6 +465,7 @@ class Composer(QWidget):
     def set_model(self, model: str | None, provider: str = "", tooltip: str = "") -> None:
         """The model (and its provider) the next message goes to; None hides the button."""
         self._model.setVisible(model is not None)
+        self._compare.setVisible(model is not None)  # comparing needs models to pick from
         if model is None:
             return
         self._model_text = f"{model} · {provider}" if provider else model
