@@ -65,7 +65,7 @@ def test_settings_open_from_the_keyboard_and_apply(
     # The page list has the focus: Down shows the next page, Tab enters it.
     app.key("Down")
     shoot(app, settings, "settings-parameters")
-    app.key("Down", "Down", "Down")  # past System prompts and Tools
+    app.key("Down", "Down", "Down", "Down")  # past System prompts, Tools and Schemas
     shoot(app, settings, "settings-appearance")
     # Theme is the page's first field: pick "Dark" from the keyboard; it applies at once.
     app.key("Tab", "End")

@@ -415,10 +415,35 @@ async def test_escape_with_no_card_up_still_stops_the_reply(
 
 
 @pytest.mark.asyncio
-async def test_a_server_refusing_tools_offers_to_send_without_them(
+async def test_a_model_refusing_tools_is_asked_again_without_them_and_it_is_said_once(
     qtbot: QtBot, window: MainWindow, store: Store, fake: FakeOpenAI
 ) -> None:
     fake.script(Fault.tools_not_supported("ollama"), Reply(text="Fine without tools."))
+    ask(qtbot, window, "Use a tool")
+    await until(lambda: answered(store, window), "the answer", WAIT)
+
+    assert last_reply(store, conversation(window)).content == "Fine without tools."
+    assert [r.tools is None for r in fake.chat_requests] == [False, True]
+    assert not reply_widget(window).error_card.isVisible()
+    notice = window.notices.current
+    assert notice is not None
+    assert "does not take tools" in notice.text
+
+
+@pytest.mark.asyncio
+async def test_a_server_refusing_the_tools_offered_offers_to_send_without_them(
+    qtbot: QtBot, window: MainWindow, store: Store, fake: FakeOpenAI
+) -> None:
+    # A tool's schema refused (not tools as such): nothing is learned, the user decides.
+    schema_refused = {
+        "error": {
+            "message": "Invalid schema for function 'lookup': 'object' is not valid.",
+            "type": "invalid_request_error",
+            "param": "tools[0].function.parameters",
+            "code": "invalid_function_parameters",
+        }
+    }
+    fake.script(Fault.http(400, schema_refused), Reply(text="Fine without tools."))
     ask(qtbot, window, "Use a tool")
     await until(lambda: answered(store, window), "the refusal", WAIT)
     error = reply_widget(window).error_card
