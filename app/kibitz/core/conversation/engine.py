@@ -28,19 +28,16 @@ from kibitz.core.capabilities import FILE_NAME as BOOK_FILE
 from kibitz.core.capabilities import CapabilityBook, refused_parameter
 from kibitz.core.conversation.attachments import check_fits
 from kibitz.core.conversation.events import (
-    AnswerBecameReasoning,
     ParameterLeftOut,
-    ReasoningStreamed,
     ReplyFinished,
     ReplyStarted,
     RequestStarted,
-    RetryWaiting,
-    TextStreamed,
     TurnEnded,
     TurnEvent,
 )
 from kibitz.core.conversation.prepare import PreparedRequest, TurnOptions, prepare_request
 from kibitz.core.conversation.replies import ReplyRows
+from kibitz.core.conversation.stream_rows import flush_ticker, record, translate
 from kibitz.core.conversation.tool_calls import CallCollector, ToolUse, run_round
 from kibitz.core.errors import (
     CancelledByUserError,
@@ -74,7 +71,6 @@ log = logging.getLogger(__name__)
 
 # Runs a blocking call off the event loop's thread (the UI's single worker thread, say).
 RunBlocking = Callable[[Callable[[], Any]], Awaitable[Any]]
-_FLUSH_TICK_S = 0.1  # how often buffered text is checked during pauses in the stream
 # Parameters learned (and the request sent again) at most this often in one turn.
 _MAX_LEARNED_PER_TURN = 3
 
@@ -507,7 +503,7 @@ class ConversationEngine:
         from kibitz.core.chat import Failed, Finished, ToolCallDelta
 
         rows = request.rows
-        ticker = asyncio.create_task(_flush_ticker(rows))
+        ticker = asyncio.create_task(flush_ticker(rows))
         ended = False
         try:
             stream_of = self._stream(client, prepared, options, rows.message_id(0))
@@ -534,10 +530,10 @@ class ConversationEngine:
                     ):
                         request.tool_round = True
                         continue
-                    request.failure = _record(rows, received) or request.failure
+                    request.failure = record(rows, received) or request.failure
                     for message in rows.new_rows():
                         yield ReplyStarted(message)
-                    translated = _translate(rows, received)
+                    translated = translate(rows, received)
                     if translated is not None:
                         yield translated
             ended = True
@@ -727,63 +723,6 @@ def turn_options(settings: Settings) -> TurnOptions:
         reserve_tokens=chat.context_reserve_tokens,
         image_detail=chat.image_detail,
     )
-
-
-def _record(rows: ReplyRows, event: StreamEvent) -> KibitzError | None:
-    """Store what `event` says; the failure if it ends the stream with one."""
-    from kibitz.core.chat import (
-        AnswerWasReasoning,
-        Delta,
-        Failed,
-        Finished,
-        ReasoningDelta,
-        Started,
-        UsageReport,
-    )
-
-    if isinstance(event, Started):
-        if event.model:
-            rows.set_model(event.model)
-    elif isinstance(event, Delta):
-        if event.text:
-            rows.delivered.add(event.index)
-        rows.writer(event.index).append(event.text)
-    elif isinstance(event, ReasoningDelta):
-        if event.text:
-            rows.delivered.add(event.index)
-        rows.writer(event.index).append_reasoning(event.text)
-    elif isinstance(event, AnswerWasReasoning):
-        rows.writer(event.index).answer_was_reasoning()
-    elif isinstance(event, Finished):
-        # Usage comes after the last finish_reason: record_usage adds it to the finished row.
-        rows.finish(event.index, event.status, event.reason)
-    elif isinstance(event, UsageReport):
-        rows.record_usage(event.usage)
-    elif isinstance(event, Failed):
-        rows.end_all(event.error)
-        return event.error
-    return None
-
-
-def _translate(rows: ReplyRows, event: StreamEvent) -> TurnEvent | None:
-    from kibitz.core.chat import AnswerWasReasoning, Delta, ReasoningDelta, Retrying
-
-    if isinstance(event, AnswerWasReasoning):
-        return AnswerBecameReasoning(rows.message_id(event.index))
-    if isinstance(event, Delta) and event.text:
-        return TextStreamed(rows.message_id(event.index), event.text)
-    if isinstance(event, ReasoningDelta) and event.text:
-        return ReasoningStreamed(rows.message_id(event.index), event.text)
-    if isinstance(event, Retrying):
-        return RetryWaiting(rows.message_id(0), event.attempt, event.delay, event.error)
-    return None
-
-
-async def _flush_ticker(rows: ReplyRows) -> None:
-    # Text that arrives just before a pause would otherwise wait for the next delta.
-    while True:
-        await asyncio.sleep(_FLUSH_TICK_S)
-        rows.flush_due()
 
 
 def warm_up(model: str) -> None:
