@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from kibitz.core.errors import CancelledByUserError, KibitzError
-from kibitz.core.pricing import Charge, charge_for, price_for
 from kibitz.core.store import ReplyWriter, Store
 from kibitz.core.types import ConversationId, Message, MessageId, MessageStatus, Usage
+
+if TYPE_CHECKING:
+    from kibitz.core.pricing import Charge
 
 
 def add_usage(before: Usage | None, more: Usage) -> Usage:
@@ -92,6 +95,9 @@ class ReplyRows:
     def _charge(self, usage: Usage) -> Charge:
         """This request's cost at the price in force now, added to the earlier requests' (each
         request is priced once, when its usage arrives: a later price edit changes nothing)."""
+        # Loaded with the first usage, not with the engine: prices are not needed at start-up.
+        from kibitz.core.pricing import Charge, charge_for, price_for
+
         price = price_for(
             self._store.stored_prices(), self._provider, self._provider_kind, self._model
         )
