@@ -11,8 +11,8 @@ Qt-free half (finding formulas in Markdown); this one what drawing them costs.
    before: a conversation never seen) and warm (the formula cache full: reopening it); against
    the same reply with math off (formulas stay text), in the same run. Target: at most 2x,
    cold and warm.
-   Cold, new formulas are drawn for up to SYNC_BUDGET_S before the first paint and the rest on
-   the next turns of the event loop: also timed until all are drawn.
+   Cold, new formulas are drawn for up to SYNC_BUDGET_S (4 ms) before the first paint and the
+   rest on the next turns of the event loop: also timed until all are drawn.
 3. Streaming: the same reply streamed in 100-character steps; the cost of one repaint (the
    update and painting the bottom 600 px, as a chat following the end does) at 10%, 50% and 90%
    of it, math on (formulas drawn as they arrive, then all cached) and off (median of the

@@ -31,9 +31,12 @@ from kibitz.ui.math.wide_formulas import WideFormulaStrips, placeholder, scroll_
 # Shared by every view: a formula seen in one message is ready in the next.
 FORMULAS = FormulaCache()
 # New formulas are drawn in a turn of the event loop until this much time went on them (at
-# least one a turn; ~6 ms each): a reply full of new formulas paints its text at about the
-# cost of the text alone, and filling them in never holds the window for more than a frame.
-SYNC_BUDGET_S = 0.012
+# least one a turn; ~6 ms each): a reply opened full of new formulas paints its text at about
+# the cost of the text alone, and filling them in never holds the window for more than a frame.
+SYNC_BUDGET_S = 0.004
+# While a reply streams, the one or two formulas a repaint brings are drawn at once (a place
+# held for a turn would flicker).
+STREAMING_BUDGET_S = 0.016
 _WARNING = {False: "#b45309", True: "#f59e0b"}  # amber, readable on light and dark
 OBJECT = "\ufffc"  # the character standing for an inline image in a document
 
@@ -49,10 +52,10 @@ def is_math_url(url: QUrl) -> bool:
 
 class MathResources:
     """Formulas already drawn (the shared cache) show at once; new ones are drawn for up to
-    SYNC_BUDGET_S per turn of the event loop and the rest hold a clear place until drawn on the
-    next turns, so opening a reply with 200 new formulas (~6 ms each) or zooming it shows the
-    text at once instead of freezing for a second. A streamed reply brings one or two new formulas
-    per repaint: drawn at once, nothing flickers."""
+    SYNC_BUDGET_S per turn of the event loop and the rest hold a clear place until drawn on
+    the next turns, so opening a reply with 200 new formulas (~6 ms each) or zooming it shows
+    the text at once instead of freezing for a second. A streamed reply brings one or two new
+    formulas per repaint: drawn at once (STREAMING_BUDGET_S), nothing flickers."""
 
     def __init__(self, view: QTextEdit) -> None:
         self._view = view
@@ -81,7 +84,7 @@ class MathResources:
         drawn = FORMULAS.peek((span, style))
         if drawn is None:
             self._next_turn.start()  # a new turn starts a new count
-            if self._spent_now >= SYNC_BUDGET_S:
+            if self._spent_now >= self._budget():
                 self._pending[name] = span
                 return _stand_in(span, style, self._column_width())
             started = time.perf_counter()
@@ -89,6 +92,10 @@ class MathResources:
             self._spent_now += time.perf_counter() - started
         self._pending.pop(name, None)
         return self._picture(name, drawn)
+
+    def _budget(self) -> float:
+        streaming = bool(getattr(self._view, "streaming", False))
+        return STREAMING_BUDGET_S if streaming else SYNC_BUDGET_S
 
     def _picture(self, name: str, drawn: FormulaImage) -> QImage:
         self._shown[name] = drawn
