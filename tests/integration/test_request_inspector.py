@@ -128,6 +128,10 @@ async def test_a_reply_whose_request_was_trimmed_says_so_under_it(
     assert last is not None
     assert "left out" not in first.footer_text()  # the first question fitted
     assert "oldest messages left out to fit 400 tokens" in last.footer_text()
+    # The trimmed request as recorded is what the server received.
+    [kept] = pane.store.exchanges(replies[-1].id)
+    assert kept.record["body"].encode() == fake_openai.chat_requests[-1].raw
+    assert kept.record["note"]["dropped_messages"] > 0
 
     pane.view.show_conversation(None)  # read again from the store, as on opening it later
     pane.view.show_conversation(conversation_id)

@@ -153,6 +153,11 @@ async def test_an_approved_call_runs_and_the_answer_follows_in_one_reply(
     assert kinds == ["ToolCallStarted", "ToolCallRunning", "ToolCallFinished"]
     _question, reply = store.branch(cid)
     assert reply.status is MessageStatus.COMPLETE
+    # The inspector's record of both requests (tools offered, then the call and its result
+    # sent back) is what the server received, byte for byte.
+    recorded = [e.record["body"].encode() for e in store.exchanges(reply.id)]
+    assert recorded == [r.raw for r in fake_openai.chat_requests]
+    assert len(recorded) == 2
     call, result, answer = reply.parts
     assert isinstance(call, ToolCallPart)
     assert (call.name, call.server, call.tool) == ("lookup", "notes", "lookup")
