@@ -99,7 +99,15 @@ class LoopProbe:
 def feed(
     text: str, sink: Callable[[str], None], *, probe: bool
 ) -> tuple[float, tuple[float, float, int]]:
-    """Stream `text` into `sink`: (main-thread CPU share of wall time, LoopProbe.summary()).
+    """Stream `text` into `sink`: (main-thread CPU share of wall time, LoopProbe.summary())."""
+    return feed_steps(len(text), lambda pos: sink(text[pos : pos + CHUNK]), probe=probe)
+
+
+def feed_steps(
+    length: int, step: Callable[[int], None], *, probe: bool
+) -> tuple[float, tuple[float, float, int]]:
+    """Call `step(pos)` for pos = 0, CHUNK, ... below `length`, one every EVERY_MS: (main-thread
+    CPU share of wall time, LoopProbe.summary()).
 
     The 1 ms stall probe costs CPU itself, so CPU is measured in runs without it.
     """
@@ -110,9 +118,9 @@ def feed(
 
     def tick() -> None:
         nonlocal pos
-        sink(text[pos : pos + CHUNK])
+        step(pos)
         pos += CHUNK
-        if pos >= len(text):
+        if pos >= length:
             feeder.stop()
             QTimer.singleShot(200, loop.quit)  # let the last repaint land
 

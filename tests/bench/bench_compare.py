@@ -18,15 +18,13 @@ import os
 import re
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from bench_chat_view import CHUNK, EVERY_MS, STALL_TARGET_MS, LoopProbe
+from bench_chat_view import CHUNK, EVERY_MS, STALL_TARGET_MS, feed_steps
 from bench_render import make_reply
-from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from kibitz.core.store import Store
@@ -50,30 +48,11 @@ def _stream(store: Store, texts: list[str], *, probe: bool) -> Figures:
     for index, writer in enumerate(writers):
         view.begin(index, store.get_message(writer.message_id))
 
-    pos = 0
-    longest = max(len(t) for t in texts)
-    loop = QEventLoop()
-    feeder = QTimer()
-    feeder.setTimerType(Qt.TimerType.PreciseTimer)
-
-    def tick() -> None:
-        nonlocal pos
+    def step(pos: int) -> None:
         for index, text in enumerate(texts):
             view.append(index, text[pos : pos + CHUNK])
-        pos += CHUNK
-        if pos >= longest:
-            feeder.stop()
-            QTimer.singleShot(200, loop.quit)  # let the last repaint land
 
-    feeder.timeout.connect(tick)
-    stalls = LoopProbe()
-    wall0, cpu0 = time.perf_counter(), time.thread_time()
-    if probe:
-        stalls.start()
-    feeder.start(EVERY_MS)
-    loop.exec()
-    stalls.stop()
-    wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
+    share, stalls = feed_steps(max(len(t) for t in texts), step, probe=probe)
     shown = all(
         " ".join(re.findall(r"[A-Za-z]{3,}", text)[-3:])
         in " ".join(re.findall(r"[A-Za-z]{3,}", view.column(i).plain_text()))
@@ -83,7 +62,7 @@ def _stream(store: Store, texts: list[str], *, probe: bool) -> Figures:
         writer.finish(MessageStatus.COMPLETE, "stop", Usage(1, 1, 2))
     view.close()
     view.deleteLater()
-    return cpu / wall, stalls.summary(), shown
+    return share, stalls, shown
 
 
 def _measure(store: Store, texts: list[str]) -> Figures:

@@ -426,7 +426,9 @@ def run(context: CliContext, args: argparse.Namespace) -> int:
     if args.dry_run:
         from kibitz.cli.dry_run import print_request
 
-        return print_request(engine, args, prompt, attachments, options, models=args.compare)
+        return print_request(
+            engine, args, prompt, attachments, options, _cli_params(args), models=args.compare
+        )
     try:
         # Before a new conversation is made for a message that could not go.
         engine.check_attachments(

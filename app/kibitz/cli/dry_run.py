@@ -8,6 +8,7 @@ several -m (compare), stdout gets a JSON array of the bodies, one per model in t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -28,28 +29,22 @@ def print_request(
     prompt: str,
     attachments: Sequence[Attachment],
     options: TurnOptions,
+    overrides: RequestParams,
     *,
     models: Sequence[str] = (),
 ) -> int:
-    """The body for args.model, or with `models` (compare) one for each."""
+    """The body for `overrides` (the flags, as a send would take them), or with `models`
+    (compare) one for each model."""
     previews = []
-    wanted: Sequence[str | None] = models or [args.model]
+    wanted: Sequence[str | None] = models or [overrides.model]
     for model in wanted:
-        overrides = RequestParams(
-            model=model,
-            temperature=args.temperature,
-            top_p=args.top_p,
-            max_tokens=args.max_tokens,
-            reasoning_effort=args.reasoning_effort,
-            json_schema=args.json_schema_format,
-        )
         try:
             preview = preview_request(
                 engine,
                 prompt,
                 conversation_id=args.conversation,
                 attachments=attachments,
-                overrides=overrides,
+                overrides=dataclasses.replace(overrides, model=model),
                 options=options,
                 provider=args.provider,
                 system_prompt=args.system,

@@ -76,3 +76,17 @@ def explain_too_long(error: KibitzError, question: Sequence[Part]) -> KibitzErro
     )
     explained.action = Action.CHOOSE_MODEL
     return explained
+
+
+def attachment_part(attachment: Attachment, blob: str) -> ImagePart | FilePart:
+    """The part a message holds for `attachment`, its bytes stored under `blob`."""
+    if attachment.kind is AttachmentKind.IMAGE:
+        return ImagePart(
+            blob,
+            attachment.name,
+            attachment.mime_type,
+            attachment.size,
+            attachment.width,
+            attachment.height,
+        )
+    return FilePart(blob, attachment.name, attachment.mime_type, attachment.size, attachment.text)

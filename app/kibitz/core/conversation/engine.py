@@ -23,10 +23,10 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequen
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kibitz.core.attachments import Attachment, AttachmentKind
+from kibitz.core.attachments import Attachment
 from kibitz.core.capabilities import FILE_NAME as BOOK_FILE
 from kibitz.core.capabilities import CapabilityBook, refused_parameter
-from kibitz.core.conversation.attachments import check_fits
+from kibitz.core.conversation.attachments import attachment_part, check_fits
 from kibitz.core.conversation.events import (
     ParameterLeftOut,
     ReplyFinished,
@@ -357,19 +357,7 @@ class ConversationEngine:
         return (*as_parts(content), *stored)
 
     def _store_attachment(self, attachment: Attachment) -> ImagePart | FilePart:
-        blob = self.store.put_blob(attachment.data)
-        if attachment.kind is AttachmentKind.IMAGE:
-            return ImagePart(
-                blob,
-                attachment.name,
-                attachment.mime_type,
-                attachment.size,
-                attachment.width,
-                attachment.height,
-            )
-        return FilePart(
-            blob, attachment.name, attachment.mime_type, attachment.size, attachment.text
-        )
+        return attachment_part(attachment, self.store.put_blob(attachment.data))
 
     def _live(self, conversation_id: ConversationId) -> Conversation:
         conversation = self.store.get_conversation(conversation_id)

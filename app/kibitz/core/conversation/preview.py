@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from kibitz.core.attachments import Attachment, AttachmentKind
+from kibitz.core.attachments import Attachment
 from kibitz.core.chat import ChatTurn
+from kibitz.core.conversation.attachments import attachment_part
 from kibitz.core.conversation.prepare import PreparedRequest, TurnOptions, prepare_turns, sendable
 from kibitz.core.models import context_window
 from kibitz.core.store.blobs import blob_digest
@@ -135,10 +136,7 @@ def _question(
             continue
         key = blob_digest(a.data)
         blobs[key] = a.data
-        if a.kind is AttachmentKind.IMAGE:
-            parts.append(ImagePart(key, a.name, a.mime_type, a.size, a.width, a.height))
-        else:
-            parts.append(FilePart(key, a.name, a.mime_type, a.size, a.text))
+        parts.append(attachment_part(a, key))
     return Message(
         MessageId(0), ConversationId(0), None, Role.USER, MessageStatus.COMPLETE, 0.0, 0.0,
         tuple(parts),
