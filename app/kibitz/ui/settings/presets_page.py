@@ -22,6 +22,7 @@ from kibitz.core.settings.presets import Preset, with_default, with_preset, with
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.field_editor import refusal_text
 from kibitz.ui.settings.form_page import help_label, on_focus_out, unique_name
+from kibitz.ui.settings.named_list import beside_list, refill
 
 
 class PresetsPage(QWidget):
@@ -78,35 +79,24 @@ class PresetsPage(QWidget):
             "No presets yet. New makes one; the one used for new chats is marked ★. "
             "A conversation can switch preset in its settings."
         )
-        outer = QHBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addLayout(left)
-        side = QVBoxLayout()
-        side.addWidget(self._empty, 0, Qt.AlignmentFlag.AlignTop)
-        side.addWidget(self._editor, 1)
-        outer.addLayout(side, 1)
+        beside_list(self, left, self._editor, self._empty)
         context.settings.changed.connect(self._reload)
         self._reload(context.settings())
 
     def _reload(self, settings: Settings) -> None:
         presets = settings.presets
-        self.list.blockSignals(True)
-        self.list.clear()
-        for preset in presets.items:
-            mark = "  ★" if preset.name == presets.default else ""
-            item = QListWidgetItem(preset.name + mark)
-            item.setData(Qt.ItemDataRole.UserRole, preset.name)
-            self.list.addItem(item)
-            if preset.name == self._current:
-                self.list.setCurrentItem(item)
-        self.list.blockSignals(False)
-        has_any = bool(presets.items)
-        self._empty.setVisible(not has_any)
-        self._editor.setVisible(has_any)
-        self.remove_button.setEnabled(has_any)
-        if has_any and self.list.currentItem() is None:
-            self.list.setCurrentRow(0)
-        elif self._current is not None:
+        rows = [
+            (p.name, p.name + ("  ★" if p.name == presets.default else "")) for p in presets.items
+        ]
+        chosen_first = refill(
+            self.list,
+            rows,
+            self._current,
+            empty=self._empty,
+            editor=self._editor,
+            remove=self.remove_button,
+        )
+        if not chosen_first and self._current is not None:
             self._show(self._current)
 
     def _on_chosen(self, item: QListWidgetItem | None, _previous: Any) -> None:

@@ -33,6 +33,7 @@ from kibitz.core.settings.schemas import OutputSchema, with_schema, without_sche
 from kibitz.ui.settings.context import SettingsContext
 from kibitz.ui.settings.field_editor import refusal_text
 from kibitz.ui.settings.form_page import help_label, on_focus_out, unique_name
+from kibitz.ui.settings.named_list import beside_list, refill
 
 log = logging.getLogger(__name__)
 
@@ -117,36 +118,22 @@ class SchemasPage(QWidget):
             "No schemas yet. New starts one to edit; Load file… reads a .json file. "
             "Each is checked when saved."
         )
-        outer = QHBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addLayout(left)
-        side = QVBoxLayout()
-        side.addWidget(self._empty, 0, Qt.AlignmentFlag.AlignTop)
-        side.addWidget(self._editor, 1)
-        outer.addLayout(side, 1)
+        beside_list(self, left, self._editor, self._empty)
         context.settings.changed.connect(self._reload)
         self._reload(context.settings())
 
     # -- display -------------------------------------------------------------------------------
 
     def _reload(self, settings: Settings) -> None:
-        schemas = settings.schemas
-        self.list.blockSignals(True)
-        self.list.clear()
-        for schema in schemas.items:
-            item = QListWidgetItem(schema.name)
-            item.setData(Qt.ItemDataRole.UserRole, schema.name)
-            self.list.addItem(item)
-            if schema.name == self._current:
-                self.list.setCurrentItem(item)
-        self.list.blockSignals(False)
-        has_any = bool(schemas.items)
-        self._empty.setVisible(not has_any)
-        self._editor.setVisible(has_any)
-        self.remove_button.setEnabled(has_any)
-        if has_any and self.list.currentItem() is None:
-            self.list.setCurrentRow(0)
-        elif self._current is not None and not self.error.isVisible():
+        chosen_first = refill(
+            self.list,
+            [(s.name, s.name) for s in settings.schemas.items],
+            self._current,
+            empty=self._empty,
+            editor=self._editor,
+            remove=self.remove_button,
+        )
+        if not chosen_first and self._current is not None and not self.error.isVisible():
             self._show(self._current)
 
     def _on_chosen(self, item: QListWidgetItem | None, previous: QListWidgetItem | None) -> None:
