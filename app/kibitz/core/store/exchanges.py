@@ -43,6 +43,8 @@ class ExchangesMixin(StoreBase):
         if cut:
             record = {**record, "body": body[:MAX_KEPT_BODY_CHARS]}
         data = json.dumps(record, ensure_ascii=False)
+        note = record.get("note")
+        dropped = int(note.get("dropped_messages", 0)) if isinstance(note, dict) else 0
         with self._db.write() as conn:
             row = conn.execute(
                 "SELECT COALESCE(MAX(seq) + 1, 0) FROM exchanges WHERE message_id = ?",
@@ -50,9 +52,9 @@ class ExchangesMixin(StoreBase):
             ).fetchone()
             seq = int(row[0])
             conn.execute(
-                "INSERT INTO exchanges (message_id, seq, created_at, body_cut, record)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (message_id, seq, self._now(), int(cut), data),
+                "INSERT INTO exchanges (message_id, seq, created_at, body_cut, dropped, record)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (message_id, seq, self._now(), int(cut), dropped, data),
             )
         return seq
 
@@ -78,8 +80,7 @@ class ExchangesMixin(StoreBase):
             rows = conn.execute(
                 "SELECT e.message_id, json_extract(e.record, '$.note') FROM exchanges AS e"
                 " JOIN messages AS m ON m.id = e.message_id"
-                " WHERE m.conversation_id = ?"
-                " AND json_extract(e.record, '$.note.dropped_messages') > 0"
+                " WHERE m.conversation_id = ? AND e.dropped > 0"
                 " AND e.seq = (SELECT MAX(seq) FROM exchanges WHERE message_id = e.message_id)",
                 (conversation_id,),
             ).fetchall()

@@ -286,6 +286,8 @@ def _create_v4(conn: sqlite3.Connection) -> None:
 # - One row per request attempt (retries, tool rounds), in the order sent; the record is JSON
 #   (chat/exchange.py), so what it holds can grow without a migration. It holds no secret.
 # - Deleting a reply (or its conversation) deletes its requests: ON DELETE CASCADE.
+# - `dropped` (messages trimming left out) has a column of its own: opening a conversation asks
+#   which replies were trimmed, and must not parse records that hold whole request bodies.
 # - A new table and its index: nothing is rewritten.
 _V5 = """
 CREATE TABLE exchanges (
@@ -293,6 +295,7 @@ CREATE TABLE exchanges (
     seq        INTEGER NOT NULL,
     created_at REAL    NOT NULL,
     body_cut   INTEGER NOT NULL DEFAULT 0,
+    dropped    INTEGER NOT NULL DEFAULT 0,
     record     TEXT    NOT NULL,
     PRIMARY KEY (message_id, seq)
 ) WITHOUT ROWID;
