@@ -41,8 +41,10 @@ class SettingsHolder(QObject):
 
 
 def warm_up(settings: SettingsHolder) -> None:
-    """The first request's imports and token table (~0.5 s), loaded while the user types it;
-    blocking: run it on a worker thread."""
+    """The first request's imports and token table (~0.5 s), then what rendering its reply
+    needs (~0.3 s), loaded while the user types it; blocking: run it on a worker thread."""
     from kibitz.core.conversation.engine import warm_up as load
+    from kibitz.core.render import warm_up as load_rendering
 
     load(settings().defaults.model)
+    load_rendering()

@@ -7,12 +7,19 @@ on its own and cached, so a streamed block only re-highlights its last chunk, an
 block reuses what streaming already did. The cuts depend only on the text before them, so the
 chunks of a prefix are the chunks of the whole. The price: a construct spanning a cut (a
 multi-line string with a blank line and column-0 text in it) is coloured from the cut anew.
+
+A language's first block costs 10-40 ms more: Pygments imports that lexer's module and compiles
+its rules. While a reply streams, that would freeze the window mid-stream, so the open block
+of a reply (`wait=False`) is shown plain while a background thread loads its lexer, and is
+coloured at the next repaint after; a finished block always waits for its colours.
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections import OrderedDict
-from functools import lru_cache
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from kibitz.core.render.sanitize import escape, sanitize
@@ -62,16 +69,94 @@ def _next_cut(code: str, start: int) -> int:
     return -1
 
 
-@lru_cache(maxsize=64)
-def _lexer(language: str) -> Any:
-    """The Pygments lexer for a fence's language, or None for an unknown one (no guessing)."""
+class LexerLoading:
+    """The answer for a language whose lexer is being loaded on the background thread."""
+
+
+LOADING = LexerLoading()
+
+
+class _Lexers:
+    """Pygments lexers by fence language, each loaded once, on the caller's thread or on a
+    background one (a lexer is stateless once made: any thread may then use it)."""
+
+    def __init__(self) -> None:
+        self._ready: dict[str, Any] = {}  # language -> lexer, or None for an unknown language
+        self._loading: dict[str, Future[Any]] = {}
+        self._lock = threading.Lock()
+        self._worker: ThreadPoolExecutor | None = None
+
+    def get(self, language: str, *, wait: bool = True) -> Any:
+        """The lexer, None for a language Pygments does not know (no guessing), or LOADING
+        when `wait` is False and it is not loaded yet (its load is then under way)."""
+        if language in self._ready:
+            return self._ready[language]
+        with self._lock:  # held only to register a load: a load never runs under it
+            future = self._loading.get(language)
+            load_here = future is None and wait
+            if future is None:
+                if wait:
+                    future = Future[Any]()
+                else:
+                    if self._worker is None:
+                        self._worker = ThreadPoolExecutor(1, thread_name_prefix="kibitz-lexers")
+                    future = self._worker.submit(_load, language)
+                self._loading[language] = future
+                future.add_done_callback(lambda done: self._keep(language, done))
+        if load_here:
+            try:
+                future.set_result(_load(language))
+            except Exception as exc:  # noqa: BLE001 - raised to every caller by result()
+                future.set_exception(exc)
+        if not wait and not future.done():
+            return LOADING
+        return future.result()
+
+    def _keep(self, language: str, future: Future[Any]) -> None:
+        if future.exception() is None:
+            self._ready[language] = future.result()
+
+
+def _load(language: str) -> Any:
     from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
     from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
     try:
+        # Making the first lexer of a class compiles its rules: that is part of the load.
         return get_lexer_by_name(language, stripnl=False, stripall=False, ensurenl=False)
     except ClassNotFound:
         return None
+
+
+_lexers = _Lexers()
+
+# The languages most replies use, loaded ahead by `preload_lexers`.
+COMMON_LANGUAGES = (
+    "python",
+    "javascript",
+    "typescript",
+    "bash",
+    "json",
+    "sql",
+    "html",
+    "css",
+    "yaml",
+    "java",
+    "c",
+    "cpp",
+    "csharp",
+    "go",
+    "rust",
+    "diff",
+)
+
+
+def preload_lexers(languages: tuple[str, ...] = COMMON_LANGUAGES) -> None:
+    """Load Pygments, its HTML formatter and these languages' lexers now, so that a reply using
+    them is coloured at once (~0.2 s); blocking: call it off the UI thread."""
+    importlib.import_module("pygments.formatters.html")
+    for language in languages:
+        _lexers.get(language)
 
 
 class CodeHighlighter:
@@ -82,14 +167,15 @@ class CodeHighlighter:
         self._formatter: Any = None
         self._cache: OrderedDict[tuple[str, str], str] = OrderedDict()
 
-    def block_html(self, code: str, language: str | None) -> str:
+    def block_html(self, code: str, language: str | None, *, wait: bool = True) -> str:
         """The code block: a full-width single-cell table, since Qt pads and fills cells.
 
         Past MAX_HIGHLIGHT_CHARS (plain text anyway) a shaded <pre> without the table: Qt lays
         a table out again whole on any change inside it, which made each repaint of a long
         block being streamed cost ~1 ms per KB; a plain block grows at the cost of its new text.
+        Without `wait`, a block whose lexer is not loaded yet comes plain (see `colours_later`).
         """
-        body = self._body(code, language) if code else ""
+        body = self._body(code, language, wait) if code else ""
         if len(code) > MAX_HIGHLIGHT_CHARS:
             return f'<pre style="background-color:{self._theme.code_background}">{body}</pre>'
         return (
@@ -98,9 +184,16 @@ class CodeHighlighter:
             f"<pre>{body}</pre></td></tr></table>"
         )
 
-    def _body(self, code: str, language: str | None) -> str:
-        lexer = _lexer(language.lower()) if language else None
-        if lexer is None or len(code) > MAX_HIGHLIGHT_CHARS:
+    def colours_later(self, code: str, language: str | None) -> bool:
+        """Whether `block_html(code, language, wait=False)` would show it plain only because
+        its lexer is still loading (so rendering it again later colours it)."""
+        if not language or not code or len(code) > MAX_HIGHLIGHT_CHARS:
+            return False
+        return _lexers.get(language.lower(), wait=False) is LOADING
+
+    def _body(self, code: str, language: str | None, wait: bool = True) -> str:
+        lexer = _lexers.get(language.lower(), wait=wait) if language else None
+        if lexer is None or lexer is LOADING or len(code) > MAX_HIGHLIGHT_CHARS:
             return escape(code)
         assert language is not None
         parts: list[str] = []

@@ -53,7 +53,22 @@ class IncrementalRenderer:
         new_blocks: list[RenderedBlock] = []
         for source in sources:
             new_blocks.extend(self._renderer.render_block(source))
-        if sources or tail_source != self._tail_source:
-            self._tail = self._renderer.render_block(tail_source)
+        if sources or tail_source != self._tail_source or self.colours_later:
+            # The open tail does not wait for a lexer: the stream goes on while it loads.
+            self._tail = self._renderer.render_block(tail_source, wait=False)
             self._tail_source = tail_source
         return RenderUpdate(new_blocks, list(self._tail), restarted)
+
+    @property
+    def colours_later(self) -> bool:
+        """The open tail holds code shown plain while its lexer loads: the next update renders
+        it again (at the same text too), and `settle` colours it for a reply that ended."""
+        return any(block.colours_later for block in self._tail)
+
+    def settle(self) -> RenderUpdate | None:
+        """The stream has ended: the open tail rendered with its colours, waiting for a lexer
+        still loading; None when it has them already."""
+        if not self.colours_later or self._tail_source is None:
+            return None
+        self._tail = self._renderer.render_block(self._tail_source)
+        return RenderUpdate([], list(self._tail))

@@ -47,6 +47,8 @@ class RenderedBlock:
     html: str  # sanitized HTML fragment for QTextDocument
     code: str | None  # the raw code of a fenced code block (for its Copy button), else None
     language: str | None  # the fence's language, if any
+    # Code shown plain while its language's lexer loads: rendering the block again colours it.
+    colours_later: bool = False
 
 
 def _defuse_brackets(text: str) -> str | None:
@@ -112,8 +114,9 @@ class MarkdownRenderer:
             out.extend(self.render_block(block))
         return out
 
-    def render_block(self, markdown_text: str) -> list[RenderedBlock]:
-        """One source block; a block with code fences yields text and code pieces in order."""
+    def render_block(self, markdown_text: str, *, wait: bool = True) -> list[RenderedBlock]:
+        """One source block; a block with code fences yields text and code pieces in order.
+        Without `wait`, code whose lexer is not loaded yet comes plain (see render_code)."""
         text = markdown_text.replace("\r\n", "\n").replace("\r", "\n")
         out: list[RenderedBlock] = []
         for seg in segments(text):
@@ -122,12 +125,17 @@ class MarkdownRenderer:
                 if html:
                     out.append(RenderedBlock(html, None, None))
             else:
-                out.append(self.render_code(seg))
+                out.append(self.render_code(seg, wait=wait))
         return out
 
-    def render_code(self, seg: CodeSegment) -> RenderedBlock:
-        """A fenced code block, highlighted when its language is known and it is not huge."""
-        return RenderedBlock(self._code.block_html(seg.code, seg.language), seg.code, seg.language)
+    def render_code(self, seg: CodeSegment, *, wait: bool = True) -> RenderedBlock:
+        """A fenced code block, highlighted when its language is known and it is not huge.
+
+        Without `wait`, a language seen for the first time is shown plain, marked
+        `colours_later`, while its lexer loads in the background (a stream must not stall)."""
+        later = not wait and self._code.colours_later(seg.code, seg.language)
+        html = self._code.block_html(seg.code, seg.language, wait=wait)
+        return RenderedBlock(html, seg.code, seg.language, later)
 
     def _markdown(self, text: str) -> str:
         if not text.strip():

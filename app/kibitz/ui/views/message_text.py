@@ -144,6 +144,11 @@ class MessageTextView(QTextBrowser):
         return self._incremental is not None
 
     def end_stream(self) -> None:
+        if self._incremental is not None:
+            # Code shown plain while its lexer loaded gets its colours now that it is final.
+            settled = self._incremental.settle()
+            if settled is not None:
+                self._apply(settled)
         self._incremental = None
 
     def stream_text(self, text: str) -> None:
