@@ -151,7 +151,7 @@ def run_gui(
     # full passes, which otherwise stall the event loop for 25-50 ms while a reply streams.
     gc.freeze()
     # From here on the collector runs only on this thread (see kibitz.ui.collector).
-    collector = MainThreadCollector(app)
+    collector = MainThreadCollector(app, busy=runner.running_any)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     crash.watch_loop(loop)

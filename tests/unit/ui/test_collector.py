@@ -6,8 +6,10 @@ import gc
 import threading
 import weakref
 
+import pytest
 from pytestqt.qtbot import QtBot
 
+import kibitz.ui.collector as collector_module
 from kibitz.ui.collector import MainThreadCollector
 
 
@@ -41,5 +43,38 @@ def test_nothing_is_collected_below_the_thresholds(qtbot: QtBot) -> None:
     try:
         gc.collect()
         assert collector.collect_if_due() == -1
+    finally:
+        collector.stop()
+
+
+def _full_collection_due() -> None:
+    gc.collect()
+    for _ in range(gc.get_threshold()[2] + 1):
+        gc.collect(1)  # each one counts towards the oldest generation's threshold
+    assert gc.get_count()[2] > gc.get_threshold()[2]
+
+
+def test_a_full_collection_waits_while_the_app_is_busy(qtbot: QtBot) -> None:
+    busy = [True]
+    collector = MainThreadCollector(busy=lambda: busy[0])
+    try:
+        _full_collection_due()
+        assert collector.collect_if_due() != 2
+        assert gc.get_count()[2] > gc.get_threshold()[2]  # still due
+        busy[0] = False
+        assert collector.collect_if_due() == 2
+        assert gc.get_count()[2] == 0
+    finally:
+        collector.stop()
+
+
+def test_a_full_collection_waits_only_so_long(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collector_module, "MAX_POSTPONE_S", 0.0)
+    collector = MainThreadCollector(busy=lambda: True)
+    try:
+        _full_collection_due()
+        assert collector.collect_if_due() == 2
     finally:
         collector.stop()
