@@ -50,6 +50,10 @@ def _stream(store: Store, texts: list[str], *, probe: bool) -> Figures:
     writers = [store.begin_reply(conv.id, user.id, model=f"model-{i}") for i in range(len(texts))]
     for index, writer in enumerate(writers):
         view.begin(index, store.get_message(writer.message_id))
+    # The new columns are laid out and painted before the first token comes, as in the app
+    # (where the request takes far longer than that): the stall probe times the streaming.
+    for _ in range(3):
+        QApplication.processEvents()
 
     def step(pos: int) -> None:
         for index, text in enumerate(texts):
