@@ -41,9 +41,11 @@ def run_gui(
     `on_started` (the smoke test, kibitz.ui.smoke) is called once everything is built, from
     the event loop's first turn.
     """
-    from kibitz.ui.app.first_frame import READY, StartupLog, forget_sources
+    from kibitz.ui.app.first_frame import READY, StartupLog
+    from kibitz.ui.app.pyside_scan import install as scan_imports_cheaply
 
     startup = StartupLog()
+    scan_imports_cheaply()  # before the ~300 imports to come (see pyside_scan)
     # qasync picks the first Qt binding it finds installed unless told which one we use.
     os.environ.setdefault("QT_API", "pyside6")
     from PySide6.QtCore import QTimer
@@ -139,9 +141,7 @@ def run_gui(
                 window.composer,
             ),
         )
-    forget_sources()
     window.finish_start()
-    forget_sources()
 
     import asyncio
 
@@ -186,7 +186,6 @@ def run_gui(
 
                 ThemeFollower(app)  # owned by the app
                 apply_style(app)  # does nothing unless the palette changed since
-                forget_sources()
                 startup.mark(READY)
                 # The key check after the start, not in it: a key in the keyring loads keyring
                 # (with secretstorage and cryptography: ~45 ms) on the worker thread, which

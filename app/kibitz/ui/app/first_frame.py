@@ -9,7 +9,6 @@ clock (the same CLOCK_MONOTONIC) beside the X events it sees.
 
 from __future__ import annotations
 
-import linecache
 import logging
 import time
 
@@ -43,17 +42,6 @@ def paint_first_frame(window: QMainWindow, timeout_ms: int = EXPOSE_TIMEOUT_MS) 
     # What the expose left pending (a layout settling) goes out before the slow part.
     QCoreApplication.processEvents(flags)
     return handle.isExposed()
-
-
-def forget_sources() -> None:
-    """Drop the module sources Python's linecache holds.
-
-    PySide6 reads the source of every module imported after it (looking for `from __feature__
-    import`), and linecache keeps each one: ~250 files, ~8 MB of str objects by the end of the
-    start, for a traceback that may never come (which reads them again). Dropped after each
-    step, that memory is reused by the next step instead of growing the idle app by as much.
-    """
-    linecache.clearcache()
 
 
 class StartupLog:
