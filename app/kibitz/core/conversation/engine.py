@@ -9,44 +9,34 @@ store, yielding events (events.py) after each thing is stored. Text is committed
 ~200 ms (a timer covers pauses in the stream); a failure or a cancel leaves the partial reply
 marked, never lost; a request that cannot even be made (no key, keyring locked) becomes a
 failed reply row carrying the error, so it shows where the answer would have been.
+
+This module starts turns; running one is turn_runner.py's, finding its provider and client
+provider_clients.py's, and learning what a model refused refusals.py's.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import functools
-import itertools
 import logging
 import os
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kibitz.core.attachments import Attachment
 from kibitz.core.capabilities import FILE_NAME as BOOK_FILE
-from kibitz.core.capabilities import CapabilityBook, refused_parameter
+from kibitz.core.capabilities import CapabilityBook
 from kibitz.core.conversation.attachments import attachment_part, check_fits
-from kibitz.core.conversation.events import (
-    ParameterLeftOut,
-    ReplyFinished,
-    ReplyStarted,
-    RequestStarted,
-    TurnEnded,
-    TurnEvent,
+from kibitz.core.conversation.events import TurnEvent
+from kibitz.core.conversation.prepare import TurnOptions
+from kibitz.core.conversation.provider_clients import (
+    ProviderClients,
+    RunBlocking,
+    in_default_executor,
 )
-from kibitz.core.conversation.prepare import PreparedRequest, TurnOptions, prepare_request
-from kibitz.core.conversation.replies import ReplyRows
-from kibitz.core.conversation.stream_rows import flush_ticker, record, translate
-from kibitz.core.conversation.tool_calls import CallCollector, ToolUse, run_round
-from kibitz.core.errors import (
-    CancelledByUserError,
-    KibitzError,
-    NotFoundError,
-    ToolLoopLimitError,
-)
-from kibitz.core.store import Store, error_record
-from kibitz.core.tools import MAX_TOOL_ROUNDS, ToolSpec
+from kibitz.core.conversation.tool_calls import ToolUse
+from kibitz.core.conversation.turn_runner import TurnRunner, turn_options
+from kibitz.core.errors import KibitzError, NotFoundError
+from kibitz.core.store import Store
 from kibitz.core.types import (
     Conversation,
     ConversationId,
@@ -62,22 +52,22 @@ from kibitz.core.types import (
 )
 
 if TYPE_CHECKING:
-    from kibitz.core.chat import ChatClient, ProviderConfig, StreamEvent
-    from kibitz.core.chat.exchange import Exchange
+    from kibitz.core.chat import ChatClient, ProviderConfig
     from kibitz.core.secrets import SecretStore
     from kibitz.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Runs a blocking call off the event loop's thread (the UI's single worker thread, say).
-RunBlocking = Callable[[Callable[[], Any]], Awaitable[Any]]
-# Parameters learned (and the request sent again) at most this often in one turn.
-_MAX_LEARNED_PER_TURN = 3
-
-
-async def _in_default_executor(call: Callable[[], Any]) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(None, call)
-
+__all__ = [
+    "MAX_COMPARED",
+    "MIN_COMPARED",
+    "ConversationEngine",
+    "ModelChoice",
+    "RunBlocking",
+    "Turn",
+    "turn_options",
+    "warm_up",
+]
 
 MIN_COMPARED, MAX_COMPARED = 2, 4  # models one question may be put to at once
 
@@ -113,17 +103,6 @@ class Turn:
         return self.engine._run(self)
 
 
-@dataclass
-class _Request:
-    """What one request of a turn left: its failure, and the tool calls it asked for."""
-
-    rows: ReplyRows
-    calls: CallCollector = field(default_factory=CallCollector)
-    tool_round: bool = False  # choice 0 ended asking for the calls it collected
-    failure: KibitzError | None = None
-    refused: str | None = None  # a parameter the model refused before any text: learned
-
-
 class ConversationEngine:
     """Runs turns on one store; holds one HTTP client per provider until `aclose()`."""
 
@@ -140,11 +119,9 @@ class ConversationEngine:
         """`capabilities`: where what models refused is learned (without: in memory only)."""
         self.store = store
         self._settings = settings
-        self._secrets = secrets
-        self._env = env
         # Blocking work (the keyring may wait on D-Bus or an unlock prompt) runs here.
-        self._run_blocking = run_blocking or _in_default_executor
-        self._clients: dict[ProviderConfig, ChatClient] = {}
+        self._run_blocking = run_blocking or in_default_executor
+        self._providers = ProviderClients(settings, secrets, env, self._run_blocking)
         # The title a conversation had when its first question was sent: a suggested title
         # replaces only that, never a rename the user made while the first reply streamed.
         self._first_titles: dict[ConversationId, str] = {}
@@ -388,254 +365,8 @@ class ConversationEngine:
 
     # -- running a turn ---------------------------------------------------------------------------
 
-    async def _run(self, turn: Turn) -> AsyncGenerator[TurnEvent, None]:
-        conversation = self.store.get_conversation(turn.conversation_id)
-        params = self.params_for(conversation, turn.overrides)
-        settings = self._settings()
-        options = turn.options or turn_options(settings)
-        try:
-            provider = await self.provider_for(conversation, turn.provider)
-        except KibitzError as exc:
-            async for event in self._fail_before_request(turn, params, exc):
-                yield event
-            return
-        except asyncio.CancelledError:
-            # Stopped while the key was looked up (a keyring asking to be unlocked): the
-            # question gets the stopped reply a stop a moment later would leave, not standing
-            # alone with nothing to ask again from (Regenerate, in the window).
-            self._stopped_before_request(turn, params)
-            raise
-        client = self.client_for(provider)
-        resumed = None
-        if turn.continuing is not None:
-            resumed = self.store.resume_reply(turn.continuing)
-        rows = ReplyRows(
-            self.store,
-            turn.conversation_id,
-            turn.parent_id,
-            params.model or "",
-            resumed=resumed,
-            provider=provider.name,
-            provider_kind=provider.kind,
-        )
-        first = rows.writer(0)
-        for message in rows.new_rows():
-            yield ReplyStarted(message)
-        # The tools of every enabled server (those that fail to start are left out, and say so
-        # in their status): offered with each request of the turn.
-        specs = await turn.tools.runner.tools() if turn.tools is not None else []
-        leaf = turn.continuing or turn.parent_id
-        continuing = turn.continuing is not None
-        failure: KibitzError | None = None
-        learned = 0
-        for number in itertools.count(1):
-            # What this model refused before stays out (told once, when it was learned).
-            sent, no_tools = self.capabilities.leave_out(provider.name, params.model or "", params)
-            try:
-                # Off the event loop's thread: images are read, turned upright and scaled here.
-                prepared = await self._run_blocking(
-                    functools.partial(
-                        prepare_request,
-                        self.store,
-                        leaf,
-                        sent,
-                        options,
-                        provider=provider,
-                        continuing=continuing,
-                        tools=None if no_tools else (specs or None),
-                    )
-                )
-            except KibitzError as exc:
-                exc = self._explained(exc, turn)
-                rows.end_all(exc)
-                async for event in self._ended(rows, exc, first.message_id):
-                    yield event
-                return
-            yield RequestStarted(number, prepared)
-            request = _Request(rows)
-            async for event in self._stream_into(request, client, prepared, options, turn):
-                yield event
-            if request.refused is not None and learned < _MAX_LEARNED_PER_TURN:
-                # Refused before any text and now known: the same request again without it.
-                learned += 1
-                refusal = self.capabilities.refusals(provider.name, params.model or "")
-                said = refusal[request.refused].message if request.refused in refusal else ""
-                yield ParameterLeftOut(params.model or "", provider.name, request.refused, said)
-                continue
-            failure = request.failure
-            if failure is not None or not request.tool_round:
-                break
-            if number >= MAX_TOOL_ROUNDS:
-                failure = ToolLoopLimitError(f"the model asked for tools {number} times in a row")
-                rows.end_all(failure)
-                break
-            assert turn.tools is not None  # calls are only collected when tools were offered
-            async for event in self._tool_round(rows, request, number, specs, turn.tools):
-                yield event
-            # The next request sends the calls and results so far, and the reply goes on.
-            leaf, continuing = first.message_id, False
-        rows.end_open()
-        async for event in self._ended(rows, failure, first.message_id):
-            yield event
-
-    async def _stream_into(
-        self,
-        request: _Request,
-        client: ChatClient,
-        prepared: PreparedRequest,
-        options: TurnOptions,
-        turn: Turn,
-    ) -> AsyncGenerator[TurnEvent, None]:
-        """One request's stream into the reply rows; tool calls of choice 0 are collected, and
-        its finish is held back when they make a tool round (the reply stays open)."""
-        from kibitz.core.chat import Failed, Finished, ToolCallDelta
-
-        rows = request.rows
-        ticker = asyncio.create_task(flush_ticker(rows))
-        ended = False
-        try:
-            stream_of = self._stream(client, prepared, options, rows.message_id(0))
-            async with contextlib.aclosing(stream_of) as stream:
-                async for received in stream:
-                    if isinstance(received, Failed):
-                        received = Failed(self._explained(received.error, turn))
-                        if self._learn_refusal(request, client, prepared, received.error):
-                            continue  # not the reply's end: it goes again without the parameter
-                    if isinstance(received, ToolCallDelta):
-                        if turn.tools is not None and received.index == 0:
-                            request.calls.add(
-                                received.call_index,
-                                received.id,
-                                received.name,
-                                received.arguments,
-                            )
-                        continue
-                    if (
-                        isinstance(received, Finished)
-                        and received.index == 0
-                        and request.calls
-                        and received.reason != "length"  # calls cut off mid-arguments
-                    ):
-                        request.tool_round = True
-                        continue
-                    request.failure = record(rows, received) or request.failure
-                    for message in rows.new_rows():
-                        yield ReplyStarted(message)
-                    translated = translate(rows, received)
-                    if translated is not None:
-                        yield translated
-            ended = True
-        finally:
-            ticker.cancel()
-            if not ended:
-                # Cancelled, closed early, or closing the HTTP stream failed on the way out (as
-                # when asyncio.run finalises generators out of order): the text so far is kept.
-                rows.end_all(CancelledByUserError())
-
-    def _learn_refusal(
-        self, request: _Request, client: ChatClient, prepared: PreparedRequest, error: KibitzError
-    ) -> bool:
-        """Whether `error` taught that the model refuses a parameter it can do without: only
-        before any text arrived, and only what was not known (a known one was not sent)."""
-        param = refused_parameter(error)
-        if param is None or request.rows.delivered:
-            return False
-        model = str(prepared.body.get("model") or "")
-        if not self.capabilities.learn(client.provider.name, model, param, error.detail):
-            return False
-        request.refused = param
-        return True
-
-    async def _tool_round(
-        self,
-        rows: ReplyRows,
-        request: _Request,
-        number: int,
-        specs: Sequence[ToolSpec],
-        tools: ToolUse,
-    ) -> AsyncGenerator[TurnEvent, None]:
-        """Store, approve and run the calls of one request, then carry its cost forward."""
-        writer = rows.writer(0)
-        done = False
-        try:
-            calls = request.calls.calls(number)
-            async for event in run_round(self.store, writer, calls, specs, tools):
-                yield event
-            done = True
-        finally:
-            if not done:  # Esc while asking or running: the reply keeps what is stored
-                rows.end_all(CancelledByUserError())
-        rows.carry_usage()
-
-    def _explained(self, error: KibitzError, turn: Turn) -> KibitzError:
-        """`error`, told in terms of the question's attachments where they are the cause."""
-        from kibitz.core.conversation.attachments import explain_too_long
-        from kibitz.core.errors import ContextTooLongError
-
-        if not isinstance(error, ContextTooLongError):
-            return error
-        return explain_too_long(error, self.store.get_message(turn.parent_id).parts)
-
-    def _stream(
-        self,
-        client: ChatClient,
-        prepared: PreparedRequest,
-        options: TurnOptions,
-        reply: MessageId,
-    ) -> AsyncGenerator[StreamEvent, None]:
-        from kibitz.core.chat import RetryPolicy
-
-        note = asdict(prepared.note())
-
-        def keep(exchange: Exchange) -> None:
-            # Each attempt as sent, for the inspector; with what trimming did before it.
-            self.store.add_exchange(reply, {**exchange.to_json(), "note": note})
-
-        return client.stream(
-            prepared.body,
-            stall_timeout=options.stall_timeout,
-            retry=RetryPolicy(max_retries=options.max_retries),
-            on_exchange=keep,
-        )
-
-    async def _ended(
-        self, rows: ReplyRows, failure: KibitzError | None, first: MessageId
-    ) -> AsyncGenerator[TurnEvent, None]:
-        replies = rows.final()
-        for message in replies:
-            yield ReplyFinished(message)
-        yield TurnEnded(replies, failure, first if failure is not None else None)
-
-    async def _fail_before_request(
-        self, turn: Turn, params: RequestParams, error: KibitzError
-    ) -> AsyncGenerator[TurnEvent, None]:
-        """No request could be made: the error shows as the reply (or on the reply that was
-        to be continued, which stays as it was)."""
-        if turn.continuing is not None:
-            kept = self.store.get_message(turn.continuing)
-            yield TurnEnded((kept,), error, kept.id)
-            return
-        reply = self.store.add_message(
-            turn.conversation_id,
-            turn.parent_id,
-            Role.ASSISTANT,
-            status=MessageStatus.ERROR,
-            model=params.model,
-            error=error_record(error),
-        )
-        yield ReplyFinished(reply)
-        yield TurnEnded((reply,), error, reply.id)
-
-    def _stopped_before_request(self, turn: Turn, params: RequestParams) -> None:
-        if turn.continuing is None:  # a reply to be continued stays as it was
-            self.store.add_message(
-                turn.conversation_id,
-                turn.parent_id,
-                Role.ASSISTANT,
-                status=MessageStatus.INTERRUPTED,
-                model=params.model,
-                error=error_record(CancelledByUserError()),
-            )
+    def _run(self, turn: Turn) -> AsyncGenerator[TurnEvent, None]:
+        return TurnRunner(self, turn, self._run_blocking).events()
 
     # -- providers and clients --------------------------------------------------------------------
 
@@ -644,30 +375,13 @@ class ConversationEngine:
     ) -> ProviderConfig:
         """Profile `name`, else the conversation's own provider profile, else the default
         one, with its key."""
-        from kibitz.core.conversation import connect
-
-        settings = self._settings()
-
-        def resolve() -> ProviderConfig:
-            return connect.provider_config(
-                settings, self._secrets, self._env, name=name or conversation.provider
-            )
-
-        config: ProviderConfig = await self._run_blocking(resolve)
-        return config
+        return await self._providers.provider_for(conversation, name)
 
     def client_for(self, provider: ProviderConfig) -> ChatClient:
-        client = self._clients.get(provider)
-        if client is None:
-            from kibitz.core.chat import ChatClient
-
-            client = self._clients[provider] = ChatClient(provider)
-        return client
+        return self._providers.client_for(provider)
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        await self._providers.aclose()
 
     # -- titles -----------------------------------------------------------------------------------
 
@@ -700,17 +414,6 @@ class ConversationEngine:
             return None
         self.store.set_title(conversation_id, title)
         return title
-
-
-def turn_options(settings: Settings) -> TurnOptions:
-    chat = settings.chat
-    return TurnOptions(
-        stall_timeout=chat.stall_timeout_s,
-        max_retries=chat.max_retries,
-        unknown_context_window=chat.unknown_context_window,
-        reserve_tokens=chat.context_reserve_tokens,
-        image_detail=chat.image_detail,
-    )
 
 
 def warm_up(model: str) -> None:
