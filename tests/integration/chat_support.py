@@ -1,4 +1,5 @@
-"""Helpers for the chat integration tests: the test key, fast retries, a stream result view."""
+"""Helpers for the chat integration tests: the test key, fast retries, a stream result view;
+and for the conversation engine's: turn options and settings that point at the fake server."""
 
 from __future__ import annotations
 
@@ -16,12 +17,27 @@ from kibitz.core.chat import (
     ToolCallDelta,
     UsageReport,
 )
+from kibitz.core.conversation.prepare import TurnOptions
 from kibitz.core.errors import KibitzError
+from kibitz.core.settings import ProviderProfile, Settings
 from kibitz.core.types import Usage
+from tests.support.fake_openai import FakeOpenAI
 
 TEST_KEY = "sk-test-0123456789abcdefghijklmn"
 # Retries in tests: no jitter and tiny pauses, so a test can assert the exact delay.
 FAST_RETRY = RetryPolicy(max_retries=3, base_delay=0.02, max_delay=0.1, jitter=0.0)
+# Engine turns in tests: a stall fails soon, and a failure is not retried.
+OPTIONS = TurnOptions(stall_timeout=5.0, max_retries=0)
+
+
+def settings_for(fake: FakeOpenAI, kind: str = "custom", model: str = "gpt-4o-mini") -> Settings:
+    return (
+        Settings()
+        .with_value("defaults.model", model)
+        .with_value("chat.auto_title", False)
+        .with_profile(ProviderProfile("fake", kind=kind, base_url=fake.url))  # type: ignore[arg-type]
+        .with_value("providers.active", "fake")
+    )
 
 
 @dataclass

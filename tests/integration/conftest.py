@@ -1,15 +1,26 @@
-"""Integration fixtures: a fresh fake OpenAI server per test, a provider for it, a stream runner."""
+"""Integration fixtures: a fresh fake OpenAI server per test, a provider for it, a stream runner;
+a store file and a conversation engine that talks to the fake server."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kibitz.core.chat import ChatClient, ProviderConfig, RetryPolicy, build_request
+from kibitz.core.conversation.engine import ConversationEngine
+from kibitz.core.secrets import MemorySecretStore
+from kibitz.core.store import Store
 from kibitz.core.types import RequestParams
-from tests.integration.chat_support import FAST_RETRY, TEST_KEY, Runner, StreamResult
+from tests.integration.chat_support import (
+    FAST_RETRY,
+    TEST_KEY,
+    Runner,
+    StreamResult,
+    settings_for,
+)
 from tests.support.fake_openai import FakeOpenAI
 
 
@@ -52,3 +63,23 @@ def run_chat(provider: ProviderConfig) -> Runner:
         return result
 
     return run
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "kibitz.sqlite3"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    with Store.open(db_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+def engine(store: Store, fake_openai: FakeOpenAI) -> ConversationEngine:
+    """An engine on `store` whose default provider is the fake server, its key in memory."""
+    secrets = MemorySecretStore()
+    secrets.set_key("fake", TEST_KEY)
+    settings = settings_for(fake_openai)
+    return ConversationEngine(store, lambda: settings, secrets, env={})

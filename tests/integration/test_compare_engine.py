@@ -5,34 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from kibitz.core.conversation.engine import ConversationEngine, ModelChoice, Turn
 from kibitz.core.conversation.events import TurnEnded, TurnEvent
 from kibitz.core.errors import ModelNotFoundError
-from kibitz.core.secrets import MemorySecretStore
 from kibitz.core.store import Store
 from kibitz.core.types import MessageStatus, Role
-from tests.integration.chat_support import TEST_KEY
-from tests.integration.test_conversation_engine import OPTIONS, settings_for
+from tests.integration.chat_support import OPTIONS
 from tests.support.fake_openai import FakeOpenAI
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "kibitz.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-def engine(store: Store, fake_openai: FakeOpenAI) -> ConversationEngine:
-    secrets = MemorySecretStore()
-    secrets.set_key("fake", TEST_KEY)
-    settings = settings_for(fake_openai)
-    return ConversationEngine(store, lambda: settings, secrets, env={})
 
 
 async def _events(turn: Turn) -> list[TurnEvent]:

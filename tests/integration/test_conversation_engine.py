@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from kibitz.core.conversation.events import (
 from kibitz.core.conversation.prepare import TurnOptions
 from kibitz.core.errors import ContextTooLongError, StreamStalledError
 from kibitz.core.secrets import MemorySecretStore
-from kibitz.core.settings import ProviderProfile, Settings
+from kibitz.core.settings import ProviderProfile
 from kibitz.core.store import Store, error_record
 from kibitz.core.types import (
     ConversationId,
@@ -37,42 +36,16 @@ from kibitz.core.types import (
     TextPart,
     Usage,
 )
+from tests.integration.chat_support import OPTIONS as OPTIONS
 from tests.integration.chat_support import TEST_KEY
+from tests.integration.chat_support import settings_for as settings_for
 from tests.integration.cli_support import committed_reply_text
 from tests.support.fake_openai import FakeOpenAI, Fault, Reply
 from tests.support.fake_openai.script import split_text
 
-OPTIONS = TurnOptions(stall_timeout=5.0, max_retries=0)
+# OPTIONS and settings_for are re-exported (`as`): other engine tests import them from here.
+
 SLOW = Reply(words=200, delay=0.02)  # four seconds if nobody stops it
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "kibitz.sqlite3"
-
-
-@pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    with Store.open(db_path) as opened:
-        yield opened
-
-
-def settings_for(fake: FakeOpenAI, kind: str = "custom", model: str = "gpt-4o-mini") -> Settings:
-    return (
-        Settings()
-        .with_value("defaults.model", model)
-        .with_value("chat.auto_title", False)
-        .with_profile(ProviderProfile("fake", kind=kind, base_url=fake.url))  # type: ignore[arg-type]
-        .with_value("providers.active", "fake")
-    )
-
-
-@pytest.fixture
-def engine(store: Store, fake_openai: FakeOpenAI) -> ConversationEngine:
-    secrets = MemorySecretStore()
-    secrets.set_key("fake", TEST_KEY)
-    settings = settings_for(fake_openai)
-    return ConversationEngine(store, lambda: settings, secrets, env={})
 
 
 def ask(engine: ConversationEngine, text: str = "hello there", **kwargs: object) -> Turn:
