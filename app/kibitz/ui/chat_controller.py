@@ -75,6 +75,7 @@ class ChatController(QObject):
     setup_requested = Signal(str)  # an Action value: the window opens the right page
     # A model that takes no images refused them: the conversation's own model setting opens.
     model_choice_requested = Signal(object)  # ConversationId
+    compare_again_requested = Signal(int)  # a question's id: its CompareController asks again
 
     def __init__(
         self,
@@ -134,6 +135,7 @@ class ChatController(QObject):
         view.sibling_step_requested.connect(self.step_version)
         view.inspect_requested.connect(self.inspect)
         view.delete_requested.connect(self.delete_message)
+        view.compare_again_requested.connect(self.compare_again_requested)
         view.error_action_requested.connect(self._on_view_error_action_requested)
         view.attachment_opened.connect(self._on_view_attachment_opened)
         runner.finished.connect(self._on_runner_finished)
@@ -166,6 +168,14 @@ class ChatController(QObject):
     def reload(self) -> None:
         """Show the open conversation's branch again (after a choice made elsewhere)."""
         self._view.reload()
+
+    def set_covered(self, covered: bool) -> None:
+        """Another view stands in the chat's place (Compare's columns): the chat view lets the
+        conversation go, so it renders nothing of what streams meanwhile; uncovered, it shows
+        the branch as it is then, once."""
+        shown = None if covered else self._conversation
+        if self._view.conversation_id != shown:
+            self._view.show_conversation(shown)
 
     # -- navigation -----------------------------------------------------------------------------
 

@@ -9,8 +9,17 @@ the chat shows that branch again with ‹ k/N ›. Columns are for the live comp
 conversation opened later shows its branch with the other replies as versions.
 
 A follow-up with Compare still on compares again with the same models (under the chosen reply,
-or the leftmost usable one if none was chosen); with it off, it goes to the chosen model.
+or the leftmost usable one if none was chosen); with it off, it goes to the chosen model (the
+leftmost usable one if none was chosen), the columns giving way to the chat.
 Tools are not offered to compared turns: their approvals belong to one reply at a time.
+
+A question already asked (one compared before, reopened later) is compared again from its
+"Compare again…": the Compare menu opens offering to ask it of the ticked models, and their
+replies stream into the columns as new versions of its answer.
+
+While the columns show, the chat view lets the conversation go (ChatController.set_covered):
+it would otherwise follow the store and render every reply as it grows, unseen; it reads the
+branch once when the columns give way.
 """
 
 from __future__ import annotations
@@ -20,16 +29,26 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QPoint, Signal
+from PySide6.QtGui import QCursor
 
 from kibitz.core.conversation.engine import ModelChoice, Turn
 from kibitz.core.errors import Action, AttachmentError, StoreError
 from kibitz.core.settings.provider import ENV_PROVIDER_NAME
 from kibitz.core.store import Store
-from kibitz.core.types import Message, MessageId, MessageStatus, RequestParams
+from kibitz.core.types import (
+    FilePart,
+    ImagePart,
+    Message,
+    MessageId,
+    MessageStatus,
+    RequestParams,
+    Role,
+)
 from kibitz.ui.notify import Notice, Notify, error_notice
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.views.compare_view import ColumnFigures, CompareView
+from kibitz.ui.views.message_attachments import attachment_parts
 from kibitz.ui.views.model_menu import ChosenModel
 
 if TYPE_CHECKING:
@@ -41,6 +60,7 @@ log = logging.getLogger(__name__)
 
 MIN_MODELS, MAX_MODELS = 2, 4
 TASK_PREFIX = "compare:"
+_NAMED_CHARS = 40  # of the question, in the menu's "Compare again" line
 
 
 class CompareController(QObject):
@@ -74,6 +94,7 @@ class CompareController(QObject):
         self._chosen: MessageId | None = None
         self.menu: CompareMenu | None = None
         self.showing = False
+        self._again: MessageId | None = None  # the question "Compare again…" was opened for
         composer = chat.composer
         composer.compare_requested.connect(self.show_menu)
         composer.stop_requested.connect(self.stop_all)
@@ -81,6 +102,9 @@ class CompareController(QObject):
         view.stop_all_requested.connect(self.stop_all)
         view.continue_requested.connect(self.continue_with)
         view.error_action_requested.connect(self._on_view_error_action_requested)
+        view.attachment_opened.connect(self._on_view_attachment_opened)
+        view.set_thumbnails(chat.media.thumbnails)
+        chat.compare_again_requested.connect(self.compare_again)
         runner.finished.connect(self._on_runner_finished)
         chat.conversation_opened.connect(self._on_chat_conversation_opened)
         chat.compare = self
@@ -103,6 +127,40 @@ class CompareController(QObject):
 
     def show_menu(self) -> None:
         """The multi-pick of models over the composer (the current model ticked to start)."""
+        menu = self._filled_menu(None)
+        button = self._chat.composer.compare_button
+        menu.popup_over(button if button.isVisible() else self._chat.composer)
+
+    def compare_again(self, question_id: int) -> None:
+        """A question's "Compare again…": the Compare menu, where the pointer is (else over
+        the composer), offering to ask that question of the ticked models."""
+        try:
+            question = self._store.get_message(MessageId(question_id))
+        except StoreError as exc:
+            self._notify(error_notice(exc, "compare again"))
+            return
+        if question.role is not Role.USER:
+            return
+        self._again = question.id
+        words = " ".join(question.content.split()) or ", ".join(
+            p.name for p in attachment_parts(question.parts)
+        )
+        if len(words) > _NAMED_CHARS:
+            words = words[: _NAMED_CHARS - 1].rstrip() + "…"
+        menu = self._filled_menu(words)
+        point = QCursor.pos()  # on the button that asked, when a click did
+        window = self._chat.composer.window()
+        if window.rect().contains(window.mapFromGlobal(point)):
+            # A question's buttons sit at the right: the menu opens leftwards, in the window.
+            right = window.mapToGlobal(window.rect().topRight()).x()
+            width = menu.sizeHint().width()
+            menu.popup_at(point if point.x() + width <= right else point - QPoint(width, 0))
+        else:
+            menu.popup_over(self._chat.composer)
+
+    def _filled_menu(self, again: str | None) -> CompareMenu:
+        """The menu with every provider's models, the picks ticked (at first, the current
+        model); `again`: the question its "Compare again" line names (None: no such line)."""
         from kibitz.ui.views.compare_menu import CompareMenu
 
         models = self._chat.models
@@ -110,30 +168,35 @@ class CompareController(QObject):
             self.menu = CompareMenu(self._chat.composer)
             self.menu.picked_changed.connect(self.set_models)
             self.menu.turned_off.connect(lambda: self.set_on(False))
+            self.menu.again_requested.connect(self._on_menu_again_requested)
             if models is not None:
                 models.group_fetched.connect(self.menu.update_group)
+        if again is None:
+            self._again = None
         groups = models.groups() if models is not None else []
         picked = self.picked
         if not picked and models is not None:
             picked = [models.current()]
         self.menu.set_groups(groups, picked, MAX_MODELS)
-        button = self._chat.composer.compare_button
-        self.menu.popup_over(button if button.isVisible() else self._chat.composer)
+        self.menu.set_again(again)
+        return self.menu
 
     # -- sending --------------------------------------------------------------------------------
 
     def take(self, text: str) -> bool:
         """Send `text` to every picked model, if Compare is on; False: it is the chat's."""
         if not self.on:
+            if self.showing and not self.running:
+                # Compare was turned off over the columns: the chat takes the follow-up.
+                self._choose_if_none()
+                self._set_showing(False)
             return False
         chat, composer = self._chat, self._chat.composer
         attachments = composer.attachments
         if self.running or composer.reading or (not text.strip() and not attachments):
             return True
-        if self.showing and self._chosen is None:
-            first = self._first_usable()
-            if first is not None:
-                self._choose(first)
+        if self.showing:
+            self._choose_if_none()
         try:
             conversation = chat.ensure_conversation(text or ", ".join(a.name for a in attachments))
             turns = chat.engine.compare(
@@ -151,16 +214,49 @@ class CompareController(QObject):
 
             chat.drafts.sent(conversation_key(conversation))
         composer.clear()
+        question = turns[0].question
+        self._start(text, attachment_parts(question.parts) if question else (), turns)
+        return True
+
+    def ask_again(self, question_id: MessageId) -> bool:
+        """Ask a question already in the conversation of the picked models again: each reply
+        a new version of its answer, streaming in the columns. False: nothing was asked (a
+        reply is arriving, fewer than two models are picked, or the question is gone)."""
+        chat = self._chat
+        if self.running or chat.busy or len(self.picked) < MIN_MODELS:
+            return False
+        try:
+            question = self._store.get_message(question_id)
+            if question.role is not Role.USER or question.conversation_id != chat.conversation_id:
+                return False
+            turns = []
+            for picked in self.picked:
+                turn = chat.engine.reply_to(
+                    question.id,
+                    overrides=RequestParams(model=picked.model),
+                    options=chat.turn_options(),
+                )
+                turn.provider = _profile(picked.provider)
+                turns.append(turn)
+        except StoreError as exc:
+            self._notify(error_notice(exc, "compare again"))
+            return False
+        self._start(question.content, attachment_parts(question.parts), turns)
+        return True
+
+    def _start(
+        self, text: str, attachments: tuple[ImagePart | FilePart, ...], turns: list[Turn]
+    ) -> None:
+        """The columns for the question `text` (with its attachments), and a task per turn."""
         self._question = turns[0].parent_id
         self._chosen = None
         self._replies = [None] * len(turns)
-        self._view.start(text, [(p.model, p.provider) for p in self.picked])
+        self._view.start(text, [(p.model, p.provider) for p in self.picked], attachments)
         self._set_showing(True)
         for index, turn in enumerate(turns):
             self._runner.start(_key(index), self._run(index, turn))
-        composer.set_busy(True, "Models are replying…")
-        chat.busy_changed.emit(True)
-        return True
+        self._chat.composer.set_busy(True, "Models are replying…")
+        self._chat.busy_changed.emit(True)
 
     def stop(self, index: int) -> None:
         self._runner.cancel(_key(index))
@@ -181,7 +277,6 @@ class CompareController(QObject):
             self.stop(index)
         self._choose(reply)
         self._set_showing(False)
-        self._chat.reload()
 
     def _choose(self, reply: MessageId) -> None:
         try:
@@ -201,6 +296,13 @@ class CompareController(QObject):
         if self._chat.models is not None:
             self._chat.models.refresh()
 
+    def _choose_if_none(self) -> None:
+        """Before a follow-up: the leftmost usable reply, if none was chosen."""
+        if self._chosen is None:
+            first = self._first_usable()
+            if first is not None:
+                self._choose(first)
+
     def _first_usable(self) -> MessageId | None:
         for column in self._view.columns:
             message = column.message
@@ -214,6 +316,9 @@ class CompareController(QObject):
     def _set_showing(self, showing: bool) -> None:
         if showing != self.showing:
             self.showing = showing
+            # Covered before the columns show (nothing of the chat repaints), uncovered before
+            # it shows again (it shows the branch as it is, once).
+            self._chat.set_covered(showing)
             self._show_columns(showing)
             self.active_changed.emit(showing)
 
@@ -320,6 +425,14 @@ class CompareController(QObject):
         self._runner.start(_key(column), self._run(column, turn))
         self._chat.composer.set_busy(True, "Models are replying…")
         self._view.set_running(True)
+
+    def _on_menu_again_requested(self) -> None:
+        question, self._again = self._again, None
+        if question is not None:
+            self.ask_again(question)
+
+    def _on_view_attachment_opened(self, part: ImagePart | FilePart) -> None:
+        self._chat.opener.open(part, self._view.window())
 
     def _on_chat_conversation_opened(self, _conversation: object) -> None:
         # Columns are for the live comparison only: another conversation shows its branch.

@@ -67,6 +67,7 @@ class ChatView(QWidget):
     sibling_step_requested = Signal(int, int)  # message id, -1 (‹) or +1 (›)
     inspect_requested = Signal(int)  # message id
     delete_requested = Signal(int)  # message id: it and the replies after it
+    compare_again_requested = Signal(int)  # a question's id
     error_action_requested = Signal(int, object)  # message id, Action
     copy_done = Signal(str)
     link_activated = Signal(QUrl)
@@ -510,6 +511,7 @@ class ChatView(QWidget):
         widget.tool_approval_answered.connect(self.tool_approval_answered)
         widget.inspect_requested.connect(self.inspect_requested)
         widget.delete_requested.connect(self.delete_requested)
+        widget.compare_again_requested.connect(self.compare_again_requested)
         widget.action_row.set_deletable(self._deletable)
         widget.set_trimming(self._trimmed.get(message.id))
         self._widgets[message.id] = widget

@@ -3,6 +3,9 @@
 Ticking a model keeps the menu open, so several are picked in one visit (Space or Enter on a
 row, or a click); Esc closes it. Once four are ticked the others are greyed out. "Compare off"
 ends Compare mode, leaving the picks for next time.
+
+Opened from a question's "Compare again…", it also offers to ask that question again of the
+ticked models (their replies join its versions), once two or more are ticked.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from kibitz.ui.views.model_menu import ChosenModel, ProviderModels
 class CompareMenu(QMenu):
     picked_changed = Signal(list)  # list[ChosenModel], in the order ticked
     turned_off = Signal()
+    again_requested = Signal()  # ask the question the menu was opened for (set_again)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -27,6 +31,7 @@ class CompareMenu(QMenu):
         self._picked: list[ChosenModel] = []
         self._groups: list[ProviderModels] = []
         self._most = 4
+        self._again: str | None = None  # the question "Compare again" names, when offered
 
     @property
     def picked(self) -> list[ChosenModel]:
@@ -39,6 +44,15 @@ class CompareMenu(QMenu):
         self._picked = list(picked)[:most]
         self._most = most
         self._fill()
+
+    def set_again(self, question: str | None) -> None:
+        """Offer to ask `question` again of the ticked models (None: not offered)."""
+        self._again = question
+        self._fill()
+
+    @property
+    def again_action(self) -> QAction | None:
+        return next((a for a in self.actions() if a.objectName() == "compareAgain"), None)
 
     def update_group(self, group: ProviderModels) -> None:
         """A provider's list as its server gave it (the menu may be open)."""
@@ -78,6 +92,16 @@ class CompareMenu(QMenu):
                 if choice == active_choice:
                     self.setActiveAction(action)
         self.addSeparator()
+        if self._again is not None:
+            count = len(self._picked)
+            again = self.addAction(
+                f"Compare again: ask {count} models “{self._again}”"
+                if count >= 2
+                else "Compare again: tick two or more models"
+            )
+            again.setObjectName("compareAgain")
+            again.setEnabled(count >= 2)
+            again.triggered.connect(self.again_requested)
         off = self.addAction("Compare off")
         off.setObjectName("compareOff")
         off.triggered.connect(self.turned_off)
@@ -96,7 +120,10 @@ class CompareMenu(QMenu):
     def popup_over(self, anchor: QWidget) -> None:
         """Open just above `anchor` (the composer sits at the bottom of the window)."""
         height = self.sizeHint().height()
-        self.popup(anchor.mapToGlobal(QPoint(0, -height)))
+        self.popup_at(anchor.mapToGlobal(QPoint(0, -height)))
+
+    def popup_at(self, point: QPoint) -> None:
+        self.popup(point)
         self.setFocus()
 
     # A ticked row keeps the menu open, unlike QMenu's own behaviour.

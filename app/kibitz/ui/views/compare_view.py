@@ -6,6 +6,9 @@ live figures (time to first token, speed, tokens, cost once known), a Stop and "
 this". Columns keep a minimum width; a narrow window scrolls the row sideways. Each column
 scrolls on its own, so a long answer does not push the others out of sight.
 
+The question line shows what the question carried, as the composer did: its images as small
+thumbnails and its files as chips (the message view's own widgets), each opening on a click.
+
 Streamed pieces are buffered and painted at most every REPAINT_MS, all columns in one pass,
 so three streams cost one repaint per tick rather than three per piece.
 """
@@ -14,8 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -28,9 +32,21 @@ from PySide6.QtWidgets import (
 )
 
 from kibitz.core.errors import KibitzError
-from kibitz.core.types import Message, MessageStatus, Part, ReasoningPart, TextPart
+from kibitz.core.types import (
+    FilePart,
+    ImagePart,
+    Message,
+    MessageStatus,
+    Part,
+    ReasoningPart,
+    TextPart,
+)
+from kibitz.ui.attachments.thumbnails import ThumbnailLoader
 from kibitz.ui.style import SPACE
+from kibitz.ui.views.attachment_chip import CHIP_HEIGHT, AttachmentChip, size_text
 from kibitz.ui.views.chat_view import REPAINT_MS
+from kibitz.ui.views.flow_layout import FlowLayout
+from kibitz.ui.views.message_attachments import ImageThumbnail
 from kibitz.ui.views.message_parts import muted_label, palette_is_dark
 from kibitz.ui.views.message_widget import MessageWidget
 
@@ -273,6 +289,56 @@ def _status_word(message: Message) -> str:
     return ""
 
 
+class QuestionAttachments(QWidget):
+    """The question's images as small square thumbnails, then its files as chips, in one
+    wrapping row; emits `opened(part)` when one is clicked."""
+
+    opened = Signal(object)  # ImagePart | FilePart
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("compareQuestionAttachments")
+        self.setAccessibleName("Attachments of your question")
+        self.thumbnails: ThumbnailLoader | None = None
+        self._flow = FlowLayout(self, spacing=SPACE[1])
+        self._items: list[ImageThumbnail | AttachmentChip] = []
+        self.hide()
+
+    @property
+    def items(self) -> list[ImageThumbnail | AttachmentChip]:
+        return list(self._items)
+
+    def set_parts(self, parts: Sequence[ImagePart | FilePart]) -> None:
+        while self._flow.count():
+            self._flow.takeAt(0)
+        for old in self._items:
+            old.hide()
+            old.deleteLater()
+        self._items = []
+        images = [p for p in parts if isinstance(p, ImagePart)]
+        files = [p for p in parts if isinstance(p, FilePart)]
+        for image in images:
+            # The composer's chip height: the question looks as it did before it was sent.
+            thumb = ImageThumbnail(image, QSize(CHIP_HEIGHT, CHIP_HEIGHT), self.thumbnails, self)
+            thumb.activated.connect(lambda p=image: self.opened.emit(p))
+            self._add(thumb)
+        for file in files:
+            chip = AttachmentChip(
+                file.name, image=False, size=file.size, mime_type=file.mime_type,
+                clickable=True, parent=self,
+            )  # fmt: skip
+            chip.setToolTip(f"{file.name} ({size_text(file.size)})\nClick to open")
+            chip.activated.connect(lambda p=file: self.opened.emit(p))
+            self._add(chip)
+        self.setVisible(bool(self._items))
+        self.updateGeometry()
+
+    def _add(self, item: ImageThumbnail | AttachmentChip) -> None:
+        self._flow.addWidget(item)
+        self._items.append(item)
+        item.show()
+
+
 class CompareView(QWidget):
     """The question and its replies in columns. Emits what the user asks; never touches the
     store."""
@@ -281,6 +347,7 @@ class CompareView(QWidget):
     stop_all_requested = Signal()
     continue_requested = Signal(int)  # a column's index
     error_action_requested = Signal(int, object)  # message id, Action
+    attachment_opened = Signal(object)  # ImagePart | FilePart of the question, clicked
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -294,6 +361,8 @@ class CompareView(QWidget):
         self._question.setWordWrap(True)
         self._question.setTextFormat(Qt.TextFormat.PlainText)
         self._question.setAccessibleName("Your question")
+        self._attachments = QuestionAttachments(self)
+        self._attachments.opened.connect(self.attachment_opened)
         self._hint = muted_label("", self)
         self._stop_all = QPushButton("Stop all", self)
         self._stop_all.setObjectName("stopAll")
@@ -318,6 +387,7 @@ class CompareView(QWidget):
         layout.setContentsMargins(SPACE[3], SPACE[3], SPACE[3], SPACE[1])
         layout.setSpacing(SPACE[2])
         layout.addWidget(self._question)
+        layout.addWidget(self._attachments)
         layout.addLayout(top)
         layout.addWidget(self._scroll, 1)
 
@@ -341,14 +411,30 @@ class CompareView(QWidget):
     def question_text(self) -> str:
         return self._question.text()
 
-    def start(self, question: str, models: list[tuple[str, str]]) -> None:
-        """A new comparison: the question and an empty column per (model, provider)."""
+    @property
+    def question_attachments(self) -> QuestionAttachments:
+        return self._attachments
+
+    def set_thumbnails(self, thumbnails: ThumbnailLoader | None) -> None:
+        """Where the question's images get their thumbnails (None: placeholders)."""
+        self._attachments.thumbnails = thumbnails
+
+    def start(
+        self,
+        question: str,
+        models: list[tuple[str, str]],
+        attachments: Sequence[ImagePart | FilePart] = (),
+    ) -> None:
+        """A new comparison: the question (its text, and the images and files it carried) and
+        an empty column per (model, provider)."""
         for old in self._columns:
             old.deleteLater()
         self._columns = []
         lines = question.strip().splitlines() or [""]
         shown = "\n".join(lines[:_QUESTION_LINES]) + ("…" if len(lines) > _QUESTION_LINES else "")
         self._question.setText(shown)
+        self._question.setVisible(bool(question.strip()) or not attachments)
+        self._attachments.set_parts(attachments)
         for index, (model, provider) in enumerate(models):
             column = CompareColumn(index, model, provider, dark=self._dark, parent=self._row)
             column.stop_requested.connect(self.stop_requested)

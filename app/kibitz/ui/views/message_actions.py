@@ -1,5 +1,6 @@
-"""MessageActions: the row of icon buttons under a message (copy, edit or regenerate, versions,
-inspect, delete, and Continue for a reply cut at the length limit).
+"""MessageActions: the row of icon buttons under a message (copy, edit or regenerate, compare
+again for a question, versions, inspect, delete, and Continue for a reply cut at the length
+limit).
 
 The buttons stay out of sight, their space kept so nothing moves, until the pointer is over
 the message or something inside it has the keyboard focus (Tab reaches them). What the user
@@ -82,6 +83,7 @@ class MessageActions(QWidget):
     copy_json_requested = Signal()  # a reply that is all JSON
     edit_requested = Signal()
     regenerate_requested = Signal()
+    compare_again_requested = Signal()  # a question: ask it of several models again
     continue_requested = Signal()
     version_step_requested = Signal(int)  # -1 or +1
     inspect_requested = Signal()
@@ -114,16 +116,22 @@ class MessageActions(QWidget):
             "refresh-cw", "Regenerate (Ctrl+R for the last reply)", "Regenerate reply",
             self._tools,
         )  # fmt: skip
+        self.compare_again = _action(
+            "git-branch", "Compare again…: ask several models this question, side by side",
+            "Compare again", self._tools,
+        )  # fmt: skip
         self.inspect = _action("info", "Inspect: what is stored", "Inspect message", self._tools)
         self.delete = _action(
             "trash-2", "Delete, with the replies after it", "Delete message", self._tools
         )
         self.edit.setVisible(is_user)
+        self.compare_again.setVisible(is_user)
         self.regenerate.setVisible(not is_user)
         tools = QHBoxLayout(self._tools)
         tools.setContentsMargins(0, 0, 0, 0)
         tools.setSpacing(2)
-        for button in (self.copy, self.copy_json, self.edit, self.regenerate, self.inspect):
+        buttons = (self.copy, self.copy_json, self.edit, self.compare_again, self.regenerate)
+        for button in (*buttons, self.inspect):
             tools.addWidget(button)
         tools.addWidget(self.delete)
         # Continue stays in sight under a cut reply: an icon and a word, not an icon alone.
@@ -158,6 +166,7 @@ class MessageActions(QWidget):
         self.copy_json.clicked.connect(self.copy_json_requested)
         self.edit.clicked.connect(self.edit_requested)
         self.regenerate.clicked.connect(self.regenerate_requested)
+        self.compare_again.clicked.connect(self.compare_again_requested)
         self.inspect.clicked.connect(self.inspect_requested)
         self.delete.clicked.connect(self.delete_requested)
         self.continue_button.clicked.connect(self.continue_requested)

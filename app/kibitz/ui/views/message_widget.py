@@ -59,6 +59,7 @@ class MessageWidget(QWidget):
     sibling_step_requested = Signal(int, int)  # message id, -1 or +1
     inspect_requested = Signal(int)
     delete_requested = Signal(int)
+    compare_again_requested = Signal(int)  # a question's id: Compare again…
     error_action_requested = Signal(int, object)  # message id, Action
     copy_done = Signal(str)
     link_activated = Signal(QUrl)
@@ -168,6 +169,9 @@ class MessageWidget(QWidget):
         )
         actions.inspect_requested.connect(lambda: self.inspect_requested.emit(self.message_id))
         actions.delete_requested.connect(lambda: self.delete_requested.emit(self.message_id))
+        actions.compare_again_requested.connect(
+            lambda: self.compare_again_requested.emit(self.message_id)
+        )
         self._progress = muted_label("…", self)
         self._progress.setAccessibleName("Reply in progress")
         self._progress.setToolTip("The reply is still arriving (Esc stops it)")
