@@ -1,6 +1,6 @@
 """What the start leaves behind: the first frame loads no widget class it does not use, the
-idle app keeps no module sources and no QtNetwork, and the quick-ask panel asks X for a
-compositor without python-xlib's slow connection.
+idle app keeps no module sources, no QtNetwork and no conversation engine yet, and the
+quick-ask panel asks X for a compositor without python-xlib's slow connection.
 
 The app runs for real on the test X server; a probe wraps its start-up log (the steps it
 marks, kibitz.ui.app.first_frame) to look inside the process at each step, then ends it.
@@ -39,6 +39,9 @@ def probe(self, step, detail=""):
         ),
         "cached sources": len(linecache.cache),
         "QtNetwork": "PySide6.QtNetwork" in sys.modules,
+        # The engine and the wire load with the first question (or while it is typed).
+        "engine": [m for m in ("kibitz.core.conversation.engine", "kibitz.core.chat")
+                   if m in sys.modules],
     }
     if step == first_frame.READY:
         print(json.dumps(seen), flush=True)
@@ -81,6 +84,7 @@ def test_the_start_loads_only_the_widget_classes_it_uses_and_keeps_no_sources(
     assert ready["cached sources"] == 0
     # The single-instance server is a plain Unix socket (kibitz.ui.unix_instance_server).
     assert not ready["QtNetwork"]
+    assert ready["engine"] == []
 
 
 @pytest.fixture

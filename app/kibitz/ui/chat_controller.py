@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog, QVBoxLayout
 
-from kibitz.core.conversation.engine import ConversationEngine, Turn
 from kibitz.core.drafts import DraftStore, conversation_key
 from kibitz.core.errors import (
     Action,
@@ -59,6 +58,7 @@ from kibitz.ui.views.composer import Composer
 from kibitz.ui.views.message_attachments import attachment_parts
 
 if TYPE_CHECKING:
+    from kibitz.core.conversation.engine import ConversationEngine, Turn
     from kibitz.core.conversation.events import TurnEvent
     from kibitz.core.conversation.prepare import TurnOptions
     from kibitz.ui.controllers.compare_controller import CompareController
@@ -106,11 +106,9 @@ class ChatController(QObject):
         self._notify = notify
         self._settings = settings
 
-        async def run_blocking(call: Callable[[], object]) -> object:
-            # The keyring may block (D-Bus, an unlock prompt): never on the UI thread.
-            return await asyncio.get_running_loop().run_in_executor(executor, call)
-
-        self.engine = ConversationEngine(store, settings, secrets, run_blocking=run_blocking)
+        self._secrets = secrets
+        self._executor = executor
+        self._engine: ConversationEngine | None = None  # made when first needed (see engine)
         self._conversation: ConversationId | None = None
         self._editing: Message | None = None
         self._trim_to: int | None = None  # prompt-token cap after "Trim history"
@@ -151,6 +149,25 @@ class ChatController(QObject):
             )
         if self.drafts is not None:
             self._restore_draft(None)  # the new-chat composer's draft from last time
+
+    @property
+    def engine(self) -> ConversationEngine:
+        """The conversation engine, made on first use: its module and what it imports (the
+        wire, attachments, trimming: ~30 ms) load with the first question, not with the
+        window; the warm-up that runs while the user types loads them on a worker thread."""
+        if self._engine is None:
+            from kibitz.core.conversation.engine import ConversationEngine
+
+            executor = self._executor
+
+            async def run_blocking(call: Callable[[], object]) -> object:
+                # The keyring may block (D-Bus, an unlock prompt): never on the UI thread.
+                return await asyncio.get_running_loop().run_in_executor(executor, call)
+
+            self._engine = ConversationEngine(
+                self._store, self._settings, self._secrets, run_blocking=run_blocking
+            )
+        return self._engine
 
     @property
     def conversation_id(self) -> ConversationId | None:
@@ -579,7 +596,8 @@ class ChatController(QObject):
         )
 
     async def aclose(self) -> None:
-        await self.engine.aclose()
+        if self._engine is not None:
+            await self._engine.aclose()
 
     # -- slots ----------------------------------------------------------------------------------
 

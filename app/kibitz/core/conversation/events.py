@@ -18,11 +18,16 @@ did not run); then the next `RequestStarted` streams into the same reply.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kibitz.core.conversation.prepare import PreparedRequest
 from kibitz.core.errors import ApiError, KibitzError
 from kibitz.core.tools import ToolSpec
 from kibitz.core.types import Message, MessageId, ToolCallPart, ToolResultPart
+
+if TYPE_CHECKING:
+    # Only named in annotations: whoever reads events (the window's controllers) need not
+    # load the request machinery (prepare, the wire) before the first question.
+    from kibitz.core.conversation.prepare import PreparedRequest
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QPoint, Signal
 from PySide6.QtGui import QCursor
 
-from kibitz.core.conversation.engine import ModelChoice, Turn
 from kibitz.core.errors import Action, AttachmentError, StoreError
 from kibitz.core.settings.provider import ENV_PROVIDER_NAME
 from kibitz.core.store import Store
@@ -52,6 +51,7 @@ from kibitz.ui.views.message_attachments import attachment_parts
 from kibitz.ui.views.model_menu import ChosenModel
 
 if TYPE_CHECKING:
+    from kibitz.core.conversation.engine import Turn
     from kibitz.core.conversation.events import TurnEvent
     from kibitz.ui.chat_controller import ChatController
     from kibitz.ui.views.compare_menu import CompareMenu
@@ -197,6 +197,8 @@ class CompareController(QObject):
             return True
         if self.showing:
             self._choose_if_none()
+        from kibitz.core.conversation.engine import ModelChoice
+
         try:
             conversation = chat.ensure_conversation(text or ", ".join(a.name for a in attachments))
             turns = chat.engine.compare(
