@@ -477,9 +477,13 @@ class MainWindow(QMainWindow):
         self.notices.show_notice(Notice(" ".join(error.lines()), timeout_ms=0, kind="warning"))
 
     def start_background_work(self) -> None:
-        """After the first frame: find out whether setup is needed, look for local servers;
-        a little later, on the worker thread, empty the Trash of what has been in it 30 days."""
+        """After the first frame: find out whether setup is needed, look for local servers,
+        check a large database's integrity (store_check); a little later, on the worker
+        thread, empty the Trash of what has been in it 30 days."""
+        from kibitz.ui.controllers.store_check import check_store_later
+
         QTimer.singleShot(0, self.setup.check)
+        check_store_later(self._store, self._executor, self._runner, self.notices.show_notice)
         QTimer.singleShot(
             _HOUSEKEEPING_DELAY_MS, self, lambda: self._executor.submit(self.purge_old_deletions)
         )

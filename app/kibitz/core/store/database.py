@@ -1,4 +1,12 @@
-"""Opening the SQLite file (checks, recovery, migration) and the lock-guarded connection."""
+"""Opening the SQLite file (checks, recovery, migration) and the lock-guarded connection.
+
+Opening checks the file with `PRAGMA quick_check`, which reads every page: ~1 ms per MB, so
+a database grown with pasted images and PDFs would hold up every start by seconds. A caller
+that can wait for the answer (the app, once its window shows) opens a file larger than
+SYNC_CHECK_MAX_BYTES unchecked and runs `check_integrity` on a worker thread later. Damage
+found then is written down beside the file (`<name>.damaged`), so that the next open checks
+it at once and sets it aside, as a damaged file found at open always is.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from kibitz.core.errors import DatabaseRecoveredError, StoreError
@@ -23,6 +31,9 @@ _HEADER = b"SQLite format 3\x00"
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
 _BUSY_TIMEOUT_S = 5.0
+# Larger files are checked after opening when the caller asks for that (see the docstring).
+SYNC_CHECK_MAX_BYTES = 16 * 1024 * 1024
+DAMAGED_SUFFIX = ".damaged"
 
 
 # What to do when SQLite refuses an operation, by its primary result code.
@@ -111,7 +122,7 @@ def _connect(path: Path, *, check: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        problems = [row[0] for row in conn.execute("PRAGMA quick_check")] if check else ["ok"]
+        problems = _quick_check(conn) if check else ["ok"]
     except sqlite3.DatabaseError as e:
         conn.close()
         if (getattr(e, "sqlite_errorcode", 0) & 0xFF) in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
@@ -123,6 +134,25 @@ def _connect(path: Path, *, check: bool = True) -> sqlite3.Connection:
     if check:  # the check read every page: give back the cache it filled (~2 MB idle)
         conn.execute("PRAGMA shrink_memory")
     return conn
+
+
+def _quick_check(conn: sqlite3.Connection) -> list[str]:
+    """SQLite's findings, ["ok"] for none."""
+    return [row[0] for row in conn.execute("PRAGMA quick_check")]
+
+
+def _size(path: Path) -> int:
+    """The database's bytes, its write-ahead log's included (0 for a file not there yet)."""
+    total = 0
+    for each in (path, path.with_name(path.name + "-wal")):
+        with suppress(OSError):
+            total += each.stat().st_size
+    return total
+
+
+def damaged_marker(path: Path) -> Path:
+    """Where a check after opening writes down that `path` is damaged."""
+    return path.with_name(path.name + DAMAGED_SUFFIX)
 
 
 def _move_aside(path: Path) -> Path:
@@ -163,6 +193,8 @@ class Database:
     ) -> None:
         self.path = path
         self.recovered = recovered
+        self.check_pending = False  # opened without its integrity check (see open)
+        self._damaged = False  # found so by check_integrity: close leaves the file alone
         self.backup = backup
         self._conn: sqlite3.Connection | None = conn
         self._companion = False  # a second connection: closing it leaves the WAL alone
@@ -176,12 +208,18 @@ class Database:
         path: str | os.PathLike[str],
         steps: tuple[Migration, ...] = MIGRATIONS,
         progress: MigrationProgress | None = None,
+        *,
+        check_later: bool = False,
     ) -> Database:
+        """`check_later`: a file over SYNC_CHECK_MAX_BYTES (not known to be damaged) opens
+        without its integrity check; `check_pending` says so, `check_integrity` runs it."""
         path = Path(path)
         recovered: DatabaseRecoveredError | None = None
+        marker = damaged_marker(path)
+        later = check_later and _size(path) > SYNC_CHECK_MAX_BYTES and not marker.exists()
         try:
             _check_accessible(path)
-            conn = _connect(path)
+            conn = _connect(path, check=not later)
         except _CorruptDatabase as e:
             moved = _move_aside(path)
             log.error("database %s is damaged (%s); moved it to %s", path, e, moved)
@@ -198,7 +236,31 @@ class Database:
         except StoreError:
             conn.close()
             raise
-        return cls(conn, path, recovered=recovered, backup=backup)
+        if not later:
+            # Checked now (and set aside if it was damaged): what was found before is past.
+            marker.unlink(missing_ok=True)
+        db = cls(conn, path, recovered=recovered, backup=backup)
+        db.check_pending = later
+        return db
+
+    def check_integrity(self) -> list[str]:
+        """The check `open(check_later=True)` left for later, on a connection of its own (so
+        the app's keeps working meanwhile): SQLite's findings, [] for none. Findings are
+        written down beside the file: the next open checks it first and sets it aside.
+        Blocking (~1 ms per MB): call it off the UI thread."""
+        conn = _connect(self.path, check=False)
+        try:
+            problems = [p for p in _quick_check(conn) if p != "ok"]
+        except sqlite3.DatabaseError as e:
+            problems = [str(e)]
+        finally:
+            conn.close()
+        self.check_pending = False
+        if problems:
+            self._damaged = True
+            log.error("database %s is damaged: %s", self.path, "; ".join(problems[:3]))
+            damaged_marker(self.path).write_text("\n".join(problems[:20]) + "\n", "utf-8")
+        return problems
 
     def companion(self) -> Database:
         """A second connection to the same file, with its own lock.
@@ -303,7 +365,9 @@ class Database:
             if conn is None:
                 return
             try:
-                if not self._companion:  # the first connection folds the WAL back at the end
+                # The first connection folds the WAL back at the end; not into a damaged file,
+                # which the next open sets aside with its WAL as they are.
+                if not self._companion and not self._damaged:
                     conn.execute("PRAGMA optimize")
                     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error as e:

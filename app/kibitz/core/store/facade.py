@@ -55,6 +55,7 @@ class Store(
         clock: Callable[[], float] = time.time,
         migrations: tuple[Migration, ...] = MIGRATIONS,
         progress: MigrationProgress | None = None,
+        check_later: bool = False,
     ) -> Store:
         """Open (creating, migrating or, if damaged, replacing) the database at `path`.
 
@@ -62,9 +63,10 @@ class Store(
         opened for another reason (permissions, a folder, a newer schema, a failed upgrade)
         raises StoreError. `progress` hears of each upgrade step of an older database: an
         upgrade can take seconds, so a window should open the store off its UI thread then
-        (`needs_upgrade` tells beforehand).
+        (`needs_upgrade` tells beforehand). `check_later`: a large file's integrity check is
+        left for `check_integrity` (see kibitz.core.store.database).
         """
-        db = Database.open(Path(path), migrations, progress)
+        db = Database.open(Path(path), migrations, progress, check_later=check_later)
         store = cls(db, clock=clock)
         try:
             store._users = users = OpenersLock.take(db.path)
@@ -113,6 +115,16 @@ class Store(
     def recovered(self) -> DatabaseRecoveredError | None:
         """Set when the old database was damaged and set aside: tell the user."""
         return self._db.recovered
+
+    @property
+    def check_pending(self) -> bool:
+        """Opened with `check_later` and not checked yet: run `check_integrity`."""
+        return self._db.check_pending
+
+    def check_integrity(self) -> list[str]:
+        """The integrity check left for later: SQLite's findings, [] for none (the next open
+        then sets the file aside). Blocking, on a connection of its own: use a worker."""
+        return self._db.check_integrity()
 
     @property
     def migration_backup(self) -> Path | None:

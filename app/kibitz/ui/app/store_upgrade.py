@@ -64,7 +64,7 @@ class _Upgrade:
 
     def _run(self) -> None:
         try:
-            self.store = Store.open(self.path, progress=self._on_step)
+            self.store = Store.open(self.path, progress=self._on_step, check_later=True)
         except BaseException as exc:  # noqa: BLE001 - handed to the UI thread, raised there
             self.error = exc
         finally:
@@ -77,7 +77,8 @@ class _Upgrade:
 def open_store(path: Path, app: QApplication) -> Store:
     """Store.open(path), showing UpgradeWindow while an older database is upgraded."""
     if not Store.needs_upgrade(path):
-        return Store.open(path)
+        # A large file's integrity check waits until the window shows (store_check).
+        return Store.open(path, check_later=True)
     window = UpgradeWindow()
     window.show()
     upgrade = _Upgrade(path)

@@ -161,3 +161,74 @@ def test_locked_database_is_an_error_not_a_recovery(
     finally:
         other.close()
     assert list(db_path.parent.glob("*.corrupt-*")) == []
+
+
+def _scribble_middle_page(path: Path) -> bytes:
+    data = bytearray(path.read_bytes())
+    page_size = 4096
+    middle = (len(data) // page_size // 2) * page_size
+    data[middle : middle + page_size] = random.Random(3).randbytes(page_size)
+    path.write_bytes(bytes(data))
+    return bytes(data)
+
+
+@pytest.fixture
+def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test file counts as large: its check may wait until after the open."""
+    monkeypatch.setattr(database, "SYNC_CHECK_MAX_BYTES", 10_000)
+
+
+@pytest.mark.usefixtures("small_threshold")
+def test_a_large_damaged_database_is_found_after_opening_and_set_aside_next_time(
+    db_path: Path,
+) -> None:
+    _fill(db_path)
+    damaged = _scribble_middle_page(db_path)
+    marker = database.damaged_marker(db_path)
+
+    with Store.open(db_path, check_later=True) as s:
+        assert s.recovered is None  # opened as it is: the window shows without waiting
+        assert s.check_pending
+        problems = s.check_integrity()
+        assert problems
+        assert not s.check_pending
+        assert marker.exists()
+        assert problems[0] in marker.read_text("utf-8")
+
+    # Closed without folding its WAL back: the damaged file is left as it was.
+    assert db_path.read_bytes() == damaged
+    # The next start checks it first, as any damaged file found at open.
+    with Store.open(db_path, check_later=True) as s:
+        assert not s.check_pending
+        _assert_recovered(s, db_path, damaged)
+    assert not marker.exists()
+
+
+@pytest.mark.usefixtures("small_threshold")
+def test_a_large_healthy_database_checks_clean_after_opening(db_path: Path) -> None:
+    _fill(db_path)
+    with Store.open(db_path, check_later=True) as s:
+        assert s.check_pending
+        assert s.check_integrity() == []
+        assert len(s.conversation_ids()) == 40
+    assert not database.damaged_marker(db_path).exists()
+
+
+def test_a_small_database_is_checked_at_open_even_when_it_could_wait(db_path: Path) -> None:
+    _fill(db_path)
+    assert db_path.stat().st_size < database.SYNC_CHECK_MAX_BYTES
+    damaged = _scribble_middle_page(db_path)
+
+    with Store.open(db_path, check_later=True) as s:
+        assert not s.check_pending
+        _assert_recovered(s, db_path, damaged)
+
+
+def test_an_open_that_checks_at_once_clears_an_old_finding(db_path: Path) -> None:
+    _fill(db_path, conversations=2)
+    marker = database.damaged_marker(db_path)
+    marker.write_text("a finding since repaired\n", "utf-8")
+    with Store.open(db_path) as s:  # as `kibitz ask` opens it: checked now
+        assert s.recovered is None
+        assert not s.check_pending
+    assert not marker.exists()
