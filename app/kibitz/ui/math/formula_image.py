@@ -20,7 +20,6 @@ import logging
 import math
 import re
 import warnings
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
@@ -108,6 +107,8 @@ def _render_tex(tex: str, display: bool, style: FormulaStyle) -> QImage:
     unknown = _UNKNOWN_COMMAND.search(mml)
     if unknown:
         raise _Refused(f"Unknown command {unknown.group(1)}")
+    import xml.etree.ElementTree as ET  # with the renderer, at the first formula
+
     element = ET.fromstring(mml)
     element.attrib["mathcolor"] = style.color
     formula = ziamath.Math(element, size=style.text_px * MATH_SCALE, margin=1.0)

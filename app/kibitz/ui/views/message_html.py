@@ -9,8 +9,10 @@ import html
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from kibitz.core.render import MarkdownRenderer, RenderedBlock, RenderTheme
+if TYPE_CHECKING:  # the renderer loads with the first message shown, not with the window
+    from kibitz.core.render import MarkdownRenderer, RenderedBlock
 
 COPY_SCHEME = "kibitz"
 COPY_PREFIX = "copy/"
@@ -58,6 +60,8 @@ def renderer_for(
     key = (dark, line_breaks, with_math)
     renderer = _renderers.get(key)
     if renderer is None:
+        from kibitz.core.render import MarkdownRenderer, RenderTheme
+
         theme = RenderTheme.for_scheme(dark)
         renderer = _renderers[key] = MarkdownRenderer(
             theme, line_breaks=line_breaks, math=with_math

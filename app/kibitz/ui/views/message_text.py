@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -25,8 +25,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QTextEdit, QToolTip, QWidget
 
-from kibitz.core.render import IncrementalRenderer, RenderedBlock, RenderUpdate
-from kibitz.core.render.code_html import MAX_HIGHLIGHT_CHARS
 from kibitz.ui.math.document_math import OBJECT, MathResources, is_math_url, selection_source
 from kibitz.ui.views.message_html import (
     BREAK,
@@ -37,6 +35,9 @@ from kibitz.ui.views.message_html import (
     render_finished,
     renderer_for,
 )
+
+if TYPE_CHECKING:  # the renderer loads with the first message shown, not with the window
+    from kibitz.core.render import IncrementalRenderer, RenderedBlock, RenderUpdate
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,8 @@ class MessageTextView(QTextBrowser):
         self._after_change()
 
     def begin_stream(self, dark: bool) -> None:
+        from kibitz.core.render import IncrementalRenderer
+
         self._incremental = IncrementalRenderer(renderer_for(dark))
         self._tail_code = None
         self._codes = []
@@ -224,6 +227,8 @@ class MessageTextView(QTextBrowser):
         the window for ~0.2 s per repaint. Past MAX_HIGHLIGHT_CHARS the block is plain text in
         a plain <pre>, so appending the new characters shows exactly what rendering it would.
         """
+        from kibitz.core.render.code_html import MAX_HIGHLIGHT_CHARS
+
         shown, tail = self._tail_code, update.tail
         if shown is None or update.new_blocks or update.restarted or len(tail) != 1:
             return False

@@ -8,13 +8,13 @@ reasoning and its answer; the answer is the text after the last call, and only i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QEnterEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kibitz.core.errors import Action, CancelledByUserError, KibitzError
-from kibitz.core.render.json_reply import JsonReply, json_reply
 from kibitz.core.store import error_record, read_error_record
 from kibitz.core.tools import PendingCall
 from kibitz.core.types import Message, MessageStatus, Role
@@ -26,6 +26,9 @@ from kibitz.ui.views.message_text import MessageTextView
 from kibitz.ui.views.reasoning_section import ReasoningSection, reasoning_seconds
 from kibitz.ui.views.reply_layout import LiveCall, ReplyLayout, has_tool_parts, reply_layout
 from kibitz.ui.views.reply_steps import ReplySteps
+
+if TYPE_CHECKING:
+    from kibitz.core.render.json_reply import JsonReply
 
 _ACCESSIBLE_NAMES = {
     Role.USER: "Your message",
@@ -265,7 +268,7 @@ class MessageWidget(QWidget):
         # streaming reply never switches between the two forms.
         finished = message.status is not MessageStatus.STREAMING
         is_reply = message.role is Role.ASSISTANT
-        self._json = json_reply(answer) if finished and is_reply else None
+        self._json = _json_reply(answer) if finished and is_reply else None
         if message.status is MessageStatus.STREAMING:
             if not self._text.streaming:
                 self._live_error = None  # retried in place, or continued: that failure is past
@@ -596,3 +599,10 @@ class MessageWidget(QWidget):
         QGuiApplication.clipboard().setText(self._json.pretty)
         self._actions.show_json_copied()
         self.copy_done.emit("JSON copied")
+
+
+def _json_reply(answer: str) -> JsonReply | None:
+    """json_reply, loaded with the first finished reply (the renderer is not part of the start)."""
+    from kibitz.core.render.json_reply import json_reply
+
+    return json_reply(answer)
