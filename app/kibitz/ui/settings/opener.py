@@ -27,6 +27,8 @@ class SettingsOpener:
         return self._dialog
 
     def refresh_hotkey_status(self) -> None:
+        if self._dialog is None:
+            return  # not built yet (the start calls this): it reads the status when it is
         from kibitz.ui.settings.dialog import SettingsDialog
 
         if isinstance(self._dialog, SettingsDialog):

@@ -22,8 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kibitz.core.render.code_html import CodeHighlighter
-from kibitz.core.render.theme import RenderTheme
 from kibitz.core.tools import Approval, PendingCall
 from kibitz.ui.icons import icon_in
 from kibitz.ui.views.message_parts import mix, muted_label, palette_is_dark
@@ -150,6 +148,9 @@ class ToolApprovalCard(QFrame):
     def _show_arguments(self, text: str) -> None:
         pretty = pretty_arguments(text)
         if len(pretty) <= HIGHLIGHT_ARGUMENTS_CHARS:
+            from kibitz.core.render.code_html import CodeHighlighter  # with the first approval
+            from kibitz.core.render.theme import RenderTheme
+
             highlighter = CodeHighlighter(RenderTheme.for_scheme(palette_is_dark(self.palette())))
             markup = highlighter.block_html(pretty, "json").replace("<pre>", _PRE_WRAP)
             self.arguments.document().setDocumentMargin(0)
