@@ -8,58 +8,47 @@ branch a user makes. Attachments are read into the composer by its AttachmentInt
 from the chat by its AttachmentOpener; drafts are kept by a DraftKeeper when given a store.
 Given a ToolOffer, turns offer the tools of the enabled MCP servers (unless the conversation
 goes without); its ToolCallsController shows the calls and asks the user's approval.
+
+Its parts live beside it in kibitz.ui.controllers: TurnDisplay (a turn's events in the view),
+MessageEditing, MessageDeletion and the inspector windows (message_inspection).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QDialog, QVBoxLayout
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QDialog
 
 from kibitz.core.drafts import DraftStore, conversation_key
-from kibitz.core.errors import (
-    Action,
-    AttachmentError,
-    ImagesNotSupportedError,
-    KibitzError,
-    StoreError,
-)
+from kibitz.core.errors import Action, AttachmentError, ImagesNotSupportedError, StoreError
 from kibitz.core.secrets import SecretStore
 from kibitz.core.settings import Settings
 from kibitz.core.store import Store
-from kibitz.core.types import (
-    ConversationId,
-    FilePart,
-    ImagePart,
-    Message,
-    MessageId,
-    RequestParams,
-    Role,
-)
-from kibitz.core.words import count_of
+from kibitz.core.types import ConversationId, FilePart, ImagePart, Message, MessageId, Role
 from kibitz.ui.attachments.intake import AttachmentIntake
 from kibitz.ui.attachments.media import MediaServices
 from kibitz.ui.attachments.opening import AttachmentOpener
 from kibitz.ui.controllers.draft_keeper import DraftKeeper
+from kibitz.ui.controllers.message_deletion import MessageDeletion
+from kibitz.ui.controllers.message_editing import MessageEditing
+from kibitz.ui.controllers.message_inspection import open_message_inspector, open_next_request
 from kibitz.ui.controllers.model_choice import ModelChoiceController
-from kibitz.ui.controllers.tool_calls import REPLYING, ToolCallsController
+from kibitz.ui.controllers.tool_calls import ToolCallsController
 from kibitz.ui.controllers.tool_offer import ToolOffer
-from kibitz.ui.notify import UNDO, Notice, Notify, error_notice
+from kibitz.ui.controllers.turn_display import TurnDisplay
+from kibitz.ui.notify import Notify, error_notice
 from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.views.chat_view import ChatView
 from kibitz.ui.views.composer import Composer
-from kibitz.ui.views.message_attachments import attachment_parts
 
 if TYPE_CHECKING:
     from kibitz.core.conversation.engine import ConversationEngine, Turn
-    from kibitz.core.conversation.events import TurnEvent
     from kibitz.core.conversation.prepare import TurnOptions
     from kibitz.ui.controllers.compare_controller import CompareController
     from kibitz.ui.views.message_inspector import MessageInspector
@@ -110,10 +99,7 @@ class ChatController(QObject):
         self._executor = executor
         self._engine: ConversationEngine | None = None  # made when first needed (see engine)
         self._conversation: ConversationId | None = None
-        self._editing: Message | None = None
         self._trim_to: int | None = None  # prompt-token cap after "Trim history"
-        self._prompt_tokens: dict[ConversationId, int] = {}  # our estimate of the last request
-        self._retrying = False  # the composer says "…; retrying…" until the retry answers
         self.inspector: MessageInspector | None = None  # the last message inspector opened
         self.media = media if media is not None else MediaServices(store, None, self)
         composer.set_thumbnails(self.media.thumbnails)
@@ -123,6 +109,10 @@ class ChatController(QObject):
             DraftKeeper(composer, drafts, self.media.jobs, notify, self)
             if drafts is not None
             else None
+        )
+        self._message_editing = MessageEditing(store, composer, notify, self.drafts)
+        self._deletion = MessageDeletion(
+            store, view, notify, lambda: self.busy, self._message_editing.deleted
         )
         composer.send_requested.connect(self.send)
         composer.stop_requested.connect(self.stop)
@@ -142,13 +132,16 @@ class ChatController(QObject):
         # Set by a CompareController: while Compare is on, it takes the sends.
         self.compare: CompareController | None = None
         self.tool_calls = ToolCallsController(store, view, composer, self)
+        self._turns = TurnDisplay(store, view, composer, notify, self.tool_calls, self._name)
         if tools is not None:
             tools.setParent(self)
             tools.settings_requested.connect(
                 lambda: self.setup_requested.emit(Action.OPEN_TOOLS.value)
             )
         if self.drafts is not None:
-            self._restore_draft(None)  # the new-chat composer's draft from last time
+            self._message_editing.restore_draft(
+                None
+            )  # the new-chat composer's draft from last time
 
     @property
     def engine(self) -> ConversationEngine:
@@ -172,6 +165,11 @@ class ChatController(QObject):
     @property
     def conversation_id(self) -> ConversationId | None:
         return self._conversation
+
+    @property
+    def _editing(self) -> Message | None:
+        """The user message the composer holds to edit (sending makes a new version)."""
+        return self._message_editing.message
 
     @property
     def busy(self) -> bool:
@@ -209,7 +207,7 @@ class ChatController(QObject):
         if self.drafts is not None:
             self.drafts.leave()
         self._conversation = conversation_id
-        self._cancel_edit()
+        self._message_editing.cancel()
         if message_id is not None and conversation_id is not None:
             # A search hit on another branch: show the branch that holds it.
             self._store.select_branch(message_id)
@@ -221,7 +219,7 @@ class ChatController(QObject):
         if message_id is not None:
             self._view.scroll_to_message(message_id)
         if self.drafts is not None:
-            self._restore_draft(conversation_id)
+            self._message_editing.restore_draft(conversation_id)
         self.conversation_opened.emit(conversation_id)
         if focus_composer:
             self._composer.focus_input()
@@ -261,7 +259,7 @@ class ChatController(QObject):
         except StoreError as exc:
             self._notify(error_notice(exc, "send your message", retry=lambda: self.send(text)))
             return
-        self._editing = None
+        self._message_editing.cancel()
         if self.drafts is not None:
             self.drafts.sent(conversation_key(turn.conversation_id))
         self._composer.clear()
@@ -286,48 +284,7 @@ class ChatController(QObject):
 
     def edit(self, message_id: int) -> None:
         """Put a user message back in the composer; sending it starts a new branch."""
-        message = self._store.get_message(MessageId(message_id))
-        if message.role is not Role.USER:
-            return
-        self._editing = message
-        self._composer.set_text(message.content)
-        # Its images and files come along (as stored); removing a chip leaves that one out.
-        self._composer.set_attachments(attachment_parts(message.parts))
-        if self.drafts is not None:
-            self.drafts.set_editing(message.id)
-        self._composer.focus_input()
-        self._notify_editing()
-
-    def _notify_editing(self) -> None:
-        self._notify(
-            Notice(
-                "Editing a message: sending it starts a new branch; the old one is kept.",
-                "Cancel",
-                on_action=self._on_edit_cancelled,
-                timeout_ms=0,
-            )
-        )
-
-    def _restore_draft(self, conversation_id: ConversationId | None) -> None:
-        """This conversation's unsent draft back in the composer; if it was an edit of a
-        message that is still there, still an edit."""
-        assert self.drafts is not None
-        draft = self.drafts.enter(conversation_key(conversation_id))
-        if draft.editing is None or conversation_id is None:
-            return
-        try:
-            message = self._store.get_message(draft.editing)
-        except StoreError:
-            message = None
-        if (
-            message is not None
-            and message.role is Role.USER
-            and message.conversation_id == conversation_id
-        ):
-            self._editing = message
-            self._notify_editing()
-        else:
-            self.drafts.set_editing(None)
+        self._message_editing.begin(message_id)
 
     def continue_reply(self, message_id: int) -> None:
         """After a reply was cut at the length limit: the model goes on, in the same reply."""
@@ -370,96 +327,25 @@ class ChatController(QObject):
 
     def inspect(self, message_id: int) -> None:
         """A window with what the store holds about the message (beside the chat)."""
-        from kibitz.ui.views.message_inspector import MessageInspector
-
-        try:
-            message = self._store.get_message(MessageId(message_id))
-            provider = self._store.get_conversation(message.conversation_id).provider
-            exchanges = self._store.exchanges(message.id)
-        except StoreError as exc:
-            self._notify(error_notice(exc, "read that message"))
-            return
-        inspector = MessageInspector(message, provider, self._view.window(), exchanges=exchanges)
-        inspector.show()
-        self.inspector = inspector  # the last one opened
+        inspector = open_message_inspector(
+            self._store, message_id, self._view.window(), self._notify
+        )
+        if inspector is not None:
+            self.inspector = inspector  # the last one opened
 
     def inspect_next_request(self) -> QDialog | None:
         """A window with the request sending the composer's message now would make (after
         trimming, each parameter with its source); nothing is sent or stored."""
-        from kibitz.core.conversation.preview import preview_request
-        from kibitz.ui.views.request_view import NextRequestView
-
-        overrides, provider = RequestParams(), None
-        if self._conversation is None and self.models is not None:
-            overrides, provider = self.models.new_chat_params(None)
-        try:
-            preview = preview_request(
-                self.engine,
-                self._composer.text,
-                conversation_id=self._conversation,
-                attachments=self._composer.attachments,
-                overrides=overrides,
-                provider=provider,
-                options=self._turn_options(),
-            )
-        except (KibitzError, KeyError) as exc:
-            error = exc if isinstance(exc, KibitzError) else StoreError(str(exc))
-            self._notify(error_notice(error, "show the next request"))
-            return None
-        dialog = QDialog(self._view.window())
-        dialog.setObjectName("nextRequest")
-        dialog.setWindowTitle("Next request")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(NextRequestView(preview, dialog))
-        dialog.resize(640, 620)
-        dialog.show()
-        return dialog
+        return open_next_request(self, self._view.window(), self._notify)
 
     def delete_message(self, message_id: int) -> bool:
         """Delete the message and the replies after it (softly); the notice offers Undo
         (Ctrl+Z). Not while a reply is arriving: it could be one of them."""
-        if self.busy:
-            return False
-        mid = MessageId(message_id)
-        try:
-            message = self._store.get_message(mid)
-            leaf = self._store.get_conversation(message.conversation_id).current_leaf_id
-            gone = self._store.delete_message(mid).message_ids
-        except StoreError as exc:
-
-            def again() -> None:
-                self.delete_message(message_id)
-
-            self._notify(error_notice(exc, "delete the message", retry=again))
-            return False
-        if self._editing is not None and self._editing.id in gone:
-            self._cancel_edit()  # the text stays in the composer, to be sent as new
-            if self.drafts is not None:
-                self.drafts.set_editing(None)
-        self._view.reload()
-        what = "your message" if message.role is Role.USER else "the reply"
-        after = f" and {count_of(len(gone) - 1, 'message')} after it" if len(gone) > 1 else ""
-
-        def undo() -> None:
-            self.restore_message(mid, leaf)
-
-        self._notify(Notice(f"Deleted {what}{after}", UNDO, on_action=undo))
-        return True
+        return self._deletion.delete(message_id)
 
     def restore_message(self, message_id: MessageId, leaf: MessageId | None = None) -> bool:
         """Undo a delete: the message and its replies come back, the branch that showed too."""
-        try:
-            self._store.restore_message(message_id, leaf)
-        except StoreError as exc:
-
-            def again() -> None:
-                self.restore_message(message_id, leaf)
-
-            self._notify(error_notice(exc, "bring the message back", retry=again))
-            return False
-        self._view.reload()
-        return True
+        return self._deletion.restore(message_id, leaf)
 
     def switch_branch(self, message_id: int) -> None:
         if self.busy:
@@ -514,7 +400,7 @@ class ChatController(QObject):
             self._trim_to = None
         if self.tools is not None:
             turn.with_tools(self.tools.use(turn.conversation_id, self.tool_calls.ask))
-        self._runner.start(REPLY_TASK, self._run(turn))
+        self._runner.start(REPLY_TASK, self._turns.run(turn))
         self._composer.set_busy(True)
         self._view.set_deletable(False)
         if turn.tools is not None and self.tools is not None and self.tools.servers_starting():
@@ -527,67 +413,6 @@ class ChatController(QObject):
             self._composer.set_busy(False)
             self._view.set_deletable(True)
             self.busy_changed.emit(False)
-
-    async def _run(self, turn: Turn) -> None:
-        streaming: set[MessageId] = set()
-        self._retrying = False
-        try:
-            async with contextlib.aclosing(turn.run()) as events:
-                async for event in events:
-                    self._show(turn, event, streaming)
-        finally:
-            # A cancel (Esc, another conversation opened) ends the reply as stored.
-            self.tool_calls.turn_ended()
-            for message_id in streaming:
-                self._view.finish_reply(self._store.get_message(message_id))
-
-    def _show(self, turn: Turn, event: TurnEvent, streaming: set[MessageId]) -> None:
-        """One engine event, as the view shows it."""
-        from kibitz.core.conversation import events as e
-
-        if self._retrying and isinstance(event, (e.TextStreamed, e.ReasoningStreamed)):
-            # The retry answered: the composer stops saying it is retrying.
-            self._retrying = False
-            self._composer.set_status(REPLYING)
-        if isinstance(event, e.ReplyStarted):
-            streaming.add(event.message.id)
-            self._view.begin_reply(event.message)
-        elif isinstance(event, e.TextStreamed):
-            self._view.append_reply_text(event.message_id, event.text)
-        elif isinstance(event, e.ReasoningStreamed):
-            self._view.append_reply_reasoning(event.message_id, event.text)
-        elif isinstance(event, e.AnswerBecameReasoning):
-            self._view.answer_was_reasoning(self._store.get_message(event.message_id))
-        elif isinstance(event, e.RequestStarted):
-            self._prompt_tokens[turn.conversation_id] = event.prepared.prompt_tokens
-            if event.number == 1 and turn.tools is not None:
-                self._composer.set_status(REPLYING)
-        elif isinstance(event, e.RetryWaiting):
-            self._view.show_retry_countdown(event.message_id, event.delay, event.error.headline)
-            self._composer.set_status(f"{event.error.headline}; retrying…")
-            self._retrying = True
-        elif isinstance(event, e.ParameterLeftOut):
-            from kibitz.core.capabilities import told
-
-            self._notify(Notice(told(event.model, event.param), timeout_ms=12_000))
-        elif isinstance(event, e.ReplyFinished):
-            streaming.discard(event.message.id)
-            if event.message.id in self._view_rows():
-                self._view.finish_reply(event.message)
-            else:
-                self._view.reload()  # a failed request's row, made without streaming
-        elif self.tool_calls.show(event):
-            pass
-        elif isinstance(event, e.TurnEnded):
-            # Its requests are on record now: what trimming left out shows under the reply.
-            self._view.refresh_trimming()
-            if event.failure is not None and event.failed_reply is not None:
-                self._view.show_error(event.failed_reply, event.failure)
-            elif event.failure is None and event.replies:
-                self._name(event.replies[0].conversation_id)
-
-    def _view_rows(self) -> set[MessageId]:
-        return {m.id for m in self._view.model.messages()}
 
     def _name(self, conversation_id: ConversationId) -> None:
         """After the first exchange, a short title from the model (in the background)."""
@@ -616,7 +441,7 @@ class ChatController(QObject):
             self.regenerate(message_id)
         elif action is Action.TRIM_HISTORY:
             # The server counted more than we did: send about half of what went last time.
-            sent = self._prompt_tokens.get(message.conversation_id, 4096)
+            sent = self._turns.prompt_tokens.get(message.conversation_id, 4096)
             self._trim_to = max(256, sent // 2)
             self.regenerate(message_id)
         else:
@@ -626,18 +451,4 @@ class ChatController(QObject):
         self.opener.open(part, self._view.window())
 
     def _on_composer_edit_last_requested(self) -> None:
-        if self._conversation is None:
-            return
-        for message in reversed(self._store.branch(self._conversation)):
-            if message.role is Role.USER:
-                self.edit(message.id)
-                return
-
-    def _on_edit_cancelled(self) -> None:
-        self._cancel_edit()
-        if self.drafts is not None:
-            self.drafts.set_editing(None)
-        self._composer.clear()
-
-    def _cancel_edit(self) -> None:
-        self._editing = None
+        self._message_editing.begin_last(self._conversation)

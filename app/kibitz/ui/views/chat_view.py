@@ -11,51 +11,40 @@ changes are painted at most every REPAINT_MS.
 While a turn calls tools, the view also knows which calls wait for the user or run (told by the
 controller, kept here so a widget made later shows them too) and shows a call's approval card
 where the call is.
+
+The scroll area and where it is scrolled are ChatScroll's (chat_scroll), when to repaint is
+RepaintThrottle's (chat_repaint), and what replies show besides their rows (failures,
+trimming, live calls, approvals) is kept by ReplyMarks (chat_reply_marks).
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import time
 from collections.abc import Sequence
 
-from PySide6.QtCore import (
-    QCoreApplication,
-    QEvent,
-    QModelIndex,
-    QPersistentModelIndex,
-    QPoint,
-    Qt,
-    QTimer,
-    QUrl,
-    Signal,
-)
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QUrl, Signal
+from PySide6.QtWidgets import QScrollArea, QWidget
 
-from kibitz.core.errors import KibitzError, StoreError
+from kibitz.core.errors import KibitzError
 from kibitz.core.store import Store
 from kibitz.core.tools import PendingCall
 from kibitz.core.types import ConversationId, Message, MessageId, MessageStatus
 from kibitz.ui.attachments.thumbnails import ThumbnailLoader
 from kibitz.ui.models.messages import MessageListModel, MessageRole
+from kibitz.ui.views.chat_repaint import REPAINT_MS, RepaintThrottle
+from kibitz.ui.views.chat_reply_marks import ReplyMarks
+from kibitz.ui.views.chat_scroll import COLUMN_WIDTH, ChatScroll, settle_layout
 from kibitz.ui.views.message_parts import palette_is_dark
 from kibitz.ui.views.message_widget import MessageWidget
-from kibitz.ui.views.reply_layout import CallPhase, LiveCall
+from kibitz.ui.views.reply_layout import CallPhase
 
-log = logging.getLogger(__name__)
+# REPAINT_MS and COLUMN_WIDTH live beside it now; others still import them from here.
+__all__ = ["COLUMN_WIDTH", "EDGE_PX", "INITIAL_ROWS", "PAGE_ROWS", "REPAINT_MS", "ChatView"]
 
-COLUMN_WIDTH = 760  # a readable line length, like the chat clients people know
 INITIAL_ROWS = 24  # at most, when a conversation opens; fewer when they fill the screen
 PAGE_ROWS = 20  # at most, per page loaded while scrolling
-REPAINT_MS = 50  # a streamed reply repaints at most this often
 EDGE_PX = 600  # load the next page when the view comes this close to an end of the window
 _MIN_VIEWPORT_PX = 400  # what to fill before the view has its real size
-_BOTTOM_SLACK_PX = 8
 _TARGET_TOP_PX = 24  # where scroll_to_message puts the message, from the top
-_SLOW_REPAINT_FACTOR = 3
-_SETTLE_ROUNDS = 12  # text view, bubble, message, column, container, scroll area: ~2 each
 
 
 class ChatView(QWidget):
@@ -91,67 +80,16 @@ class ChatView(QWidget):
         self._first = 0  # rows [first, last) have widgets
         self._last = 0
         self._dirty: set[MessageId] = set()
-        # Failures reported live, by reply: a widget made later (scrolled to) shows them too.
-        self._errors: dict[MessageId, KibitzError] = {}
-        self._trimmed: dict[MessageId, str] = {}  # replies whose request left messages out
-        # Calls of streaming replies that wait for the user or run; the approval asked, by reply.
-        self._live_calls: dict[MessageId, dict[str, LiveCall]] = {}
-        self._approvals: dict[MessageId, tuple[PendingCall, bool]] = {}
-        self._last_flush = 0.0
-        self._repaint_ms = 0.0  # what the last streamed repaint cost
-        self._at_bottom = True
-        self._anchor: tuple[QWidget, int] | None = None
-        self._adjusting = False
+        self._marks = ReplyMarks(self._widgets)
         self._deletable = True  # no message is deleted while a reply is arriving
+        self._scrolling = ChatScroll(self)
+        self._scroll = self._scrolling.area
+        self._column = self._scrolling.column
+        self._rows = self._scrolling.rows
+        self._scrolling.edge_neared.connect(self._on_scroll_edge_neared)
 
-        self._scroll = QScrollArea(self)
-        self._scroll.setObjectName("chatScroll")
-        self._scroll.setAccessibleName("Conversation")
-        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self._scroll.setWidgetResizable(True)
-        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # A viewport of our own: wrapping Qt's built-in one (the first viewport() call) makes
-        # PySide6 load every widget class it could be (~15 ms of the start).
-        viewport = QWidget(self._scroll)
-        viewport.setBackgroundRole(QPalette.ColorRole.Base)
-        viewport.setAutoFillBackground(True)
-        self._scroll.setViewport(viewport)
-        self._container = QWidget()
-        self._container.setObjectName("chatContainer")
-        # Opaque, so following a stream scrolls by moving pixels instead of repainting all.
-        self._container.setBackgroundRole(QPalette.ColorRole.Base)
-        self._container.setAutoFillBackground(True)
-        # Top-aligned and growing at the bottom: a resize repaints only what it uncovers.
-        self._container.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
-        outer = QHBoxLayout(self._container)
-        outer.setContentsMargins(24, 20, 24, 32)
-        outer.addStretch(1)
-        self._column = QWidget(self._container)
-        self._column.setObjectName("chatColumn")
-        self._column.setMaximumWidth(COLUMN_WIDTH)
-        self._column.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
-        outer.addWidget(self._column, 1000)
-        outer.addStretch(1)
-        self._rows = QVBoxLayout(self._column)
-        self._rows.setContentsMargins(0, 0, 0, 0)
-        self._rows.setSpacing(22)
-        self._rows.addStretch(1)
-        self._scroll.setWidget(self._container)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._scroll)
-
-        self._repaint_timer = QTimer(self)
-        self._repaint_timer.setSingleShot(True)
-        self._repaint_timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._repaint_timer.timeout.connect(self._on_repaint_timer_timeout)
-        self._edge_timer = QTimer(self)
-        self._edge_timer.setSingleShot(True)
-        self._edge_timer.setInterval(0)
-        self._edge_timer.timeout.connect(self._on_edge_timer_timeout)
-        bar = self._scroll.verticalScrollBar()
-        bar.valueChanged.connect(self._on_scrollbar_value_changed)
-        bar.rangeChanged.connect(self._on_scrollbar_range_changed)
+        self._repaint = RepaintThrottle(self)
+        self._repaint.due.connect(self._on_repaint_due)
         model = self._model
         model.modelReset.connect(self._on_model_reset)
         model.rowsAboutToBeRemoved.connect(self._on_model_rows_about_to_be_removed)
@@ -184,30 +122,16 @@ class ChatView(QWidget):
     def show_conversation(self, conversation_id: int | None) -> None:
         """Show a conversation's current branch, scrolled to its end; None clears the view."""
         self._dirty.clear()
-        self._errors.clear()
-        self._live_calls.clear()
-        self._approvals.clear()
+        self._marks.clear_live()
         wanted = None if conversation_id is None else ConversationId(conversation_id)
-        self._read_trimming(wanted)  # before the model makes the widgets
+        self._marks.read_trimming(self._store, wanted)  # before the model makes the widgets
         self._model.set_conversation(wanted)
 
     def refresh_trimming(self) -> None:
         """Read again which replies had messages left out to fit, and say so under them."""
-        self._read_trimming(self._model.conversation_id)
+        self._marks.read_trimming(self._store, self._model.conversation_id)
         for mid, widget in self._widgets.items():
-            widget.set_trimming(self._trimmed.get(mid))
-
-    def _read_trimming(self, conversation_id: ConversationId | None) -> None:
-        """Which replies of the conversation had messages left out to fit (one query)."""
-        self._trimmed = {}
-        if conversation_id is None:
-            return
-        try:
-            notes = self._store.trimming_notes(conversation_id)
-        except StoreError:
-            log.exception("could not read what trimming left out")
-            return
-        self._trimmed = {mid: note.trimming_line() or "" for mid, note in notes.items()}
+            widget.set_trimming(self._marks.trimmed.get(mid))
 
     def reload(self) -> None:
         """Read the branch again, after the user's own change (a message sent, a branch
@@ -228,10 +152,9 @@ class ChatView(QWidget):
             self._grow_down(self._viewport_height() + EDGE_PX, INITIAL_ROWS)
             self._grow_up(EDGE_PX, PAGE_ROWS)
         widget = self._widgets[MessageId(message_id)]
-        self._at_bottom = False
-        self._anchor = (widget, _TARGET_TOP_PX)
-        self._settle_layout()
-        self._apply_anchor()
+        self._scrolling.keep(widget, _TARGET_TOP_PX)
+        settle_layout()
+        self._scrolling.apply_anchor()
         widget.flash()
         return True
 
@@ -259,7 +182,7 @@ class ChatView(QWidget):
     def begin_reply(self, message: Message) -> None:
         """A reply has started (or a stopped one continues): shown, marked as arriving, and
         from now on its text comes from append_reply_reasoning and append_reply_text."""
-        self._errors.pop(message.id, None)
+        self._marks.errors.pop(message.id, None)
         self._model.begin_stream(message)
 
     def append_reply_reasoning(self, message_id: int, text: str) -> None:
@@ -274,11 +197,7 @@ class ChatView(QWidget):
     def finish_reply(self, message: Message) -> None:
         """The reply ended (complete, length, content_filter, interrupted or error)."""
         self._dirty.discard(message.id)
-        self._live_calls.pop(message.id, None)
-        self._approvals.pop(message.id, None)
-        widget = self._widgets.get(message.id)
-        if widget is not None:
-            widget.set_live_calls({})
+        self._marks.reply_finished(message.id)
         if self._model.row_of(message.id) is None:
             self._model.refresh_siblings()  # an n>1 alternative: only the "1/3" changes
             return
@@ -302,51 +221,30 @@ class ChatView(QWidget):
 
     def set_call_phase(self, message_id: int, call_id: str, phase: CallPhase | None) -> None:
         """A call of a streaming reply now waits for the user, runs, or neither (None)."""
-        mid = MessageId(message_id)
-        calls = self._live_calls.setdefault(mid, {})
-        if phase is None:
-            calls.pop(call_id, None)
-        else:
-            calls[call_id] = LiveCall(phase, time.monotonic())
-        widget = self._widgets.get(mid)
-        if widget is not None:
-            widget.set_live_calls(calls)
+        self._marks.set_call_phase(MessageId(message_id), call_id, phase)
 
     def ask_approval(self, message_id: int, pending: PendingCall, *, offer_always: bool) -> None:
         """Show the approval card where the call is, and bring it into view."""
         mid = MessageId(message_id)
-        self._approvals[mid] = (pending, offer_always)
+        self._marks.approvals[mid] = (pending, offer_always)
         self.set_call_phase(mid, pending.call_id, CallPhase.ASKING)
         self._repaint_now(mid)
         widget = self._widgets.get(mid)
         if widget is None:
             return
         widget.show_approval(pending, offer_always=offer_always)
-        self._settle_layout()
+        settle_layout()
         card = widget.steps_view.approval_card if widget.steps_view is not None else None
         if card is not None:
             self._scroll.ensureWidgetVisible(card, 0, 24)
 
     def end_approval(self, message_id: int, call_id: str) -> bool:
         """The approval card goes (answered, or the turn stopped); whether it had the focus."""
-        mid = MessageId(message_id)
-        asked = self._approvals.get(mid)
-        if asked is not None and asked[0].call_id == call_id:
-            del self._approvals[mid]
-        self.set_call_phase(mid, call_id, None)
-        widget = self._widgets.get(mid)
-        return widget.end_approval(call_id) if widget is not None else False
+        return self._marks.end_approval(MessageId(message_id), call_id)
 
     def focus_approval(self) -> bool:
         """Give the keyboard to an approval card that waits, if one shows; whether one did."""
-        for mid in self._approvals:
-            widget = self._widgets.get(mid)
-            steps = widget.steps_view if widget is not None else None
-            card = steps.approval_card if steps is not None else None
-            if card is not None:
-                card.setFocus(Qt.FocusReason.OtherFocusReason)
-                return True
-        return False
+        return self._marks.focus_approval()
 
     def _repaint_now(self, mid: MessageId) -> None:
         """Bring a streaming row's widget up to date now, not at the next repaint."""
@@ -358,27 +256,14 @@ class ChatView(QWidget):
 
     def show_error(self, message_id: int, error: KibitzError) -> None:
         """Show a failure on its reply: the headline, what to do, a button for its action."""
-        mid = MessageId(message_id)
-        self._errors[mid] = error
-        widget = self._widgets.get(mid)
-        if widget is not None:
-            widget.show_error(error)
+        self._marks.show_error(MessageId(message_id), error)
 
     def show_retry_countdown(self, message_id: int, seconds: float, reason: str = "") -> None:
         widget = self._widgets.get(MessageId(message_id))
         if widget is not None:
             widget.show_retry_countdown(seconds, reason)
 
-    def _schedule_repaint(self) -> None:
-        if not self._repaint_timer.isActive():
-            # A repaint that got slow (a huge open paragraph) spaces out the next ones, so the
-            # window keeps most of its time for the user.
-            interval = max(REPAINT_MS, _SLOW_REPAINT_FACTOR * self._repaint_ms)
-            since_ms = (time.monotonic() - self._last_flush) * 1000
-            self._repaint_timer.start(max(0, math.ceil(interval - since_ms)))
-
-    def _on_repaint_timer_timeout(self) -> None:
-        started = self._last_flush = time.monotonic()
+    def _on_repaint_due(self) -> None:
         dirty, self._dirty = self._dirty, set()
         for mid in dirty:
             widget = self._widgets.get(mid)
@@ -386,8 +271,7 @@ class ChatView(QWidget):
             if widget is not None and row is not None:
                 widget.set_message(self._model.message_at(row), self._model.sibling_position(mid))
         # Grow and follow in this same turn, so the reply is painted once, already scrolled.
-        self._settle_layout()
-        self._repaint_ms = (time.monotonic() - started) * 1000
+        settle_layout()
 
     # -- following the model ------------------------------------------------------------------
 
@@ -445,7 +329,7 @@ class ChatView(QWidget):
                 widget.set_siblings(sibling)
             elif message.status is MessageStatus.STREAMING:
                 self._dirty.add(message.id)
-                self._schedule_repaint()
+                self._repaint.schedule()
             else:
                 self._dirty.discard(message.id)
                 widget.set_message(message, sibling)
@@ -455,11 +339,10 @@ class ChatView(QWidget):
     def _show_end(self) -> None:
         self._clear_widgets()
         self._first = self._last = self._model.rowCount()
-        self._at_bottom = True
-        self._anchor = None
+        self._scrolling.follow_end()
         self._grow_up(self._viewport_height() + EDGE_PX, INITIAL_ROWS)
-        self._settle_layout()
-        self._scroll_to_bottom()
+        settle_layout()
+        self._scrolling.scroll_to_bottom()
 
     def _viewport_height(self) -> int:
         return max(_MIN_VIEWPORT_PX, self._scroll.viewport().height())
@@ -513,17 +396,8 @@ class ChatView(QWidget):
         widget.delete_requested.connect(self.delete_requested)
         widget.compare_again_requested.connect(self.compare_again_requested)
         widget.action_row.set_deletable(self._deletable)
-        widget.set_trimming(self._trimmed.get(message.id))
+        self._marks.apply(widget, message.id)
         self._widgets[message.id] = widget
-        error = self._errors.get(message.id)
-        if error is not None:
-            widget.show_error(error)
-        calls = self._live_calls.get(message.id)
-        if calls:
-            widget.set_live_calls(calls)
-        asked = self._approvals.get(message.id)
-        if asked is not None:
-            widget.show_approval(asked[0], offer_always=asked[1])
         return widget
 
     def set_deletable(self, deletable: bool) -> None:
@@ -543,8 +417,7 @@ class ChatView(QWidget):
         widget = self._widgets.pop(mid, None)
         if widget is None:
             return
-        if self._anchor is not None and self._anchor[0] is widget:
-            self._anchor = None
+        self._scrolling.release(widget)
         self._rows.removeWidget(widget)
         widget.hide()
         widget.deleteLater()
@@ -553,14 +426,13 @@ class ChatView(QWidget):
         anchor = self._widgets.get(self._model.message_at(self._first).id)
         # At the end (a conversation just opened, not laid out yet: all at the top) the view
         # stays at the end and goes on following what arrives there.
-        if anchor is not None and not self._at_bottom:
+        if anchor is not None and not self._scrolling.at_bottom:
             # Measured before the insert: the message in view must stay where it is.
-            offset = self._widget_top(anchor) - self._scroll.verticalScrollBar().value()
-            self._anchor = (anchor, offset)
-            self._at_bottom = False
+            offset = self._scrolling.widget_top(anchor) - self._scroll.verticalScrollBar().value()
+            self._scrolling.keep(anchor, offset)
         self._grow_up(self._viewport_height(), PAGE_ROWS)
-        self._settle_layout()
-        self._apply_anchor()
+        settle_layout()
+        self._scrolling.apply_anchor()
 
     def _load_newer(self) -> None:
         self._grow_down(self._viewport_height(), PAGE_ROWS)
@@ -568,48 +440,7 @@ class ChatView(QWidget):
     def _on_message_sibling_step_requested(self, message_id: int, delta: int) -> None:
         self.sibling_step_requested.emit(message_id, delta)
 
-    # -- scrolling ----------------------------------------------------------------------------
-
-    def _widget_top(self, widget: QWidget) -> int:
-        return widget.mapTo(self._container, QPoint(0, 0)).y()
-
-    def _settle_layout(self) -> None:
-        # Lay out now (not on the next loop turn) so the scroll position can be set exactly,
-        # and so a growing reply scrolls before it paints. Each nesting level posts its own
-        # LayoutRequest to the next while handling one, so this takes a few rounds.
-        for _ in range(_SETTLE_ROUNDS):
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-
-    def _set_scroll_value(self, value: int) -> None:
-        self._adjusting = True
-        try:
-            self._scroll.verticalScrollBar().setValue(value)
-        finally:
-            self._adjusting = False
-
-    def _scroll_to_bottom(self) -> None:
-        self._set_scroll_value(self._scroll.verticalScrollBar().maximum())
-
-    def _apply_anchor(self) -> None:
-        if self._anchor is not None:
-            widget, offset = self._anchor
-            self._set_scroll_value(self._widget_top(widget) - offset)
-
-    def _on_scrollbar_value_changed(self, value: int) -> None:
-        if not self._adjusting:
-            self._anchor = None
-            maximum = self._scroll.verticalScrollBar().maximum()
-            self._at_bottom = value >= maximum - _BOTTOM_SLACK_PX
-        self._edge_timer.start()
-
-    def _on_scrollbar_range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._anchor is not None:
-            self._apply_anchor()
-        elif self._at_bottom:
-            self._set_scroll_value(maximum)
-        self._edge_timer.start()
-
-    def _on_edge_timer_timeout(self) -> None:
+    def _on_scroll_edge_neared(self) -> None:
         bar = self._scroll.verticalScrollBar()
         if bar.value() <= EDGE_PX and self._first > 0:
             self._load_older()

@@ -10,118 +10,44 @@ offers the tools of the enabled MCP servers (and how many; a click turns them of
 model button ("gpt-4o · work", a click or Ctrl+Shift+M opens the model menu); the reasoning
 effort, for models that take one; and the round Send button, a square Stop while a reply
 streams. Controllers keep what these choose.
+
+The text field is ComposerEdit (composer_input), the chips are kept by ComposerAttachments
+(composer_attachments), and the bar's buttons are made and painted in composer_buttons.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QPalette
-from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QMenu,
-    QPlainTextEdit,
-    QPushButton,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+from kibitz.ui.attachments.thumbnails import ThumbnailLoader
+from kibitz.ui.icons import icon_in
+from kibitz.ui.views.attachment_chip import AttachmentChip
+from kibitz.ui.views.composer_attachments import ComposerAttachments, ComposerValue
+from kibitz.ui.views.composer_buttons import (
+    EFFORTS,
+    ToolsButtonState,
+    fill_effort_menu,
+    make_attach_button,
+    make_compare_button,
+    make_model_button,
+    make_reasoning_button,
+    make_send_button,
+    make_tools_button,
+    paint_send_button,
+    paint_tools_button,
 )
-
-from kibitz.core.attachments import Attachment, AttachmentKind
-from kibitz.core.types import FilePart, ImagePart
-from kibitz.ui.attachments.mime import local_paths, pasted_image
-from kibitz.ui.attachments.thumbnails import ThumbnailLoader, side_for
-from kibitz.ui.icons import IconButton, icon_in
-from kibitz.ui.views.attachment_chip import CHIP_HEIGHT, AttachmentChip
-from kibitz.ui.views.flow_layout import FlowLayout
+from kibitz.ui.views.composer_input import ComposerEdit
 from kibitz.ui.views.message_parts import mix
 
-ComposerValue = Attachment | ImagePart | FilePart
+# Imported from here by the controllers, the window and the tests.
+__all__ = ["EFFORTS", "Composer", "ComposerEdit", "ComposerValue", "ToolsButtonState"]
 
-_MIN_LINES = 1
-_MAX_LINES = 10
 _SPINNER = "◐◓◑◒"
 _MODEL_LABEL_WIDTH = 220  # "<model> · <provider>" is elided past this
-_SEND_SIDE = 32
-# The reasoning efforts offered (None: the default); another stored value is shown as well.
-EFFORTS: tuple[tuple[str | None, str], ...] = (
-    (None, "Default"),
-    ("low", "Low"),
-    ("medium", "Medium"),
-    ("high", "High"),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class ToolsButtonState:
-    """What the tools button shows: `available` is False when no server is enabled (it is
-    drawn muted and a click asks for Settings → Tools)."""
-
-    available: bool
-    on: bool
-    label: str  # beside the icon: "7 tools", "2 servers", "Off"
-    tooltip: str
-
-
-class ComposerEdit(QPlainTextEdit):
-    """A plain-text editor that grows with its text, up to a limit. Files and image data
-    pasted or dropped into it are offered as attachments instead of inserted as text."""
-
-    files_offered = Signal(list)  # list[Path]
-    image_offered = Signal(object)  # PastedImage
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setTabChangesFocus(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.textChanged.connect(self._fit_height)
-        self._fit_height()
-
-    def _fit_height(self) -> None:
-        wanted = self.document().size().height()
-        lines = max(_MIN_LINES, min(_MAX_LINES, wanted))
-        # A scroll bar only once the text is taller than the field may grow.
-        self.setVerticalScrollBarPolicy(
-            Qt.ScrollBarPolicy.ScrollBarAsNeeded
-            if wanted > _MAX_LINES
-            else Qt.ScrollBarPolicy.ScrollBarAlwaysOff
-        )
-        line_height = self.fontMetrics().lineSpacing()
-        margins = self.contentsMargins()
-        extra = int(self.document().documentMargin() * 2) + margins.top() + margins.bottom()
-        self.setFixedHeight(int(lines * line_height) + extra)
-
-    def canInsertFromMimeData(self, source: QMimeData) -> bool:
-        if local_paths(source) or pasted_image(source) is not None:
-            return True
-        return super().canInsertFromMimeData(source)
-
-    def insertFromMimeData(self, source: QMimeData) -> None:
-        paths = local_paths(source)
-        if paths:
-            self.files_offered.emit(paths)
-            return
-        image = pasted_image(source)
-        if image is not None:
-            self.image_offered.emit(image)
-            return
-        super().insertFromMimeData(source)
-
-
-class _ComposerItem:
-    """A chip in the composer and what it stands for (None while the file is being read)."""
-
-    __slots__ = ("chip", "value")
-
-    def __init__(self, chip: AttachmentChip, value: ComposerValue | None) -> None:
-        self.chip = chip
-        self.value = value
 
 
 class Composer(QWidget):
@@ -154,79 +80,24 @@ class Composer(QWidget):
             "Message Kibitz…  (Enter to send, Shift+Enter for a new line)"
         )
         self._edit.installEventFilter(self)
-        self._send = QPushButton()
-        self._send.setObjectName("SendButton")
-        self._send.setAccessibleName("Send message")
-        self._send.setToolTip("Send (Enter)")
-        self._send.setDefault(False)
-        self._send.setAutoDefault(False)
-        self._send.setFixedSize(_SEND_SIDE, _SEND_SIDE)
-        self._send.setIconSize(QSize(18, 18))
-        self._send.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._send = make_send_button()
         self._send_tooltip = "Send (Enter)"
-        self._attach = IconButton(
-            "paperclip", "Attach images or files (or paste, or drop them here)", size=18
-        )
-        self._attach.setObjectName("AttachButton")
-        self._attach.setAccessibleName("Attach files")
+        self._attach = make_attach_button()
         self._attach.clicked.connect(self.attach_requested)
-        self._model = QToolButton()
-        self._model.setObjectName("ModelButton")
-        self._model.setAccessibleName("Model")
-        self._model.setAutoRaise(True)
-        self._model.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        self._model.setCursor(Qt.CursorShape.PointingHandCursor)
-        self._model.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        # The chevron after the name, as menus' buttons have it.
-        self._model.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-        self._model.setIconSize(QSize(14, 14))
+        self._model = make_model_button()
         self._model.clicked.connect(self.model_menu_requested)
-        self._model.hide()  # until a controller says which model
         self._model_text = ""
-        self._reasoning = QToolButton()
-        self._reasoning.setObjectName("ReasoningButton")
-        self._reasoning.setAccessibleName("Reasoning effort")
-        self._reasoning.setAutoRaise(True)
-        self._reasoning.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        self._reasoning.setCursor(Qt.CursorShape.PointingHandCursor)
-        self._reasoning.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self._reasoning.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self._reasoning.setIconSize(QSize(16, 16))
-        self._reasoning_menu = QMenu(self._reasoning)
-        self._reasoning_menu.setObjectName("ReasoningMenu")
-        self._reasoning.setMenu(self._reasoning_menu)
-        self._reasoning.hide()  # only for models that take an effort
+        self._reasoning, self._reasoning_menu = make_reasoning_button()
         self._effort: str | None = None
-        self._tools = QToolButton()
-        self._tools.setObjectName("ToolsButton")
-        self._tools.setAccessibleName("Tools")
-        self._tools.setCheckable(True)
-        self._tools.setAutoRaise(True)
-        self._tools.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        self._tools.setCursor(Qt.CursorShape.PointingHandCursor)
-        self._tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._tools = make_tools_button()
         self._tools.clicked.connect(self._on_tools_button_clicked)
-        self._tools.hide()  # until a controller says what it offers
         self._tools_state: ToolsButtonState | None = None
-        self._compare = QToolButton()
-        self._compare.setObjectName("CompareButton")
-        self._compare.setAccessibleName("Compare models")
-        self._compare.setCheckable(True)
-        self._compare.setAutoRaise(True)
-        self._compare.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        self._compare.setCursor(Qt.CursorShape.PointingHandCursor)
-        self._compare.setIconSize(QSize(16, 16))
-        self._compare.setToolTip("Ask several models at once (Ctrl+Shift+K)")
+        self._compare = make_compare_button()
         # The button only asks; the controller says whether Compare is on (set_compare).
         self._compare.clicked.connect(self._on_compare_button_clicked)
-        self._compare.hide()  # with the model button
-        self._items: list[_ComposerItem] = []
-        self._thumbnails: ThumbnailLoader | None = None
-        self._chips = QWidget()
-        self._chips.setObjectName("ComposerAttachments")
-        self._chips.setAccessibleName("Attachments")
-        self._chip_flow = FlowLayout(self._chips, spacing=8)
-        self._chips.hide()
+        self._strip = ComposerAttachments(self)
+        self._strip.changed.connect(self._on_strip_changed)
+        self._strip.chip_removed.connect(self.focus_input)
         self._status = QLabel()
         self._status.setObjectName("ComposerStatus")
         self._status.setAccessibleName("Reply status")
@@ -241,9 +112,8 @@ class Composer(QWidget):
         box.setObjectName("ComposerBox")
         inside = QVBoxLayout(box)
         inside.setContentsMargins(10, 8, 8, 8)
-        inside.setSpacing(8)
         inside.setSpacing(4)
-        inside.addWidget(self._chips)
+        inside.addWidget(self._strip.widget)
         inside.addWidget(self._edit)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -288,118 +158,51 @@ class Composer(QWidget):
         self._edit.clear()
         self.set_attachments(())
 
-    # -- attachments ----------------------------------------------------------------------------
+    # -- attachments (the chips: ComposerAttachments) -------------------------------------------
 
     def set_thumbnails(self, loader: ThumbnailLoader) -> None:
         """Where image chips get their thumbnails from."""
-        self._thumbnails = loader
+        self._strip.set_thumbnails(loader)
 
     @property
     def attachments(self) -> tuple[ComposerValue, ...]:
         """What goes with the message: the attachments read so far, in the order shown."""
-        return tuple(item.value for item in self._items if item.value is not None)
+        return self._strip.values
 
     @property
     def reading(self) -> bool:
         """Some attachment is still being read: Send waits for it."""
-        return any(item.value is None for item in self._items)
+        return self._strip.reading
 
     def chips(self) -> list[AttachmentChip]:
-        return [item.chip for item in self._items]
+        return self._strip.chips()
 
     def attachment_names(self) -> list[str]:
-        return [item.chip.name for item in self._items]
+        return [chip.name for chip in self._strip.chips()]
 
     def add_reading(self, name: str, *, image: bool) -> AttachmentChip:
         """A chip for a file being read; `fill` or `withdraw` it once that is done."""
-        chip = self._add_chip(name, image=image, size=None, mime_type="")
-        chip.set_reading(True)
-        self._items.append(_ComposerItem(chip, None))
-        self._attachments_changed()
-        return chip
+        return self._strip.add_reading(name, image=image)
 
     def fill(self, chip: AttachmentChip, value: ComposerValue) -> None:
         """The file behind `chip` has been read (nothing happens if it was removed meanwhile)."""
-        item = self._item_of(chip)
-        if item is None:
-            return
-        item.value = value
-        chip.set_file(value.name, value.size, value.mime_type, image=_is_image(value))
-        self._load_thumbnail(item)
-        self._attachments_changed()
+        self._strip.fill(chip, value)
 
     def withdraw(self, chip: AttachmentChip) -> None:
         """The file behind `chip` could not be read: its chip goes (the others stay)."""
-        item = self._item_of(chip)
-        if item is not None:
-            self._remove(item)
+        self._strip.withdraw(chip)
 
     def set_attachments(self, values: Iterable[ComposerValue]) -> None:
         """Show these attachments instead of the ones shown (an edited message's, a draft's)."""
-        for item in self._items:
-            self._drop_chip(item)
-        self._items.clear()
-        self.add_attachments(values)
+        self._strip.set_values(values)
 
     def add_attachments(self, values: Iterable[ComposerValue]) -> None:
         """Add attachments already read, after those shown (handed over from quick ask)."""
-        for value in values:
-            chip = self._add_chip(
-                value.name, image=_is_image(value), size=value.size, mime_type=value.mime_type
-            )
-            item = _ComposerItem(chip, value)
-            self._items.append(item)
-            self._load_thumbnail(item)
-        self._attachments_changed()
+        self._strip.add_values(values)
 
-    def _add_chip(
-        self, name: str, *, image: bool, size: int | None, mime_type: str
-    ) -> AttachmentChip:
-        chip = AttachmentChip(
-            name, image=image, size=size, mime_type=mime_type, removable=True, parent=self._chips
-        )
-        chip.remove_clicked.connect(lambda: self._on_chip_remove_clicked(chip))
-        self._chip_flow.addWidget(chip)
-        chip.show()
-        return chip
-
-    def _item_of(self, chip: AttachmentChip) -> _ComposerItem | None:
-        return next((item for item in self._items if item.chip is chip), None)
-
-    def _remove(self, item: _ComposerItem) -> None:
-        self._items.remove(item)
-        self._drop_chip(item)
-        self._attachments_changed()
-
-    def _drop_chip(self, item: _ComposerItem) -> None:
-        self._chip_flow.removeWidget(item.chip)
-        item.chip.hide()
-        item.chip.deleteLater()
-
-    def _load_thumbnail(self, item: _ComposerItem) -> None:
-        value, chip = item.value, item.chip
-        if self._thumbnails is None or value is None or not _is_image(value):
-            return
-        side = side_for(CHIP_HEIGHT, self.devicePixelRatioF())
-        if isinstance(value, ImagePart):
-            self._thumbnails.request_blob(
-                value.blob, side, chip, chip.set_thumbnail, chip.set_broken
-            )
-        elif isinstance(value, Attachment):
-            self._thumbnails.request_bytes(
-                value.data, side, chip, chip.set_thumbnail, chip.set_broken
-            )
-
-    def _attachments_changed(self) -> None:
-        self._chips.setVisible(bool(self._items))
+    def _on_strip_changed(self) -> None:
         self._update_send_enabled()
         self.contents_changed.emit()
-
-    def _on_chip_remove_clicked(self, chip: AttachmentChip) -> None:
-        item = self._item_of(chip)
-        if item is not None:
-            self._remove(item)
-            self.focus_input()
 
     # -- tools --------------------------------------------------------------------------------
 
@@ -423,21 +226,8 @@ class Composer(QWidget):
         self._paint_tools_icon()
 
     def _paint_tools_icon(self) -> None:
-        state = self._tools_state
-        if state is None:
-            return
-        palette = self.palette()
-        base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
-        colour = (
-            palette.color(QPalette.ColorRole.Highlight)
-            if state.on
-            else mix(base, text, 0.6 if state.available else 0.35)
-        )
-        self._tools.setIcon(icon_in("wrench", colour))
-        # The label in the icon's colour: muted when off, like the icon.
-        tools_palette = self._tools.palette()
-        tools_palette.setColor(QPalette.ColorRole.ButtonText, colour)
-        self._tools.setPalette(tools_palette)
+        if self._tools_state is not None:
+            paint_tools_button(self._tools, self._tools_state, self.palette())
 
     def _on_tools_button_clicked(self, checked: bool) -> None:
         state = self._tools_state
@@ -517,19 +307,7 @@ class Composer(QWidget):
         return self._effort
 
     def _fill_reasoning_menu(self) -> None:
-        menu = self._reasoning_menu
-        menu.clear()
-        group = QActionGroup(menu)
-        offered = list(EFFORTS)
-        if self._effort is not None and self._effort not in dict(EFFORTS):
-            offered.append((self._effort, self._effort.capitalize()))
-        for value, label in offered:
-            action = QAction(label, menu)
-            action.setCheckable(True)
-            action.setChecked(value == self._effort)
-            action.triggered.connect(lambda _c=False, v=value: self._on_effort_triggered(v))
-            group.addAction(action)
-            menu.addAction(action)
+        fill_effort_menu(self._reasoning_menu, self._effort, self._on_effort_triggered)
 
     def _on_effort_triggered(self, value: str | None) -> None:
         if value != self._effort:
@@ -595,7 +373,7 @@ class Composer(QWidget):
         if key == Qt.Key.Key_Escape and self._busy:
             self.stop_requested.emit()
             return True
-        if key == Qt.Key.Key_Up and not self.text and not self._items and not mods:
+        if key == Qt.Key.Key_Up and not self.text and not self._strip.any_shown and not mods:
             self.edit_last_requested.emit()
             return True
         return False
@@ -610,7 +388,7 @@ class Composer(QWidget):
         if self._busy or self.reading:
             return  # Enter while streaming does not queue a second question
         text = self.text.strip()
-        if text or self._items:
+        if text or self._strip.any_shown:
             self.send_requested.emit(text)
 
     def _on_edit_text_changed(self) -> None:
@@ -619,7 +397,7 @@ class Composer(QWidget):
             self.typing_started.emit()
 
     def _update_send_enabled(self) -> None:
-        ready = bool(self.text.strip()) or bool(self._items)
+        ready = bool(self.text.strip()) or self._strip.any_shown
         self._send.setEnabled(self._busy or (ready and not self.reading))
 
     def _paint_icons(self) -> None:
@@ -634,13 +412,7 @@ class Composer(QWidget):
         self._paint_tools_icon()
 
     def _paint_send(self) -> None:
-        palette = self.palette()
-        base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
-        # On the accent (Send) or the dark disc (Stop) the stylesheet paints; the icon matches.
-        colour = base if self._busy else palette.color(QPalette.ColorRole.HighlightedText)
-        self._send.setIcon(
-            icon_in("square" if self._busy else "arrow-up", colour, mix(base, text, 0.45))
-        )
+        paint_send_button(self._send, busy=self._busy, palette=self.palette())
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -650,9 +422,3 @@ class Composer(QWidget):
     def _on_spinner_timeout(self) -> None:
         self._spin_step += 1
         self.set_status(self._status_text)
-
-
-def _is_image(value: ComposerValue) -> bool:
-    if isinstance(value, Attachment):
-        return value.kind is AttachmentKind.IMAGE
-    return isinstance(value, ImagePart)
