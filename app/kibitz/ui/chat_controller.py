@@ -139,9 +139,8 @@ class ChatController(QObject):
                 lambda: self.setup_requested.emit(Action.OPEN_TOOLS.value)
             )
         if self.drafts is not None:
-            self._message_editing.restore_draft(
-                None
-            )  # the new-chat composer's draft from last time
+            # The new-chat composer's draft from last time.
+            self._message_editing.restore_draft(None)
 
     @property
     def engine(self) -> ConversationEngine:
