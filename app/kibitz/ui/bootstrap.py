@@ -62,7 +62,7 @@ def run_gui(
     from kibitz.ui.instance import claim_instance, command_for
     from kibitz.ui.main_window import MainWindow
     from kibitz.ui.notify import Notice
-    from kibitz.ui.style import apply_theme
+    from kibitz.ui.style import apply_palette, apply_style, apply_theme
     from kibitz.ui.tasks import TaskRunner
 
     QGuiApplication.setDesktopFileName(APP_ID)
@@ -94,13 +94,14 @@ def run_gui(
         # The one modal: nothing can run without the data folder.
         QMessageBox.critical(None, APP_NAME, f"Kibitz could not start.\n\n{exc}")
         return 1
-    apply_theme(app, loaded.settings.ui.theme)
+    apply_palette(app, loaded.settings.ui.theme)
     # One worker thread for blocking calls (keyring, big reads): the UI never waits on them.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kibitz-io")
     runner = TaskRunner()
     settings = SettingsHolder(loaded.settings, paths.settings_file)
     secrets = SessionSecretStore(KeyringSecretStore())
     window = MainWindow(store, paths, settings, secrets, runner, executor, deferred=True)
+    apply_style(app)  # after the window's widgets are made: see apply_palette
     notices.attach(window.notices.show_notice, window.notices)
     for problem in (store.recovered, loaded.error):
         if problem is not None:
@@ -180,9 +181,9 @@ def run_gui(
                 gc.freeze()  # as above: they live as long as the app
                 if args.quick_ask:
                     desktop.handle_command(command_for(quick_ask=True))
-                # A palette change during the start is covered: apply_theme read the palette
-                # of the start, and apply_style below looks again.
-                from kibitz.ui.style import ThemeFollower, apply_style
+                # A palette change during the start is covered: the stylesheet was made from the
+                # palette of the start, and apply_style below looks again.
+                from kibitz.ui.style import ThemeFollower
 
                 ThemeFollower(app)  # owned by the app
                 apply_style(app)  # does nothing unless the palette changed since
