@@ -238,10 +238,7 @@ async def _stream(
                 elif isinstance(event, AnswerBecameReasoning):
                     printer.was_reasoning(event)
                 elif isinstance(event, RetryWaiting):
-                    say(
-                        f"{event.error.headline}; retrying in {event.delay:.2g} s "
-                        f"(attempt {event.attempt + 1})"
-                    )
+                    say(event.describe())
                 elif isinstance(event, ParameterLeftOut):
                     say(told(event.model, event.param))
                 elif isinstance(event, ToolCallStarted):

@@ -94,10 +94,7 @@ class ColumnPrinter:
             if event.message_id == column.reply_id:  # choice 0 only: n > 1 is not compared
                 self._content(index, event)
         elif isinstance(event, RetryWaiting):
-            say(
-                f"{column.label}: {event.error.headline}; retrying in {event.delay:.2g} s "
-                f"(attempt {event.attempt + 1})"
-            )
+            say(f"{column.label}: {event.describe()}")
         elif isinstance(event, ParameterLeftOut):
             say(told(event.model, event.param))
         elif isinstance(event, TurnEnded):

@@ -75,6 +75,10 @@ class RetryWaiting:
     delay: float
     error: ApiError
 
+    def describe(self) -> str:
+        """ "<what failed>; retrying in 2 s (attempt 2)", as the command line says it."""
+        return f"{self.error.headline}; retrying in {self.delay:.2g} s (attempt {self.attempt + 1})"
+
 
 @dataclass(frozen=True, slots=True)
 class ToolCallStarted:

@@ -21,6 +21,7 @@ from kibitz.core.types import Message, MessageStatus, Role
 from kibitz.ui.attachments.thumbnails import ThumbnailLoader
 from kibitz.ui.views.message_actions import MessageActions
 from kibitz.ui.views.message_attachments import MessageAttachments, attachment_parts
+from kibitz.ui.views.message_notes import has_stored_error, note_text, usage_line
 from kibitz.ui.views.message_parts import Bubble, ErrorCard, error_defaults, muted_label
 from kibitz.ui.views.message_text import MessageTextView
 from kibitz.ui.views.reasoning_section import ReasoningSection, reasoning_seconds
@@ -46,11 +47,6 @@ ROLE_LABELS = {
 _BUBBLE_SHARE = 0.82
 _BUBBLE_PADDING = (14, 9, 14, 9)
 _FLASH_MS = 1600
-_CONTENT_FILTER_NOTE = (
-    "The provider's content filter stopped this reply. Rephrasing the request may help; "
-    "the filter is the provider's, not Kibitz's."
-)
-_LENGTH_NOTE = "The reply stopped at the token limit."
 
 
 class MessageWidget(QWidget):
@@ -398,68 +394,27 @@ class MessageWidget(QWidget):
         # shows only its reasoning, until the answer starts.
         self._bubble.setHidden(not self._answer and (not streaming or bool(message.reasoning)))
         self._actions.set_busy(streaming)
-        self._usage.setText(self._usage_text())
+        usage, tip = usage_line(message)
+        self._usage.setText(usage)
+        self._usage.setToolTip(tip)
         self._actions.set_can_continue(message.status is MessageStatus.LENGTH)
         self._actions.set_json(self._json is not None)
-        self._note.setText(self._note_text())
+        self._note.setText(note_text(self._message, self._trimming))
         self._note.setVisible(bool(self._note.text()))
         self._update_error_card()
-
-    def _usage_text(self) -> str:
-        usage = self._message.usage
-        if usage is None or self._message.role is not Role.ASSISTANT:
-            return ""
-        text = f"{usage.prompt_tokens:,} → {usage.completion_tokens:,} tokens"
-        tip = "Prompt tokens sent → completion tokens received"
-        if usage.reasoning_tokens:
-            # The server counts reasoning inside the completion tokens (OpenAI's
-            # completion_tokens_details): say how much of them it was.
-            text += f" ({usage.reasoning_tokens:,} reasoning)"
-            tip += ", of which the model spent some reasoning"
-        if self._message.cost_nanos is not None:
-            from kibitz.core.pricing import format_usd
-
-            text += f" · {format_usd(self._message.cost_nanos)}"
-            tip += "; what it cost at the price in force when it came (Settings → Prices)"
-        self._usage.setToolTip(tip)
-        return text
 
     def set_trimming(self, line: str | None) -> None:
         """Say under the reply what its request left out to fit the model's window ("3 oldest
         messages left out to fit 128k tokens"); None: nothing was."""
         if line != self._trimming:
             self._trimming = line
-            self._note.setText(self._note_text())
+            self._note.setText(note_text(self._message, self._trimming))
             self._note.setVisible(bool(self._note.text()))
-
-    def _note_text(self) -> str:
-        status_note = self._status_note()
-        if self._trimming and self._message.role is Role.ASSISTANT:
-            return f"{status_note} · {self._trimming}" if status_note else self._trimming
-        return status_note
-
-    def _status_note(self) -> str:
-        message = self._message
-        status = message.status
-        if status is MessageStatus.LENGTH:
-            return _LENGTH_NOTE
-        if status is MessageStatus.CONTENT_FILTER:
-            return _CONTENT_FILTER_NOTE
-        if status is MessageStatus.INTERRUPTED and not self._has_stored_error():
-            return "Stopped" if message.content else "Stopped before any text arrived"
-        reason = message.finish_reason
-        if status is MessageStatus.COMPLETE and reason not in (None, "stop", "eos"):
-            return f"Finished: {reason}"
-        return ""
-
-    def _has_stored_error(self) -> bool:
-        error = self._message.error
-        return bool(error) and not (error or "").startswith("cancelled:")
 
     def _update_error_card(self) -> None:
         status = self._message.status
         failed = status is MessageStatus.ERROR or (
-            status is MessageStatus.INTERRUPTED and self._has_stored_error()
+            status is MessageStatus.INTERRUPTED and has_stored_error(self._message)
         )
         error = self._live_error
         stored = self._message.error or ""
