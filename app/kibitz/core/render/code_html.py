@@ -167,35 +167,36 @@ class CodeHighlighter:
         self._formatter: Any = None
         self._cache: OrderedDict[tuple[str, str], str] = OrderedDict()
 
-    def block_html(self, code: str, language: str | None, *, wait: bool = True) -> str:
-        """The code block: a full-width single-cell table, since Qt pads and fills cells.
+    def block_html(self, code: str, language: str | None) -> str:
+        """The code block, highlighted (its lexer loaded first if need be); see `block`."""
+        return self.block(code, language)[0]
 
-        Past MAX_HIGHLIGHT_CHARS (plain text anyway) a shaded <pre> without the table: Qt lays
-        a table out again whole on any change inside it, which made each repaint of a long
-        block being streamed cost ~1 ms per KB; a plain block grows at the cost of its new text.
-        Without `wait`, a block whose lexer is not loaded yet comes plain (see `colours_later`).
+    def block(self, code: str, language: str | None, *, wait: bool = True) -> tuple[str, bool]:
+        """The code block, and whether it came plain only because its lexer is still loading
+        (without `wait`: it is then loading on the background thread; render it again later).
+
+        A full-width single-cell table, since Qt pads and fills cells. Past MAX_HIGHLIGHT_CHARS
+        (plain text anyway) a shaded <pre> without the table: Qt lays a table out again whole
+        on any change inside it, which made each repaint of a long block being streamed cost
+        ~1 ms per KB; a plain block grows at the cost of its new text.
         """
-        body = self._body(code, language, wait) if code else ""
+        body, later = self._body(code, language, wait) if code else ("", False)
         if len(code) > MAX_HIGHLIGHT_CHARS:
-            return f'<pre style="background-color:{self._theme.code_background}">{body}</pre>'
-        return (
+            html = f'<pre style="background-color:{self._theme.code_background}">{body}</pre>'
+            return html, later
+        html = (
             '<table width="100%" cellspacing="0" cellpadding="10"><tr>'
             f'<td style="background-color:{self._theme.code_background}">'
             f"<pre>{body}</pre></td></tr></table>"
         )
+        return html, later
 
-    def colours_later(self, code: str, language: str | None) -> bool:
-        """Whether `block_html(code, language, wait=False)` would show it plain only because
-        its lexer is still loading (so rendering it again later colours it)."""
-        if not language or not code or len(code) > MAX_HIGHLIGHT_CHARS:
-            return False
-        return _lexers.get(language.lower(), wait=False) is LOADING
-
-    def _body(self, code: str, language: str | None, wait: bool = True) -> str:
-        lexer = _lexers.get(language.lower(), wait=wait) if language else None
-        if lexer is None or lexer is LOADING or len(code) > MAX_HIGHLIGHT_CHARS:
-            return escape(code)
-        assert language is not None
+    def _body(self, code: str, language: str | None, wait: bool) -> tuple[str, bool]:
+        if not language or len(code) > MAX_HIGHLIGHT_CHARS:
+            return escape(code), False
+        lexer = _lexers.get(language.lower(), wait=wait)
+        if lexer is None or lexer is LOADING:
+            return escape(code), lexer is LOADING
         parts: list[str] = []
         start = 0
         ends = chunk_ends(code)
@@ -206,7 +207,7 @@ class CodeHighlighter:
             else:  # the last chunk of a streamed block is still growing: not worth keeping
                 parts.append(self._highlight(chunk, lexer))
             start = end
-        return "".join(parts)
+        return "".join(parts), False
 
     def _cached(self, chunk: str, language: str, lexer: Any) -> str:
         key = (language, chunk)

@@ -133,8 +133,7 @@ class MarkdownRenderer:
 
         Without `wait`, a language seen for the first time is shown plain, marked
         `colours_later`, while its lexer loads in the background (a stream must not stall)."""
-        later = not wait and self._code.colours_later(seg.code, seg.language)
-        html = self._code.block_html(seg.code, seg.language, wait=wait)
+        html, later = self._code.block(seg.code, seg.language, wait=wait)
         return RenderedBlock(html, seg.code, seg.language, later)
 
     def _markdown(self, text: str) -> str:
