@@ -176,6 +176,9 @@ class MessageWidget(QWidget):
         self._progress.setToolTip("The reply is still arriving (Esc stops it)")
         self._usage = muted_label("", self)
         self._usage.setAccessibleName("Token usage")
+        # Where the room is short (a Compare column) the line wraps instead of being cut off.
+        self._usage.setWordWrap(True)
+        self._usage.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         # Shown once a reply is complete: while it streams, actions on it make no sense.
         self._footer_bar = QWidget(self)
         footer = QHBoxLayout(self._footer_bar)
@@ -185,8 +188,7 @@ class MessageWidget(QWidget):
             footer.addStretch(1)
         footer.addWidget(actions)
         if not is_user:
-            footer.addStretch(1)
-            footer.addWidget(self._usage)
+            footer.addWidget(self._usage, 1)  # all the room left, right-aligned
 
     # -- what it shows ------------------------------------------------------------------------
 
