@@ -31,6 +31,10 @@ HEAVY = (
     "kibitz.ui.tray",
     "kibitz.ui.hotkey",
     "kibitz.ui.desktop",
+    # The settings schema: the first frame reads the [ui] section alone (settings.early_ui).
+    "kibitz.core.settings.schema",
+    "kibitz.core.settings.storage",
+    "kibitz.core.settings.provider",
     "kibitz.cli.transfer_args",  # the subcommands' grammar: a plain `kibitz` builds none
     "keyring",  # the key check runs once the start is complete
     "Xlib",  # the hotkey's; quick ask's compositor check goes through libX11 itself

@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from kibitz.core import errors
-from kibitz.core.settings.provider import KeySource, ProviderChoice
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
+
+    # Imported where used: the app makes its secret store before its first frame, which does
+    # not load the settings schema (see kibitz.core.settings).
+    from kibitz.core.settings.provider import KeySource, ProviderChoice
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,8 @@ class KeyFallback(enum.StrEnum):
 def key_fallbacks(provider: ProviderChoice) -> tuple[KeyFallback, ...]:
     """The ways on for `provider` without a keyring. OPENAI_API_KEY is offered only where
     Kibitz would send it (api.openai.com, or no profile at all)."""
+    from kibitz.core.settings.provider import KeySource
+
     if KeySource.ENVIRONMENT in provider.key_order:
         return (KeyFallback.MEMORY, KeyFallback.ENVIRONMENT)
     return (KeyFallback.MEMORY,)
@@ -345,6 +350,8 @@ def resolve_api_key(
     explains why, with a hint naming the ways on (`key_fallbacks`). Otherwise raises
     errors.NoApiKeyError.
     """
+    from kibitz.core.settings.provider import KeySource
+
     keyring_error: errors.SecretsError | None = None
     for source in provider.key_order:
         if source is KeySource.ENVIRONMENT:

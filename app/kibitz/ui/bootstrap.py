@@ -23,7 +23,6 @@ from kibitz import APP_ID, APP_NAME
 from kibitz.core.errors import KibitzError
 from kibitz.core.logs import configure_logging
 from kibitz.core.paths import resolve_paths
-from kibitz.core.settings import load_settings
 
 if TYPE_CHECKING:
     from kibitz.ui.desktop import DesktopPresence
@@ -87,27 +86,24 @@ def run_gui(
         # From here an exception nobody catches is logged, told and survived, never fatal.
         crash = CrashReporter(paths.log_dir, notices.show_notice, parent=app)
         crash.install()
-        loaded = load_settings(paths.settings_file)
+        # The [ui] settings now, the rest once the first frame is painted (see SettingsHolder).
+        settings = SettingsHolder(None, paths.settings_file)
         # An older database is upgraded behind a progress window, not a frozen start.
         store = open_store(paths.database, app)
     except (KibitzError, OSError) as exc:
         # The one modal: nothing can run without the data folder.
         QMessageBox.critical(None, APP_NAME, f"Kibitz could not start.\n\n{exc}")
         return 1
-    apply_palette(app, loaded.settings.ui.theme)
+    apply_palette(app, settings.ui.theme)
     # One worker thread for blocking calls (keyring, big reads): the UI never waits on them.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kibitz-io")
     runner = TaskRunner()
-    settings = SettingsHolder(loaded.settings, paths.settings_file)
     secrets = SessionSecretStore(KeyringSecretStore())
     window = MainWindow(store, paths, settings, secrets, runner, executor, deferred=True)
     apply_style(app)  # after the window's widgets are made: see apply_palette
     notices.attach(window.notices.show_notice, window.notices)
-    for problem in (store.recovered, loaded.error):
-        if problem is not None:
-            window.show_notice(problem)
-    for warning in loaded.warnings:
-        window.notices.show_notice(Notice(f"Settings: {warning}", kind="warning"))
+    if store.recovered is not None:
+        window.show_notice(store.recovered)
 
     def on_runner_failed(_key: str, error: KibitzError) -> None:
         if not isinstance(error, InternalError):  # a bug: the crash handler tells of it
@@ -142,6 +138,12 @@ def run_gui(
                 window.composer,
             ),
         )
+    loaded = settings.load()
+    if loaded is not None:
+        if loaded.error is not None:
+            window.show_notice(loaded.error)
+        for warning in loaded.warnings:
+            window.notices.show_notice(Notice(f"Settings: {warning}", kind="warning"))
     window.finish_start()
 
     import asyncio

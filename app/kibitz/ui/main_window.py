@@ -390,7 +390,7 @@ class MainWindow(QMainWindow):
         dialog.activateWindow()
 
     def _apply_settings(self) -> None:
-        ui = self._settings().ui
+        ui = self._settings.ui  # before load(): the [ui] section read early
         self.composer.set_ctrl_enter_sends(ui.send_key == "ctrl+enter")
         font = QApplication.font()
         if ui.font_size is not None:

@@ -252,3 +252,20 @@ def parse_text(path: str, ft: FieldType, info: FieldInfo, text: str) -> object:
     except ValueError as exc:  # json.JSONDecodeError is a ValueError too
         raise InvalidSettingError(path, text, describe(ft, info)) from exc
     return text
+
+
+def section_from(cls: type[Any], prefix: str, raw: Mapping[str, Any], warnings: list[str]) -> Any:
+    """An instance of the section `cls` from its table `raw`: unknown keys and bad values are
+    left out (their defaults used) and said in `warnings`, under their path `prefix.key`."""
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        f = known.get(key)
+        if f is None:
+            warnings.append(f"unknown setting {prefix}.{key} ignored")
+            continue
+        try:
+            kwargs[key] = coerce(f"{prefix}.{key}", field_type(cls, key), field_info(f), value)
+        except InvalidSettingError as exc:
+            warnings.append(f"{exc} (expected {exc.allowed}); the default is used instead")
+    return cls(**kwargs)

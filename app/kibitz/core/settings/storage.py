@@ -22,7 +22,7 @@ from typing import Any
 import tomli_w
 
 from kibitz.core import errors
-from kibitz.core.settings.fields import InvalidSettingError, coerce, field_info, field_type
+from kibitz.core.settings.fields import InvalidSettingError, section_from
 from kibitz.core.settings.schema import (
     SCHEMA_VERSION,
     SECTIONS,
@@ -157,23 +157,8 @@ def from_dict(data: Mapping[str, Any], warnings: list[str]) -> Settings:
         elif name == "tools":
             sections[name] = _tools(raw, warnings)
         else:
-            sections[name] = _section(SECTIONS[name], name, raw, warnings)
+            sections[name] = section_from(SECTIONS[name], name, raw, warnings)
     return Settings(**sections)
-
-
-def _section(cls: type[Any], prefix: str, raw: Mapping[str, Any], warnings: list[str]) -> Any:
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs: dict[str, Any] = {}
-    for key, value in raw.items():
-        f = known.get(key)
-        if f is None:
-            warnings.append(f"unknown setting {prefix}.{key} ignored")
-            continue
-        try:
-            kwargs[key] = coerce(f"{prefix}.{key}", field_type(cls, key), field_info(f), value)
-        except InvalidSettingError as exc:
-            warnings.append(f"{exc} (expected {exc.allowed}); the default is used instead")
-    return cls(**kwargs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +191,7 @@ def _named_list(spec: _NamedList, raw: Mapping[str, Any], warnings: list[str]) -
     for i, entry in enumerate(entries):
         label = f"{where}[{i}]"
         try:
-            record = _section(spec.record, label, entry, warnings)
+            record = section_from(spec.record, label, entry, warnings)
         except (InvalidSettingError, TypeError) as exc:  # TypeError: no name at all
             reason = str(exc) if isinstance(exc, InvalidSettingError) else "it has no name"
             warnings.append(f"{label} was skipped: {reason}")
@@ -245,7 +230,7 @@ def _tools(raw: Mapping[str, Any], warnings: list[str]) -> ToolsSettings:
     for i, entry in enumerate(entries):
         label = f"tools.servers[{i}]"
         try:
-            server = _section(McpServer, label, entry, warnings)
+            server = section_from(McpServer, label, entry, warnings)
         except (InvalidSettingError, TypeError) as exc:  # TypeError: no name at all
             reason = str(exc) if isinstance(exc, InvalidSettingError) else "it has no name"
             warnings.append(f"{label} was skipped: {reason}")
@@ -255,7 +240,7 @@ def _tools(raw: Mapping[str, Any], warnings: list[str]) -> ToolsSettings:
             continue
         servers.append(server)
     scalars = {k: v for k, v in raw.items() if k != "servers"}
-    rest: ToolsSettings = _section(ToolsSettings, "tools", scalars, warnings)
+    rest: ToolsSettings = section_from(ToolsSettings, "tools", scalars, warnings)
     return dataclasses.replace(rest, servers=tuple(servers))
 
 
