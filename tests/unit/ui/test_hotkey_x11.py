@@ -117,6 +117,65 @@ def test_combination_held_by_another_client_is_refused_with_a_reason(other_clien
         ungrab_all(other_client)
 
 
+def test_a_grab_refused_for_one_lock_state_holds_none_of_the_others(other_client: Any) -> None:
+    """All four grabs (plain, CapsLock, NumLock, both) or none: a half-working hotkey that dies
+    when NumLock is on would be worse than a clear refusal."""
+    from Xlib import XK, X
+    from Xlib.error import BadAccess, CatchError
+
+    from kibitz.ui.hotkey.protocol import HotkeyUnavailableError
+
+    root = other_client.screen().root
+    keycode = other_client.keysym_to_keycode(XK.string_to_keysym("space"))
+    numlock_only = X.ControlMask | X.Mod1Mask | X.Mod2Mask
+    root.grab_key(keycode, numlock_only, True, X.GrabModeAsync, X.GrabModeAsync)
+    other_client.sync()
+    try:
+        backend = X11HotkeyBackend(lambda: None, lambda reason: None)
+        with pytest.raises(HotkeyUnavailableError, match="another application already uses"):
+            backend.grab(parse_combination("ctrl+alt+space"))
+        root.ungrab_key(keycode, numlock_only)
+        other_client.sync()
+        # What the refused grab had taken (the plain and CapsLock states) was let go.
+        for extra in (0, X.LockMask):
+            trap = CatchError(BadAccess)
+            root.grab_key(
+                keycode, X.ControlMask | X.Mod1Mask | extra, True, X.GrabModeAsync,
+                X.GrabModeAsync, onerror=trap,
+            )  # fmt: skip
+            other_client.sync()
+            assert trap.get_error() is None, f"still held with mask extra {extra}"
+    finally:
+        ungrab_all(other_client)
+
+
+def test_a_display_that_cannot_be_opened_is_said_plainly() -> None:
+    from kibitz.ui.hotkey.protocol import HotkeyUnavailableError
+
+    backend = X11HotkeyBackend(lambda: None, lambda reason: None, display_name=":4095")
+    with pytest.raises(HotkeyUnavailableError, match="the X display cannot be opened"):
+        backend.grab(parse_combination("ctrl+alt+space"))
+
+
+def test_keys_are_found_as_python_xlib_finds_them(other_client: Any) -> None:
+    """Our libxcb lookup (ctypes) against python-xlib's own, on the same server; a name X does
+    not know has no key, and neither has NoSymbol, which fills the map's empty places."""
+    from Xlib import XK
+
+    from kibitz.ui.hotkey.protocol import KEYS
+    from kibitz.ui.hotkey.xcb import Connection, keysym
+
+    conn = Connection()
+    try:
+        for codes in KEYS.values():
+            expected = other_client.keysym_to_keycode(XK.string_to_keysym(codes.x11))
+            assert conn.keycode(keysym(codes.x11)) == expected, codes.x11
+        assert keysym("NoSuchKeyName") == 0
+        assert conn.keycode(0) == 0
+    finally:
+        conn.close()
+
+
 def test_service_reports_and_follows_the_setting(
     qtbot: QtBot, other_client: Any, tmp_path: Path
 ) -> None:

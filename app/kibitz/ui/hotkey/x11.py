@@ -1,13 +1,14 @@
 """X11 back end: XGrabKey on a display connection of our own, read by a QSocketNotifier.
 
 No polling thread: the connection's socket wakes the Qt main loop when the X server sends the
-KeyPress. python-xlib is imported here only, once the service picks this back end.
+KeyPress. The connection is libxcb's, through ctypes (kibitz.ui.hotkey.xcb), loaded only once
+the service picks this back end.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSocketNotifier
 
@@ -17,6 +18,9 @@ from kibitz.ui.hotkey.protocol import (
     OnActivated,
     OnFailed,
 )
+
+if TYPE_CHECKING:
+    from kibitz.ui.hotkey.xcb import Connection
 
 log = logging.getLogger(__name__)
 
@@ -36,49 +40,47 @@ class X11HotkeyBackend(QObject):
         self._on_activated = on_activated
         self._on_failed = on_failed
         self._display_name = display_name
-        self._dpy: Any = None
+        self._conn: Connection | None = None
         self._grabs: list[tuple[int, int]] = []  # (keycode, modifier mask) pairs held
         self._keycode = 0
         self._notifier: QSocketNotifier | None = None
 
     def grab(self, combination: Combination) -> None:
-        from Xlib import XK, X
-        from Xlib import display as xdisplay
-        from Xlib.error import BadAccess, CatchError, ConnectionClosedError, DisplayError
+        from kibitz.ui.hotkey.xcb import BAD_ACCESS, MOD_MASKS, Connection, XcbError, keysym
 
         self.release()
         try:
-            dpy = xdisplay.Display(self._display_name)
-        except (DisplayError, ConnectionClosedError, OSError) as exc:
+            conn = Connection(self._display_name)
+        except XcbError as exc:
             raise HotkeyUnavailableError(f"the X display cannot be opened ({exc})") from exc
-        # Errors we do not trap per request (a late BadWindow...) are logged, not printed.
-        dpy.set_error_handler(lambda error, _request: log.debug("X error: %s", error))
-        keysym = XK.string_to_keysym(combination.codes.x11)
-        keycode = dpy.keysym_to_keycode(keysym)
-        if not keycode:
-            dpy.close()
-            raise HotkeyUnavailableError(f"this keyboard has no {combination.label} key")
-        mask = 0
-        for modifier in combination.modifiers:
-            mask |= _modifier_masks(X)[modifier]
-        root = dpy.screen().root
-        trap = CatchError(BadAccess)
-        # Grabbed again with NumLock (Mod2) and CapsLock (Lock) on: X matches modifier masks
-        # exactly, so without these the hotkey dies whenever one of those locks is on.
-        masks = [mask | extra for extra in (0, X.LockMask, X.Mod2Mask, X.LockMask | X.Mod2Mask)]
-        for each in masks:
-            root.grab_key(keycode, each, True, X.GrabModeAsync, X.GrabModeAsync, onerror=trap)
-        # BadAccess comes back asynchronously: wait until the server has answered every grab.
-        dpy.sync()
-        if trap.get_error() is not None:
-            for each in masks:
-                root.ungrab_key(keycode, each)
-            dpy.close()
-            raise HotkeyUnavailableError(f"another application already uses {combination.label}")
-        self._dpy = dpy
+        try:
+            keycode = conn.keycode(keysym(combination.codes.x11))
+            if not keycode:
+                raise HotkeyUnavailableError(f"this keyboard has no {combination.label} key")
+            mask = 0
+            for modifier in combination.modifiers:
+                mask |= MOD_MASKS[modifier]
+            # Grabbed again with NumLock (Mod2) and CapsLock (Lock) on: X matches modifier masks
+            # exactly, so without these the hotkey dies whenever one of those locks is on.
+            lock, numlock = MOD_MASKS["lock"], MOD_MASKS["numlock"]
+            masks = [mask | extra for extra in (0, lock, numlock, lock | numlock)]
+            try:
+                conn.grab_keys(keycode, masks)
+            except XcbError as exc:
+                if exc.code == BAD_ACCESS:
+                    raise HotkeyUnavailableError(
+                        f"another application already uses {combination.label}"
+                    ) from exc
+                raise HotkeyUnavailableError(
+                    f"{combination.label} cannot be grabbed ({exc})"
+                ) from exc
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
         self._grabs = [(keycode, each) for each in masks]
         self._keycode = keycode
-        self._notifier = QSocketNotifier(dpy.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier = QSocketNotifier(conn.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._on_notifier_activated)
         self._drain()  # events that arrived while we set up
 
@@ -87,45 +89,31 @@ class X11HotkeyBackend(QObject):
             self._notifier.setEnabled(False)
             self._notifier.deleteLater()
             self._notifier = None
-        if self._dpy is None:
+        if self._conn is None:
             return
-        from Xlib.error import ConnectionClosedError
-
-        try:
-            root = self._dpy.screen().root
-            for keycode, mask in self._grabs:
-                root.ungrab_key(keycode, mask)
-            self._dpy.close()  # flushes the ungrabs
-        except (ConnectionClosedError, OSError) as exc:
-            log.debug("X connection already gone: %s", exc)
-        self._dpy = None
+        for keycode, mask in self._grabs:
+            self._conn.ungrab_key(keycode, mask)
+        self._conn.close()  # flushes the ungrabs
+        self._conn = None
         self._grabs = []
 
     def _on_notifier_activated(self) -> None:
         self._drain()
 
     def _drain(self) -> None:
-        from Xlib import X
-        from Xlib.error import ConnectionClosedError
+        from kibitz.ui.hotkey.xcb import XcbError
 
-        dpy = self._dpy
-        pressed = False
+        conn = self._conn
+        if conn is None:
+            return
         try:
-            # pending_events() reads what the socket has without blocking; drain it all, or
-            # the notifier would not fire again for events already read into the queue.
-            while dpy is not None and dpy.pending_events():
-                event = dpy.next_event()
-                if event.type == X.KeyPress and event.detail == self._keycode:
-                    pressed = True
-        except (ConnectionClosedError, OSError) as exc:
+            # Read all that has arrived: the notifier fires again only for new bytes.
+            pressed = any(keycode == self._keycode for keycode in list(conn.key_presses()))
+        except XcbError as exc:
             log.warning("the X connection for the hotkey closed: %s", exc)
-            self._dpy = None
+            self._grabs = []
             self.release()
             self._on_failed("the connection to the X server closed")
             return
         if pressed:  # a burst (key repeat) counts once
             self._on_activated()
-
-
-def _modifier_masks(x: Any) -> dict[str, int]:
-    return {"ctrl": x.ControlMask, "alt": x.Mod1Mask, "shift": x.ShiftMask, "super": x.Mod4Mask}
