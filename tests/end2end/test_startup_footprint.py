@@ -42,8 +42,22 @@ def probe(self, step, detail=""):
         # The engine and the wire load with the first question (or while it is typed).
         "engine": [m for m in ("kibitz.core.conversation.engine", "kibitz.core.chat")
                    if m in sys.modules],
+        # The hotkey grabs through libxcb: python-xlib took ~40 ms to import and connect.
+        "Xlib": "Xlib" in sys.modules,
     }
     if step == first_frame.READY:
+        from PySide6.QtWidgets import QApplication
+        from Xlib import display  # the test's own look at the window, after the above
+
+        window = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "MainWindow")
+        dpy = display.Display()
+        icon = dpy.create_resource_object("window", int(window.winId())).get_full_property(
+            dpy.intern_atom("_NET_WM_ICON"), 0)
+        values, sizes = list(icon.value) if icon is not None else [], []
+        while len(values) >= 2:  # width, height, then width * height pixels, per size
+            sizes.append(values[0])
+            values = values[2 + values[0] * values[1]:]
+        seen["window icon sizes"] = sizes
         print(json.dumps(seen), flush=True)
         os._exit(0)
 
@@ -74,7 +88,7 @@ def _run(code: str, *args: str) -> object:
     return json.loads(proc.stdout.splitlines()[-1])
 
 
-def test_the_start_loads_only_the_widget_classes_it_uses_and_keeps_no_sources(
+def test_the_start_loads_only_the_widget_classes_it_uses_and_keeps_no_sources_or_xlib(
     basedir: Path,
 ) -> None:
     seen = _run(_APP_PROBE, "--basedir", str(basedir))
@@ -85,6 +99,10 @@ def test_the_start_loads_only_the_widget_classes_it_uses_and_keeps_no_sources(
     # The single-instance server is a plain Unix socket (kibitz.ui.unix_instance_server).
     assert not ready["QtNetwork"]
     assert ready["engine"] == []
+    assert not ready["Xlib"]
+    # Sent to X in every size it has when the window is made: none larger than taskbars draw.
+    assert seen["window icon sizes"], "the window has no icon"
+    assert max(seen["window icon sizes"]) <= 128, seen["window icon sizes"]
 
 
 @pytest.fixture

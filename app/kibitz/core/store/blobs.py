@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 
 from kibitz.core.errors import NotFoundError
@@ -11,6 +10,8 @@ from kibitz.core.store.base import StoreBase
 
 def blob_digest(data: bytes) -> str:
     """The key a blob is stored under: the SHA-256 of its bytes, in hex."""
+    import hashlib  # here: loading OpenSSL (~2.5 ms) is no part of the app's first frame
+
     return hashlib.sha256(data).hexdigest()
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import platform
 import sys
 import threading
 import time
@@ -186,6 +185,8 @@ class CrashReporter(QObject):
             self._burst_started.emit(path)
 
     def _create_file(self) -> Path | None:
+        import platform  # here: the crash reporter is installed before the first frame
+
         stamp = time.strftime("%Y%m%d-%H%M%S")
         header = (
             f"{APP_NAME} {__version__}: an unexpected error\n"
