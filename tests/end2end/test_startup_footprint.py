@@ -44,6 +44,8 @@ def probe(self, step, detail=""):
                    if m in sys.modules],
         # The hotkey grabs through libxcb: python-xlib took ~40 ms to import and connect.
         "Xlib": "Xlib" in sys.modules,
+        # The message widgets (Markdown, math, tool cards) come with the first message shown.
+        "message widgets": "kibitz.ui.views.message_widget" in sys.modules,
     }
     if step == first_frame.READY:
         from PySide6.QtWidgets import QApplication
@@ -100,6 +102,7 @@ def test_the_start_loads_only_the_widget_classes_it_uses_and_keeps_no_sources_or
     assert not ready["QtNetwork"]
     assert ready["engine"] == []
     assert not ready["Xlib"]
+    assert not ready["message widgets"]
     # Sent to X in every size it has when the window is made: none larger than taskbars draw.
     assert seen["window icon sizes"], "the window has no icon"
     assert max(seen["window icon sizes"]) <= 128, seen["window icon sizes"]

@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from kibitz.core.errors import Action, RateLimitError
 from kibitz.core.store import Store
 from kibitz.core.types import ConversationId, Message, MessageStatus, Role, Usage
-from kibitz.ui.views import chat_view
+from kibitz.ui.views import message_widget
 from kibitz.ui.views.chat_view import INITIAL_ROWS, REPAINT_MS, ChatView
 from kibitz.ui.views.message_widget import MessageWidget
 
@@ -95,7 +95,8 @@ def _count_message_widgets(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             made.append(message.id)
             super().__init__(message, *args, **kwargs)
 
-    monkeypatch.setattr(chat_view, "MessageWidget", CountedMessageWidget)
+    # ChatView imports it when it makes the first one (not at start-up): patched at home.
+    monkeypatch.setattr(message_widget, "MessageWidget", CountedMessageWidget)
     return made
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 
@@ -17,8 +18,10 @@ from kibitz.core.errors import KibitzError, StoreError
 from kibitz.core.store import Store
 from kibitz.core.tools import PendingCall
 from kibitz.core.types import ConversationId, MessageId
-from kibitz.ui.views.message_widget import MessageWidget
 from kibitz.ui.views.reply_layout import CallPhase, LiveCall
+
+if TYPE_CHECKING:
+    from kibitz.ui.views.message_widget import MessageWidget
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ trimming, live calls, approvals) is kept by ReplyMarks (chat_reply_marks).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QUrl, Signal
 from PySide6.QtWidgets import QScrollArea, QWidget
@@ -34,8 +35,10 @@ from kibitz.ui.views.chat_repaint import REPAINT_MS, RepaintThrottle
 from kibitz.ui.views.chat_reply_marks import ReplyMarks
 from kibitz.ui.views.chat_scroll import COLUMN_WIDTH, ChatScroll, settle_layout
 from kibitz.ui.views.message_parts import palette_is_dark
-from kibitz.ui.views.message_widget import MessageWidget
 from kibitz.ui.views.reply_layout import CallPhase
+
+if TYPE_CHECKING:
+    from kibitz.ui.views.message_widget import MessageWidget
 
 # REPAINT_MS and COLUMN_WIDTH live beside it now; others still import them from here.
 __all__ = ["COLUMN_WIDTH", "EDGE_PX", "INITIAL_ROWS", "PAGE_ROWS", "REPAINT_MS", "ChatView"]
@@ -374,6 +377,10 @@ class ChatView(QWidget):
             height += self._widgets[self._model.message_at(self._last - 1).id].sizeHint().height()
 
     def _make_widget(self, row: int) -> MessageWidget:
+        # Imported with the first message shown: the message widgets (Markdown, math, tool
+        # cards: ~10 ms of imports) are no part of the start, whose chat pane is empty.
+        from kibitz.ui.views.message_widget import MessageWidget
+
         message = self._model.message_at(row)
         widget = MessageWidget(
             message,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
@@ -48,7 +49,9 @@ from kibitz.ui.views.chat_view import REPAINT_MS
 from kibitz.ui.views.flow_layout import FlowLayout
 from kibitz.ui.views.message_attachments import ImageThumbnail
 from kibitz.ui.views.message_parts import muted_label, palette_is_dark
-from kibitz.ui.views.message_widget import MessageWidget
+
+if TYPE_CHECKING:
+    from kibitz.ui.views.message_widget import MessageWidget
 
 COLUMN_MIN_WIDTH = 260  # below this a reply's lines get too short to read: scroll sideways
 _SLOW_REPAINT_FACTOR = 3
@@ -200,6 +203,8 @@ class CompareColumn(QFrame):
         self._message = message
         self._reasoning, self._answer = message.reasoning, message.content
         if self.widget is None:
+            from kibitz.ui.views.message_widget import MessageWidget  # see ChatView
+
             widget = MessageWidget(message, dark=self._dark, width=self._text_width())
             widget.error_action_requested.connect(self.error_action_requested)
             widget.hide_header()
