@@ -111,7 +111,9 @@ def test_header_controls_are_named_and_new_chat_asks_for_one(
     assert button.text() == "New chat"
     assert "Ctrl+N" in button.toolTip()
     assert field.placeholderText() == "Search conversations (Ctrl+K)"
+    qtbot.keyClicks(field, "k")  # the clear button comes with the first text
     assert field.isClearButtonEnabled()
+    field.clear()
     assert [button.accessibleName(), field.accessibleName(), view.accessibleName()] == [
         "New chat",
         "Search conversations",

@@ -115,7 +115,6 @@ class Sidebar(QWidget):
         self._search.setToolTip(
             "Search all messages (Ctrl+K); Esc clears, Down goes to the results"
         )
-        self._search.setClearButtonEnabled(True)
         self._search_icon = self._search.addAction(
             QIcon(), QLineEdit.ActionPosition.LeadingPosition
         )
@@ -310,6 +309,10 @@ class Sidebar(QWidget):
     # -- search -------------------------------------------------------------------------------
 
     def _on_search_text_changed(self, text: str) -> None:
+        if text and not self._search.isClearButtonEnabled():
+            # With the first text, which is when the button shows: making it looks its icon up
+            # in the icon theme, ~3 ms the first frame need not pay.
+            self._search.setClearButtonEnabled(True)
         if text.strip():
             self._search_timer.start()  # restarts: the search runs once typing pauses
             return
