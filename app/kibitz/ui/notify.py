@@ -49,6 +49,32 @@ def error_notice(
     )
 
 
+class _NoticeParts:
+    """The bar's label and buttons: made with the first notice (a window that starts without
+    one never pays for them: ~4 ms of the first frame)."""
+
+    def __init__(self, bar: NoticeBar) -> None:
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action = QPushButton()
+        self.action.setAccessibleName("Notification action")
+        self.close = IconButton("x", "Dismiss")
+        self.close.setAccessibleName("Dismiss notification")
+        layout = QHBoxLayout(bar)
+        layout.setContentsMargins(12, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.action)
+        layout.addWidget(self.close)
+        self.timer = QTimer(bar)
+        self.timer.setSingleShot(True)
+        # Window-wide but only while the bar shows; a focused text field keeps its own Ctrl+Z.
+        self.undo = QAction(UNDO, bar)
+        self.undo.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.undo.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        bar.addAction(self.undo)
+
+
 class NoticeBar(QWidget):
     """Shows one notice at a time at the bottom of the window; a newer one replaces it."""
 
@@ -56,29 +82,7 @@ class NoticeBar(QWidget):
         super().__init__(parent)
         self.setObjectName("NoticeBar")
         self.setAccessibleName("Notification")
-        self._label = QLabel()
-        self._label.setWordWrap(True)
-        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._action = QPushButton()
-        self._action.setAccessibleName("Notification action")
-        self._close = IconButton("x", "Dismiss")
-        self._close.setAccessibleName("Dismiss notification")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 6, 6, 6)
-        layout.addWidget(self._label, 1)
-        layout.addWidget(self._action)
-        layout.addWidget(self._close)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.hide)
-        self._action.clicked.connect(self._on_action_clicked)
-        # Window-wide but only while the bar shows; a focused text field keeps its own Ctrl+Z.
-        self._undo = QAction(UNDO, self)
-        self._undo.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
-        self._undo.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self._undo.triggered.connect(self._on_undo_triggered)
-        self.addAction(self._undo)
-        self._close.clicked.connect(self.hide)
+        self._parts: _NoticeParts | None = None
         self._current: Notice | None = None
         self.hide()
 
@@ -86,19 +90,29 @@ class NoticeBar(QWidget):
     def current(self) -> Notice | None:
         return self._current if self.isVisible() else None
 
+    def _made_parts(self) -> _NoticeParts:
+        if self._parts is None:
+            parts = self._parts = _NoticeParts(self)
+            parts.timer.timeout.connect(self.hide)
+            parts.action.clicked.connect(self._on_action_clicked)
+            parts.undo.triggered.connect(self._on_undo_triggered)
+            parts.close.clicked.connect(self.hide)
+        return self._parts
+
     def show_notice(self, notice: Notice) -> None:
+        parts = self._made_parts()
         self._current = notice
-        self._label.setText(notice.text)
+        parts.label.setText(notice.text)
         self.setProperty("kind", notice.kind)
-        self._action.setVisible(notice.action_text is not None)
-        self._action.setText(notice.action_text or "")
+        parts.action.setVisible(notice.action_text is not None)
+        parts.action.setText(notice.action_text or "")
         undo = notice.action_text == UNDO
-        self._undo.setEnabled(undo)
-        keys = self._undo.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        self._action.setToolTip(f"{UNDO} ({keys})" if undo else "")
-        self._timer.stop()
+        parts.undo.setEnabled(undo)
+        keys = parts.undo.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        parts.action.setToolTip(f"{UNDO} ({keys})" if undo else "")
+        parts.timer.stop()
         if notice.timeout_ms > 0:
-            self._timer.start(notice.timeout_ms)
+            parts.timer.start(notice.timeout_ms)
         self.style().unpolish(self)
         self.style().polish(self)
         self.show()
