@@ -145,22 +145,19 @@ class _RowDelegate(QStyledItemDelegate):
         return text, _alpha(text, 0.6)
 
     def _begin(
-        self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex
+        self, painter: QPainter, option: QStyleOptionViewItem
     ) -> tuple[QStyleOptionViewItem, QRect, QRect, QColor, QColor]:
         """Start painting a row (the caller restores the painter): the option, the two line
         rectangles, and the text and muted colours."""
-        opt = self._init(index, option)
+        # A copy, not initStyleOption: the rows are drawn from the model's own roles, and it
+        # would ask the model (in Python) for seven roles per row that none of them has.
+        opt = QStyleOptionViewItem(option)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._paint_background(painter, opt)
         first, second = self._line_rects(opt)
         text, muted = self._colors(opt)
         return opt, first, second, text, muted
-
-    def _init(self, index: AnyIndex, option: QStyleOptionViewItem) -> QStyleOptionViewItem:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        return opt
 
 
 class ConversationDelegate(_RowDelegate):
@@ -173,7 +170,7 @@ class ConversationDelegate(_RowDelegate):
     title_edited = Signal(int, str)  # conversation id, the text as typed
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        opt, first, second, text, muted = self._begin(painter, option, index)
+        opt, first, second, text, muted = self._begin(painter, option)
         pinned = bool(index.data(ConversationRole.PINNED))
         if pinned and not index.sibling(index.row() + 1, 0).data(ConversationRole.PINNED):
             # A hairline under the last pinned row sets them apart from the recent ones.
@@ -254,7 +251,7 @@ class TrashDelegate(_RowDelegate):
     """A conversation in the Trash: its title, and when it was deleted."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        opt, first, second, text, muted = self._begin(painter, option, index)
+        opt, first, second, text, muted = self._begin(painter, option)
         title = str(index.data(Qt.ItemDataRole.DisplayRole) or UNTITLED)
         font = _title_font(opt.font)
         painter.setFont(font)
@@ -278,7 +275,7 @@ class SearchHitDelegate(_RowDelegate):
     """A search hit: the conversation's title and date, then the snippet, matches in bold."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        opt, first, second, text, muted = self._begin(painter, option, index)
+        opt, first, second, text, muted = self._begin(painter, option)
         small = _secondary_font(opt.font)
         created = index.data(SearchRole.CREATED_AT)
         date = relative_date(float(created)) if created is not None else ""
