@@ -64,6 +64,9 @@ DEFERRED = (
     "httpx",
     "httpx2",
     "kibitz.core.conversation.engine",
+    "kibitz.core.settings.schema",  # the first frame reads [ui] alone (settings.early_ui)
+    "kibitz.ui.views.message_widget",  # with the first message shown
+    "Xlib",  # the hotkey grabs through libxcb
 )
 
 _TEXT = (
