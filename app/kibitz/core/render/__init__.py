@@ -4,8 +4,9 @@
 and pygments load on the first render.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kibitz.core.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from kibitz.core.render.blocks import BlockSplitter, split_blocks
@@ -37,13 +38,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # asked for once
-    return value
+__getattr__ = lazy_names(__name__, _HOME, globals())
 
 
 def warm_up() -> None:

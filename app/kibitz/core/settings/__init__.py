@@ -6,8 +6,9 @@ first frame reads only the [ui] section (early_ui.py); the schema's ~30 dataclas
 imports) load after it.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kibitz.core.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from kibitz.core.settings.fields import FieldInfo, FieldType, InvalidSettingError, meta
@@ -80,13 +81,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # asked for once
-    return value
+__getattr__ = lazy_names(__name__, _HOME, globals())
 
 
 __all__ = [
