@@ -64,10 +64,8 @@ class SettingsHolder(QObject):
 
     @property
     def ui(self) -> UiSettings:
-        """The [ui] settings: read without the rest while those wait for `load()`."""
-        if self._settings is None and self._early_ui is not None:
-            return self._early_ui
-        return self.current.ui
+        """The [ui] settings: those read early until `load()` (or `update`) has the rest."""
+        return self._early_ui if self._early_ui is not None else self.current.ui
 
     def update(self, settings: Settings) -> SettingsFileError | None:
         """Apply at once; write the file. A failed write is returned for the user to see."""

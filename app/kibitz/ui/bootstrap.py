@@ -1,11 +1,12 @@
 """The composition root of the app: QApplication, the qasync loop, services and the window.
 
 Only what the first frame needs is imported before the window shows (the conversation list
-and the composer, kibitz.ui.main_window); the chat view, its controller and the chat engine,
-tool servers and Settings are built once that frame is painted, before the event loop takes the
-first key (kibitz.ui.app.first_frame); quick ask, the tray and the hotkey in the loop's first
-turn. openai, markdown and pygments load later still (openai in the background once the user
-starts typing, the others on the first render of a message).
+and the composer, kibitz.ui.main_window, and the [ui] settings); the chat view, its controller
+and the chat engine, tool servers, Settings and the rest of the settings come once that frame
+is painted, before the event loop takes the first key (kibitz.ui.app.first_frame); quick ask,
+the tray and the hotkey in the loop's first turn. openai, markdown and pygments load later
+still (openai in the background once the user starts typing, the others on the first render
+of a message).
 """
 
 from __future__ import annotations

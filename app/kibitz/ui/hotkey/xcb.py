@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 KEY_PRESS = 2  # the event type; the top bit of response_type marks events sent by a client
@@ -80,48 +81,43 @@ class _GenericEvent(ctypes.Structure):  # xcb_generic_event_t, up to the key pre
     _fields_ = [("response_type", ctypes.c_uint8), ("detail", ctypes.c_uint8)]
 
 
-_lib: tuple[Any, Any, Any] | None = None
-
-
+@cache
 def _libraries() -> tuple[Any, Any, Any]:
     """libxcb, libX11 (for keysym names) and libc (to free what xcb hands over), by soname."""
-    global _lib
-    if _lib is None:
-        xcb = ctypes.CDLL("libxcb.so.1")
-        x11 = ctypes.CDLL("libX11.so.6")
-        libc = ctypes.CDLL(None)
-        conn, cookie = ctypes.c_void_p, _Cookie
-        for name, restype, argtypes in (
-            ("xcb_connect", conn, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
-            ("xcb_connection_has_error", ctypes.c_int, [conn]),
-            ("xcb_disconnect", None, [conn]),
-            ("xcb_flush", ctypes.c_int, [conn]),
-            ("xcb_get_file_descriptor", ctypes.c_int, [conn]),
-            ("xcb_get_setup", ctypes.POINTER(_Setup), [conn]),
-            ("xcb_setup_roots_iterator", _ScreenIterator, [ctypes.POINTER(_Setup)]),
-            ("xcb_screen_next", None, [ctypes.POINTER(_ScreenIterator)]),
-            ("xcb_get_keyboard_mapping", cookie, [conn, ctypes.c_uint8, ctypes.c_uint8]),
-            ("xcb_get_keyboard_mapping_reply", ctypes.POINTER(_MappingReply),
-             [conn, cookie, ctypes.c_void_p]),
-            ("xcb_get_keyboard_mapping_keysyms", ctypes.POINTER(ctypes.c_uint32),
-             [ctypes.POINTER(_MappingReply)]),
-            ("xcb_get_keyboard_mapping_keysyms_length", ctypes.c_int,
-             [ctypes.POINTER(_MappingReply)]),
-            ("xcb_grab_key_checked", cookie,
-             [conn, ctypes.c_uint8, ctypes.c_uint32, ctypes.c_uint16, ctypes.c_uint8,
-              ctypes.c_uint8, ctypes.c_uint8]),
-            ("xcb_ungrab_key", cookie, [conn, ctypes.c_uint8, ctypes.c_uint32, ctypes.c_uint16]),
-            ("xcb_request_check", ctypes.POINTER(_GenericError), [conn, cookie]),
-            ("xcb_poll_for_event", ctypes.POINTER(_GenericEvent), [conn]),
-        ):  # fmt: skip
-            function = getattr(xcb, name)
-            function.restype, function.argtypes = restype, argtypes
-        x11.XStringToKeysym.restype = ctypes.c_ulong
-        x11.XStringToKeysym.argtypes = [ctypes.c_char_p]
-        libc.free.restype = None
-        libc.free.argtypes = [ctypes.c_void_p]
-        _lib = (xcb, x11, libc)
-    return _lib
+    xcb = ctypes.CDLL("libxcb.so.1")
+    x11 = ctypes.CDLL("libX11.so.6")
+    libc = ctypes.CDLL(None)
+    conn, cookie = ctypes.c_void_p, _Cookie
+    for name, restype, argtypes in (
+        ("xcb_connect", conn, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
+        ("xcb_connection_has_error", ctypes.c_int, [conn]),
+        ("xcb_disconnect", None, [conn]),
+        ("xcb_flush", ctypes.c_int, [conn]),
+        ("xcb_get_file_descriptor", ctypes.c_int, [conn]),
+        ("xcb_get_setup", ctypes.POINTER(_Setup), [conn]),
+        ("xcb_setup_roots_iterator", _ScreenIterator, [ctypes.POINTER(_Setup)]),
+        ("xcb_screen_next", None, [ctypes.POINTER(_ScreenIterator)]),
+        ("xcb_get_keyboard_mapping", cookie, [conn, ctypes.c_uint8, ctypes.c_uint8]),
+        ("xcb_get_keyboard_mapping_reply", ctypes.POINTER(_MappingReply),
+         [conn, cookie, ctypes.c_void_p]),
+        ("xcb_get_keyboard_mapping_keysyms", ctypes.POINTER(ctypes.c_uint32),
+         [ctypes.POINTER(_MappingReply)]),
+        ("xcb_get_keyboard_mapping_keysyms_length", ctypes.c_int,
+         [ctypes.POINTER(_MappingReply)]),
+        ("xcb_grab_key_checked", cookie,
+         [conn, ctypes.c_uint8, ctypes.c_uint32, ctypes.c_uint16, ctypes.c_uint8,
+          ctypes.c_uint8, ctypes.c_uint8]),
+        ("xcb_ungrab_key", cookie, [conn, ctypes.c_uint8, ctypes.c_uint32, ctypes.c_uint16]),
+        ("xcb_request_check", ctypes.POINTER(_GenericError), [conn, cookie]),
+        ("xcb_poll_for_event", ctypes.POINTER(_GenericEvent), [conn]),
+    ):  # fmt: skip
+        function = getattr(xcb, name)
+        function.restype, function.argtypes = restype, argtypes
+    x11.XStringToKeysym.restype = ctypes.c_ulong
+    x11.XStringToKeysym.argtypes = [ctypes.c_char_p]
+    libc.free.restype = None
+    libc.free.argtypes = [ctypes.c_void_p]
+    return xcb, x11, libc
 
 
 def keysym(name: str) -> int:
