@@ -41,6 +41,9 @@ HEAVY = (
     "ziamath",  # LaTeX math: loads with the first formula drawn
     "ziafont",
     "latex2mathml",
+    # The Trash: the first frame only counts it (its entry); the view comes with the rest.
+    "kibitz.ui.views.trash_view",
+    "kibitz.ui.controllers.trash_controller",
 )
 # What `kibitz` imports before its window's first frame: the entry point's own, then
 # kibitz.ui.bootstrap's (inside run_gui, so importing the module alone would not load them).

@@ -36,7 +36,6 @@ from kibitz.core.types import ChangeKind, Changes, ConversationId, MessageId
 from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.controllers.sidebar_controller import SidebarController
 from kibitz.ui.controllers.store_watch import StoreWatch
-from kibitz.ui.controllers.trash_controller import TrashController
 from kibitz.ui.controllers.zoom import ConversationZoom
 from kibitz.ui.notify import Notice, NoticeBar
 from kibitz.ui.tasks import TaskRunner
@@ -83,15 +82,6 @@ class MainWindow(QMainWindow):
         self.sidebar.setObjectName("Sidebar")
         self.sidebar_controller = SidebarController(
             store, self.sidebar, self.notices.show_notice, self
-        )
-        self.trash_controller = TrashController(
-            store,
-            self.sidebar.trash_view,
-            self.notices.show_notice,
-            executor,
-            self,
-            on_gone=self._discard_drafts,
-            on_restored=self.sidebar.pick_conversation,
         )
         self._executor = executor
         self._secrets = secrets
@@ -155,6 +145,7 @@ class MainWindow(QMainWindow):
         from kibitz.ui.chat_controller import ChatController
         from kibitz.ui.controllers.model_choice import ModelChoiceController
         from kibitz.ui.controllers.tool_offer import ToolOffer
+        from kibitz.ui.controllers.trash_controller import TrashController
         from kibitz.ui.settings.context import SettingsContext
         from kibitz.ui.settings.opener import SettingsOpener
         from kibitz.ui.setup_controller import SetupController
@@ -164,6 +155,16 @@ class MainWindow(QMainWindow):
 
         store, paths, settings, secrets = self._store, self._paths, self._settings, self._secrets
         runner, executor = self._runner, self._executor
+        # The Trash (its view made now: the first frame only counts it).
+        self.trash_controller = TrashController(
+            store,
+            self.sidebar.trash_view,
+            self.notices.show_notice,
+            executor,
+            self,
+            on_gone=self._discard_drafts,
+            on_restored=self.sidebar.pick_conversation,
+        )
         typed = self.composer.text  # before the controller puts last time's draft there
         # Attachments: the worker, thumbnails (cached on disk), shared with quick ask.
         self.media = MediaServices(store, paths.cache_dir, self)

@@ -4,6 +4,7 @@ way into the Trash (which then takes the sidebar's place until Back)."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QEvent,
@@ -43,7 +44,10 @@ from kibitz.ui.views.sidebar_delegate import (
     SearchHitDelegate,
     SidebarListView,
 )
-from kibitz.ui.views.trash_view import TrashEntry, TrashView
+from kibitz.ui.views.trash_entry import TrashEntry
+
+if TYPE_CHECKING:
+    from kibitz.ui.views.trash_view import TrashView
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +107,9 @@ class Sidebar(QWidget):
         self._conversation_selection = QItemSelectionModel(self._conversations, self._list)
         self._results_selection = QItemSelectionModel(self._results, self._list)
         self._trash_entry = TrashEntry()
+        # The Trash's model now, for the entry's count; its view when first shown (trash_view).
+        self._trash_model = ConversationListModel(store, self, trash=True)
+        self._trash: TrashView | None = None
 
         self._new_chat = QPushButton("New chat")
         self._new_chat.setObjectName("NewChatButton")
@@ -145,12 +152,9 @@ class Sidebar(QWidget):
         column.addLayout(header)
         column.addWidget(self._list, 1)
         column.addLayout(footer)
-        self._trash = TrashView(store, self)
-        self._trash.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._browse)
-        layout.addWidget(self._trash)
+        self._pages = QVBoxLayout(self)  # the list's page now, the Trash's when first shown
+        self._pages.setContentsMargins(0, 0, 0, 0)
+        self._pages.addWidget(self._browse)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -185,8 +189,7 @@ class Sidebar(QWidget):
         self._conversations.rowsRemoved.connect(self._update_placeholder)
         self._conversations.rowsInserted.connect(self._update_placeholder)
         self._trash_entry.clicked.connect(self.show_trash)
-        self._trash.back_requested.connect(self.show_list)
-        trash = self._trash.model
+        trash = self._trash_model
         for signal in (trash.rowsInserted, trash.rowsRemoved, trash.modelReset):
             signal.connect(self._update_trash_count)
         self._update_trash_count()
@@ -233,22 +236,31 @@ class Sidebar(QWidget):
 
     def show_trash(self) -> None:
         """Show the Trash in the list's place, the keyboard in its list."""
+        trash = self.trash_view
         self._browse.hide()
-        self._trash.show()
-        self._trash.focus_list()
+        trash.show()
+        trash.focus_list()
 
     def show_list(self) -> None:
         """Back from the Trash to the conversations (or the search results)."""
-        if self.showing_trash():
+        if self._trash is not None and self.showing_trash():
             self._trash.hide()
             self._browse.show()
             self._trash_entry.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def showing_trash(self) -> bool:
-        return not self._trash.isHidden()
+        return self._trash is not None and not self._trash.isHidden()
 
     @property
     def trash_view(self) -> TrashView:
+        """The Trash, made on first use: the first frame never shows it (~6 ms)."""
+        if self._trash is None:
+            from kibitz.ui.views.trash_view import TrashView
+
+            self._trash = TrashView(self._trash_model, self)
+            self._trash.hide()
+            self._pages.addWidget(self._trash)
+            self._trash.back_requested.connect(self.show_list)
         return self._trash
 
     def focus_search(self) -> None:
@@ -297,7 +309,7 @@ class Sidebar(QWidget):
         self._delete_action.setEnabled(model is self._conversations)
 
     def _update_trash_count(self) -> None:
-        self._trash_entry.set_count(self._trash.model.rowCount())
+        self._trash_entry.set_count(self._trash_model.rowCount())
 
     def _update_placeholder(self) -> None:
         if self._searching():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, Signal, SignalInstance
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal, SignalInstance
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -11,12 +11,10 @@ from PySide6.QtWidgets import (
     QListView,
     QMenu,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from kibitz.core.store import Store
 from kibitz.core.store.conversations import TRASH_DAYS
 from kibitz.ui.icons import IconButton, icon
 from kibitz.ui.models.conversation_list import ConversationListModel, ConversationRole
@@ -28,45 +26,6 @@ EMPTY_TEXT = "Trash is empty"
 _EDGE = 8  # as the sidebar's header, so the edges line up
 
 
-class TrashEntry(IconButton):
-    """The sidebar's way into the Trash: its icon, "Trash", and how many are in it."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("trash-2", "Trash", parent)
-        self.setText("Trash")
-        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self._count = 0
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    def set_count(self, count: int) -> None:
-        self._count = count
-        self.setToolTip(f"Trash: {count} deleted conversation{'s' if count != 1 else ''}")
-        self.setAccessibleName(f"Trash, {count}" if count else "Trash, empty")
-        self.update()
-
-    def sizeHint(self) -> QSize:
-        hint = super().sizeHint()
-        return QSize(hint.width() + 32, max(hint.height(), 30))
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if not self._count:
-            return
-        painter = QPainter(self)
-        color = QColor(self.palette().color(QPalette.ColorRole.ButtonText))
-        color.setAlphaF(0.6)
-        painter.setPen(color)
-        area = self.rect().adjusted(0, 0, -10, 0)
-        align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(area, int(align), f"{self._count:,}")
-        painter.end()
-
-
 class TrashView(QWidget):
     """Lists the Trash and emits what the user asked for; the Trash controller
     (kibitz.ui.controllers.trash_controller) carries it out, asking before Empty Trash."""
@@ -76,13 +35,16 @@ class TrashView(QWidget):
     delete_requested = Signal(list)  # conversation ids, to delete for good
     empty_requested = Signal()
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, model: ConversationListModel, parent: QWidget | None = None) -> None:
+        """`model`: the Trash's (ConversationListModel with trash=True), made before this view
+        so the sidebar can count it; it becomes the list's child (the view must not outlive
+        it, see Sidebar)."""
         super().__init__(parent)
         self.setAccessibleName("Trash")
         self._busy = False
-        # The view first, and its model as its child (see Sidebar: the view must not outlive it).
         self._list = PlaceholderListView(self)
-        self._model = ConversationListModel(store, self._list, trash=True)
+        self._model = model
+        model.setParent(self._list)
         self._delegate = TrashDelegate(self._list)
         self._list.setModel(self._model)
         self._list.setItemDelegate(self._delegate)
