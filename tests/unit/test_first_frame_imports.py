@@ -44,6 +44,11 @@ HEAVY = (
     # The Trash: the first frame only counts it (its entry); the view comes with the rest.
     "kibitz.ui.views.trash_view",
     "kibitz.ui.controllers.trash_controller",
+    # Attachments: the composer makes its chips, and the clipboard's readers, on first use.
+    "kibitz.ui.attachments",
+    "kibitz.core.attachments",
+    "kibitz.ui.views.composer_attachments",
+    "kibitz.ui.views.attachment_chip",
 )
 # What `kibitz` imports before its window's first frame: the entry point's own, then
 # kibitz.ui.bootstrap's (inside run_gui, so importing the module alone would not load them).

@@ -29,7 +29,7 @@ from kibitz.ui.notify import Notice
 from kibitz.ui.quick_ask import QuickAskWindow
 from kibitz.ui.tray import TrayIcon, show_window, tray_available
 from kibitz.ui.unix_instance_server import UnixInstanceServer
-from kibitz.ui.views.composer import ComposerValue
+from kibitz.ui.views.composer_attachments import ComposerValue
 
 if TYPE_CHECKING:
     from kibitz.ui.instance_server import InstanceServer

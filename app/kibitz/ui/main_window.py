@@ -39,12 +39,13 @@ from kibitz.ui.controllers.store_watch import StoreWatch
 from kibitz.ui.controllers.zoom import ConversationZoom
 from kibitz.ui.notify import Notice, NoticeBar
 from kibitz.ui.tasks import TaskRunner
-from kibitz.ui.views.composer import Composer, ComposerValue
+from kibitz.ui.views.composer import Composer
 from kibitz.ui.views.sidebar import Sidebar
 from kibitz.ui.views.welcome import WelcomePane
 
 if TYPE_CHECKING:
     from kibitz.core.tools import ServerStatus
+    from kibitz.ui.views.composer_attachments import ComposerValue
 
 _COLUMN_WIDTH = 800  # the composer lines up with the chat view's readable column
 DRAFTS = "drafts"  # under the data folder

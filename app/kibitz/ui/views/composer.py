@@ -18,15 +18,13 @@ The text field is ComposerEdit (composer_input), the chips are kept by ComposerA
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from kibitz.ui.attachments.thumbnails import ThumbnailLoader
 from kibitz.ui.icons import icon_in
-from kibitz.ui.views.attachment_chip import AttachmentChip
-from kibitz.ui.views.composer_attachments import ComposerAttachments, ComposerValue
 from kibitz.ui.views.composer_buttons import (
     EFFORTS,
     ToolsButtonState,
@@ -41,10 +39,15 @@ from kibitz.ui.views.composer_buttons import (
     paint_tools_button,
 )
 from kibitz.ui.views.composer_input import ComposerEdit
+
+if TYPE_CHECKING:
+    from kibitz.ui.attachments.thumbnails import ThumbnailLoader
+    from kibitz.ui.views.attachment_chip import AttachmentChip
+    from kibitz.ui.views.composer_attachments import ComposerAttachments, ComposerValue
 from kibitz.ui.views.message_parts import mix
 
 # Imported from here by the controllers, the window and the tests.
-__all__ = ["EFFORTS", "Composer", "ComposerEdit", "ComposerValue", "ToolsButtonState"]
+__all__ = ["EFFORTS", "Composer", "ComposerEdit", "ToolsButtonState"]
 
 _SPINNER = "◐◓◑◒"
 _MODEL_LABEL_WIDTH = 220  # "<model> · <provider>" is elided past this
@@ -95,9 +98,9 @@ class Composer(QWidget):
         self._compare = make_compare_button()
         # The button only asks; the controller says whether Compare is on (set_compare).
         self._compare.clicked.connect(self._on_compare_button_clicked)
-        self._strip = ComposerAttachments(self)
-        self._strip.changed.connect(self._on_strip_changed)
-        self._strip.chip_removed.connect(self.focus_input)
+        # The chips above the text, made with the first attachment (~3 ms of the first frame).
+        self._chips: ComposerAttachments | None = None
+        self._thumbnails: ThumbnailLoader | None = None
         self._status = QLabel()
         self._status.setObjectName("ComposerStatus")
         self._status.setAccessibleName("Reply status")
@@ -110,10 +113,9 @@ class Composer(QWidget):
 
         box = QFrame()
         box.setObjectName("ComposerBox")
-        inside = QVBoxLayout(box)
+        inside = self._inside = QVBoxLayout(box)
         inside.setContentsMargins(10, 8, 8, 8)
         inside.setSpacing(4)
-        inside.addWidget(self._strip.widget)
         inside.addWidget(self._edit)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -160,25 +162,44 @@ class Composer(QWidget):
 
     # -- attachments (the chips: ComposerAttachments) -------------------------------------------
 
+    @property
+    def _strip(self) -> ComposerAttachments:
+        """The chips' strip, made when first needed, above the text."""
+        if self._chips is None:
+            from kibitz.ui.views.composer_attachments import ComposerAttachments
+
+            self._chips = ComposerAttachments(self)
+            self._chips.changed.connect(self._on_strip_changed)
+            self._chips.chip_removed.connect(self.focus_input)
+            if self._thumbnails is not None:
+                self._chips.set_thumbnails(self._thumbnails)
+            self._inside.insertWidget(0, self._chips.widget)
+        return self._chips
+
+    def _has_chips(self) -> bool:
+        return self._chips is not None and self._chips.any_shown
+
     def set_thumbnails(self, loader: ThumbnailLoader) -> None:
         """Where image chips get their thumbnails from."""
-        self._strip.set_thumbnails(loader)
+        self._thumbnails = loader
+        if self._chips is not None:
+            self._chips.set_thumbnails(loader)
 
     @property
     def attachments(self) -> tuple[ComposerValue, ...]:
         """What goes with the message: the attachments read so far, in the order shown."""
-        return self._strip.values
+        return () if self._chips is None else self._chips.values
 
     @property
     def reading(self) -> bool:
         """Some attachment is still being read: Send waits for it."""
-        return self._strip.reading
+        return self._chips is not None and self._chips.reading
 
     def chips(self) -> list[AttachmentChip]:
-        return self._strip.chips()
+        return [] if self._chips is None else self._chips.chips()
 
     def attachment_names(self) -> list[str]:
-        return [chip.name for chip in self._strip.chips()]
+        return [chip.name for chip in self.chips()]
 
     def add_reading(self, name: str, *, image: bool) -> AttachmentChip:
         """A chip for a file being read; `fill` or `withdraw` it once that is done."""
@@ -194,11 +215,15 @@ class Composer(QWidget):
 
     def set_attachments(self, values: Iterable[ComposerValue]) -> None:
         """Show these attachments instead of the ones shown (an edited message's, a draft's)."""
-        self._strip.set_values(values)
+        values = tuple(values)
+        if values or self._chips is not None:
+            self._strip.set_values(values)
 
     def add_attachments(self, values: Iterable[ComposerValue]) -> None:
         """Add attachments already read, after those shown (handed over from quick ask)."""
-        self._strip.add_values(values)
+        values = tuple(values)
+        if values:
+            self._strip.add_values(values)
 
     def _on_strip_changed(self) -> None:
         self._update_send_enabled()
@@ -373,7 +398,7 @@ class Composer(QWidget):
         if key == Qt.Key.Key_Escape and self._busy:
             self.stop_requested.emit()
             return True
-        if key == Qt.Key.Key_Up and not self.text and not self._strip.any_shown and not mods:
+        if key == Qt.Key.Key_Up and not self.text and not self._has_chips() and not mods:
             self.edit_last_requested.emit()
             return True
         return False
@@ -388,7 +413,7 @@ class Composer(QWidget):
         if self._busy or self.reading:
             return  # Enter while streaming does not queue a second question
         text = self.text.strip()
-        if text or self._strip.any_shown:
+        if text or self._has_chips():
             self.send_requested.emit(text)
 
     def _on_edit_text_changed(self) -> None:
@@ -397,7 +422,7 @@ class Composer(QWidget):
             self.typing_started.emit()
 
     def _update_send_enabled(self) -> None:
-        ready = bool(self.text.strip()) or self._strip.any_shown
+        ready = bool(self.text.strip()) or self._has_chips()
         self._send.setEnabled(self._busy or (ready and not self.reading))
 
     def _paint_icons(self) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import QFrame, QPlainTextEdit, QWidget
 
-from kibitz.ui.attachments.mime import local_paths, pasted_image
-
 _MIN_LINES = 1
 _MAX_LINES = 10
 
@@ -42,11 +40,16 @@ class ComposerEdit(QPlainTextEdit):
         self.setFixedHeight(int(lines * line_height) + extra)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        # Here, not at the top: the clipboard's readers load with the first paste or drop.
+        from kibitz.ui.attachments.mime import local_paths, pasted_image
+
         if local_paths(source) or pasted_image(source) is not None:
             return True
         return super().canInsertFromMimeData(source)
 
     def insertFromMimeData(self, source: QMimeData) -> None:
+        from kibitz.ui.attachments.mime import local_paths, pasted_image
+
         paths = local_paths(source)
         if paths:
             self.files_offered.emit(paths)
