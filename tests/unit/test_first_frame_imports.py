@@ -50,6 +50,13 @@ HEAVY = (
     "kibitz.ui.views.composer_attachments",
     "kibitz.ui.views.attachment_chip",
     "html",  # its table of entities (~1 ms): search results escape with it when shown
+    # The typed Store and the core's records: the first frame lists the database's first page
+    # (kibitz.core.store.opening); the Store, search and the store's watch come after it.
+    "kibitz.core.types",
+    "kibitz.core.store.facade",
+    "kibitz.ui.views.search_hit_delegate",
+    "kibitz.ui.controllers.sidebar_controller",
+    "kibitz.ui.controllers.store_watch",
 )
 # What `kibitz` imports before its window's first frame: the entry point's own, then
 # kibitz.ui.bootstrap's (inside run_gui, so importing the module alone would not load them).

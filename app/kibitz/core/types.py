@@ -6,10 +6,13 @@ import dataclasses
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, NewType
+from typing import Any, ClassVar, Literal
 
-ConversationId = NewType("ConversationId", int)
-MessageId = NewType("MessageId", int)
+# Defined with the changes (a light module the first frame uses); handed out here too.
+from kibitz.core.changes import ChangeKind as ChangeKind
+from kibitz.core.changes import Changes as Changes
+from kibitz.core.changes import ConversationId as ConversationId
+from kibitz.core.changes import MessageId as MessageId
 
 ResponseFormat = Literal["text", "json_object"]
 # What OpenAI's reasoning models take ("none" and "xhigh" from gpt-5.1 on); other servers
@@ -284,23 +287,3 @@ class SearchHit:
     role: Role
     snippet: str  # with the matched words between [ and ]
     created_at: float
-
-
-class ChangeKind(enum.StrEnum):
-    CREATED = "created"
-    RENAMED = "renamed"
-    PINNED = "pinned"
-    DELETED = "deleted"
-    RESTORED = "restored"
-    PURGED = "purged"
-    MESSAGES = "messages"  # messages added, edited or branched
-    PARAMS = "params"
-
-
-@dataclass(frozen=True, slots=True)
-class Changes:
-    """What a store mutation changed, so each view can decide what to refresh."""
-
-    kind: ChangeKind
-    conversation_ids: tuple[ConversationId, ...]
-    message_ids: tuple[MessageId, ...] = ()

@@ -1,12 +1,12 @@
 """The composition root of the app: QApplication, the qasync loop, services and the window.
 
-Only what the first frame needs is imported before the window shows (the conversation list
-and the composer, kibitz.ui.main_window, and the [ui] settings); the chat view, its controller
-and the chat engine, tool servers, Settings and the rest of the settings come once that frame
-is painted, before the event loop takes the first key (kibitz.ui.app.first_frame); quick ask,
-the tray and the hotkey in the loop's first turn. openai, markdown and pygments load later
-still (openai in the background once the user starts typing, the others on the first render
-of a message).
+Only what the first frame needs is imported before the window shows (the conversation list,
+read from the database's first page, and the composer, kibitz.ui.main_window, and the [ui]
+settings); the Store, the chat view, its controller and the chat engine, tool servers,
+Settings and the rest of the settings come once that frame is painted, before the event loop
+takes the first key (kibitz.ui.app.first_frame); quick ask, the tray and the hotkey in the
+loop's first turn. openai, markdown and pygments load later still (openai in the background
+once the user starts typing, the others on the first render of a message).
 """
 
 from __future__ import annotations
@@ -89,8 +89,9 @@ def run_gui(
         crash.install()
         # The [ui] settings now, the rest once the first frame is painted (see SettingsHolder).
         settings = SettingsHolder(None, paths.settings_file)
-        # An older database is upgraded behind a progress window, not a frozen start.
-        store = open_store(paths.database, app)
+        # An older database is upgraded behind a progress window, not a frozen start. The
+        # first frame lists the database's first page; the Store comes after it (finish_start).
+        opening = open_store(paths.database, app)
     except (KibitzError, OSError) as exc:
         # The one modal: nothing can run without the data folder.
         QMessageBox.critical(None, APP_NAME, f"Kibitz could not start.\n\n{exc}")
@@ -100,11 +101,11 @@ def run_gui(
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kibitz-io")
     runner = TaskRunner()
     secrets = SessionSecretStore(KeyringSecretStore())
-    window = MainWindow(store, paths, settings, secrets, runner, executor, deferred=True)
+    window = MainWindow(opening, paths, settings, secrets, runner, executor, deferred=True)
     apply_style(app)  # after the window's widgets are made: see apply_palette
     notices.attach(window.notices.show_notice, window.notices)
-    if store.recovered is not None:
-        window.show_notice(store.recovered)
+    if opening.recovered is not None:
+        window.show_notice(opening.recovered)
 
     def on_runner_failed(_key: str, error: KibitzError) -> None:
         if not isinstance(error, InternalError):  # a bug: the crash handler tells of it
@@ -146,6 +147,7 @@ def run_gui(
         for warning in loaded.warnings:
             window.notices.show_notice(Notice(f"Settings: {warning}", kind="warning"))
     window.finish_start()
+    store = opening.finish()  # the window's, made by finish_start
 
     import asyncio
 
@@ -217,6 +219,6 @@ def run_gui(
     finally:
         collector.stop()
         executor.shutdown(wait=True, cancel_futures=True)
-        store.close()
+        opening.close()  # the store's connection
         crash.uninstall()
     return 0

@@ -28,14 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from kibitz import APP_NAME
+from kibitz.core.changes import ChangeKind, Changes, ConversationId, MessageId
 from kibitz.core.errors import Action, KibitzError
 from kibitz.core.paths import AppPaths
 from kibitz.core.secrets import SessionSecretStore
-from kibitz.core.store import Store
-from kibitz.core.types import ChangeKind, Changes, ConversationId, MessageId
+from kibitz.core.store.opening import StoreOpening
 from kibitz.ui.app_settings import SettingsHolder
-from kibitz.ui.controllers.sidebar_controller import SidebarController
-from kibitz.ui.controllers.store_watch import StoreWatch
 from kibitz.ui.controllers.zoom import ConversationZoom
 from kibitz.ui.notify import Notice, NoticeBar
 from kibitz.ui.tasks import TaskRunner
@@ -44,7 +42,9 @@ from kibitz.ui.views.sidebar import Sidebar
 from kibitz.ui.views.welcome import WelcomePane
 
 if TYPE_CHECKING:
+    from kibitz.core.store import FirstPage, Store
     from kibitz.core.tools import ServerStatus
+    from kibitz.ui.controllers.store_watch import StoreWatch
     from kibitz.ui.views.composer_attachments import ComposerValue
 
 _COLUMN_WIDTH = 800  # the composer lines up with the chat view's readable column
@@ -55,7 +55,7 @@ _HOUSEKEEPING_DELAY_MS = 10_000  # after start-up, when nobody waits on the stor
 class MainWindow(QMainWindow):
     def __init__(
         self,
-        store: Store,
+        store: Store | StoreOpening,
         paths: AppPaths,
         settings: SettingsHolder,
         secrets: SessionSecretStore,
@@ -65,25 +65,28 @@ class MainWindow(QMainWindow):
         deferred: bool = False,
     ) -> None:
         """`deferred`: build only what the first frame shows; `finish_start()` builds the
-        rest (the app calls it once that frame is painted). Without, the window is complete."""
+        rest (the app calls it once that frame is painted). Without, the window is complete.
+        `store` may be a StoreOpening (the app's): the first frame lists its first page, and
+        finish_start takes the Store from it (its imports cost more than the window)."""
         super().__init__()
         self.setWindowTitle(APP_NAME)
         self.setObjectName("MainWindow")
-        self._store = store
         self._runner = runner
         self._paths = paths
         self._dialogs: dict[str, QDialog] = {}  # Help's windows, made when first asked for
         self._geometry = QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
-        # What `kibitz ask` and other programs write shows up here; made before any view
-        # reads the store, so nothing committed meanwhile is missed.
-        self.store_watch = StoreWatch(store, executor, self)
+        self._store: Store  # set here, or by finish_start from the opening
+        self._opening = store if isinstance(store, StoreOpening) else None
+        self.store_watch: StoreWatch
+        if isinstance(store, StoreOpening):
+            listed: Store | FirstPage = store.first_page()
+        else:
+            self._store = listed = store
+            self._watch_store(executor)
 
         self.notices = NoticeBar()
-        self.sidebar = Sidebar(store)
+        self.sidebar = Sidebar(listed)
         self.sidebar.setObjectName("Sidebar")
-        self.sidebar_controller = SidebarController(
-            store, self.sidebar, self.notices.show_notice, self
-        )
         self._executor = executor
         self._secrets = secrets
         self._complete = False  # finish_start() has run
@@ -145,6 +148,7 @@ class MainWindow(QMainWindow):
         from kibitz.ui.attachments.media import MediaServices
         from kibitz.ui.chat_controller import ChatController
         from kibitz.ui.controllers.model_choice import ModelChoiceController
+        from kibitz.ui.controllers.sidebar_controller import SidebarController
         from kibitz.ui.controllers.tool_offer import ToolOffer
         from kibitz.ui.controllers.trash_controller import TrashController
         from kibitz.ui.settings.context import SettingsContext
@@ -154,8 +158,15 @@ class MainWindow(QMainWindow):
         from kibitz.ui.transfer_actions import TransferActions
         from kibitz.ui.views.chat_view import ChatView
 
+        if self._opening is not None:
+            self._store = self._opening.finish()
+            self._watch_store(self._executor)
+            self.sidebar.attach(self._store)  # after the watch: nothing committed is missed
         store, paths, settings, secrets = self._store, self._paths, self._settings, self._secrets
         runner, executor = self._runner, self._executor
+        self.sidebar_controller = SidebarController(
+            store, self.sidebar, self.notices.show_notice, self
+        )
         # The Trash (its view made now: the first frame only counts it).
         self.trash_controller = TrashController(
             store,
@@ -237,6 +248,13 @@ class MainWindow(QMainWindow):
         if self._send_waiting:
             # From the event loop (the app builds this part before it runs): a reply is a task.
             QTimer.singleShot(0, self, lambda: self.chat.send(self.composer.text.strip()))
+
+    def _watch_store(self, executor: Executor) -> None:
+        """What `kibitz ask` and other programs write shows up here; made before any view
+        reads the store, so nothing committed meanwhile is missed."""
+        from kibitz.ui.controllers.store_watch import StoreWatch
+
+        self.store_watch = StoreWatch(self._store, executor, self)
 
     def _add_compare(self) -> None:
         """Compare mode: one question to several models, their replies in columns shown in

@@ -1,6 +1,8 @@
 """The window's first frame: conversations listed and a focused composer that takes typing,
 before the chat view and its controller exist; `finish_start` then completes the window
-without losing what was typed. Screenshots first-frame-{light,dark}.png show that frame.
+without losing what was typed. As in the app, the window is made from a StoreOpening: the
+first frame lists the database's first page, and the Store comes with finish_start.
+Screenshots first-frame-{light,dark}.png show that frame.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from tests.unit.ui.attachment_window import TEST_KEY, composer_edit, fake_settin
 from kibitz.core.paths import AppPaths
 from kibitz.core.secrets import MemorySecretStore, SessionSecretStore
 from kibitz.core.settings import Settings
-from kibitz.core.store import Store
+from kibitz.core.store import Store, StoreOpening
 from kibitz.core.types import Role
 from kibitz.ui.app.first_frame import USABLE, StartupLog, describe_first_frame, paint_first_frame
 from kibitz.ui.app_settings import SettingsHolder
@@ -40,14 +42,28 @@ def store(paths: AppPaths) -> Iterator[Store]:
         yield s
 
 
+@pytest.fixture
+def opening(store: Store, paths: AppPaths) -> Iterator[StoreOpening]:
+    """The database as the app opens it for its first frame (beside the test's own store)."""
+    opened = StoreOpening.open(paths.database)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
 def deferred_window(
-    qtbot: QtBot, store: Store, paths: AppPaths, settings: Settings, executor: ThreadPoolExecutor
+    qtbot: QtBot,
+    opening: StoreOpening,
+    paths: AppPaths,
+    settings: Settings,
+    executor: ThreadPoolExecutor,
 ) -> MainWindow:
     """The window as the app makes it before its first frame (finish_start not yet called)."""
     secrets = SessionSecretStore(MemorySecretStore())
     secrets.set_key("fake", TEST_KEY, remember=False)
     main = MainWindow(
-        store,
+        opening,
         paths,
         SettingsHolder(settings, paths.settings_file),
         secrets,
@@ -60,10 +76,10 @@ def deferred_window(
 
 
 @pytest.fixture
-def window(qtbot: QtBot, store: Store, paths: AppPaths) -> Iterator[MainWindow]:
+def window(qtbot: QtBot, opening: StoreOpening, paths: AppPaths) -> Iterator[MainWindow]:
     executor = ThreadPoolExecutor(max_workers=1)
     try:
-        yield deferred_window(qtbot, store, paths, Settings(), executor)
+        yield deferred_window(qtbot, opening, paths, Settings(), executor)
     finally:
         executor.shutdown(wait=True)
 
@@ -88,6 +104,32 @@ def test_the_first_frame_lists_conversations_and_takes_typing_before_the_rest(
     assert window.welcome.isVisible()
     qtbot.keyClicks(window.focusWidget(), ", and after")
     assert window.composer.text == "Typed before the engine, and after"
+
+
+def test_the_list_catches_up_with_the_store_once_it_comes(
+    qtbot: QtBot, window: MainWindow, store: Store
+) -> None:
+    """What was committed after the first page was read (`kibitz ask`, another window) is
+    listed once the Store comes; search and the Trash work from then on."""
+    window.show()
+    assert paint_first_frame(window)
+    model = window.sidebar.conversation_model
+    titles = [model.index(r).data() for r in range(model.rowCount())]
+    assert titles == list(reversed(TITLES))  # the most recent first
+    late = store.create_conversation("Written while the window started")
+    store.delete([store.conversation_ids()[-1]])  # the oldest, "Trip to Kyoto", to the Trash
+    assert model.rowCount() == len(TITLES)  # the first page does not follow the store
+
+    window.finish_start()
+    titles = [model.index(r).data() for r in range(model.rowCount())]
+    assert titles == ["Written while the window started", "Quarterly report outline",
+                      "Sourdough starter"]  # fmt: skip
+    assert model.index(0).data(Qt.ItemDataRole.ToolTipRole).startswith(late.title)
+    assert window.sidebar.trash_view.model.rowCount() == 1
+    window.sidebar.search_model.search("sourdough")
+    assert window.sidebar.search_model.rowCount() == 2  # its question and its answer
+    store.set_title(late.id, "Renamed after the start")  # the list follows the store now
+    qtbot.waitUntil(lambda: model.index(0).data() == "Renamed after the start", timeout=5_000)
 
 
 def test_the_start_up_log_says_when_the_window_was_usable(
@@ -121,11 +163,11 @@ def test_screenshot_of_the_first_frame(
 
 @pytest.mark.asyncio
 async def test_enter_pressed_before_the_rest_is_built_sends_once_it_is(
-    qtbot: QtBot, store: Store, paths: AppPaths, fake: FakeOpenAI
+    qtbot: QtBot, store: Store, opening: StoreOpening, paths: AppPaths, fake: FakeOpenAI
 ) -> None:
     executor = ThreadPoolExecutor(max_workers=1)
     try:
-        window = deferred_window(qtbot, store, paths, fake_settings(fake), executor)
+        window = deferred_window(qtbot, opening, paths, fake_settings(fake), executor)
         window.show()
         assert paint_first_frame(window)
         qtbot.keyClicks(composer_edit(window), "Sent before the engine loaded?")

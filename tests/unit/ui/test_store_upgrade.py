@@ -34,7 +34,7 @@ def test_a_current_database_opens_without_the_window(qapp: QApplication, tmp_pat
     Store.open(path).close()
     seen: list[int] = []
     QTimer.singleShot(0, lambda: seen.append(len(_upgrade_windows())))
-    with open_store(path, qapp) as store:
+    with open_store(path, qapp).finish() as store:
         assert store.migration_backup is None
     assert seen in ([], [0])
 
@@ -57,7 +57,7 @@ def test_an_older_database_upgrades_behind_a_progress_window(
     timer.timeout.connect(look)
     timer.start(5)
     try:
-        with open_store(path, qapp) as store:
+        with open_store(path, qapp).finish() as store:
             assert store.migration_backup is not None
             assert len(store.search("python")) > 0
     finally:

@@ -12,6 +12,7 @@ from typing import Any
 from kibitz.core.errors import NotFoundError, StoreError
 from kibitz.core.store.base import StoreBase, chunked, placeholders, unique
 from kibitz.core.store.blobs import delete_unused_blobs
+from kibitz.core.store.listing import MESSAGE_COUNT, TRASH, listed
 from kibitz.core.types import (
     ChangeKind,
     Changes,
@@ -23,21 +24,11 @@ from kibitz.core.types import (
 
 log = logging.getLogger(__name__)
 
-# message_count counts the conversation's messages in every branch (not the deleted ones): one
-# index range per row, where the length of the current branch would need a tree walk.
-_SELECT = """
+_SELECT = f"""
 SELECT c.id, c.uid, c.title, c.created_at, c.updated_at, c.pinned, c.deleted_at,
-       c.current_leaf_id, c.system_prompt, c.params, c.provider,
-       (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.deleted_at IS NULL)
+       c.current_leaf_id, c.system_prompt, c.params, c.provider, {MESSAGE_COUNT}
 FROM conversations c
 """
-# Display order: pinned first, then most recently active. The id breaks ties so the order is
-# stable; the partial index conversations_display serves exactly this order.
-_ORDER = "ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC"
-_LIVE = "c.deleted_at IS NULL"
-_TRASH = "c.deleted_at IS NOT NULL"
-# The Trash lists the most recently deleted first; conversations_deleted serves it.
-_TRASH_ORDER = "ORDER BY c.deleted_at DESC, c.id DESC"
 
 # Deleted conversations wait in the Trash this long (restorable) before a purge takes them.
 TRASH_DAYS = 30
@@ -110,16 +101,14 @@ class ConversationsMixin(StoreBase):
     ) -> list[Conversation]:
         """Live conversations in display order (or, with deleted=True, the Trash: the most
         recently deleted first)."""
-        where = f"{_TRASH} {_TRASH_ORDER}" if deleted else f"{_LIVE} {_ORDER}"
-        sql = f"{_SELECT} WHERE {where} LIMIT ? OFFSET ?"
+        sql = f"{_SELECT} WHERE {listed(deleted)} LIMIT ? OFFSET ?"
         with self._db.read() as conn:
             rows = conn.execute(sql, (-1 if limit is None else limit, offset)).fetchall()
         return [conversation_from_row(r) for r in rows]
 
     def conversation_ids(self, *, deleted: bool = False) -> list[ConversationId]:
         """Just the ids in list_conversations' order: what a lazily-filled list model holds."""
-        where = f"{_TRASH} {_TRASH_ORDER}" if deleted else f"{_LIVE} {_ORDER}"
-        sql = f"SELECT c.id FROM conversations c WHERE {where}"
+        sql = f"SELECT c.id FROM conversations c WHERE {listed(deleted)}"
         with self._db.read() as conn:
             return [ConversationId(r[0]) for r in conn.execute(sql)]
 
@@ -220,7 +209,7 @@ class ConversationsMixin(StoreBase):
 
     def trash_count(self) -> int:
         with self._db.read() as conn:
-            row = conn.execute(f"SELECT count(*) FROM conversations c WHERE {_TRASH}").fetchone()
+            row = conn.execute(f"SELECT count(*) FROM conversations c WHERE {TRASH}").fetchone()
         return int(row[0])
 
     def delete_for_good(self, ids: Iterable[ConversationId]) -> Changes:

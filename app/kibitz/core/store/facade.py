@@ -18,7 +18,7 @@ from kibitz.core.store.exchanges import ExchangesMixin
 from kibitz.core.store.imports import ImportMixin
 from kibitz.core.store.ledger import LedgerMixin
 from kibitz.core.store.openers import OpenersLock
-from kibitz.core.store.schema import MIGRATIONS, Migration, MigrationProgress, pending_migrations
+from kibitz.core.store.schema import MIGRATIONS, Migration, MigrationProgress, needs_upgrade
 from kibitz.core.store.search import SearchMixin
 from kibitz.core.store.writer import ReplyMixin, interrupt_stale_replies
 from kibitz.core.types import Changes
@@ -67,6 +67,13 @@ class Store(
         left for `check_integrity` (see kibitz.core.store.database).
         """
         db = Database.open(Path(path), migrations, progress, check_later=check_later)
+        return cls.on_database(db, clock=clock)
+
+    @classmethod
+    def on_database(cls, db: Database, *, clock: Callable[[], float] = time.time) -> Store:
+        """The Store on a database just opened (Database.open; StoreOpening.finish), which it
+        then owns: it takes its place among the file's users and, if it is the only one, marks
+        the replies a crash left streaming as interrupted."""
         store = cls(db, clock=clock)
         try:
             store._users = users = OpenersLock.take(db.path)
@@ -85,19 +92,7 @@ class Store(
         path: str | os.PathLike[str], migrations: tuple[Migration, ...] = MIGRATIONS
     ) -> bool:
         """True when opening `path` would upgrade an existing database (read-only peek)."""
-        import sqlite3
-
-        target = Path(path)
-        if not target.is_file():
-            return False
-        try:
-            conn = sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)
-            try:
-                return pending_migrations(conn, migrations) > 0
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            return False  # damaged or unreadable: open() says what is wrong
+        return needs_upgrade(Path(path), migrations)
 
     def companion(self) -> Store:
         """The same store on a second connection, for a long write on a worker thread (an

@@ -345,6 +345,20 @@ def pending_migrations(conn: sqlite3.Connection, steps: Sequence[Migration] = MI
     return 0 if version == 0 else sum(1 for s in steps if s.version > version)
 
 
+def needs_upgrade(path: Path, steps: Sequence[Migration] = MIGRATIONS) -> bool:
+    """True when opening `path` would upgrade an existing database (read-only peek)."""
+    if not path.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            return pending_migrations(conn, steps) > 0
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False  # damaged or unreadable: opening it says what is wrong
+
+
 def migrate(
     conn: sqlite3.Connection,
     db_path: Path,

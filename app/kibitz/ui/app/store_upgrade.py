@@ -17,7 +17,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from kibitz import APP_NAME
-from kibitz.core.store import Store
+from kibitz.core.store.opening import StoreOpening
+from kibitz.core.store.schema import needs_upgrade
 
 _POLL_S = 0.03
 
@@ -56,7 +57,7 @@ class _Upgrade:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.store: Store | None = None
+        self.store: StoreOpening | None = None
         self.error: BaseException | None = None
         self.step: tuple[int, int, str] | None = None
         self.done = threading.Event()
@@ -64,7 +65,7 @@ class _Upgrade:
 
     def _run(self) -> None:
         try:
-            self.store = Store.open(self.path, progress=self._on_step, check_later=True)
+            self.store = StoreOpening.open(self.path, progress=self._on_step, check_later=True)
         except BaseException as exc:  # noqa: BLE001 - handed to the UI thread, raised there
             self.error = exc
         finally:
@@ -74,11 +75,12 @@ class _Upgrade:
         self.step = (number, total, what)
 
 
-def open_store(path: Path, app: QApplication) -> Store:
-    """Store.open(path), showing UpgradeWindow while an older database is upgraded."""
-    if not Store.needs_upgrade(path):
+def open_store(path: Path, app: QApplication) -> StoreOpening:
+    """StoreOpening.open(path) (the Store comes from it after the first frame), showing
+    UpgradeWindow while an older database is upgraded."""
+    if not needs_upgrade(path):
         # A large file's integrity check waits until the window shows (store_check).
-        return Store.open(path, check_later=True)
+        return StoreOpening.open(path, check_later=True)
     window = UpgradeWindow()
     window.show()
     upgrade = _Upgrade(path)

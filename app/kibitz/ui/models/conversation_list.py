@@ -8,7 +8,7 @@ import logging
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -21,9 +21,16 @@ from PySide6.QtCore import (
 )
 from shiboken6 import Shiboken
 
+from kibitz.core.changes import ChangeKind, Changes, ConversationId
 from kibitz.core.errors import StoreError
-from kibitz.core.store import Store
-from kibitz.core.types import ChangeKind, Changes, Conversation, ConversationId
+from kibitz.core.store.opening import FirstPage
+
+if TYPE_CHECKING:
+    from kibitz.core.store import ListedConversation, Store
+    from kibitz.core.types import Conversation
+
+    # A row: the Store's record, or the first page's (read before the Store loads).
+    Row = Conversation | ListedConversation
 
 log = logging.getLogger(__name__)
 
@@ -78,16 +85,33 @@ class ConversationListModel(QAbstractListModel):
     # Carries store changes to the model's thread (queued when they come from another).
     _store_changed = Signal(object)
 
-    def __init__(self, store: Store, parent: QObject | None = None, *, trash: bool = False) -> None:
+    def __init__(
+        self, store: Store | FirstPage, parent: QObject | None = None, *, trash: bool = False
+    ) -> None:
+        """From the `store`, or first from the `FirstPage` read for the app's first frame (the
+        live list): `attach` then gives it the store, before anything else reaches it."""
         super().__init__(parent)
-        self._store = store
+        self._store: Store | None = None
         self._trash = trash
         self._ids: list[ConversationId] = []
         self._rows: dict[ConversationId, int] = {}
-        self._cache: OrderedDict[ConversationId, Conversation] = OrderedDict()
+        self._cache: OrderedDict[ConversationId, Row] = OrderedDict()
         self._store_changed.connect(self.apply)
+        if isinstance(store, FirstPage):
+            self._set_ids(store.ids)
+            self._cache.update((row.id, row) for row in store.rows)
+        else:
+            self.attach(store)
+
+    def attach(self, store: Store) -> None:
+        """Follow `store` from now on; a model made from a first page catches up with it."""
+        self._store = store
         follow_store(store, self, "_store_changed")
-        self._set_ids(self._stored_ids())
+        if self._ids:  # the first page's rows: the store's records replace them when next read
+            self._cache.clear()
+            self._sync(self._stored_ids())
+        else:
+            self._set_ids(self._stored_ids())
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -132,9 +156,11 @@ class ConversationListModel(QAbstractListModel):
             return "Pinned" if conversation.pinned else None
         return None
 
-    def _tooltip(self, conversation: Conversation) -> str:
+    def _tooltip(self, conversation: Row) -> str:
         """The title, and what the conversation's replies cost so far (read when hovered)."""
         title = conversation.title or UNTITLED
+        if self._store is None:
+            return title
         try:
             spent = self._store.conversation_cost(conversation.id)
         except StoreError:
@@ -155,7 +181,7 @@ class ConversationListModel(QAbstractListModel):
         names.update({int(r): QByteArray(r.name.lower().encode()) for r in ConversationRole})
         return names
 
-    def conversation_at(self, row: int) -> Conversation | None:
+    def conversation_at(self, row: int) -> Row | None:
         """The row's conversation, read from the store (with its page) if not cached."""
         if not 0 <= row < len(self._ids):
             return None
@@ -164,6 +190,8 @@ class ConversationListModel(QAbstractListModel):
         if cached is not None:
             self._cache.move_to_end(cid)
             return cached
+        if self._store is None:
+            return None  # past the first page before the store came: not shown yet
         start = row - row % PAGE_SIZE
         page = [i for i in self._ids[start : start + PAGE_SIZE] if i not in self._cache]
         try:
@@ -191,6 +219,8 @@ class ConversationListModel(QAbstractListModel):
 
     def refresh(self) -> None:
         """Re-read everything: the order from the store, every row on its next paint."""
+        if self._store is None:
+            return
         self._cache.clear()
         self._sync(self._stored_ids())
         if self._ids:
@@ -207,7 +237,7 @@ class ConversationListModel(QAbstractListModel):
                 self.dataChanged.emit(self.index(row), self.index(row))
 
     def _stored_ids(self) -> list[ConversationId]:
-        return self._store.conversation_ids(deleted=self._trash)
+        return [] if self._store is None else self._store.conversation_ids(deleted=self._trash)
 
     def _set_ids(self, ids: Sequence[ConversationId]) -> None:
         self._ids = list(ids)

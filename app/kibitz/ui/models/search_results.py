@@ -7,7 +7,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -19,10 +19,13 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from kibitz.core.changes import ChangeKind, Changes
 from kibitz.core.errors import StoreError
-from kibitz.core.store import Store
-from kibitz.core.types import ChangeKind, Changes, Role, SearchHit
 from kibitz.ui.models.conversation_list import UNTITLED, follow_store
+
+if TYPE_CHECKING:
+    from kibitz.core.store import Store
+    from kibitz.core.types import SearchHit
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +33,6 @@ SEARCH_LIMIT = 50
 
 # One "[match]" of the store's snippet; the brackets are the marks SearchHit promises.
 _MARK = re.compile(r"\[([^\[\]\n]+)\]")
-
-# How a hit names who wrote the message.
-ROLE_LABELS = {Role.USER: "You", Role.ASSISTANT: "Assistant", Role.SYSTEM: "System"}
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 # A piece of a snippet and whether it is a matched word.

@@ -35,18 +35,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kibitz.core.store import Store
+from kibitz.core.store.opening import FirstPage
 from kibitz.ui.icons import icon, icon_in
 from kibitz.ui.models.conversation_list import ConversationListModel, ConversationRole
 from kibitz.ui.models.search_results import SearchResultsModel, SearchRole
-from kibitz.ui.views.sidebar_delegate import (
-    ConversationDelegate,
-    SearchHitDelegate,
-    SidebarListView,
-)
+from kibitz.ui.views.sidebar_delegate import ConversationDelegate, SidebarListView
 from kibitz.ui.views.trash_entry import TrashEntry
 
 if TYPE_CHECKING:
+    from kibitz.core.store import Store
+    from kibitz.ui.views.search_hit_delegate import SearchHitDelegate
     from kibitz.ui.views.trash_view import TrashView
 
 log = logging.getLogger(__name__)
@@ -79,7 +77,9 @@ class Sidebar(QWidget):
     pin_requested = Signal(int, bool)  # conversation id, pinned
     delete_requested = Signal(list)  # conversation ids
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store | FirstPage, parent: QWidget | None = None) -> None:
+        """From the `store`, or for the app's first frame from the `FirstPage` read before the
+        Store loads: `attach` gives it the store then (search and the Trash come with it)."""
         super().__init__(parent)
         self.setObjectName("Sidebar")
         self.setAccessibleName("Sidebar")
@@ -97,18 +97,20 @@ class Sidebar(QWidget):
         # view's destructor would touch freed memory).
         self._list = SidebarListView(self)
         self._conversations = ConversationListModel(store, self._list)
-        self._results = SearchResultsModel(store, self._list)
         self._conversation_delegate = ConversationDelegate(self._list)
-        self._hit_delegate = SearchHitDelegate(self._list)
         # Before the selection model connects its own handler: ours must run first.
         self._conversations.rowsAboutToBeRemoved.connect(
             self._on_conversations_rows_about_to_be_removed
         )
         self._conversation_selection = QItemSelectionModel(self._conversations, self._list)
-        self._results_selection = QItemSelectionModel(self._results, self._list)
         self._trash_entry = TrashEntry()
-        # The Trash's model now, for the entry's count; its view when first shown (trash_view).
-        self._trash_model = ConversationListModel(store, self, trash=True)
+        # Made with the store (_follow): the search results, and the Trash's model that counts
+        # it; the Trash's view when first shown (trash_view).
+        self._store: Store | None = None
+        self._results: SearchResultsModel
+        self._hit_delegate: SearchHitDelegate
+        self._results_selection: QItemSelectionModel
+        self._trash_model: ConversationListModel
         self._trash: TrashView | None = None
 
         self._new_chat = QPushButton("New chat")
@@ -181,20 +183,40 @@ class Sidebar(QWidget):
         self._conversations.modelReset.connect(
             self._on_conversations_model_reset, Qt.ConnectionType.QueuedConnection
         )
+        self._conversations.rowsRemoved.connect(self._update_placeholder)
+        self._conversations.rowsInserted.connect(self._update_placeholder)
+        self._trash_entry.clicked.connect(self.show_trash)
+        if isinstance(store, FirstPage):
+            self._trash_entry.set_count(store.trash_count)
+        else:
+            self._follow(store)
+        self._update_icons()
+        self._show_conversations()
+
+    def attach(self, store: Store) -> None:
+        """The store, for a sidebar made from a first page: the list follows it from now on."""
+        if self._store is None:
+            self._conversations.attach(store)
+            self._follow(store)
+
+    def _follow(self, store: Store) -> None:
+        """What needs the store: the search results and the Trash's model (its count)."""
+        from kibitz.ui.views.search_hit_delegate import SearchHitDelegate
+
+        self._store = store
+        self._results = SearchResultsModel(store, self._list)
+        self._hit_delegate = SearchHitDelegate(self._list)
+        self._results_selection = QItemSelectionModel(self._results, self._list)
         self._results.modelAboutToBeReset.connect(self._on_results_model_about_to_be_reset)
         # Queued: the view clears its current index on reset after our handler would have run.
         self._results.modelReset.connect(
             self._on_results_model_reset, Qt.ConnectionType.QueuedConnection
         )
-        self._conversations.rowsRemoved.connect(self._update_placeholder)
-        self._conversations.rowsInserted.connect(self._update_placeholder)
-        self._trash_entry.clicked.connect(self.show_trash)
+        self._trash_model = ConversationListModel(store, self, trash=True)
         trash = self._trash_model
         for signal in (trash.rowsInserted, trash.rowsRemoved, trash.modelReset):
             signal.connect(self._update_trash_count)
         self._update_trash_count()
-        self._update_icons()
-        self._show_conversations()
 
     # -- what the window calls ----------------------------------------------------------------
 
@@ -279,7 +301,7 @@ class Sidebar(QWidget):
     # -- switching between the conversations and the search results ---------------------------
 
     def _searching(self) -> bool:
-        return self._list.model() is self._results
+        return self._list.model() is not self._conversations  # the results, then
 
     def _show_conversations(self) -> None:
         if self._list.model() is not self._conversations:

@@ -12,7 +12,6 @@ from PySide6.QtCore import (
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
-    QPointF,
     QRect,
     Qt,
     QTime,
@@ -39,7 +38,6 @@ from PySide6.QtWidgets import (
 
 from kibitz.ui.icons import icon_in
 from kibitz.ui.models.conversation_list import UNTITLED, ConversationRole
-from kibitz.ui.models.search_results import ROLE_LABELS, SearchRole, Segment
 from kibitz.ui.style import TYPE_SCALE, scaled_font
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -76,7 +74,7 @@ def _alpha(color: QColor, alpha: float) -> QColor:
     return out
 
 
-def _secondary_font(font: QFont) -> QFont:
+def secondary_font(font: QFont) -> QFont:
     if font.pointSizeF() > 0:
         return scaled_font(font, "caption")
     small = QFont(font)  # a font sized in pixels
@@ -84,19 +82,19 @@ def _secondary_font(font: QFont) -> QFont:
     return small
 
 
-def _title_font(font: QFont) -> QFont:
+def title_font(font: QFont) -> QFont:
     title = QFont(font)
     title.setWeight(QFont.Weight.Medium)
     return title
 
 
-class _RowDelegate(QStyledItemDelegate):
+class RowDelegate(QStyledItemDelegate):
     """The rounded row with hover and selection, and the geometry of its two lines."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> Any:
         size = super().sizeHint(option, index)
-        title = QFontMetrics(_title_font(option.font))
-        small = QFontMetrics(_secondary_font(option.font))
+        title = QFontMetrics(title_font(option.font))
+        small = QFontMetrics(secondary_font(option.font))
         lines = title.height() + _GAP + small.height() + 2 * (_MARGIN_V + 7)
         size.setHeight(max(ROW_HEIGHT, lines))
         return size
@@ -109,8 +107,8 @@ class _RowDelegate(QStyledItemDelegate):
     def _line_rects(self, option: QStyleOptionViewItem) -> tuple[QRect, QRect]:
         """The title line and the secondary line, centred vertically in the row."""
         row = self._row_rect(option).adjusted(_PAD_H, 0, -_PAD_H, 0)
-        title_h = QFontMetrics(_title_font(option.font)).height()
-        small_h = QFontMetrics(_secondary_font(option.font)).height()
+        title_h = QFontMetrics(title_font(option.font)).height()
+        small_h = QFontMetrics(secondary_font(option.font)).height()
         top = row.top() + (row.height() - title_h - _GAP - small_h) // 2
         first = QRect(row.left(), top, row.width(), title_h)
         second = QRect(row.left(), top + title_h + _GAP, row.width(), small_h)
@@ -160,7 +158,7 @@ class _RowDelegate(QStyledItemDelegate):
         return opt, first, second, text, muted
 
 
-class ConversationDelegate(_RowDelegate):
+class ConversationDelegate(RowDelegate):
     """A conversation: its title (elided), when it was last active, a pin when pinned.
 
     Its title editor commits by emitting `title_edited`, not by writing to the model: the
@@ -183,12 +181,12 @@ class ConversationDelegate(_RowDelegate):
             _paint_pin(painter, pin_box, muted)
             first.setRight(first.right() - _PIN - 6)
         title = str(index.data(Qt.ItemDataRole.DisplayRole) or UNTITLED)
-        font = _title_font(opt.font)
+        font = title_font(opt.font)
         painter.setFont(font)
         painter.setPen(text)
         elided = QFontMetrics(font).elidedText(title, Qt.TextElideMode.ElideRight, first.width())
         painter.drawText(first, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, elided)
-        small = _secondary_font(opt.font)
+        small = secondary_font(opt.font)
         painter.setFont(small)
         painter.setPen(muted)
         painter.drawText(
@@ -247,19 +245,19 @@ def deleted_ago(deleted_at: float, now: float | None = None) -> str:
     return "Deleted just now"
 
 
-class TrashDelegate(_RowDelegate):
+class TrashDelegate(RowDelegate):
     """A conversation in the Trash: its title, and when it was deleted."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         opt, first, second, text, muted = self._begin(painter, option)
         title = str(index.data(Qt.ItemDataRole.DisplayRole) or UNTITLED)
-        font = _title_font(opt.font)
+        font = title_font(opt.font)
         painter.setFont(font)
         painter.setPen(text)
         elided = QFontMetrics(font).elidedText(title, Qt.TextElideMode.ElideRight, first.width())
         painter.drawText(first, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, elided)
         deleted = index.data(ConversationRole.DELETED_AT)
-        small = _secondary_font(opt.font)
+        small = secondary_font(opt.font)
         painter.setFont(small)
         painter.setPen(muted)
         line = deleted_ago(float(deleted)) if deleted is not None else ""
@@ -269,80 +267,6 @@ class TrashDelegate(_RowDelegate):
             QFontMetrics(small).elidedText(line, Qt.TextElideMode.ElideRight, second.width()),
         )
         painter.restore()
-
-
-class SearchHitDelegate(_RowDelegate):
-    """A search hit: the conversation's title and date, then the snippet, matches in bold."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        opt, first, second, text, muted = self._begin(painter, option)
-        small = _secondary_font(opt.font)
-        created = index.data(SearchRole.CREATED_AT)
-        date = relative_date(float(created)) if created is not None else ""
-        date_w = QFontMetrics(small).horizontalAdvance(date)
-        painter.setFont(small)
-        painter.setPen(muted)
-        painter.drawText(first, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, date)
-        first.setRight(first.right() - date_w - 8)
-        font = _title_font(opt.font)
-        painter.setFont(font)
-        painter.setPen(text)
-        title = str(index.data(Qt.ItemDataRole.DisplayRole) or UNTITLED)
-        elided = QFontMetrics(font).elidedText(title, Qt.TextElideMode.ElideRight, first.width())
-        painter.drawText(first, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, elided)
-        segments: list[Segment] = list(index.data(SearchRole.SEGMENTS) or [])
-        # Role is a StrEnum, so the stored string finds its label directly.
-        label = ROLE_LABELS.get(index.data(SearchRole.MESSAGE_ROLE), "")
-        _paint_segments(painter, second, label, segments, small, text, muted)
-        painter.restore()
-
-
-def _paint_segments(
-    painter: QPainter,
-    rect: QRect,
-    label: str,
-    segments: list[Segment],
-    font: QFont,
-    strong: QColor,
-    muted: QColor,
-) -> None:
-    """One line: "You: …context [match] context…", keeping the first match in view."""
-    bold = QFont(font)
-    bold.setWeight(QFont.Weight.Bold)
-    plain_fm, bold_fm = QFontMetrics(font), QFontMetrics(bold)
-    x = float(rect.left())
-    right = float(rect.right())
-    baseline = rect.top() + (rect.height() + plain_fm.ascent() - plain_fm.descent()) / 2
-    if label:
-        painter.setFont(font)
-        painter.setPen(muted)
-        painter.drawText(QPointF(x, baseline), f"{label}: ")
-        x += plain_fm.horizontalAdvance(f"{label}: ")
-    first_match = next((i for i, (_, matched) in enumerate(segments) if matched), None)
-    if first_match is not None and first_match > 0:
-        # Snippets open with ten words of context: trim it from the left, not the match away.
-        prefix = "".join(t for t, _ in segments[:first_match]).lstrip()
-        match_w = bold_fm.horizontalAdvance(segments[first_match][0])
-        room = right - x
-        if plain_fm.horizontalAdvance(prefix) + match_w > room:
-            allowed = max(room * 0.3, room - match_w - plain_fm.horizontalAdvance(" …"))
-            prefix = plain_fm.elidedText(prefix, Qt.TextElideMode.ElideLeft, int(allowed))
-        segments = [(prefix, False), *segments[first_match:]]
-    for piece, matched in segments:
-        room = right - x
-        if room <= 0:
-            break
-        fm = bold_fm if matched else plain_fm
-        painter.setFont(bold if matched else font)
-        painter.setPen(strong if matched else muted)
-        width = fm.horizontalAdvance(piece)
-        if width > room:
-            painter.drawText(
-                QPointF(x, baseline), fm.elidedText(piece, Qt.TextElideMode.ElideRight, int(room))
-            )
-            break
-        painter.drawText(QPointF(x, baseline), piece)
-        x += width
 
 
 def _paint_pin(painter: QPainter, box: QRect, color: QColor) -> None:
