@@ -14,7 +14,6 @@ the conversation may have deleted meanwhile.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -118,6 +117,8 @@ class DraftStore:
 
     def _write_item(self, folder: Path, item: DraftItem) -> dict[str, Any]:
         if isinstance(item, Attachment):
+            import hashlib  # here: ~2 ms at start-up, for a draft that has an attachment
+
             digest = hashlib.sha256(item.data).hexdigest()
             if not (folder / digest).exists():
                 _write_atomically(folder / digest, item.data)
