@@ -27,6 +27,7 @@ Role = QPalette.ColorRole
 _Group = QPalette.ColorGroup
 
 
+@cache  # resolving the path stats each folder on the way: once, not per icon drawn
 def icons_folder() -> Path:
     """resources/icons/ui: in the frozen bundle (build.spec copies resources/icons) or the
     checkout."""
