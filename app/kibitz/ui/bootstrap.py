@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FIRST_FRAME_SNAPSHOT = "first-frame-ui.json"  # in the cache folder: see SettingsHolder
+
 
 def run_gui(
     args: argparse.Namespace,
@@ -87,8 +89,11 @@ def run_gui(
         # From here an exception nobody catches is logged, told and survived, never fatal.
         crash = CrashReporter(paths.log_dir, notices.show_notice, parent=app)
         crash.install()
-        # The [ui] settings now, the rest once the first frame is painted (see SettingsHolder).
-        settings = SettingsHolder(None, paths.settings_file)
+        # The [ui] settings now (kept from the last start while the file is unchanged), the
+        # rest once the first frame is painted (see SettingsHolder).
+        settings = SettingsHolder(
+            None, paths.settings_file, snapshot=paths.cache_dir / FIRST_FRAME_SNAPSHOT
+        )
         # An older database is upgraded behind a progress window, not a frozen start. The
         # first frame lists the database's first page; the Store comes after it (finish_start).
         opening = open_store(paths.database, app)
@@ -96,7 +101,7 @@ def run_gui(
         # The one modal: nothing can run without the data folder.
         QMessageBox.critical(None, APP_NAME, f"Kibitz could not start.\n\n{exc}")
         return 1
-    apply_palette(app, settings.ui.theme)
+    apply_palette(app, settings.first_frame.theme)
     # One worker thread for blocking calls (keyring, big reads): the UI never waits on them.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kibitz-io")
     runner = TaskRunner()

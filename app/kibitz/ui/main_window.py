@@ -410,16 +410,16 @@ class MainWindow(QMainWindow):
         dialog.activateWindow()
 
     def _apply_settings(self) -> None:
-        ui = self._settings.ui  # before load(): the [ui] section read early
-        self.composer.set_ctrl_enter_sends(ui.send_key == "ctrl+enter")
+        first = self._settings.first_frame  # before load(): kept from the last start, or read
+        self.composer.set_ctrl_enter_sends(first.send_key == "ctrl+enter")
         font = QApplication.font()
-        if ui.font_size is not None:
-            font.setPointSize(ui.font_size)
+        if first.font_size is not None:
+            font.setPointSize(first.font_size)
         for widget in (self.chat_view, self.composer) if self._complete else (self.composer,):
             if widget.font() != font:
                 widget.setFont(font)
         if self._complete:
-            self._apply_render_math(ui.render_math)
+            self._apply_render_math(self._settings.ui.render_math)
 
     def _apply_render_math(self, enabled: bool) -> None:
         # Only once the chat view is built: the renderer's modules are not first-frame imports.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kibitz.core.settings import Settings, save_settings
+from kibitz.core.settings.first_frame_ui import FirstFrameUi, read_snapshot, write_snapshot
 from kibitz.ui.app_settings import SettingsHolder
 
 
@@ -73,3 +74,53 @@ def test_an_update_before_load_is_kept_and_saved(tmp_path: Path) -> None:
     assert holder.ui.send_key == "ctrl+enter"
     assert holder.load() is None  # what update() set is what holds
     assert SettingsHolder(None, path).ui.send_key == "ctrl+enter"
+
+
+# -- the snapshot of what the first frame needs (kibitz.core.settings.first_frame_ui) ----------
+
+
+def test_the_next_start_takes_the_first_frame_values_from_the_snapshot(tmp_path: Path) -> None:
+    path, snapshot = tmp_path / "settings.toml", tmp_path / "cache" / "first-frame-ui.json"
+    save_settings(path, Settings().with_value("ui.theme", "dark").with_value("ui.font_size", 15))
+    first = SettingsHolder(None, path, snapshot=snapshot)
+    assert first.first_frame == FirstFrameUi("dark", 15, "enter")  # read with [ui]
+    first.load()
+    assert read_snapshot(snapshot, path) == FirstFrameUi("dark", 15, "enter")
+
+    # What the snapshot says is what the next start uses, as long as the file is unchanged:
+    # told apart here by a snapshot that differs from the file it was taken from.
+    write_snapshot(snapshot, path, FirstFrameUi("light", None, "ctrl+enter"))
+    second = SettingsHolder(None, path, snapshot=snapshot)
+    changes: list[Settings] = []
+    second.changed.connect(changes.append)
+    assert second.first_frame == FirstFrameUi("light", None, "ctrl+enter")
+    second.load()  # the file decides, and the difference is applied as a change
+    assert [(s.ui.theme, s.ui.font_size) for s in changes] == [("dark", 15)]
+    assert second.first_frame == FirstFrameUi("dark", 15, "enter")
+    assert read_snapshot(snapshot, path) == FirstFrameUi("dark", 15, "enter")
+
+
+def test_a_snapshot_of_another_version_of_the_file_is_not_used(tmp_path: Path) -> None:
+    path, snapshot = tmp_path / "settings.toml", tmp_path / "first-frame-ui.json"
+    save_settings(path, Settings().with_value("ui.theme", "dark"))
+    SettingsHolder(None, path, snapshot=snapshot).load()
+    save_settings(path, Settings().with_value("ui.theme", "light").with_value("ui.font_size", 9))
+
+    holder = SettingsHolder(None, path, snapshot=snapshot)
+
+    assert holder.first_frame == FirstFrameUi("light", 9, "enter")  # read from the file
+    assert read_snapshot(snapshot, path) is None  # stale until the next load keeps a new one
+    holder.load()
+    assert read_snapshot(snapshot, path) == FirstFrameUi("light", 9, "enter")
+
+
+def test_a_settings_change_keeps_a_new_snapshot(tmp_path: Path) -> None:
+    path, snapshot = tmp_path / "settings.toml", tmp_path / "first-frame-ui.json"
+    holder = SettingsHolder(None, path, snapshot=snapshot)
+    holder.load()
+    assert read_snapshot(snapshot, path) == FirstFrameUi("system", None, "enter")
+
+    assert holder.update(holder().with_value("ui.send_key", "ctrl+enter")) is None
+
+    assert read_snapshot(snapshot, path) == FirstFrameUi("system", None, "ctrl+enter")
+    assert SettingsHolder(None, path, snapshot=snapshot).first_frame.send_key == "ctrl+enter"
