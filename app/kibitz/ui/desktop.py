@@ -1,5 +1,6 @@
 """The app's desktop presence, built after the main window's first frame: the quick-ask
-window, the global hotkey, the tray icon, the single-instance server and start at login.
+window (made when first summoned), the global hotkey, the tray icon, the single-instance server
+and start at login.
 
 bootstrap.py makes one `DesktopPresence` and forwards it the commands of other starts; this
 module wires the pieces to each other and to the main window, and nothing else does.
@@ -26,13 +27,13 @@ from kibitz.ui.hotkey.service import HotkeyService
 from kibitz.ui.instance import ACTIVATE, QUICK_ASK
 from kibitz.ui.main_window import MainWindow
 from kibitz.ui.notify import Notice
-from kibitz.ui.quick_ask import QuickAskWindow
 from kibitz.ui.tray import TrayIcon, show_window, tray_available
 from kibitz.ui.unix_instance_server import UnixInstanceServer
 from kibitz.ui.views.composer_attachments import ComposerValue
 
 if TYPE_CHECKING:
     from kibitz.ui.instance_server import InstanceServer
+    from kibitz.ui.quick_ask import QuickAskWindow
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +55,12 @@ class DesktopPresence(QObject):
     ) -> None:
         super().__init__(parent)
         self._window = window
+        self._store = store
         self._settings = settings
+        self._secrets = secrets
+        self._executor = executor
         self._basedir = basedir
-        self.quick = QuickAskWindow(
-            store, settings, secrets, executor, media=window.media, tools=window.tools
-        )
+        self._quick: QuickAskWindow | None = None  # see `quick`
         self.hotkeys = HotkeyService(settings, parent=self)
         self.tray = TrayIcon(window, store, settings, parent=self)
         if sys.platform == "win32":
@@ -70,25 +72,42 @@ class DesktopPresence(QObject):
         else:  # a plain Unix socket: QtNetwork would cost ~3 MB and ~10 ms for it
             self.server = UnixInstanceServer(lock, paths.data_dir, parent=self)
         self.server.command_received.connect(self.handle_command)
-        self.hotkeys.activated.connect(self.quick.summon)
+        self.hotkeys.activated.connect(self._summon_quick)
         self.hotkeys.status_changed.connect(lambda s: self.tray.set_status(s.describe()))
         window.show_hotkey_status(self.hotkeys.status_text, self.quick_ask_command)
         self.hotkeys.status_changed.connect(
             lambda _s: window.settings_windows.refresh_hotkey_status()
         )
-        self.quick.open_requested.connect(self._on_quick_open_requested)
-        self.quick.setup_requested.connect(self._on_quick_setup_requested)
-        self.quick.model_choice_requested.connect(self._on_quick_model_choice_requested)
-        self.quick.reply_finished.connect(window.refresh_conversation)
-        self.quick.composer.typing_started.connect(lambda: executor.submit(warm_up, settings))
         self.tray.new_chat_requested.connect(self._on_tray_new_chat_requested)
-        self.tray.quick_ask_requested.connect(self.quick.summon)
+        self.tray.quick_ask_requested.connect(self._summon_quick)
         self.tray.quit_requested.connect(self._on_tray_quit_requested)
         self.tray.conversation_requested.connect(self._on_tray_conversation_requested)
         self.tray.watch(window.chat, window)
-        self.tray.watch(self.quick.chat, self.quick)
         settings.changed.connect(self._on_settings_changed)
         self._autostart: bool | None = None
+
+    @property
+    def quick(self) -> QuickAskWindow:
+        """The quick-ask window, made the first time it is wanted: the start does not pay for
+        a window most sessions never open (~5 ms), its first summons does once."""
+        if self._quick is None:
+            from kibitz.ui.quick_ask import QuickAskWindow
+
+            window, settings, executor = self._window, self._settings, self._executor
+            quick = self._quick = QuickAskWindow(
+                self._store, settings, self._secrets, executor,
+                media=window.media, tools=window.tools,
+            )  # fmt: skip
+            quick.open_requested.connect(self._on_quick_open_requested)
+            quick.setup_requested.connect(self._on_quick_setup_requested)
+            quick.model_choice_requested.connect(self._on_quick_model_choice_requested)
+            quick.reply_finished.connect(window.refresh_conversation)
+            quick.composer.typing_started.connect(lambda: executor.submit(warm_up, settings))
+            self.tray.watch(quick.chat, quick)
+        return self._quick
+
+    def _summon_quick(self) -> None:
+        self.quick.summon()
 
     @property
     def quick_ask_command(self) -> str:
@@ -113,8 +132,9 @@ class DesktopPresence(QObject):
 
     async def aclose(self) -> None:
         """Stop quick-ask replies cleanly, release the hotkey and the instance."""
-        await self.quick.runner.shutdown()
-        await self.quick.chat.aclose()
+        if self._quick is not None:
+            await self._quick.runner.shutdown()
+            await self._quick.chat.aclose()
         self.hotkeys.stop()
         self.tray.hide()
         self.server.close()
@@ -146,7 +166,8 @@ class DesktopPresence(QObject):
         self._window.open_conversation(conversation, "")
 
     def _on_tray_quit_requested(self) -> None:
-        self.quick.hide()
+        if self._quick is not None:
+            self._quick.hide()
         # Not spontaneous, so the tray lets it through: the window saves its geometry.
         self._window.close()
         QTimer.singleShot(0, self.quit_requested.emit)
