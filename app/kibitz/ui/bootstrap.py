@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FIRST_FRAME_SNAPSHOT = "first-frame-ui.json"  # in the cache folder: see SettingsHolder
+KEPT_ICONS = "icons"  # in the cache folder: see kibitz.ui.icons.keep_drawn_icons
 
 
 def run_gui(
@@ -61,6 +62,7 @@ def run_gui(
     from kibitz.ui.app.store_upgrade import open_store
     from kibitz.ui.app_settings import SettingsHolder, warm_up
     from kibitz.ui.collector import MainThreadCollector
+    from kibitz.ui.icons import keep_drawn_icons
     from kibitz.ui.instance import claim_instance, command_for
     from kibitz.ui.main_window import MainWindow
     from kibitz.ui.notify import Notice
@@ -86,6 +88,8 @@ def run_gui(
         if instance_lock is None:
             return 0
         configure_logging(paths, verbose=args.verbose)
+        # The icons drawn are kept: the next start paints its first frame without QtSvg.
+        keep_drawn_icons(paths.cache_dir / KEPT_ICONS)
         # From here an exception nobody catches is logged, told and survived, never fatal.
         crash = CrashReporter(paths.log_dir, notices.show_notice, parent=app)
         crash.install()

@@ -4,13 +4,16 @@ the palette's text colour so one file serves light and dark.
 `icon("copy", widget)` gives a QIcon in the widget's button-text colour (its disabled state
 in the palette's disabled colour); callers ask again when the palette changes (see
 `IconButton`, which does that itself). The SVGs are parsed once and QtSvg loads only when
-the first icon is drawn, so start-up does not pay for it.
+the first icon is drawn. The app keeps what it draws (`keep_drawn_icons`: a small PNG per
+icon, colour and size), so a later start paints its first frame without QtSvg (~2 ms).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import zlib
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +28,35 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Role = QPalette.ColorRole
 _Group = QPalette.ColorGroup
+
+
+class _Kept:
+    folder: Path | None = None  # where drawn icons are kept between starts; None: not kept
+
+
+def keep_drawn_icons(folder: Path) -> None:
+    """Keep every icon drawn from now on in `folder`, and draw from there what it holds. Each
+    file is named for the icon, its SVG's checksum, the colour and the size: a changed SVG or
+    palette gets new files, never a stale picture."""
+    _Kept.folder = folder
+
+
+def _kept_path(name: str, colour: str, size: QSize) -> Path | None:
+    source = _svg_source(name)
+    if _Kept.folder is None or not source:
+        return None
+    checksum = zlib.crc32(source)
+    return _Kept.folder / f"{name}-{checksum:08x}-{colour[1:]}-{size.width()}x{size.height()}.png"
+
+
+def _keep(pixmap: QPixmap, path: Path) -> None:
+    partial = path.with_name(f"{path.name}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if pixmap.save(str(partial), "PNG"):
+            os.replace(partial, path)
+    except OSError as exc:  # only a later start's time is lost
+        log.info("could not keep the icon %s: %s", path.name, exc)
 
 
 @cache  # resolving the path stats each folder on the way: once, not per icon drawn
@@ -79,6 +111,23 @@ class _TintedSvgEngine(QIconEngine):
         }
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        # Through the pixmap (a kept icon needs no SVG drawn), at the highest pixel ratio of
+        # the screens: asking the painter's device would make PySide6 wrap a widget class it
+        # does not know, which loads every widget class it has (~4 ms).
+        side = min(rect.width(), rect.height())
+        if side <= 0:
+            return
+        ratio = max((screen.devicePixelRatio() for screen in QGuiApplication.screens()), default=1)
+        square = QRect(
+            rect.x() + (rect.width() - side) // 2,
+            rect.y() + (rect.height() - side) // 2,
+            side,
+            side,
+        )
+        painter.drawPixmap(square, self.scaledPixmap(QSize(side, side), mode, state, ratio))
+
+    def _render(self, painter: QPainter, rect: QRect, mode: QIcon.Mode) -> None:
+        """The SVG itself, in the mode's colour, centred in `rect`."""
         renderer = _renderer(self._name, self._colours.get(mode, self._colours[QIcon.Mode.Normal]))
         if renderer is not None:
             side = min(rect.width(), rect.height())
@@ -87,12 +136,24 @@ class _TintedSvgEngine(QIconEngine):
             renderer.render(painter, QRectF(x, y, side, side))
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        colour = self._colours.get(mode, self._colours[QIcon.Mode.Normal])
+        kept = _kept_path(self._name, colour, size)
+        if kept is not None:
+            drawn = QPixmap(str(kept))  # a null pixmap when not there (or unreadable)
+            if not drawn.isNull():
+                return drawn
+        pixmap = self._drawn(size, mode, state)
+        if kept is not None and _renderer(self._name, colour) is not None:  # drew something
+            _keep(pixmap, kept)
+        return pixmap
+
+    def _drawn(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
         pixmap = QPixmap(size)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
         try:  # an error while painting must not leave the pixmap painted on (Qt aborts)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            self.paint(painter, pixmap.rect(), mode, state)
+            self._render(painter, pixmap.rect(), mode)
         finally:
             painter.end()
         return pixmap
@@ -118,7 +179,9 @@ class _TintedSvgEngine(QIconEngine):
 def icon_draws(name: str) -> bool:
     """Whether `name` draws anything (its file is there and QtSvg loads): the smoke test's
     check of a build."""
-    image = icon_in(name, QColor(0, 0, 0)).pixmap(QSize(32, 32)).toImage()
+    black = QColor(0, 0, 0)
+    engine = _TintedSvgEngine(name, black, black, black)  # drawn now: not what was kept
+    image = engine._drawn(QSize(32, 32), QIcon.Mode.Normal, QIcon.State.Off).toImage()
     return any(
         image.pixelColor(x, y).alpha() > 0
         for x in range(image.width())

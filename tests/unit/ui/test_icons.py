@@ -7,12 +7,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QColor, QIcon, QPalette
+import pytest
+from PySide6.QtCore import QRect, QSize
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from kibitz.ui.icons import IconButton, available, icon_draws, icon_in, icons_folder
+from kibitz.ui.icons import (
+    IconButton,
+    available,
+    icon_draws,
+    icon_in,
+    icons_folder,
+    keep_drawn_icons,
+)
 from kibitz.ui.style import dark_palette
 
 APP = Path(__file__).resolve().parents[3] / "app" / "kibitz"
@@ -79,3 +87,44 @@ def test_an_icon_button_takes_the_dark_palette_colour(qtbot: QtBot) -> None:
     assert sum(c.lightness() for c in light) / len(light) < 100
     assert button.toolTip() == button.accessibleName() == "Delete"
     button.setPalette(QPalette())
+
+
+def test_icons_drawn_are_kept_and_a_later_one_is_drawn_from_them(
+    qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kibitz.ui.icons._Kept.folder", None)  # restored after the test
+    keep_drawn_icons(tmp_path / "icons")
+    red = QColor(220, 20, 30)
+    assert _inked(icon_in("copy", red))
+    (kept,) = (tmp_path / "icons").iterdir()
+    assert kept.name.startswith("copy-")
+    assert kept.name.endswith("-dc141e-32x32.png")
+
+    # What is drawn next comes from the kept file: told apart here by filling it with blue.
+    blue = QImage(32, 32, QImage.Format.Format_ARGB32)
+    blue.fill(QColor(0, 0, 255))
+    assert blue.save(str(kept), "PNG")
+    painted = _inked(icon_in("copy", red))
+    assert painted
+    assert all(c.blue() == 255 and c.red() == 0 for c in painted)
+    # Another colour or size is another file, drawn from the SVG.
+    assert all(c.red() > 180 for c in _inked(icon_in("copy", red), side=24))
+    assert len(list((tmp_path / "icons").iterdir())) == 2
+
+
+def test_an_icon_painted_directly_is_the_same_picture(qapp: QApplication) -> None:
+    """QIcon.paint (a line edit's action draws so) goes through the same pixmap."""
+    image = QImage(40, 40, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(image)
+    icon_in("search", QColor(220, 20, 30)).paint(painter, QRect(4, 4, 32, 32))
+    painter.end()
+    inked = [
+        image.pixelColor(x, y)
+        for x in range(40)
+        for y in range(40)
+        if image.pixelColor(x, y).alpha() > 200
+    ]
+    assert inked
+    assert all(abs(c.red() - 220) < 40 for c in inked)
+    assert image.pixelColor(1, 1).alpha() == 0  # inside the rectangle only
