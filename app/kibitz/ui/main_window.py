@@ -76,9 +76,10 @@ class MainWindow(QMainWindow):
         self._dialogs: dict[str, QDialog] = {}  # Help's windows, made when first asked for
         self._geometry = QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
         self._store: Store  # set here, or by finish_start from the opening
-        self._opening = store if isinstance(store, StoreOpening) else None
+        self._opening: StoreOpening | None = None
         self.store_watch: StoreWatch
         if isinstance(store, StoreOpening):
+            self._opening = store
             listed: Store | FirstPage = store.first_page()
         else:
             self._store = listed = store

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from kibitz.core.changes import ConversationId
 from kibitz.core.store.database import Database
@@ -26,40 +26,23 @@ if TYPE_CHECKING:
 FIRST_PAGE_SIZE = 64  # rows read for the first frame: a tall window shows about forty
 
 
-class ListedConversation:
+class ListedConversation(NamedTuple):
     """What a row of the conversation list shows, read before the Store's records load."""
 
-    __slots__ = ("deleted_at", "id", "message_count", "pinned", "title", "updated_at")
-
-    def __init__(
-        self,
-        id: ConversationId,
-        title: str,
-        pinned: bool,
-        updated_at: float,
-        message_count: int,
-        deleted_at: float | None = None,
-    ) -> None:
-        self.id = id
-        self.title = title
-        self.pinned = pinned
-        self.updated_at = updated_at
-        self.message_count = message_count
-        self.deleted_at = deleted_at
-
-    def __repr__(self) -> str:
-        return f"ListedConversation(id={self.id}, title={self.title!r})"
+    id: ConversationId
+    title: str
+    pinned: bool
+    updated_at: float
+    message_count: int
+    deleted_at: float | None = None
 
 
-class FirstPage:
+class FirstPage(NamedTuple):
     """The conversation list's order (every live id), its first rows and the Trash's count."""
 
-    def __init__(
-        self, ids: list[ConversationId], rows: list[ListedConversation], trash_count: int
-    ) -> None:
-        self.ids = ids
-        self.rows = rows
-        self.trash_count = trash_count
+    ids: list[ConversationId]
+    rows: list[ListedConversation]
+    trash_count: int
 
 
 class StoreOpening:
