@@ -84,12 +84,13 @@ def _wants_qt_loop(config: pytest.Config, item: pytest.Item) -> bool:
 
 def _qasync_loop() -> asyncio.AbstractEventLoop:
     # Imported here, never at module level: core and integration tests must run without Qt.
-    import qasync
     from PySide6.QtWidgets import QApplication
+
+    from kibitz.ui.app.event_loop import AppEventLoop
 
     global _qt_app
     _qt_app = QApplication.instance() or QApplication([])
-    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(_qt_app)
+    loop: asyncio.AbstractEventLoop = AppEventLoop(_qt_app)
     return loop
 
 

@@ -10,7 +10,9 @@ import pytest
 @pytest.mark.qt
 @pytest.mark.asyncio
 async def test_qt_marker_selects_the_qasync_loop() -> None:
-    assert type(asyncio.get_running_loop()).__module__ == "qasync"
+    # The app's loop: qasync's, with asyncio's async-generator hooks (kibitz.ui.app.event_loop).
+    assert type(asyncio.get_running_loop()).__name__ == "AppEventLoop"
+    assert "qasync" in {kind.__module__ for kind in type(asyncio.get_running_loop()).__mro__}
 
 
 @pytest.mark.asyncio

@@ -160,14 +160,14 @@ def run_gui(
 
     import asyncio
 
-    import qasync
+    from kibitz.ui.app.event_loop import AppEventLoop
 
     # Everything built so far lives as long as the app: keep it out of the garbage collector's
     # full passes, which otherwise stall the event loop for 25-50 ms while a reply streams.
     gc.freeze()
     # From here on the collector runs only on this thread (see kibitz.ui.collector).
     collector = MainThreadCollector(app, busy=runner.running_any)
-    loop = qasync.QEventLoop(app)
+    loop = AppEventLoop(app)
     asyncio.set_event_loop(loop)
     crash.watch_loop(loop)
     try:
@@ -219,8 +219,8 @@ def run_gui(
             loop.run_until_complete(window.tools.aclose())  # the MCP servers stop with the app
             # No more thumbnails; the copies of files opened in other applications go.
             window.media.shutdown()
-            # Last garbage while the loop still runs: an abandoned HTTP body stream (an async
-            # generator) must be closed by the loop, not by a collection after it is gone.
+            # Last garbage while the loop is open: the loop closes an abandoned HTTP body stream
+            # (an async generator) in a task; a collection after it is gone could not.
             collector.stop()
             gc.collect()
             loop.run_until_complete(asyncio.sleep(0.05))
