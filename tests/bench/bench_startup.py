@@ -45,7 +45,6 @@ from kibitz.ui.app.first_frame import USABLE as USABLE_MARK
 
 HERE = Path(__file__).resolve().parent
 CONVERSATIONS = 1_000
-TIME_TARGET = 1.3  # Kibitz / baseline, mapped
 USABLE_TARGET = 1.5  # Kibitz / baseline, usable (first frame, list and focused composer)
 READY_TARGET_S = 0.100  # the rest of the start, after the window is usable
 RSS_TARGET_MB = 40.0  # Kibitz - baseline
@@ -251,9 +250,7 @@ def report(app: Case, base: Case, tools: Case) -> None:
             f"{label}: ratio {am / bm:.2f}x (min {min(a) / min(b):.2f}x), "
             f"+{(am - bm) * 1000:.0f} ms"
         )
-        if label == "mapped":
-            line += f"  target <= {TIME_TARGET}x: {verdict(am / bm <= TIME_TARGET)}"
-        print(line)
+        print(line)  # for reference: the target is on the usable frame, below
     usable, bare = statistics.median(app.usable), statistics.median(base.usable)
     print(
         f"usable (first frame: conversations listed, composer focused): ratio "

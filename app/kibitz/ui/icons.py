@@ -37,7 +37,8 @@ class _Kept:
 def keep_drawn_icons(folder: Path) -> None:
     """Keep every icon drawn from now on in `folder`, and draw from there what it holds. Each
     file is named for the icon, its SVG's checksum, the colour and the size: a changed SVG or
-    palette gets new files, never a stale picture."""
+    palette gets new files, never a stale picture; keeping one for a changed SVG removes the
+    icon's files drawn from the old one."""
     _Kept.folder = folder
 
 
@@ -49,14 +50,25 @@ def _kept_path(name: str, colour: str, size: QSize) -> Path | None:
     return _Kept.folder / f"{name}-{checksum:08x}-{colour[1:]}-{size.width()}x{size.height()}.png"
 
 
-def _keep(pixmap: QPixmap, path: Path) -> None:
+def _keep(pixmap: QPixmap, path: Path, name: str) -> None:
     partial = path.with_name(f"{path.name}.partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if pixmap.save(str(partial), "PNG"):
             os.replace(partial, path)
+        _forget_older(path, name)
     except OSError as exc:  # only a later start's time is lost
         log.info("could not keep the icon %s: %s", path.name, exc)
+
+
+def _forget_older(kept: Path, name: str) -> None:
+    """The icon's files drawn from another version of its SVG (icons are kept only on a first
+    draw, so this runs once per icon, colour and size, not per paint)."""
+    checksum = kept.name[len(name) + 1 :].split("-", 1)[0]
+    for path in kept.parent.glob(f"{name}-*.png"):
+        icon, older, *_ = path.name.rsplit("-", 3)
+        if icon == name and older != checksum:
+            path.unlink(missing_ok=True)
 
 
 @cache  # resolving the path stats each folder on the way: once, not per icon drawn
@@ -144,7 +156,7 @@ class _TintedSvgEngine(QIconEngine):
                 return drawn
         pixmap = self._drawn(size, mode, state)
         if kept is not None and _renderer(self._name, colour) is not None:  # drew something
-            _keep(pixmap, kept)
+            _keep(pixmap, kept, self._name)
         return pixmap
 
     def _drawn(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:

@@ -112,6 +112,28 @@ def test_icons_drawn_are_kept_and_a_later_one_is_drawn_from_them(
     assert len(list((tmp_path / "icons").iterdir())) == 2
 
 
+def test_keeping_an_icon_of_a_changed_svg_removes_the_older_files(
+    qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kibitz.ui.icons._Kept.folder", None)  # restored after the test
+    folder = tmp_path / "icons"
+    folder.mkdir()
+    older = [folder / f"copy-0badc0de-dc141e-{side}x{side}.png" for side in (24, 32)]
+    alike = folder / "copy-all-0badc0de-dc141e-32x32.png"  # another icon, its name alike
+    for path in [*older, alike]:
+        path.write_bytes(b"a picture")
+    keep_drawn_icons(folder)
+    assert _inked(icon_in("copy", QColor(220, 20, 30)))
+    names = sorted(p.name for p in folder.iterdir())
+    assert alike.name in names
+    assert not any(p.name in names for p in older)
+    (current,) = [n for n in names if n.startswith("copy-") and not n.startswith("copy-all-")]
+    assert current.endswith("-dc141e-32x32.png")
+    # A second colour of the current SVG stays beside the first.
+    assert _inked(icon_in("copy", QColor(20, 20, 220)))
+    assert current in {p.name for p in folder.iterdir()}
+
+
 def test_an_icon_painted_directly_is_the_same_picture(qapp: QApplication) -> None:
     """QIcon.paint (a line edit's action draws so) goes through the same pixmap."""
     image = QImage(40, 40, QImage.Format.Format_ARGB32_Premultiplied)
