@@ -44,7 +44,9 @@ from kibitz.ui.views.welcome import WelcomePane
 if TYPE_CHECKING:
     from kibitz.core.store import FirstPage, Store
     from kibitz.core.tools import ServerStatus
+    from kibitz.ui.controllers.compare_controller import CompareController
     from kibitz.ui.controllers.store_watch import StoreWatch
+    from kibitz.ui.views.compare_view import CompareView
     from kibitz.ui.views.composer_attachments import ComposerValue
 
 _COLUMN_WIDTH = 800  # the composer lines up with the chat view's readable column
@@ -168,16 +170,16 @@ class MainWindow(QMainWindow):
         self.sidebar_controller = SidebarController(
             store, self.sidebar, self.notices.show_notice, self
         )
-        # The Trash (its view made now: the first frame only counts it).
+        # The Trash (its view made when first shown: the first frame only counts it).
         self.trash_controller = TrashController(
             store,
-            self.sidebar.trash_view,
             self.notices.show_notice,
             executor,
             self,
             on_gone=self._discard_drafts,
             on_restored=self.sidebar.pick_conversation,
         )
+        self.sidebar.on_trash_view(self.trash_controller.watch)
         typed = self.composer.text  # before the controller puts last time's draft there
         # Attachments: the worker, thumbnails (cached on disk), shared with quick ask.
         self.media = MediaServices(store, paths.cache_dir, self)
@@ -207,7 +209,15 @@ class MainWindow(QMainWindow):
             tools=ToolOffer(self.tools, settings, store, self.composer, self.notices.show_notice),
             models=self.models,
         )
-        self._add_compare()
+        self._compare: CompareController | None = None  # made when first used (compare)
+        self.composer.compare_requested.connect(lambda: self.compare.show_menu())
+        self.chat.compare_again_requested.connect(lambda qid: self.compare.compare_again(qid))
+        for index in range(4):  # Alt+1 … Alt+4: continue with that column's reply
+            act = QAction(f"Continue with reply {index + 1}", self)
+            act.setShortcut(QKeySequence(f"Alt+{index + 1}"))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(lambda _=False, i=index: self._continue_compared(i))
+            self.addAction(act)
         # Files dropped on the conversation (or the welcome pane) attach; exports import.
         self.file_drops = FileDrops(self)
         for target in (self.chat_view, self.welcome):
@@ -257,28 +267,26 @@ class MainWindow(QMainWindow):
 
         self.store_watch = StoreWatch(self._store, executor, self)
 
-    def _add_compare(self) -> None:
-        """Compare mode: one question to several models, their replies in columns shown in
-        the chat's place while they arrive."""
-        from kibitz.ui.controllers.compare_controller import CompareController
-        from kibitz.ui.views.compare_view import CompareView
+    @property
+    def compare(self) -> CompareController:
+        """Compare mode (one question to several models, their replies in columns), made when
+        first used: its button, Ctrl+Shift+K, a question's "Compare again…"."""
+        if self._compare is None:
+            from kibitz.ui.controllers.compare_controller import CompareController
 
-        self.compare_view = CompareView()
-        self._stack.addWidget(self.compare_view)
+            self._compare = CompareController.in_stack(
+                self._stack, self.chat_view, self.chat, self._store, self._runner,
+                self.notices.show_notice, self,
+            )  # fmt: skip
+        return self._compare
 
-        def show_columns(shown: bool) -> None:
-            self._stack.setCurrentWidget(self.compare_view if shown else self.chat_view)
+    @property
+    def compare_view(self) -> CompareView:
+        return self.compare.view
 
-        self.compare = CompareController(
-            self.chat, self.compare_view, self._store, self._runner, self.notices.show_notice,
-            show_columns, self,
-        )  # fmt: skip
-        for index in range(4):  # Alt+1 … Alt+4: continue with that column's reply
-            act = QAction(f"Continue with reply {index + 1}", self)
-            act.setShortcut(QKeySequence(f"Alt+{index + 1}"))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            act.triggered.connect(lambda _=False, i=index: self.compare.continue_with(i))
-            self.addAction(act)
+    def _continue_compared(self, column: int) -> None:
+        if self._compare is not None:  # else no columns were ever shown
+            self._compare.continue_with(column)
 
     def _on_composer_send_requested(self, _text: str) -> None:
         self._send_waiting = True

@@ -55,6 +55,23 @@ async def pick_models(qtbot: QtBot, window: MainWindow, models: list[str]) -> Co
 
 
 @pytest.mark.asyncio
+async def test_compare_is_made_when_first_asked_for_from_its_button(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    assert window._compare is None  # not part of the start
+    window.activateWindow()
+    await until(window.isActiveWindow, "the window's activation")
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)  # no columns yet
+    assert window._compare is None
+    window.composer.compare_button.click()
+    menu = window.compare.menu
+    assert menu is not None
+    assert menu.isVisible()
+    assert window.compare_view.parent() is window._stack
+    assert not window.compare_view.isVisible()  # the columns only once a question goes
+
+
+@pytest.mark.asyncio
 async def test_three_models_stream_side_by_side_and_the_chosen_one_becomes_the_branch(
     qtbot: QtBot, window: MainWindow, store: Store, fake: FakeOpenAI
 ) -> None:

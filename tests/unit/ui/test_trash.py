@@ -152,6 +152,7 @@ def test_the_entry_counts_and_the_trash_lists_newest_first_with_when(
 ) -> None:
     entry = window.sidebar._trash_entry
     assert (entry.isVisible(), entry.count, entry.accessibleName()) == (True, 0, "Trash, empty")
+    assert window.sidebar._trash is None  # the view is made when first shown
     trash_some(store, clock)
     qtbot.waitUntil(lambda: entry.count == 4, timeout=10_000)
     assert entry.accessibleName() == "Trash, 4"

@@ -17,6 +17,9 @@ A question already asked (one compared before, reopened later) is compared again
 "Compare again…": the Compare menu opens offering to ask it of the ticked models, and their
 replies stream into the columns as new versions of its answer.
 
+The window makes the controller when Compare is first used (`in_stack`): its button and
+Ctrl+Shift+K, or a question's "Compare again…", are connected by the window, not here.
+
 While the columns show, the chat view lets the conversation go (ChatController.set_covered):
 it would otherwise follow the store and render every reply as it grows, unseen; it reads the
 branch once when the columns give way.
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, Signal
 from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from kibitz.core.errors import Action, AttachmentError, StoreError
 from kibitz.core.settings.provider import ENV_PROVIDER_NAME
@@ -95,19 +99,38 @@ class CompareController(QObject):
         self.menu: CompareMenu | None = None
         self.showing = False
         self._again: MessageId | None = None  # the question "Compare again…" was opened for
-        composer = chat.composer
-        composer.compare_requested.connect(self.show_menu)
-        composer.stop_requested.connect(self.stop_all)
+        self.view = view
+        chat.composer.stop_requested.connect(self.stop_all)
         view.stop_requested.connect(self.stop)
         view.stop_all_requested.connect(self.stop_all)
         view.continue_requested.connect(self.continue_with)
         view.error_action_requested.connect(self._on_view_error_action_requested)
         view.attachment_opened.connect(self._on_view_attachment_opened)
         view.set_thumbnails(chat.media.thumbnails)
-        chat.compare_again_requested.connect(self.compare_again)
         runner.finished.connect(self._on_runner_finished)
         chat.conversation_opened.connect(self._on_chat_conversation_opened)
         chat.compare = self
+
+    @classmethod
+    def in_stack(
+        cls,
+        stack: QStackedWidget,
+        chat_view: QWidget,
+        chat: ChatController,
+        store: Store,
+        runner: TaskRunner,
+        notify: Notify,
+        parent: QObject | None = None,
+    ) -> CompareController:
+        """Compare mode for a window whose `stack` shows `chat_view`: the columns' view is
+        added to it, shown in the chat view's place while they are."""
+        view = CompareView()
+        stack.addWidget(view)
+
+        def show_columns(shown: bool) -> None:
+            stack.setCurrentWidget(view if shown else chat_view)
+
+        return cls(chat, view, store, runner, notify, show_columns, parent)
 
     # -- the mode -------------------------------------------------------------------------------
 

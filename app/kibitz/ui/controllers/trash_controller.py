@@ -7,6 +7,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QAbstractButton, QMessageBox
@@ -18,7 +19,9 @@ from kibitz.core.types import ConversationId
 from kibitz.core.words import count_of
 from kibitz.ui.controllers.sidebar_controller import conversations_name
 from kibitz.ui.notify import Notice, Notify, error_notice
-from kibitz.ui.views.trash_view import TrashView
+
+if TYPE_CHECKING:
+    from kibitz.ui.views.trash_view import TrashView
 
 log = logging.getLogger(__name__)
 # A deleted message can be brought back only while its notice shows; at the next start (once
@@ -49,6 +52,7 @@ class TrashController(QObject):
     890 conversations (17,800 messages) took 660 ms, too long for the UI thread to wait.
     `on_gone` hears of conversations deleted for good (the window discards their unsent
     drafts) on that thread; `on_restored` opens a restored one (the notice's Open).
+    The Trash's view is made when first shown: `watch(view)` then (the purge needs none).
     """
 
     # Carries a finished removal from the worker thread back to this object's.
@@ -57,7 +61,6 @@ class TrashController(QObject):
     def __init__(
         self,
         store: Store,
-        view: TrashView,
         notify: Notify,
         executor: Executor,
         parent: QObject | None = None,
@@ -67,17 +70,22 @@ class TrashController(QObject):
     ) -> None:
         super().__init__(parent)
         self._store = store
-        self._view = view
+        self._view: TrashView | None = None  # see watch
         self._notify = notify
         self._executor = executor
         self._removing = 0  # removals under way on the worker thread
         self._on_gone = on_gone
         self._on_restored = on_restored
         self._asking: QMessageBox | None = None
+        self._removed.connect(self._on_removed)
+
+    def watch(self, view: TrashView) -> None:
+        """Act on what `view` (the Trash, once made) asks for."""
+        self._view = view
         view.restore_requested.connect(self._on_view_restore_requested)
         view.delete_requested.connect(self._on_view_delete_requested)
         view.empty_requested.connect(self.ask_to_empty)
-        self._removed.connect(self._on_removed)
+        view.set_busy(self.busy)
 
     # -- the view's intents -----------------------------------------------------------------------
 
@@ -120,7 +128,7 @@ class TrashController(QObject):
         count = self._store.trash_count()
         if not count or self._asking is not None:
             return
-        box = QMessageBox(self._view.window())
+        box = QMessageBox(self._view.window() if self._view is not None else None)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Empty Trash")
         box.setText("Empty the Trash?")
@@ -163,9 +171,13 @@ class TrashController(QObject):
         """A delete for good is under way on the worker thread."""
         return self._removing > 0
 
+    def _show_busy(self) -> None:
+        if self._view is not None:
+            self._view.set_busy(self.busy)
+
     def _remove(self, job: _Removal, remove: Callable[[], tuple[ConversationId, ...]]) -> None:
         self._removing += 1
-        self._view.set_busy(True)
+        self._show_busy()
 
         def work() -> None:  # on the worker thread
             try:
@@ -180,7 +192,7 @@ class TrashController(QObject):
 
     def _on_removed(self, job: _Removal) -> None:
         self._removing -= 1
-        self._view.set_busy(self._removing > 0)
+        self._show_busy()
         if job.error is not None:
             self._failed(job.error, job.what, job.retry)
         elif job.gone:

@@ -4,6 +4,7 @@ way into the Trash (which then takes the sidebar's place until Back)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
@@ -112,6 +113,7 @@ class Sidebar(QWidget):
         self._results_selection: QItemSelectionModel
         self._trash_model: ConversationListModel
         self._trash: TrashView | None = None
+        self._trash_users: list[Callable[[TrashView], object]] = []  # see on_trash_view
 
         self._new_chat = QPushButton("New chat")
         self._new_chat.setObjectName("NewChatButton")
@@ -283,7 +285,15 @@ class Sidebar(QWidget):
             self._trash.hide()
             self._pages.addWidget(self._trash)
             self._trash.back_requested.connect(self.show_list)
+            for use in self._trash_users:
+                use(self._trash)
         return self._trash
+
+    def on_trash_view(self, use: Callable[[TrashView], object]) -> None:
+        """`use(view)` once the Trash's view exists: now if it does, else when first made."""
+        self._trash_users.append(use)
+        if self._trash is not None:
+            use(self._trash)
 
     def focus_search(self) -> None:
         self.show_list()
