@@ -46,6 +46,10 @@ def probe(self, step, detail=""):
         "Xlib": "Xlib" in sys.modules,
         # The message widgets (Markdown, math, tool cards) come with the first message shown.
         "message widgets": "kibitz.ui.views.message_widget" in sys.modules,
+        # Made when first used: Compare mode, the Trash's view; a turn's events with a turn.
+        "first use": [m for m in ("kibitz.ui.controllers.compare_controller",
+                                  "kibitz.ui.views.compare_view", "kibitz.ui.views.trash_view",
+                                  "kibitz.core.conversation.events") if m in sys.modules],
     }
     if step == first_frame.READY:
         from PySide6.QtWidgets import QApplication
@@ -103,6 +107,7 @@ def test_the_start_loads_only_the_widget_classes_it_uses_and_keeps_no_sources_or
     assert ready["engine"] == []
     assert not ready["Xlib"]
     assert not ready["message widgets"]
+    assert ready["first use"] == []
     # Sent to X in every size it has when the window is made: none larger than taskbars draw.
     assert seen["window icon sizes"], "the window has no icon"
     assert max(seen["window icon sizes"]) <= 128, seen["window icon sizes"]

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from kibitz.core.conversation.tool_calls import ToolUse
 from kibitz.core.errors import InvalidValueError, StoreError
 from kibitz.core.settings import Settings
 from kibitz.core.store import Store
@@ -26,6 +26,9 @@ from kibitz.ui.app_settings import SettingsHolder
 from kibitz.ui.notify import Notify, error_notice
 from kibitz.ui.tools.service import ToolService
 from kibitz.ui.views.composer import Composer, ToolsButtonState
+
+if TYPE_CHECKING:
+    from kibitz.core.conversation.tool_calls import ToolUse
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +107,9 @@ class ToolOffer(QObject):
         self.refresh()
         if not self.offered(conversation_id):
             return None
+        # Here, not at the top: loaded with the first turn, not with the window (~5 ms).
+        from kibitz.core.conversation.tool_calls import ToolUse
+
         return ToolUse(self._service.hub, self._policy, approver, self._always_allow)
 
     def servers_starting(self) -> bool:
