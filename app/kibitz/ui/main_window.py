@@ -15,7 +15,7 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -40,6 +40,7 @@ from kibitz.ui.tasks import TaskRunner
 from kibitz.ui.views.composer import Composer
 from kibitz.ui.views.sidebar import Sidebar
 from kibitz.ui.views.welcome import WelcomePane
+from kibitz.ui.window_menus import add_compare_keys, add_menus
 
 if TYPE_CHECKING:
     from kibitz.core.store import FirstPage, Store
@@ -128,7 +129,7 @@ class MainWindow(QMainWindow):
         self._quick_ask_command = "kibitz --quick-ask"
         self._apply_settings()
         settings.changed.connect(self._apply_settings)
-        self._add_actions()
+        add_menus(self)
         self._restore_geometry()
         self._show_pane(None)
         # Else the first widget in tab order (New chat) has focus and the first keys are lost.
@@ -212,12 +213,7 @@ class MainWindow(QMainWindow):
         self._compare: CompareController | None = None  # made when first used (compare)
         self.composer.compare_requested.connect(lambda: self.compare.show_menu())
         self.chat.compare_again_requested.connect(lambda qid: self.compare.compare_again(qid))
-        for index in range(4):  # Alt+1 … Alt+4: continue with that column's reply
-            act = QAction(f"Continue with reply {index + 1}", self)
-            act.setShortcut(QKeySequence(f"Alt+{index + 1}"))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            act.triggered.connect(lambda _=False, i=index: self._continue_compared(i))
-            self.addAction(act)
+        add_compare_keys(self, self._continue_compared)
         # Files dropped on the conversation (or the welcome pane) attach; exports import.
         self.file_drops = FileDrops(self)
         for target in (self.chat_view, self.welcome):
@@ -310,80 +306,6 @@ class MainWindow(QMainWindow):
         self.setup.setup_needed.connect(self._on_setup_setup_needed)
         self.setup.connected.connect(self.composer.focus_input)
         self._store.add_listener(self._on_store_changed)
-
-    def _add_actions(self) -> None:
-        def action(
-            text: str,
-            keys: QKeySequence | QKeySequence.StandardKey | str,
-            slot: Callable[[], object],
-        ) -> QAction:
-            act = QAction(text, self)
-            act.setShortcut(QKeySequence(keys))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            act.triggered.connect(slot)
-            self.addAction(act)
-            return act
-
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(action("&New chat", QKeySequence.StandardKey.New, self.new_chat))
-        file_menu.addSeparator()
-        file_menu.addAction(
-            action("&Import…", "Ctrl+Shift+O", lambda: self.transfer.choose_import())
-        )
-        file_menu.addAction(
-            action("&Export…", "Ctrl+Shift+E", lambda: self.transfer.choose_export())
-        )
-        file_menu.addSeparator()
-        preferences = QKeySequence(QKeySequence.StandardKey.Preferences)
-        file_menu.addAction(
-            action(
-                "&Settings…",
-                preferences if not preferences.isEmpty() else "Ctrl+,",
-                lambda: self.settings_windows.open_settings(),
-            )
-        )
-        file_menu.addAction(
-            action("C&onversation settings…", "Ctrl+Shift+,", self.open_conversation_settings)
-        )
-        file_menu.addAction(
-            action("Choose the &model…", "Ctrl+Shift+M", lambda: self.models.show_menu())
-        )
-        file_menu.addAction(
-            action("Com&pare models…", "Ctrl+Shift+K", lambda: self.compare.show_menu())
-        )
-        file_menu.addSeparator()
-        file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
-        view_menu = self.menuBar().addMenu("&View")
-        view_menu.addAction(action("&Search conversations", "Ctrl+K", self.sidebar.focus_search))
-        view_menu.addAction(action("&Trash", "", self.sidebar.show_trash))
-        view_menu.addAction(action("&Usage and cost", "", self.show_usage))
-        view_menu.addAction(
-            action("&Next request…", "Ctrl+Shift+I", lambda: self.chat.inspect_next_request())
-        )
-        view_menu.addAction(action("Stop the reply", "Esc", lambda: self.chat.stop()))
-        view_menu.addSeparator()
-        view_menu.addAction(
-            action("&Regenerate the last reply", "Ctrl+R", lambda: self.chat.regenerate_last())
-        )
-        view_menu.addAction(
-            action("Previous version of the last reply", "Alt+Left",
-                   lambda: self.chat.step_last_reply(-1))
-        )  # fmt: skip
-        view_menu.addAction(
-            action("Next version of the last reply", "Alt+Right",
-                   lambda: self.chat.step_last_reply(1))
-        )  # fmt: skip
-        view_menu.addSeparator()
-        zoom_in = action("Zoom &in", "Ctrl+=", self.zoom.zoom_in)
-        zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
-        view_menu.addAction(zoom_in)
-        view_menu.addAction(action("Zoom &out", "Ctrl+-", self.zoom.zoom_out))
-        view_menu.addAction(action("&Actual size", "Ctrl+0", self.zoom.reset))
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(action("&Keyboard shortcuts", "F1", self.show_shortcuts))
-        help_menu.addAction(action("Open &log folder", "", self.open_log_folder))
-        help_menu.addSeparator()
-        help_menu.addAction(action(f"&About {APP_NAME}", "", self.show_about))
 
     # -- help -----------------------------------------------------------------------------------
 

@@ -110,9 +110,10 @@ async def test_three_models_stream_side_by_side_and_the_chosen_one_becomes_the_b
     good = next(c for c in view.columns if c.message and c.message.status is MessageStatus.COMPLETE)
     assert "tok" in good.header_text() or "chars" in good.header_text()
 
-    # Continue with this: the chat shows that reply, the others are its versions.
+    # Continue with this (Alt+N, N the column): the chat shows that reply, the others are
+    # its versions.
     good_id = good.message.id if good.message else None
-    view.continue_requested.emit(good.index)
+    qtbot.keyClick(window, Qt.Key(Qt.Key.Key_1.value + good.index), Qt.KeyboardModifier.AltModifier)
     assert not window.compare.showing
     assert window.chat_view.isVisible()
     conversation = window.chat.conversation_id
