@@ -38,6 +38,9 @@ def probe(self, step, detail=""):
             if n in vars(QtWidgets)
         ),
         "cached sources": len(linecache.cache),
+        # QStyle's Python type (~4 ms with its enums): the first frame's palette is the one
+        # the last start made (kibitz.ui.kept_palette), its rows drawn without their states.
+        "QStyle": "QStyle" in vars(QtWidgets),
         "QtNetwork": "PySide6.QtNetwork" in sys.modules,
         # The engine and the wire load with the first question (or while it is typed).
         "engine": [m for m in ("kibitz.core.conversation.engine", "kibitz.core.chat")
@@ -111,6 +114,12 @@ def test_the_start_loads_only_the_widget_classes_it_uses_and_keeps_no_sources_or
     # Sent to X in every size it has when the window is made: none larger than taskbars draw.
     assert seen["window icon sizes"], "the window has no icon"
     assert max(seen["window icon sizes"]) <= 128, seen["window icon sizes"]
+
+    assert usable["QStyle"]  # a first start makes its palette from the style
+    again = _run(_APP_PROBE, "--basedir", str(basedir))
+    assert isinstance(again, dict)
+    assert not again["window usable"]["QStyle"]  # the next one has it kept
+    assert again["start-up complete"]["QStyle"]  # and checks it once the frame is painted
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 FIRST_FRAME_SNAPSHOT = "first-frame-ui.json"  # in the cache folder: see SettingsHolder
 KEPT_ICONS = "icons"  # in the cache folder: see kibitz.ui.icons.keep_drawn_icons
+KEPT_PALETTE = "first-frame-palette.json"  # in the cache folder: see kibitz.ui.kept_palette
 
 
 def run_gui(
@@ -64,6 +65,7 @@ def run_gui(
     from kibitz.ui.collector import MainThreadCollector
     from kibitz.ui.icons import keep_drawn_icons
     from kibitz.ui.instance import claim_instance, command_for
+    from kibitz.ui.kept_palette import apply_kept_palette
     from kibitz.ui.main_window import MainWindow
     from kibitz.ui.notify import Notice
     from kibitz.ui.style import apply_palette, apply_style, apply_theme
@@ -105,7 +107,10 @@ def run_gui(
         # The one modal: nothing can run without the data folder.
         QMessageBox.critical(None, APP_NAME, f"Kibitz could not start.\n\n{exc}")
         return 1
-    apply_palette(app, settings.first_frame.theme)
+    # The palette the last start made (making it costs the first frame ~4 ms), else made now.
+    kept_palette = paths.cache_dir / KEPT_PALETTE
+    if not apply_kept_palette(app, settings.first_frame.theme, kept_palette):
+        apply_palette(app, settings.first_frame.theme)
     # One worker thread for blocking calls (keyring, big reads): the UI never waits on them.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kibitz-io")
     runner = TaskRunner()
@@ -195,10 +200,13 @@ def run_gui(
                 gc.freeze()  # as above: they live as long as the app
                 if args.quick_ask:
                     desktop.handle_command(command_for(quick_ask=True))
-                # A palette change during the start is covered: the stylesheet was made from the
-                # palette of the start, and apply_style below looks again.
+                # The palette as the style makes it now, in case the kept one is out of date;
+                # a palette change during the start is covered too: the stylesheet was made from
+                # the palette of the start, and apply_style below looks again.
+                from kibitz.ui.kept_palette import confirm_palette
                 from kibitz.ui.style import ThemeFollower
 
+                confirm_palette(app, settings.ui.theme, kept_palette)
                 ThemeFollower(app)  # owned by the app
                 apply_style(app)  # does nothing unless the palette changed since
                 startup.mark(READY)

@@ -223,7 +223,13 @@ def apply_palette(app: QApplication, theme: str) -> None:
     """The colour scheme and palette of `theme`, without the stylesheet. The start sets the
     palette before building the window (widgets read its colours as they are made) and the
     stylesheet after: set first, the sheet polishes every widget again each time it is added
-    to a layout (~13 ms of the first frame); set after, each is polished once, when shown."""
+    to a layout (~13 ms of the first frame); set after, each is polished once, when shown.
+    (The start's first frame sets the palette kept from the last one: kept_palette.)"""
+    set_color_scheme(app, theme)
+    app.setPalette(made_palette(app, theme))
+
+
+def set_color_scheme(app: QApplication, theme: str) -> None:
     hints = app.styleHints()
     if theme == "dark":
         hints.setColorScheme(Qt.ColorScheme.Dark)
@@ -231,13 +237,16 @@ def apply_palette(app: QApplication, theme: str) -> None:
         hints.setColorScheme(Qt.ColorScheme.Light)
     else:
         hints.unsetColorScheme()
-    wants_dark = hints.colorScheme() == Qt.ColorScheme.Dark or theme == "dark"
+
+
+def made_palette(app: QApplication, theme: str) -> QPalette:
+    """The palette of `theme` under the colour scheme set (set_color_scheme): the style's."""
+    wants_dark = app.styleHints().colorScheme() == Qt.ColorScheme.Dark or theme == "dark"
     standard = app.style().standardPalette()
     if wants_dark and not is_dark(standard):
         # The platform theme could not switch (no GTK/portal theme): paint it ourselves.
-        app.setPalette(dark_palette())
-    else:
-        app.setPalette(standard)
+        return dark_palette()
+    return standard
 
 
 class ThemeFollower(QObject):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 from tests.support.fake_openai import FakeOpenAI
 from tests.unit.ui.attachment_window import TEST_KEY, composer_edit, fake_settings, until
@@ -104,6 +105,27 @@ def test_the_first_frame_lists_conversations_and_takes_typing_before_the_rest(
     assert window.welcome.isVisible()
     qtbot.keyClicks(window.focusWidget(), ", and after")
     assert window.composer.text == "Typed before the engine, and after"
+
+
+def test_rows_are_drawn_plain_in_the_first_frame_and_with_their_states_after(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The first frame's rows leave out hover and selection (reading them builds QStyle's
+    Python type, ~4 ms); once the rest is built a selected row is drawn highlighted."""
+    window.show()
+    assert paint_first_frame(window)
+    view = window.sidebar._list
+    model = window.sidebar.conversation_model
+
+    def row_fill(row: int) -> QColor:
+        rect = view.visualRect(model.index(row, 0))
+        image = view.viewport().grab().toImage()
+        return image.pixelColor(rect.left() + 9, rect.top() + 4)  # inside the rounded row
+
+    view.setCurrentIndex(model.index(0, 0))
+    assert row_fill(0) == row_fill(1)  # plain, though selected
+    window.finish_start()
+    assert row_fill(0) != row_fill(1)
 
 
 def test_the_list_catches_up_with_the_store_once_it_comes(

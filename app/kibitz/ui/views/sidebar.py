@@ -98,7 +98,9 @@ class Sidebar(QWidget):
         # view's destructor would touch freed memory).
         self._list = SidebarListView(self)
         self._conversations = ConversationListModel(store, self._list)
-        self._conversation_delegate = ConversationDelegate(self._list)
+        # From a first page (the first frame), rows are drawn plain until the store comes.
+        first_frame = isinstance(store, FirstPage)
+        self._conversation_delegate = ConversationDelegate(self._list, states=not first_frame)
         # Before the selection model connects its own handler: ours must run first.
         self._conversations.rowsAboutToBeRemoved.connect(
             self._on_conversations_rows_about_to_be_removed
@@ -200,6 +202,8 @@ class Sidebar(QWidget):
         if self._store is None:
             self._conversations.attach(store)
             self._follow(store)
+            self._conversation_delegate.show_states()
+            self._list.viewport().update()
 
     def _follow(self, store: Store) -> None:
         """What needs the store: the search results and the Trash's model (its count)."""
