@@ -86,7 +86,6 @@ class CompareController(QObject):
         `show_columns(False)` brings the chat back."""
         super().__init__(parent)
         self._chat = chat
-        self._view = view
         self._store = store
         self._runner = runner
         self._notify = notify
@@ -276,7 +275,7 @@ class CompareController(QObject):
         self._question = turns[0].parent_id
         self._chosen = None
         self._replies = [None] * len(turns)
-        self._view.start(text, [(p.model, p.provider) for p in self.picked], attachments)
+        self.view.start(text, [(p.model, p.provider) for p in self.picked], attachments)
         self._set_showing(True)
         for index, turn in enumerate(turns):
             self._runner.start(_key(index), self._run(index, turn))
@@ -329,7 +328,7 @@ class CompareController(QObject):
                 self._choose(first)
 
     def _first_usable(self) -> MessageId | None:
-        for column in self._view.columns:
+        for column in self.view.columns:
             message = column.message
             if message is not None and message.status is MessageStatus.COMPLETE:
                 return message.id
@@ -359,13 +358,13 @@ class CompareController(QObject):
             if reply is not None:
                 with contextlib.suppress(StoreError):
                     message = self._store.get_message(reply)
-                    if self._view.column(index).streaming:  # stopped: as stored
-                        self._view.finish(index, message, self._figures(message))
+                    if self.view.column(index).streaming:  # stopped: as stored
+                        self.view.finish(index, message, self._figures(message))
 
     def _show(self, index: int, event: TurnEvent) -> None:
         from kibitz.core.conversation import events as e
 
-        view = self._view
+        view = self.view
         if isinstance(event, e.ReplyStarted):
             self._replies[index] = event.message.id
             view.begin(index, event.message)
@@ -419,7 +418,7 @@ class CompareController(QObject):
     def _on_runner_finished(self, key: str) -> None:
         if key.startswith(TASK_PREFIX) and not self.running:
             self._chat.composer.set_busy(False)
-            self._view.set_running(False)
+            self.view.set_running(False)
             self._chat.busy_changed.emit(False)
 
     def _on_view_error_action_requested(self, message_id: int, action: Action) -> None:
@@ -446,10 +445,10 @@ class CompareController(QObject):
             return
         if picked is not None:
             turn.provider = _profile(picked.provider)
-        self._view.restart(column)
+        self.view.restart(column)
         self._runner.start(_key(column), self._run(column, turn))
         self._chat.composer.set_busy(True, "Models are replying…")
-        self._view.set_running(True)
+        self.view.set_running(True)
 
     def _on_menu_again_requested(self) -> None:
         question, self._again = self._again, None
@@ -457,7 +456,7 @@ class CompareController(QObject):
             self.ask_again(question)
 
     def _on_view_attachment_opened(self, part: ImagePart | FilePart) -> None:
-        self._chat.opener.open(part, self._view.window())
+        self._chat.opener.open(part, self.view.window())
 
     def _on_chat_conversation_opened(self, _conversation: object) -> None:
         # Columns are for the live comparison only: another conversation shows its branch.
