@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self._executor = executor
         self._secrets = secrets
         self._complete = False  # finish_start() has run
+        self._compare: CompareController | None = None  # made when first used (compare)
         self.composer = Composer()
         self.welcome = WelcomePane()
         self._stack = QStackedWidget()
@@ -210,7 +211,6 @@ class MainWindow(QMainWindow):
             tools=ToolOffer(self.tools, settings, store, self.composer, self.notices.show_notice),
             models=self.models,
         )
-        self._compare: CompareController | None = None  # made when first used (compare)
         self.composer.compare_requested.connect(lambda: self.compare.show_menu())
         self.chat.compare_again_requested.connect(lambda qid: self.compare.compare_again(qid))
         add_compare_keys(self, self._continue_compared)

@@ -99,8 +99,9 @@ class Sidebar(QWidget):
         self._list = SidebarListView(self)
         self._conversations = ConversationListModel(store, self._list)
         # From a first page (the first frame), rows are drawn plain until the store comes.
-        first_frame = isinstance(store, FirstPage)
-        self._conversation_delegate = ConversationDelegate(self._list, states=not first_frame)
+        self._conversation_delegate = ConversationDelegate(
+            self._list, states=not isinstance(store, FirstPage)
+        )
         # Before the selection model connects its own handler: ours must run first.
         self._conversations.rowsAboutToBeRemoved.connect(
             self._on_conversations_rows_about_to_be_removed
