@@ -595,3 +595,30 @@ def test_settings_from_the_context_menu_names_the_conversation(
     sidebar.settings_requested.connect(asked.append)
     context_menu_action(qtbot, sidebar, view, row, "Settings…")
     assert asked == [ids[0]]
+
+
+def test_a_long_list_laid_out_in_batches_still_scrolls_to_its_oldest_row_at_once(
+    qtbot: QtBot, store: Store, clock: Clock
+) -> None:
+    """The list lays out its rows in batches from the event loop (each row is a call into
+    Python); a row past the first batch, picked before the rest are laid out, is shown."""
+    ids = seed(store, clock, *(f"Conversation {n}" for n in range(450)))
+    sidebar = Sidebar(store)
+    qtbot.addWidget(sidebar)
+    sidebar.resize(260, 520)
+    sidebar.show()
+    _, _, view = parts(sidebar)
+    model = view.model()
+    oldest = model.index(model.rowCount() - 1, 0)
+    sidebar.select_conversation(ids[0])  # the oldest, last in the list: no events handled yet
+    assert view.currentIndex() == oldest
+    qtbot.waitExposed(sidebar)
+    assert view.viewport().rect().intersects(view.visualRect(oldest))
+    sidebar.activateWindow()
+    qtbot.waitUntil(sidebar.isActiveWindow, timeout=10_000)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Home)
+    assert view.viewport().rect().intersects(view.visualRect(model.index(0, 0)))
+    qtbot.keyClick(view, Qt.Key.Key_End)
+    assert view.currentIndex() == oldest
+    assert view.viewport().rect().intersects(view.visualRect(oldest))
