@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kibitz.core.attachments import Attachment, AttachmentKind
+from kibitz.core.files import write_atomically
 from kibitz.core.types import ConversationId, FilePart, ImagePart, MessageId
 
 log = logging.getLogger(__name__)
@@ -93,7 +92,9 @@ class DraftStore:
                 "editing": None if draft.editing is None else int(draft.editing),
                 "attachments": entries,
             }
-            _write_atomically(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False).encode())
+            write_atomically(
+                folder / MANIFEST, json.dumps(manifest, ensure_ascii=False).encode(), durable=True
+            )
             kept = {MANIFEST, *(entry["file"] for entry in entries)}
             for path in folder.iterdir():
                 if path.name not in kept:
@@ -121,13 +122,13 @@ class DraftStore:
 
             digest = hashlib.sha256(item.data).hexdigest()
             if not (folder / digest).exists():
-                _write_atomically(folder / digest, item.data)
+                write_atomically(folder / digest, item.data, durable=True)
             return _entry(item.name, item.mime_type, item.kind, digest, item.size, item)
         digest = item.blob  # the store names blobs by their SHA-256 too
         if not (folder / digest).exists():
             if self._load_blob is None:
                 raise ValueError("a stored part in a draft needs the store's blobs")
-            _write_atomically(folder / digest, self._load_blob(digest))
+            write_atomically(folder / digest, self._load_blob(digest), durable=True)
         kind = AttachmentKind.IMAGE if isinstance(item, ImagePart) else AttachmentKind.FILE
         return _entry(item.name, item.mime_type, kind, digest, item.size, item)
 
@@ -180,16 +181,3 @@ def _from_manifest(manifest: dict[str, Any], folder: Path) -> Draft:
         attachments=tuple(items),
         editing=None if editing is None else MessageId(int(editing)),
     )
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:16]}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:  # mkstemp makes it 0600: drafts are private
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -11,7 +11,6 @@ icon, colour and size), so a later start paints its first frame without QtSvg (~
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import zlib
 from functools import cache
@@ -21,6 +20,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, QEvent, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QToolButton, QWidget
+
+from kibitz.core.files import write_atomically
 
 if TYPE_CHECKING:
     from PySide6.QtSvg import QSvgRenderer
@@ -51,11 +52,14 @@ def _kept_path(name: str, colour: str, size: QSize) -> Path | None:
 
 
 def _keep(pixmap: QPixmap, path: Path, name: str) -> None:
-    partial = path.with_name(f"{path.name}.partial")
+    from PySide6.QtCore import QBuffer, QIODevice  # only when an icon is drawn afresh
+
+    png = QBuffer()
+    png.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not pixmap.save(png, "PNG"):
+        return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if pixmap.save(str(partial), "PNG"):
-            os.replace(partial, path)
+        write_atomically(path, png.data().data())
         _forget_older(path, name)
     except OSError as exc:  # only a later start's time is lost
         log.info("could not keep the icon %s: %s", path.name, exc)

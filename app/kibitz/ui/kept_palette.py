@@ -19,6 +19,7 @@ from PySide6.QtCore import qVersion
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from kibitz.core.files import write_atomically
 from kibitz.ui.style import made_palette, set_color_scheme
 
 log = logging.getLogger(__name__)
@@ -95,10 +96,7 @@ def confirm_palette(app: QApplication, theme: str, path: Path) -> None:
             return
     except (OSError, ValueError):
         pass  # written again below
-    partial = path.with_name(f"{path.name}.partial")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(kept), encoding="utf-8")
-        os.replace(partial, path)
+        write_atomically(path, json.dumps(kept).encode())
     except OSError as exc:  # only the next start's 4 ms are lost
         log.info("could not keep the palette: %s", exc)

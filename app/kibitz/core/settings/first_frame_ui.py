@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from kibitz.core.files import write_atomically
 
 if TYPE_CHECKING:
     from kibitz.core.settings.sections.ui import UiSettings
@@ -62,10 +63,7 @@ def write_snapshot(snapshot: Path, settings_file: Path, values: FirstFrameUi) ->
     """Keep `values` for the next start, taken from the settings file as it is now. A failure
     only costs the next start the slower read: logged, not raised."""
     data = {"settings": _stamp(settings_file), "ui": values._asdict()}
-    partial = snapshot.with_name(f"{snapshot.name}.partial")
     try:
-        snapshot.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(partial, snapshot)
+        write_atomically(snapshot, json.dumps(data).encode())
     except OSError as exc:
         log.info("could not keep the first frame's settings in %s: %s", snapshot, exc)
