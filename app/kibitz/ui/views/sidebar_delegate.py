@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -39,6 +39,9 @@ from PySide6.QtWidgets import (
 from kibitz.ui.icons import icon_in
 from kibitz.ui.models.conversation_list import UNTITLED, ConversationRole
 from kibitz.ui.style import TYPE_SCALE, scaled_font
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QStyle
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -100,10 +103,15 @@ class RowDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: QWidget | None = None, *, states: bool = True) -> None:
         super().__init__(parent)
-        self._states = states
+        # Selected, hovered: QStyle's flags, once show_states() has built it.
+        self._flags: tuple[QStyle.StateFlag, QStyle.StateFlag] | None = None
+        if states:
+            self.show_states()
 
     def show_states(self) -> None:
-        self._states = True
+        from PySide6.QtWidgets import QStyle  # here, not at the top: see the class's docstring
+
+        self._flags = (QStyle.StateFlag.State_Selected, QStyle.StateFlag.State_MouseOver)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> Any:
         size = super().sizeHint(option, index)
@@ -129,23 +137,22 @@ class RowDelegate(QStyledItemDelegate):
         return first, second
 
     def _paint_background(self, painter: QPainter, option: QStyleOptionViewItem) -> None:
-        if not self._states:
+        if self._flags is None:
             return
-        from PySide6.QtWidgets import QStyle  # see the class's docstring
-
+        selected, hovered = self._flags
         palette: QPalette = option.palette
         state = option.state
         text = palette.color(QPalette.ColorRole.Text)
         widget = option.widget
         focused = widget is not None and widget.hasFocus()
-        if state & QStyle.StateFlag.State_Selected:
+        if state & selected:
             # The accent only while the list has the keyboard; a quiet grey pill otherwise.
             fill = (
                 _alpha(palette.color(QPalette.ColorRole.Highlight), 0.24)
                 if focused
                 else _alpha(text, 0.10)
             )
-        elif state & QStyle.StateFlag.State_MouseOver:
+        elif state & hovered:
             fill = _alpha(text, 0.05)
         else:
             return
